@@ -1,0 +1,41 @@
+# UrbanGrid: `make demo` builds and serves the demo city; `make test` runs the whole test suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+SEED ?= 2024
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install serve messages clean bench-locate bench-demo
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/urbangrid migrate --noinput
+	$(BIN)/urbangrid demo --seed $(SEED)
+	@echo "Serving the demo city on http://127.0.0.1:$(PORT)/ (logins in var/demo/logins.json)"
+	$(BIN)/urbangrid runserver 127.0.0.1:$(PORT) --insecure --noreload
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+messages: install
+	cd src/urbangrid && ../../$(BIN)/urbangrid makemessages -l en --no-obsolete && ../../$(BIN)/urbangrid makemessages -d djangojs -l en --no-obsolete; \
+	../../$(BIN)/urbangrid compilemessages
+
+bench-locate: install
+	$(BIN)/python bench/bench_locate.py
+
+bench-demo: install
+	$(BIN)/python bench/bench_demo.py
+
+clean:
+	rm -rf $(VENV) var/urbangrid.sqlite3* var/static

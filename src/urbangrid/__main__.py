@@ -1,0 +1,3 @@
+from urbangrid.cli import main
+
+main()

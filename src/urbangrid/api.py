@@ -1,0 +1,41 @@
+"""The JSON API under /api/v1/ (django-ninja); OpenAPI at /api/v1/openapi.json."""
+from django.contrib.auth import authenticate
+from ninja import NinjaAPI, Schema
+from ninja.errors import HttpError
+
+from urbangrid.core.auth import API_AUTH
+from urbangrid.core.models import ApiToken
+
+api = NinjaAPI(title="UrbanGrid API", version="1", urls_namespace="api", auth=API_AUTH, docs_url="/docs")
+
+
+class TokenIn(Schema):
+    username: str
+    password: str
+
+
+class TokenOut(Schema):
+    token: str
+    token_type: str = "bearer"
+
+
+@api.post("/auth/token", auth=None, response={200: TokenOut, 401: dict}, tags=["auth"], summary="Issue a bearer token")
+def issue_token(request, payload: TokenIn):
+    user = authenticate(request, username=payload.username, password=payload.password)
+    if user is None or not user.is_active:
+        raise HttpError(401, "用户名或密码错误")
+    _, raw = ApiToken.issue(user, name="api")
+    return {"token": raw, "token_type": "bearer"}
+
+
+def _mount():
+    from urbangrid.catalog.api import router as catalog_router
+    from urbangrid.grids.api import router as grids_router
+    from urbangrid.org.api import router as org_router
+
+    api.add_router("/", grids_router)
+    api.add_router("/", org_router)
+    api.add_router("/", catalog_router)
+
+
+_mount()

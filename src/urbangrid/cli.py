@@ -1,0 +1,19 @@
+"""The ``urbangrid`` console command: runs the project's Django management commands.
+
+``urbangrid grids import city.geojson`` is ``django-admin grids import city.geojson`` with our settings.
+"""
+import os
+import sys
+
+
+def main(argv=None):
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "urbangrid.settings")
+    from django.core.management import execute_from_command_line
+
+    argv = list(sys.argv if argv is None else argv)
+    argv[0] = "urbangrid"
+    execute_from_command_line(argv)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "grids"
+urlpatterns = [
+    path("grids/<str:code>/card/", views.grid_card, name="card"),
+    path("grids/<str:code>/card/print/", views.grid_card, {"printable": True}, name="card_print"),
+    path("report/<str:grid_code>/", views.report_entry, name="report_entry"),
+]

@@ -1,0 +1,61 @@
+"""Who is asking and what they may see: an ``Actor`` built from a login's role assignments."""
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from .roles import Role, permissions_for
+
+
+@dataclass
+class Actor:
+    user: object
+    person: object = None
+    roles: set = field(default_factory=set)
+    grid_ids: set = field(default_factory=set)  # responsibility grids where a grid role is held
+    segment_ids: set = field(default_factory=set)
+    district_ids: set = field(default_factory=set)  # districts of 二级派遣员 posts
+    unit_ids: set = field(default_factory=set)  # units (with their sub-units) of 处置人员
+    city_wide: bool = False
+
+    @cached_property
+    def permissions(self):
+        perms = permissions_for(self.roles)
+        if getattr(self.user, "is_superuser", False):
+            perms |= permissions_for([Role.ADMIN])
+        return perms
+
+    def can(self, perm):
+        return perm in self.permissions
+
+    @property
+    def is_authenticated(self):
+        return bool(getattr(self.user, "is_authenticated", False))
+
+
+def actor_for(user):
+    """Build the actor of a Django user (anonymous users get an actor with no roles)."""
+    from .models import RoleAssignment
+
+    actor = Actor(user=user)
+    if not getattr(user, "is_authenticated", False):
+        return actor
+    person = getattr(user, "person", None)
+    actor.person = person
+    if user.is_superuser:
+        actor.city_wide = True
+    if person is None:
+        return actor
+    from .models import Unit
+
+    for ra in RoleAssignment.objects.filter(person=person).select_related("region", "unit"):
+        actor.roles.add(Role(ra.role))
+        if ra.grid_id:
+            actor.grid_ids.add(ra.grid_id)
+        if ra.road_segment_id:
+            actor.segment_ids.add(ra.road_segment_id)
+        if ra.role == Role.DISTRICT_DISPATCHER and ra.region_id:
+            actor.district_ids.add(ra.region_id)
+        if ra.unit_id:
+            actor.unit_ids |= Unit.objects.get(pk=ra.unit_id).descendants_ids()
+        if ra.role in (Role.INTAKE_OPERATOR, Role.SHIFT_LEAD, Role.DISPATCHER, Role.LEADER, Role.ADMIN) and not ra.region_id:
+            actor.city_wide = True
+    return actor

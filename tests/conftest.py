@@ -1,0 +1,6 @@
+import pytest
+
+
+@pytest.fixture
+def api_client(client):
+    return client
