@@ -1,9 +1,34 @@
-from django.http import HttpResponse
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, render
+
+from urbangrid.core.access import view_require
+
+from . import card
+from .models import ResponsibilityGrid
 
 
+@login_required
 def grid_card(request, code, printable=False):
-    return HttpResponse(code)
+    """六定 card of a responsibility grid; ``printable`` gives the A4 sign with its QR code."""
+    view_require(request, "reference.view")
+    grid = get_object_or_404(ResponsibilityGrid.objects.select_related("region__parent__parent"), code=code)
+    url = card.report_url(grid)
+    context = {
+        "grid": grid,
+        "people": card.people_by_role(grid),
+        "segments": grid.road_segments.order_by("code"),
+        "party_organizations": grid.party_organizations.select_related("parent").order_by("level", "code"),
+        "rows": card.responsibility_rows(grid),
+        "scope_svg": card.scope_svg(grid),
+        "qr_svg": card.qr_svg(url),
+        "report_url": url,
+        "printable": printable,
+        "unit_grid_count": grid.unit_grids.count(),
+    }
+    return render(request, "grids/card_print.html" if printable else "grids/card.html", context)
 
 
 def report_entry(request, grid_code):
-    return HttpResponse(grid_code)
+    """The public report page a card's QR code opens (the reporting form itself comes with the public channel)."""
+    grid = get_object_or_404(ResponsibilityGrid.objects.select_related("region"), code=grid_code)
+    return render(request, "grids/report_entry.html", {"grid": grid})

@@ -3,7 +3,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from urbangrid.grids.models import Region, ResponsibilityGrid, RoadSegment
@@ -149,8 +150,10 @@ class RoleAssignment(models.Model):
         verbose_name_plural = _("角色分配")
         ordering = ["person_id", "role"]
         constraints = [
+            # Coalesce so that "no grid" counts as a value: the same role cannot be held twice in one place.
             models.UniqueConstraint(
-                fields=["person", "role", "grid", "road_segment", "region", "unit"], name="unique_role_assignment", nulls_distinct=False
+                "person", "role", Coalesce("grid", Value(0)), Coalesce("road_segment", Value(0)),
+                Coalesce("region", Value(0)), Coalesce("unit", Value(0)), name="unique_role_assignment",
             ),
         ]
         indexes = [models.Index(fields=["role", "grid"], name="role_grid_idx")]

@@ -1,0 +1,33 @@
+"""The demo build, in order: geography, units, party, people, catalogue and responsibility list, logins."""
+from urbangrid.grids.locator import locator
+from urbangrid.grids.models import Region, ResponsibilityGrid, RoadSegment, UnitGrid
+from urbangrid.org.models import PartyOrganization, Person, RoleAssignment, Unit
+
+from .city import build_city
+from .logins import build_logins
+
+
+def build_demo(seed=2024, log=print):
+    log("· 网格与路段、单位、党组织、人员 …")
+    city = build_city(seed)
+    locator.invalidate()
+    try:
+        from .responsibility import build_responsibility
+    except ImportError:  # the catalogue part is optional while it is being built
+        build_responsibility = None
+    if build_responsibility is not None:
+        log("· 责任清单与部件 …")
+        build_responsibility(seed, city)
+    logins, path = build_logins(seed)
+    summary = {
+        "责任网格": ResponsibilityGrid.objects.count(),
+        "单元网格": UnitGrid.objects.count(),
+        "路段": RoadSegment.objects.count(),
+        "区/街道/社区": "/".join(str(Region.objects.filter(level=lv).count()) for lv in ("district", "street", "community")),
+        "单位": Unit.objects.count(),
+        "党总支/党支部/党小组": "/".join(str(PartyOrganization.objects.filter(level=lv).count()) for lv in ("general_branch", "branch", "group")),
+        "党员": Person.objects.filter(is_party_member=True).count(),
+        "人员": Person.objects.count(),
+        "角色分配": RoleAssignment.objects.count(),
+    }
+    return summary, logins, path

@@ -1,0 +1,93 @@
+"""The 六定 card of a responsibility grid: scope, people, content, standards, responsibility, patrol."""
+from collections import OrderedDict
+
+import segno
+from django.conf import settings
+from django.urls import reverse
+from shapely.geometry import shape
+
+from urbangrid.org.models import RoleAssignment
+from urbangrid.org.roles import GRID_ROLES, Role
+
+ROLE_ORDER = [Role.GRID_LEADER, Role.DEPUTY_GRID_LEADER, Role.GRID_LIAISON, Role.SUB_GRID_LEADER,
+              Role.GRID_OFFICER, Role.INSPECTOR, Role.ASSESSOR]
+
+
+def report_url(grid):
+    """The fixed public URL the card's QR code opens: the report page pinned to this grid."""
+    return settings.URBANGRID_PUBLIC_BASE_URL.rstrip("/") + reverse("grids:report_entry", args=[grid.code])
+
+
+def qr_svg(url):
+    return segno.make(url, error="m").svg_inline(scale=3, border=2)
+
+
+def scope_svg(grid, width=360, height=260):
+    """A plain SVG map of the grid, its unit grids, crossing roads and patrol route (prints without tiles)."""
+    from urbangrid.grids.geometry import LocalPlane
+
+    g = grid.shape
+    plane = LocalPlane(g.centroid.y)
+    minx, miny, maxx, maxy = plane.project(g).buffer(30).bounds
+    scale = min(width / (maxx - minx), height / (maxy - miny))
+
+    def pts(coords):
+        out = []
+        for lon, lat in coords:
+            x, y = plane.xy(lon, lat)
+            out.append(f"{(x - minx) * scale:.1f},{(maxy - y) * scale:.1f}")
+        return " ".join(out)
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" class="scope-map">',
+             f'<rect width="{width}" height="{height}" fill="#f3f6f9"/>']
+    for cell in grid.unit_grids.all():
+        for ring in shape(cell.geometry).exterior.coords, :
+            parts.append(f'<polygon points="{pts(ring)}" fill="none" stroke="#b8c4d0" stroke-width="0.6"/>')
+    parts.append(f'<polygon points="{pts(g.exterior.coords)}" fill="rgba(11,99,197,0.08)" stroke="#0b63c5" stroke-width="2"/>')
+    for seg in grid.road_segments.all():
+        parts.append(f'<polyline points="{pts(seg.geometry["coordinates"])}" fill="none" stroke="#e07b00" stroke-width="4" stroke-opacity="0.7"/>')
+    if grid.patrol_route:
+        parts.append(f'<polyline points="{pts(grid.patrol_route["coordinates"])}" fill="none" stroke="#2e7d32" stroke-width="1.5" stroke-dasharray="6 4"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def people_by_role(grid):
+    assignments = (RoleAssignment.objects.filter(grid=grid, role__in=GRID_ROLES)
+                   .select_related("person", "person__unit").order_by("person__employee_no"))
+    grouped = OrderedDict((role, []) for role in ROLE_ORDER)
+    for ra in assignments:
+        grouped[Role(ra.role)].append(ra.person)
+    return grouped
+
+
+def responsibility_rows(grid):
+    """Who answers for each class in this grid, resolved from the responsibility list at the grid's centre."""
+    try:
+        from urbangrid.catalog.responsibility import responsibility_table
+    except ImportError:
+        return []
+    point = grid.shape.representative_point()
+    return responsibility_table(point.x, point.y)
+
+
+def card_data(grid, include_phones=True):
+    people = people_by_role(grid)
+    return {
+        "code": grid.code,
+        "name": grid.name,
+        "region": str(grid.region),
+        "scope": {"area_m2": round(grid.area_m2, 1), "unit_grids": [u.code for u in grid.unit_grids.all()],
+                  "road_segments": [{"code": s.code, "name": s.name} for s in grid.road_segments.all()]},
+        "people": [
+            {"role": role.value, "role_label": str(role.label),
+             "people": [{"name": p.name, "unit": p.unit.name if p.unit else "", "title": p.title,
+                         **({"phone": p.phone} if include_phones else {})} for p in persons]}
+            for role, persons in people.items()
+        ],
+        "content": list(grid.content or []),
+        "standards": grid.standards,
+        "patrol": {"frequency": grid.patrol_frequency, "times": grid.patrol_times, "route": grid.patrol_route},
+        "party_organizations": [{"code": p.code, "name": p.name, "level": p.level} for p in grid.party_organizations.all()],
+        "report_url": report_url(grid),
+    }
