@@ -1,6 +1,62 @@
+import json
+
 import pytest
+from django.db import transaction
 
 
-@pytest.fixture
-def api_client(client):
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # Hashing cost is not under test here; the production hasher stays PBKDF2.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_locator(settings):
+    from urbangrid.grids.locator import locator
+
+    settings.URBANGRID_GRID_VERSION_TTL = 0
+    locator.invalidate()
+    yield
+    locator.invalidate()
+
+
+@pytest.fixture(scope="module")
+def demo_city(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo city built once per module inside a transaction that is rolled back afterwards."""
+    from django.conf import settings as dj_settings
+
+    from urbangrid.core.demo.build import build_demo
+
+    var_dir = tmp_path_factory.mktemp("var")
+    old_var, old_hashers = dj_settings.VAR_DIR, dj_settings.PASSWORD_HASHERS
+    dj_settings.VAR_DIR = var_dir
+    dj_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with django_db_blocker.unblock():
+        with transaction.atomic():
+            summary, logins, path = build_demo(seed=7, log=lambda m: None)
+            yield {"summary": summary, "logins": logins, "path": path}
+            transaction.set_rollback(True)
+    dj_settings.VAR_DIR, dj_settings.PASSWORD_HASHERS = old_var, old_hashers
+
+
+def login_client(client, username):
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.get(username=username))
     return client
+
+
+@pytest.fixture(scope="session")
+def openapi_doc():
+    from urbangrid.api import api
+
+    return json.loads(json.dumps(api.get_openapi_schema(path_prefix="/api/v1")))
+
+
+def assert_matches_openapi(doc, path, method, status, body):
+    """Validate a response body against the OpenAPI response schema of (path template, method, status)."""
+    import jsonschema
+
+    op = doc["paths"][path][method]
+    schema = op["responses"][str(status)]["content"]["application/json"]["schema"]
+    jsonschema.validate(body, {**schema, "components": doc["components"]})

@@ -2,7 +2,7 @@
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from urbangrid.core.access import api_require
@@ -153,7 +153,7 @@ def locate(request, lon: float, lat: float):
     try:
         loc = locator.locate(lon, lat)
     except OutsideManagedArea as exc:
-        return 422, {"detail": str(exc), "code": "outside_managed_area"}
+        return Status(422, {"detail": str(exc), "code": "outside_managed_area"})
     except ValueError as exc:
-        return 422, {"detail": str(exc), "code": "invalid_coordinates"}
+        return Status(422, {"detail": str(exc), "code": "invalid_coordinates"})
     return loc.as_dict()
