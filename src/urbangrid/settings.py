@@ -154,3 +154,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("URBANGRID_LOG_LEVEL", "WARNING")},
 }
+
+# Map tiles: a Leaflet URL template (Tianditu, AMap or OpenStreetMap); empty draws on a plain background.
+URBANGRID_TILE_URL = os.environ.get("URBANGRID_TILE_URL", "")
+URBANGRID_TILE_ATTRIBUTION = os.environ.get("URBANGRID_TILE_ATTRIBUTION", "")

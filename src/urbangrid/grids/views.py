@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, render
 
 from urbangrid.core.access import view_require
@@ -32,3 +34,18 @@ def report_entry(request, grid_code):
     """The public report page a card's QR code opens (the reporting form itself comes with the public channel)."""
     grid = get_object_or_404(ResponsibilityGrid.objects.select_related("region"), code=grid_code)
     return render(request, "grids/report_entry.html", {"grid": grid})
+
+
+@login_required
+def city_map(request):
+    """The city's grids, road segments and the point → grid lookup on one map."""
+    view_require(request, "reference.view")
+    return render(request, "grids/map.html", {"tile_url": settings.URBANGRID_TILE_URL, "tile_attribution": settings.URBANGRID_TILE_ATTRIBUTION})
+
+
+@login_required
+def grid_list(request):
+    view_require(request, "reference.view")
+    grids = (ResponsibilityGrid.objects.select_related("region__parent__parent")
+             .annotate(n_cells=Count("unit_grids", distinct=True), n_segments=Count("road_segments", distinct=True)).order_by("code"))
+    return render(request, "grids/list.html", {"grids": grids})
