@@ -11,6 +11,16 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_calendar():
+    # The per-process calendar cache must not outlive a test's rolled-back rows.
+    from urbangrid.worktime import clock
+
+    clock.invalidate_calendar()
+    yield
+    clock.invalidate_calendar()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_locator(settings):
     from urbangrid.grids.locator import locator
 
