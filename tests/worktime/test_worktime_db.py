@@ -103,7 +103,7 @@ def test_default_limits():
     assert rows == {
         "accept": (Decimal("1"), h, Decimal("0.2")), "verify": (Decimal("0.5"), h, Decimal("0.2")),
         "file": (Decimal("1"), h, Decimal("0.2")), "dispatch": (Decimal("1"), h, Decimal("0.2")),
-        "second_dispatch": (Decimal("1"), h, Decimal("0.2")), "check": (Decimal("0.5"), h, Decimal("0.2")),
+        "second_dispatch": (Decimal("1"), h, Decimal("0.2")), "send_check": (Decimal("1"), h, Decimal("0.2")), "check": (Decimal("0.5"), h, Decimal("0.2")),
         "close": (Decimal("1"), h, Decimal("0.2")),
     }
     verify = TimeLimitSetting.for_stage(Stage.VERIFY)
