@@ -1,0 +1,91 @@
+"""Who handles a problem of a class at a point: the responsibility list, then 属地兜底.
+
+Order: the most specific area wins (responsibility grid > community > street > district > city-wide);
+between rules of equally specific areas, one whose 立案条件 matches the given condition beats one
+without a condition. No matching rule → the territorial unit of the nearest enclosing region.
+"""
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+from urbangrid.grids.locator import Location, locator
+from urbangrid.grids.models import Region
+from urbangrid.org.models import Unit
+
+from .models import ResponsibilityRule
+
+# Specificity of a rule's region by level; a rule with no region is city-wide (rank 0).
+REGION_RANK = {Region.Level.COMMUNITY: 4, Region.Level.STREET: 3, Region.Level.DISTRICT: 2, Region.Level.CITY: 1}
+
+
+class NoResponsibleUnit(LookupError):
+    """No rule matches and no territorial unit covers the point: the list or the org tree is incomplete."""
+
+
+@dataclass(frozen=True)
+class Resolution:
+    unit: Unit
+    urgency: str
+    time_limit_value: Decimal | None
+    time_limit_unit: str | None
+    filing_standard: str
+    closing_standard: str
+    rule: ResponsibilityRule | None
+    fallback: bool
+    explanation: str
+    location: Location
+
+
+def _enclosing_regions(loc):
+    """Region ids enclosing the point with their levels, nearest first (community … city)."""
+    ids = [i for i in (loc.community_id, loc.street_id, loc.district_id) if i]
+    city = Region.objects.filter(pk=loc.district_id).values_list("parent_id", flat=True).first() if loc.district_id else None
+    if city:
+        ids.append(city)
+    levels = dict(Region.objects.filter(pk__in=ids).values_list("pk", "level"))
+    return [(i, levels[i]) for i in ids if i in levels]
+
+
+def resolve(catalog_class, lon, lat, filing_condition=None):
+    """Answer a ``Resolution``; raises ``OutsideManagedArea``, ``ValueError`` (bad coordinates) or ``NoResponsibleUnit``."""
+    loc = locator.locate(lon, lat, with_road=False)
+    regions = _enclosing_regions(loc)
+    region_level = dict(regions)
+    condition = (filing_condition or "").strip()
+
+    rules = (ResponsibilityRule.objects.filter(catalog_class=catalog_class, active=True, unit__active=True)
+             .select_related("unit", "region", "responsibility_grid"))
+    best, best_key, conditional = None, None, set()
+    for rule in rules:
+        if rule.filing_condition and rule.filing_condition != condition:
+            conditional.add(rule.filing_condition)
+            continue
+        if rule.responsibility_grid_id and rule.responsibility_grid_id != loc.responsibility_grid_id:
+            continue
+        if rule.region_id and rule.region_id not in region_level:
+            continue
+        key = (bool(rule.responsibility_grid_id), REGION_RANK.get(region_level.get(rule.region_id), 0),
+               bool(rule.filing_condition), -rule.pk)
+        if best_key is None or key > best_key:
+            best, best_key = rule, key
+
+    if best is not None:
+        explanation = _("按责任清单：%(cls)s，适用范围 %(area)s%(cond)s，由 %(unit)s 负责") % {
+            "cls": catalog_class, "area": best.area_display, "unit": best.unit,
+            "cond": (_("，立案条件“%(c)s”") % {"c": best.filing_condition}) if best.filing_condition else "",
+        }
+        return Resolution(best.unit, best.urgency, best.time_limit_value, best.time_limit_unit, best.filing_standard,
+                          best.closing_standard, best, False, explanation, loc)
+
+    # 属地兜底: the territorial unit of the nearest enclosing region.
+    units = {u.region_id: u for u in Unit.objects.filter(is_territorial=True, active=True, region_id__in=[i for i, _lvl in regions])
+             .select_related("region")}
+    unit = next((units[i] for i, _lvl in regions if i in units), None)
+    hint = (_("（该小类只有按立案条件的规则：%(c)s）") % {"c": "、".join(sorted(conditional))}) if conditional and not condition else ""
+    if unit is None:
+        raise NoResponsibleUnit(_("无匹配的责任清单规则，且%(place)s及其上级区划都没有属地兜底单位%(hint)s") % {
+            "place": loc.community_name, "hint": hint})
+    explanation = _("按属地兜底：无匹配规则，由属地单位 %(unit)s（%(region)s）负责%(hint)s") % {
+        "unit": unit, "region": unit.region.name, "hint": hint}
+    return Resolution(unit, ResponsibilityRule.Urgency.NORMAL, None, None, "", "", None, True, explanation, loc)

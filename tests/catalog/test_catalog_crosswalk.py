@@ -1,0 +1,48 @@
+import pytest
+
+from urbangrid.catalog.crosswalk import counterparts, recount, translate_code
+from urbangrid.catalog.loader import load_catalogues
+from urbangrid.catalog.models import CatalogClass, CrosswalkEntry
+
+OLD, NEW = "cjt214-2007", "gbt47678.5-2026"
+
+
+@pytest.fixture
+def loaded(db):
+    load_catalogues()
+
+
+def cls(version, code, kind=CatalogClass.Kind.COMPONENT):
+    return CatalogClass.objects.get(version__code=version, kind=kind, code=code)
+
+
+def test_translate_both_ways(loaded):
+    assert translate_code("0101", OLD, NEW) == ["01001"]
+    assert translate_code("01001", NEW, OLD) == ["0101"]
+    assert translate_code("0502", OLD, NEW) == []          # 人防工事: no 2026 class
+    assert translate_code("9999", OLD, NEW) == []
+    assert translate_code("0101", OLD, OLD) == ["0101"]
+    assert [c.code for c in counterparts(cls(NEW, "03006"), OLD)] == ["0306"]
+
+
+def test_recount_old_to_new(loaded):
+    r = recount({"0101": 3, "0102": 2, "0306": 4, "0502": 1, "9999": 5}, OLD, NEW)
+    assert r.counts == {"01001": 3, "01002": 2, "03006": 4}
+    assert r.unmapped == {"0502": 1, "9999": 5}
+    assert r.ambiguous == {}
+
+
+def test_split_is_ambiguous_not_double_counted(loaded):
+    CrosswalkEntry.objects.create(old_class=cls(OLD, "0117"), new_class=cls(NEW, "01031"), relation="split")
+    r = recount({"0117": 4, "0101": 1}, OLD, NEW)
+    assert r.ambiguous == {"0117": (["01030", "01031"], 4)}
+    assert r.counts == {"01001": 1}
+    back = recount({"01030": 2, "01031": 1}, NEW, OLD)
+    assert back.counts == {"0117": 3} and not back.unmapped and not back.ambiguous
+
+
+def test_edited_entry_changes_counts(loaded):
+    entry = CrosswalkEntry.objects.get(old_class__code="0502")
+    entry.new_class, entry.relation = cls(NEW, "05002"), "renamed"
+    entry.save()
+    assert recount({"0502": 2}, OLD, NEW).counts == {"05002": 2}
