@@ -1,7 +1,7 @@
 """Grids and organisation API: auth (session + CSRF, bearer token), scope, errors, OpenAPI conformity."""
 import pytest
 
-from conftest import assert_matches_openapi, login_client
+from ug_testing import assert_matches_openapi, login_client
 
 pytestmark = pytest.mark.django_db
 

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "urbangrid.org",
     "urbangrid.catalog",
     "urbangrid.worktime",
+    "urbangrid.cases",
 ]
 
 MIDDLEWARE = [

@@ -11,6 +11,7 @@ class Actor:
     person: object = None
     roles: set = field(default_factory=set)
     grid_ids: set = field(default_factory=set)  # responsibility grids where a grid role is held
+    grids_by_role: dict = field(default_factory=dict)  # role -> responsibility grid ids
     segment_ids: set = field(default_factory=set)
     district_ids: set = field(default_factory=set)  # districts of 二级派遣员 posts
     unit_ids: set = field(default_factory=set)  # units (with their sub-units) of 处置人员
@@ -25,6 +26,18 @@ class Actor:
 
     def can(self, perm):
         return perm in self.permissions
+
+    def grids_as(self, role):
+        return self.grids_by_role.get(role, set())
+
+    def role_for(self, perm):
+        """The role that grants ``perm`` (recorded on case events), or ""."""
+        from .roles import ROLE_PERMISSIONS
+
+        for role in sorted(self.roles, key=str):
+            if perm in ROLE_PERMISSIONS.get(role, ()):
+                return role.value
+        return Role.ADMIN.value if getattr(self.user, "is_superuser", False) else ""
 
     @property
     def is_authenticated(self):
@@ -50,6 +63,7 @@ def actor_for(user):
         actor.roles.add(Role(ra.role))
         if ra.grid_id:
             actor.grid_ids.add(ra.grid_id)
+            actor.grids_by_role.setdefault(Role(ra.role), set()).add(ra.grid_id)
         if ra.road_segment_id:
             actor.segment_ids.add(ra.road_segment_id)
         if ra.role == Role.DISTRICT_DISPATCHER and ra.region_id:

@@ -1,0 +1,465 @@
+"""Every change to a case goes through ``report`` or ``transition`` here: one database transaction that
+checks the actor's role and scope, the state and the inputs, updates the case and its clock, and
+appends exactly one case event. Views and API routers call these and nothing else.
+"""
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from urbangrid.catalog.models import CatalogClass
+from urbangrid.grids.locator import OutsideManagedArea, locator
+from urbangrid.org.models import Unit
+from urbangrid.org.roles import Role
+from urbangrid.worktime import clock as wt
+
+from . import engine
+from .models import Case, CaseEvent, CaseNumberSequence, CasePhoto, CaseUnit
+from .photos import PhotoError, clean_photo
+from .states import NEEDS_VERIFICATION, OPEN, PhotoKind, Satisfaction, Source, State, Urgency
+from .workflow import TABLE, allowed_from
+
+PUBLIC_SOURCES = frozenset({Source.PUBLIC_WEB, Source.PUBLIC_APP, Source.OPEN311})
+MAX_TEXT = 4000
+
+
+class CaseError(Exception):
+    status = 400
+
+    def __init__(self, message, code="", fields=None):
+        super().__init__(message)
+        self.message, self.code, self.fields = str(message), code, fields or {}
+
+
+class Forbidden(CaseError):
+    status = 403
+
+
+class NotFound(CaseError):
+    status = 404
+
+
+class Conflict(CaseError):
+    status = 409
+
+
+class Invalid(CaseError):
+    status = 422
+
+
+@dataclass
+class Context:
+    """What a transition needs besides the case: the calendar and the stage limits."""
+
+    calendar: object
+    limits: engine.Limits
+
+    @classmethod
+    def load(cls):
+        from django.conf import settings
+
+        from urbangrid.worktime.models import TimeLimitSetting
+
+        stages = {s.stage: (s.value, s.unit, s.yellow_share) for s in TimeLimitSetting.objects.all()}
+        keep = getattr(settings, "URBANGRID_REWORK_KEEPS_FIRST_DEADLINE", False)
+        return cls(wt.get_calendar(), engine.Limits(stages, keep))
+
+
+# --- who sees what ------------------------------------------------------------------------------
+
+def visible_cases(actor):
+    """Cases the actor may see: the centre all; a unit its own; grid people their grids; a district
+    dispatcher his district; anyone the cases they reported."""
+    qs = Case.objects.all()
+    if actor.city_wide or actor.can("case.view_all"):
+        return qs
+    q = Q(pk__in=[])
+    if actor.grid_ids:
+        q |= Q(responsibility_grid_id__in=actor.grid_ids)
+    if actor.unit_ids:
+        q |= Exists(CaseUnit.objects.filter(case=OuterRef("pk"), unit_id__in=actor.unit_ids))
+    if actor.district_ids:
+        q |= Q(district_id__in=actor.district_ids)
+    if actor.person is not None:
+        q |= Q(reporter=actor.person)
+    return qs.filter(q)
+
+
+def get_visible(actor, number, for_update=False):
+    qs = visible_cases(actor)
+    if for_update:
+        qs = qs.select_for_update()
+    case = qs.filter(number=number).first()
+    if case is None:  # out of scope answers like missing: no existence leak
+        raise NotFound(_("案件 %(n)s 不存在") % {"n": number}, "not_found")
+    return case
+
+
+def _in_scope(actor, t, case):
+    scope = t.scope
+    if scope == "centre":
+        return actor.city_wide
+    if scope == "grid_inspector":
+        return case.responsibility_grid_id in actor.grids_as(Role.INSPECTOR)
+    if scope == "district":
+        return case.district_centre_id is not None and case.district_centre_id in actor.district_ids
+    if scope == "unit":
+        return case.current_unit_id is not None and case.current_unit_id in actor.unit_ids
+    if scope == "approver":  # the city dispatcher, or the district dispatcher for cases sent to his district
+        city = Role.DISPATCHER in actor.roles and actor.city_wide
+        return city or (case.district_centre_id is not None and case.district_centre_id in actor.district_ids)
+    if scope == "supervisor":
+        return actor.city_wide or case.responsibility_grid_id in actor.grids_as(Role.GRID_LEADER)
+    return False
+
+
+def available_actions(actor, case):
+    """The table rows this actor may take on this case now (what the case page offers)."""
+    return [t for t in allowed_from(case.state) if t.action != "report" and actor.can(t.permission) and _in_scope(actor, t, case)
+            and _guard_ok(t, case)]
+
+
+def _guard_ok(t, case):
+    if t.guard == "dissatisfied":
+        return case.satisfaction == Satisfaction.DISSATISFIED
+    return True
+
+
+# --- inputs -------------------------------------------------------------------------------------
+
+def _text(inputs, name, errors, required):
+    value = inputs.get(name)
+    value = "" if value is None else str(value).strip()
+    if required and not value:
+        errors[name] = _("必须填写")
+    elif len(value) > MAX_TEXT:
+        errors[name] = _("不能超过 %(n)s 个字") % {"n": MAX_TEXT}
+    return value
+
+
+def _clean_inputs(t, case, raw, photos, require_photos=True):
+    """Check and normalise the inputs a row requires; raise Invalid with field messages."""
+    errors, inputs = {}, dict(raw)
+    inputs["opinion"] = _text(raw, "opinion", errors, "opinion" in t.requires)
+    inputs["reason"] = _text(raw, "reason", errors, "reason" in t.requires)
+    if "extra_time" in t.requires:
+        try:
+            value = Decimal(str(raw.get("extra_value")))
+            unit = raw.get("extra_unit") or wt.WORKING_DAYS
+            if value <= 0 or value > 1000 or unit not in (wt.WORKING_HOURS, wt.WORKING_DAYS, wt.CALENDAR_HOURS):
+                raise ValueError
+            inputs["extra_time"] = (value, unit)
+        except (InvalidOperation, ValueError, TypeError):
+            errors["extra_value"] = _("延期时长必须是大于 0 的数字，单位为 working_hours、working_days 或 calendar_hours")
+    if "unit_or_district" in t.requires or "unit" in t.requires:
+        unit_code, district_code = raw.get("unit"), raw.get("district")
+        if "unit_or_district" in t.requires and district_code and not unit_code:
+            from urbangrid.grids.models import Region
+
+            district = Region.objects.filter(code=district_code, level=Region.Level.DISTRICT).first()
+            if district is None:
+                errors["district"] = _("区 %(c)s 不存在") % {"c": district_code}
+            inputs["to_district"], inputs["district_obj"] = True, district
+        elif unit_code:
+            unit = Unit.objects.filter(code=unit_code, active=True).first()
+            if unit is None:
+                errors["unit"] = _("单位 %(c)s 不存在或已停用") % {"c": unit_code}
+            inputs["to_district"], inputs["unit_obj"] = False, unit
+        else:
+            errors["unit"] = _("请选择处置单位") if "unit" in t.requires else _("请选择处置单位或二级派遣的区")
+    if "satisfaction" in t.requires:
+        if raw.get("satisfaction") not in Satisfaction.values:
+            errors["satisfaction"] = _("满意度应为 satisfied、basic 或 dissatisfied")
+    if "master" in t.requires:
+        master = Case.objects.filter(number=raw.get("master") or "").first()
+        if master is None:
+            errors["master"] = _("主案件不存在")
+        elif master.pk == case.pk:
+            errors["master"] = _("不能合并到自身")
+        elif master.state not in OPEN:
+            errors["master"] = _("主案件已办结，不能合并")
+        inputs["master_obj"] = master
+    if t.action == "verify":
+        confirmed = raw.get("confirmed", True)
+        inputs["confirmed"] = confirmed if isinstance(confirmed, bool) else str(confirmed).lower() not in ("0", "false", "no", "")
+    if t.photos and not photos and require_photos:
+        errors["photos"] = _("请上传照片")
+    if t.guard == "unit_in_district" and inputs.get("unit_obj") is not None:
+        unit = inputs["unit_obj"]
+        region = unit.region
+        in_district = region is not None and (region.pk == case.district_centre_id or
+                                              any(r.pk == case.district_centre_id for r in region.ancestors()))
+        if not in_district:
+            errors["unit"] = _("二级派遣只能派给本区的单位")
+    if t.guard == "dissatisfied" and case.satisfaction != Satisfaction.DISSATISFIED:
+        errors["reason"] = _("只有回访不满意的案件才能重新派遣")
+    if errors:
+        raise Invalid(_("输入有误：%(fields)s") % {"fields": "、".join(sorted(errors))}, "invalid_input", errors)
+    return inputs
+
+
+def _clean_photos(photos, field="photos"):
+    cleaned = []
+    for upload in photos or ():
+        try:
+            cleaned.append(clean_photo(upload))
+        except PhotoError as exc:
+            raise Invalid(str(exc), "invalid_photo", {field: str(exc)}) from None
+    return cleaned
+
+
+# --- numbers ------------------------------------------------------------------------------------
+
+def next_number(at):
+    """Year + 7-digit sequence, unique under concurrency (the sequence row is locked)."""
+    year = timezone.localtime(at).year
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                seq = CaseNumberSequence.objects.select_for_update().filter(year=year).first()
+                if seq is None:
+                    seq = CaseNumberSequence.objects.create(year=year, last=0)
+                seq.last += 1
+                seq.save(update_fields=["last"])
+                return f"{year}{seq.last:07d}"
+        except IntegrityError:  # another request created the year's row first
+            continue
+    raise Conflict(_("案件编号分配冲突，请重试"), "number_conflict")
+
+
+# --- the two entry points -----------------------------------------------------------------------
+
+def _event(case, t, actor, at, from_state, outcome, inputs, unit=None, public=True):
+    data = dict(outcome.data)
+    for key in ("confirmed", "satisfaction", "master", "district"):
+        if key in inputs and inputs[key] not in (None, ""):
+            data[key] = inputs[key]
+    if "extra_time" in inputs:
+        data["extra_time"] = [str(inputs["extra_time"][0]), inputs["extra_time"][1]]
+    return CaseEvent(
+        case=case, seq=case.version, action=t.action, from_state=from_state or "", to_state=case.state, at=at,
+        actor_user=actor.user if getattr(actor.user, "pk", None) else None, actor_person=actor.person,
+        role=actor.role_for(t.permission) if t.permission else "", unit=unit,
+        note=inputs.get("opinion") or inputs.get("reason") or "", reason_code=str(inputs.get("reason_code") or "")[:40],
+        data=data, deadline=case.stage_deadline, stage=case.stage, public=public,
+    )
+
+
+def _save_photos(case, event, kind, cleaned):
+    for content, w, h, _hint in cleaned:
+        photo = CasePhoto(case=case, event=event, kind=kind, width=w, height=h)
+        photo.image.save("photo.jpg", content, save=False)
+        photo.save()
+
+
+@transaction.atomic
+def report(actor, *, catalog_class, lon, lat, description, source, address="", urgency=None, self_handled=False,
+           photos=(), after_photos=(), idempotency_key=None, reporter_name="", reporter_contact="",
+           component_identifier="", at=None, context=None, require_photos=True):
+    """信息收集: create a case in ``reported``; returns (case, created)."""
+    at = at or timezone.now()
+    if source not in Source.values:
+        raise Invalid(_("未知的案件来源"), "invalid_input", {"source": _("未知的案件来源")})
+    anonymous = not actor.is_authenticated
+    if anonymous and source not in PUBLIC_SOURCES:
+        raise Forbidden(_("请先登录"), "login_required")
+    if not anonymous and not actor.can("case.report") and source not in PUBLIC_SOURCES:
+        raise Forbidden(_("您无权上报案件"), "forbidden")
+    key = None
+    if idempotency_key:
+        key = f"{actor.user.pk if not anonymous else 'public'}:{str(idempotency_key)[:80]}"
+        existing = Case.objects.filter(idempotency_key=key).first()
+        if existing is not None:
+            return existing, False
+    errors = {}
+    if not isinstance(catalog_class, CatalogClass):
+        errors["catalog_class"] = _("未知的问题类别")
+    description = (description or "").strip()
+    if not description:
+        errors["description"] = _("请描述问题")
+    elif len(description) > MAX_TEXT:
+        errors["description"] = _("不能超过 %(n)s 个字") % {"n": MAX_TEXT}
+    try:
+        loc = locator.locate(lon, lat)
+    except OutsideManagedArea as exc:
+        errors["location"] = str(exc)
+        loc = None
+    except ValueError as exc:
+        errors["location"] = str(exc)
+        loc = None
+    if self_handled and source != Source.INSPECTOR:
+        errors["self_handled"] = _("只有监督员上报的案件可以自行处置")
+    if require_photos and source == Source.INSPECTOR and not photos:
+        errors["photos"] = _("监督员上报须附现场照片")
+    if self_handled and require_photos and not after_photos:
+        errors["after_photos"] = _("自行处置须附处置后照片")
+    if errors:
+        raise Invalid(_("输入有误：%(fields)s") % {"fields": "、".join(sorted(errors))}, "invalid_input", errors)
+    if source == Source.INSPECTOR and loc.responsibility_grid_id not in actor.grids_as(Role.INSPECTOR) and not actor.city_wide:
+        raise Forbidden(_("该位置不在您负责巡查的网格内"), "out_of_scope")
+    before, after = _clean_photos(photos), _clean_photos(after_photos, "after_photos")
+    ctx = context or Context.load()
+    case = Case(
+        number=next_number(at), source=source, catalog_class=catalog_class, class_code=catalog_class.code,
+        catalog_version=catalog_class.version.code, kind=catalog_class.kind, urgency=urgency or Urgency.NORMAL,
+        description=description, lon=float(lon), lat=float(lat), address=(address or "")[:256],
+        unit_grid_id=loc.unit_grid_id, responsibility_grid_id=loc.responsibility_grid_id, community_id=loc.community_id,
+        street_id=loc.street_id, district_id=loc.district_id, road_segment_id=loc.road_segment_id,
+        component_identifier=(component_identifier or "")[:17], reporter_user=None if anonymous else actor.user,
+        reporter=actor.person, reporter_name=(reporter_name or "")[:50], reporter_contact=(reporter_contact or "")[:100],
+        idempotency_key=key, needs_verification=source in NEEDS_VERIFICATION, self_handled=bool(self_handled),
+        created_at=at, updated_at=at, state=State.REPORTED, version=1,
+    )
+    t = TABLE["report"]
+    outcome = engine.apply(case, t, {}, at, ctx.calendar, ctx.limits)
+    try:
+        with transaction.atomic():
+            case.save()
+    except IntegrityError:
+        if key and Case.objects.filter(idempotency_key=key).exists():  # a concurrent retry won
+            return Case.objects.get(idempotency_key=key), False
+        raise
+    event = _event(case, t, actor, at, None, outcome, {"opinion": description[:200]})
+    event.data["source"] = source
+    event.data["self_handled"] = bool(self_handled)
+    event.save()
+    _save_photos(case, event, PhotoKind.BEFORE, before)
+    _save_photos(case, event, PhotoKind.AFTER, after)
+    return case, True
+
+
+def transition(actor, number, action, inputs=None, photos=(), expected_version=None, at=None, context=None,
+               require_photos=True):
+    """Take ``action`` on case ``number`` for ``actor``; returns the updated case.
+
+    Raises NotFound (not visible), Forbidden (role or scope), Conflict (state or version moved on),
+    Invalid (inputs). Nothing is written unless everything passes.
+    """
+    t = TABLE.get(action)
+    if t is None or action == "report":
+        raise Invalid(_("未知的操作 %(a)s") % {"a": action}, "unknown_action", {"action": _("未知的操作")})
+    inputs = dict(inputs or {})
+    at = at or timezone.now()
+    with transaction.atomic():
+        case = get_visible(actor, number, for_update=True)
+        if not actor.can(t.permission):
+            raise Forbidden(_("您的角色不能执行“%(a)s”") % {"a": t.label}, "forbidden_role")
+        if expected_version is not None and int(expected_version) != case.version:
+            raise Conflict(_("案件已被他人更新（版本 %(v)s），请刷新后再试") % {"v": case.version}, "stale_version")
+        if case.state not in t.sources:
+            raise Conflict(_("案件当前状态为“%(s)s”，不能执行“%(a)s”") % {"s": case.get_state_display(), "a": t.label},
+                           "wrong_state")
+        if not _in_scope(actor, t, case):
+            raise Forbidden(_("该案件不在您的职责范围内，不能执行“%(a)s”") % {"a": t.label}, "out_of_scope")
+        if t.action == "accept":
+            inputs["self_handled"] = case.self_handled
+        cleaned = _clean_inputs(t, case, inputs, photos, require_photos)
+        photo_files = _clean_photos(photos)
+        ctx = context or Context.load()
+        from_state = case.state
+        unit = _apply_side_effects(case, t, cleaned, at)
+        outcome = engine.apply(case, t, cleaned, at, ctx.calendar, ctx.limits)
+        case.state = outcome.to_state
+        case.version += 1
+        case.updated_at = at
+        case.save()
+        if unit is not None:
+            CaseUnit.objects.get_or_create(case=case, unit=unit)
+        event = _event(case, t, actor, at, from_state, outcome, cleaned, unit=unit)
+        event.save()
+        if t.photos:
+            _save_photos(case, event, t.photos, photo_files)
+        if t.action == "merge":
+            _follow_master(cleaned["master_obj"], case, actor, at)
+    return case
+
+
+def _apply_side_effects(case, t, inputs, at):
+    """Case fields a row changes besides state and clock; returns the unit the event concerns."""
+    action = t.action
+    if action == "file":
+        case.filed_at = at
+    elif action == "dispatch":
+        case.dispatched_at = at
+        if inputs.get("to_district"):
+            case.district_centre = inputs["district_obj"]
+            case.current_unit = None
+            return None
+        _set_handler(case, inputs["unit_obj"])
+        return inputs["unit_obj"]
+    elif action == "dispatch_second":
+        _set_handler(case, inputs["unit_obj"])
+        return inputs["unit_obj"]
+    elif action == "approve_return":
+        case.current_unit = None
+        case.current_person = None
+        case.district_centre = None
+    elif action == "feed_back":
+        case.fed_back_at = at
+    elif action == "check_fail":
+        return case.current_unit
+    elif action == "merge":
+        case.duplicate_of = inputs["master_obj"]
+    elif action == "supervise":
+        case.is_supervised = True
+    elif action == "callback":
+        case.satisfaction = inputs["satisfaction"]
+    elif action == "reopen":
+        case.archive_type = ""
+        case.closed_at = None
+        case.satisfaction = ""
+        case.current_unit = None
+        case.district_centre = None
+    elif action in ("request_return", "request_extension", "request_suspension", "feed_back"):
+        return case.current_unit
+    return None
+
+
+def _set_handler(case, unit):
+    """The unit takes the case, with the handling limit from the responsibility list for that class."""
+    from urbangrid.catalog.responsibility import NoResponsibleUnit, resolve
+
+    case.current_unit = unit
+    case.current_person = None
+    try:
+        res = resolve(case.catalog_class, case.lon, case.lat)
+    except (NoResponsibleUnit, OutsideManagedArea, ValueError):
+        res = None
+    if res is not None and res.time_limit_value is not None:
+        case.rule = res.rule
+        case.handle_limit_value, case.handle_limit_unit = res.time_limit_value, res.time_limit_unit
+        case.urgency = res.urgency or case.urgency
+
+
+def _follow_master(master, duplicate, actor, at):
+    """The master case notes the merged duplicate (its reporter follows the master from now on)."""
+    master = Case.objects.select_for_update().get(pk=master.pk)
+    master.version += 1
+    master.updated_at = at
+    master.save(update_fields=["version", "updated_at"])
+    CaseEvent(case=master, seq=master.version, action="merged_in", from_state=master.state, to_state=master.state, at=at,
+              actor_user=actor.user if getattr(actor.user, "pk", None) else None, actor_person=actor.person,
+              role=actor.role_for("case.merge"), note=duplicate.number, data={"duplicate": duplicate.number, "counts": []},
+              deadline=master.stage_deadline, stage=master.stage).save()
+
+
+def dispatch_suggestion(case):
+    """The unit, urgency and deadline the responsibility list gives for this case, with the rule behind it."""
+    from urbangrid.catalog.responsibility import NoResponsibleUnit, resolve
+
+    try:
+        res = resolve(case.catalog_class, case.lon, case.lat)
+    except (NoResponsibleUnit, OutsideManagedArea, ValueError) as exc:
+        return {"unit": None, "explanation": str(exc)}
+    due = None
+    if res.time_limit_value is not None:
+        due = wt.deadline(timezone.now(), res.time_limit_value, res.time_limit_unit, wt.get_calendar())
+    return {
+        "unit": res.unit, "urgency": res.urgency, "time_limit_value": res.time_limit_value,
+        "time_limit_unit": res.time_limit_unit, "deadline_if_now": due, "rule_id": res.rule.pk if res.rule else None,
+        "fallback": res.fallback, "explanation": res.explanation, "auto_dispatch": bool(res.rule and res.rule.auto_dispatch),
+        "district_level": res.unit.command_level == Unit.CommandLevel.DISTRICT,
+    }

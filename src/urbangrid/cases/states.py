@@ -1,0 +1,86 @@
+"""Case states (案件状态) and the vocabularies the workflow table uses."""
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class State(models.TextChoices):
+    REPORTED = "reported", _("待受理")
+    VERIFYING = "verifying", _("待核实")
+    PENDING_FILING = "pending_filing", _("待立案")
+    PENDING_DISPATCH = "pending_dispatch", _("待派遣")
+    PENDING_DISTRICT_DISPATCH = "pending_district_dispatch", _("待二级派遣")
+    HANDLING = "handling", _("处置中")
+    RETURN_REQUESTED = "return_requested", _("回退待审")
+    EXTENSION_REQUESTED = "extension_requested", _("延期待审")
+    SUSPENSION_REQUESTED = "suspension_requested", _("挂账待审")
+    SUSPENDED = "suspended", _("挂账")
+    FED_BACK = "fed_back", _("待发核查")
+    CHECKING = "checking", _("核查中")
+    PENDING_CLOSE = "pending_close", _("待结案")
+    CLOSED = "closed", _("已结案")
+    NOT_FILED = "not_filed", _("不予立案")
+    VOIDED = "voided", _("作废")
+    MERGED = "merged", _("已合并")
+
+
+TERMINAL = frozenset({State.CLOSED, State.NOT_FILED, State.VOIDED, State.MERGED})
+OPEN = frozenset(set(State) - TERMINAL)
+# States in which the responsible unit holds the case and the handling clock is running (or paused).
+IN_HANDLING = frozenset({State.HANDLING, State.RETURN_REQUESTED, State.EXTENSION_REQUESTED,
+                         State.SUSPENSION_REQUESTED, State.SUSPENDED})
+
+
+class Stage(models.TextChoices):
+    """The clock a case is on (each step of the loop has its own time limit)."""
+
+    ACCEPT = "accept", _("受理")
+    VERIFY = "verify", _("核实")
+    FILE = "file", _("立案")
+    DISPATCH = "dispatch", _("派遣")
+    SECOND_DISPATCH = "second_dispatch", _("二级派遣")
+    HANDLE = "handle", _("处置")
+    SEND_CHECK = "send_check", _("发核查")
+    CHECK = "check", _("核查")
+    CLOSE = "close", _("结案")
+
+
+class Source(models.TextChoices):
+    INSPECTOR = "inspector", _("监督员上报")
+    PUBLIC_WEB = "public_web", _("公众举报（网页）")
+    PUBLIC_APP = "public_app", _("公众举报（APP）")
+    HOTLINE_12345 = "hotline_12345", _("12345 热线")
+    HOTLINE_12319 = "hotline_12319", _("12319 热线")
+    VIDEO = "video", _("视频监控")
+    MEDIA = "media", _("媒体曝光")
+    LEADER = "leader", _("领导交办")
+    OPEN311 = "open311", _("外部系统（Open311）")
+
+
+# Reports from these channels are verified on site by the grid's inspector before filing.
+NEEDS_VERIFICATION = frozenset({Source.PUBLIC_WEB, Source.PUBLIC_APP, Source.HOTLINE_12345, Source.HOTLINE_12319,
+                                Source.MEDIA, Source.OPEN311})
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("一般")
+    URGENT = "urgent", _("紧急")
+
+
+class ArchiveType(models.TextChoices):
+    NORMAL = "normal", _("正常结案")
+    OVERDUE = "overdue", _("超时结案")
+    ERROR = "error", _("差错结案")
+    SPECIAL = "special", _("特殊结案")
+
+
+class Satisfaction(models.TextChoices):
+    SATISFIED = "satisfied", _("满意")
+    BASIC = "basic", _("基本满意")
+    DISSATISFIED = "dissatisfied", _("不满意")
+
+
+class PhotoKind(models.TextChoices):
+    BEFORE = "before", _("处置前")
+    AFTER = "after", _("处置后")
+    VERIFY = "verify", _("核实")
+    CHECK = "check", _("核查")

@@ -1,0 +1,129 @@
+"""The case loop as one declarative table: states, transitions, who may take them, required inputs,
+the clock each one stops or starts, and what it counts toward evaluation.
+
+``services.transition`` is the only code that interprets this table; views and API routers only name
+an action. A bureau that changes its procedure edits the rows here, not if-chains in views.
+"""
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext_lazy as _
+
+from .states import OPEN, State, Stage
+
+S = State
+
+
+@dataclass(frozen=True)
+class Branch:
+    """A target chosen by an input: ``Branch("confirmed", {True: A, False: B})``."""
+
+    input: str
+    targets: dict
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    label: str
+    sources: frozenset
+    target: object  # a State, a Branch, or None for "stays in the same state"
+    permission: str  # from org.roles.ROLE_PERMISSIONS
+    scope: str  # whose case it is: see services._in_scope
+    requires: tuple = ()  # input names that must be present and non-empty
+    photos: str = ""  # photo kind that must be attached (at least one)
+    stops: tuple = ()  # clocks stopped (their on-time result is recorded on the event)
+    starts: object = None  # the clock started: a Stage, or a Branch on the target state
+    clock: str = ""  # special clock effects: extend, pause, resume, restart_handle
+    counts: tuple = ()  # evaluation counters (also recorded on the event)
+    guard: str = ""  # a named guard in services.GUARDS
+    increments: tuple = field(default=())  # case counters to add one to
+
+
+OPEN_STATES = frozenset(OPEN)
+BEFORE_CLOSED = frozenset(OPEN_STATES)
+
+TRANSITIONS = [
+    Transition("report", _("上报"), frozenset({None}), S.REPORTED, "case.report", "report",
+               starts=Stage.ACCEPT, counts=("report",)),
+    Transition("send_verify", _("发核实"), frozenset({S.REPORTED}), S.VERIFYING, "case.send_verify", "centre",
+               stops=(Stage.ACCEPT,), starts=Stage.VERIFY, counts=("send_verify",)),
+    Transition("verify", _("核实"), frozenset({S.VERIFYING}), Branch("confirmed", {True: S.PENDING_FILING, False: S.NOT_FILED}),
+               "case.verify", "grid_inspector", requires=("opinion",), photos="verify", stops=(Stage.VERIFY,),
+               starts=Branch("confirmed", {True: Stage.FILE, False: None}), counts=("verify",)),
+    Transition("accept", _("受理"), frozenset({S.REPORTED}), Branch("self_handled", {True: S.PENDING_CLOSE, False: S.PENDING_FILING}),
+               "case.accept", "centre", stops=(Stage.ACCEPT,),
+               starts=Branch("self_handled", {True: Stage.CLOSE, False: Stage.FILE}), counts=("accept",)),
+    Transition("file", _("立案"), frozenset({S.PENDING_FILING}), S.PENDING_DISPATCH, "case.file", "centre",
+               stops=(Stage.FILE,), starts=Stage.DISPATCH, counts=("file",)),
+    Transition("not_file", _("不予立案"), frozenset({S.REPORTED, S.PENDING_FILING}), S.NOT_FILED, "case.not_file", "centre",
+               requires=("reason",), stops=(Stage.ACCEPT, Stage.FILE), counts=("not_file",)),
+    Transition("dispatch", _("派遣"), frozenset({S.PENDING_DISPATCH}),
+               Branch("to_district", {False: S.HANDLING, True: S.PENDING_DISTRICT_DISPATCH}), "case.dispatch", "centre",
+               requires=("unit_or_district",), stops=(Stage.DISPATCH,),
+               starts=Branch("to_district", {False: Stage.HANDLE, True: Stage.SECOND_DISPATCH}), counts=("dispatch",)),
+    Transition("dispatch_second", _("二级派遣"), frozenset({S.PENDING_DISTRICT_DISPATCH}), S.HANDLING, "case.dispatch_second",
+               "district", requires=("unit",), guard="unit_in_district", stops=(Stage.SECOND_DISPATCH,), starts=Stage.HANDLE,
+               counts=("second_dispatch",)),
+    Transition("request_return", _("申请回退"), frozenset({S.HANDLING}), S.RETURN_REQUESTED, "case.handle", "unit",
+               requires=("reason",)),
+    Transition("approve_return", _("同意回退"), frozenset({S.RETURN_REQUESTED}), S.PENDING_DISPATCH, "case.approve", "approver",
+               requires=("opinion",), stops=(Stage.HANDLE,), starts=Stage.DISPATCH, counts=("return",),
+               increments=("return_count",)),
+    Transition("refuse_return", _("不同意回退"), frozenset({S.RETURN_REQUESTED}), S.HANDLING, "case.approve", "approver",
+               requires=("opinion",)),
+    Transition("request_extension", _("申请延期"), frozenset({S.HANDLING}), S.EXTENSION_REQUESTED, "case.handle", "unit",
+               requires=("reason", "extra_time")),
+    Transition("approve_extension", _("同意延期"), frozenset({S.EXTENSION_REQUESTED}), S.HANDLING, "case.approve", "approver",
+               requires=("opinion",), clock="extend", counts=("extension",), increments=("extension_count",)),
+    Transition("refuse_extension", _("不同意延期"), frozenset({S.EXTENSION_REQUESTED}), S.HANDLING, "case.approve", "approver",
+               requires=("opinion",)),
+    Transition("request_suspension", _("申请挂账"), frozenset({S.HANDLING}), S.SUSPENSION_REQUESTED, "case.handle", "unit",
+               requires=("reason",)),
+    Transition("approve_suspension", _("同意挂账"), frozenset({S.SUSPENSION_REQUESTED}), S.SUSPENDED, "case.approve", "approver",
+               requires=("opinion",), clock="pause", counts=("suspension",), increments=("suspension_count",)),
+    Transition("refuse_suspension", _("不同意挂账"), frozenset({S.SUSPENSION_REQUESTED}), S.HANDLING, "case.approve", "approver",
+               requires=("opinion",)),
+    Transition("resume", _("挂账恢复"), frozenset({S.SUSPENDED}), S.HANDLING, "case.approve", "approver", clock="resume"),
+    Transition("feed_back", _("处置反馈"), frozenset({S.HANDLING}), S.FED_BACK, "case.handle", "unit",
+               requires=("opinion",), photos="after", stops=(Stage.HANDLE,), starts=Stage.SEND_CHECK, counts=("handle",)),
+    Transition("send_check", _("发核查"), frozenset({S.FED_BACK}), S.CHECKING, "case.send_check", "centre",
+               stops=(Stage.SEND_CHECK,), starts=Stage.CHECK, counts=("send_check",)),
+    Transition("check_pass", _("核查通过"), frozenset({S.CHECKING}), S.PENDING_CLOSE, "case.check", "grid_inspector",
+               requires=("opinion",), photos="check", stops=(Stage.CHECK,), starts=Stage.CLOSE, counts=("check",)),
+    Transition("check_fail", _("核查不通过（返工）"), frozenset({S.CHECKING}), S.HANDLING, "case.check", "grid_inspector",
+               requires=("reason",), photos="check", stops=(Stage.CHECK,), clock="restart_handle",
+               counts=("check", "rework"), increments=("rework_count",)),
+    Transition("close", _("结案"), frozenset({S.PENDING_CLOSE}), S.CLOSED, "case.close", "centre",
+               stops=(Stage.CLOSE,), counts=("close",)),
+    Transition("void", _("作废"), BEFORE_CLOSED - {S.CLOSED}, S.VOIDED, "case.void", "centre",
+               requires=("reason",), stops=tuple(Stage), counts=("void",)),
+    Transition("merge", _("合并"), frozenset({S.REPORTED, S.PENDING_FILING}), S.MERGED, "case.merge", "centre",
+               requires=("master",), guard="master_open", stops=tuple(Stage), counts=("merge",)),
+    Transition("supervise", _("督办"), OPEN_STATES, None, "case.supervise", "supervisor",
+               requires=("opinion",), counts=("supervise",), increments=("supervision_count",)),
+    Transition("callback", _("回访"), frozenset({S.CLOSED}), None, "case.callback", "centre",
+               requires=("satisfaction",), counts=("callback",)),
+    Transition("reopen", _("重新派遣（回访不满意）"), frozenset({S.CLOSED}), S.PENDING_DISPATCH, "case.callback", "centre",
+               requires=("reason",), guard="dissatisfied", starts=Stage.DISPATCH, counts=("reopen",),
+               increments=("reopen_count",)),
+]
+
+TABLE = {t.action: t for t in TRANSITIONS}
+ACTIONS = tuple(TABLE)
+
+
+def allowed_from(state):
+    """Actions whose source states include ``state``."""
+    return [t for t in TRANSITIONS if state in t.sources]
+
+
+def target_of(t, inputs):
+    if isinstance(t.target, Branch):
+        return t.target.targets[bool(inputs.get(t.target.input))]
+    return t.target
+
+
+def clock_started(t, inputs):
+    if isinstance(t.starts, Branch):
+        return t.starts.targets[bool(inputs.get(t.starts.input))]
+    return t.starts

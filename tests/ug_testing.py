@@ -1,0 +1,17 @@
+"""Helpers shared by the test modules."""
+
+
+def login_client(client, username):
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.get(username=username))
+    return client
+
+
+def assert_matches_openapi(doc, path, method, status, body):
+    """Validate a response body against the OpenAPI response schema of (path template, method, status)."""
+    import jsonschema
+
+    op = doc["paths"][path][method]
+    schema = op["responses"][str(status)]["content"]["application/json"]["schema"]
+    jsonschema.validate(body, {**schema, "components": doc["components"]})
