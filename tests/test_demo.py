@@ -11,7 +11,10 @@ from urbangrid.org.roles import GRID_ROLES, Role
 
 
 def _snapshot():
-    models = [Region, ResponsibilityGrid, UnitGrid, RoadSegment, Unit, PartyOrganization, Person, RoleAssignment]
+    from urbangrid.catalog.models import CatalogClass, Component, ResponsibilityRule
+
+    models = [Region, ResponsibilityGrid, UnitGrid, RoadSegment, Unit, PartyOrganization, Person, RoleAssignment,
+              CatalogClass, ResponsibilityRule, Component]
     return {m.__name__: serializers.serialize("json", m.objects.order_by("pk")) for m in models}
 
 
@@ -44,6 +47,22 @@ def test_demo_city_counts_roles_and_idempotency(settings, tmp_path):
     assert RoadSegment.objects.filter(party_organizations__level="branch").distinct().count() == RoadSegment.objects.count()
     # Bureau units and district units for two-level command, with territorial fallbacks.
     assert Unit.objects.filter(command_level="district").exists() and Unit.objects.filter(is_territorial=True).count() >= 4
+
+    # The responsibility list: the document's 5/54 events and 6/85 components, each class with a rule.
+    from urbangrid.catalog.models import CatalogClass, Component, ResponsibilityRule, validate_component_identifier
+
+    events = CatalogClass.objects.filter(version__code="local-demo", kind="event")
+    components = CatalogClass.objects.filter(version__code="cjt214-2007", kind="component")
+    assert (events.values("major_code").distinct().count(), events.count()) == (5, 54)
+    assert (components.values("major_code").distinct().count(), components.count()) == (6, 85)
+    for cls in list(events) + list(components):
+        assert ResponsibilityRule.objects.filter(catalog_class=cls, region=None, filing_condition="").exists(), cls
+    assert ResponsibilityRule.objects.exclude(filing_condition="").exists()
+    assert ResponsibilityRule.objects.filter(region__level="district", unit__command_level="district").exists()
+    assert Component.objects.count() == 2 * UnitGrid.objects.count()
+    for comp in Component.objects.select_related("catalog_class__version", "unit_grid")[:300]:
+        validate_component_identifier(comp.identifier, comp.catalog_class)
+        assert comp.unit_grid.shape.covers(__import__("shapely").Point(comp.lon, comp.lat))
 
     written = json.loads(path.read_text(encoding="utf-8"))
     for role in ("grid_leader", "inspector", "assessor", "intake_operator", "shift_lead", "dispatcher",

@@ -47,15 +47,8 @@ def _enclosing_regions(loc):
     return [(i, levels[i]) for i in ids if i in levels]
 
 
-def resolve(catalog_class, lon, lat, filing_condition=None):
-    """Answer a ``Resolution``; raises ``OutsideManagedArea``, ``ValueError`` (bad coordinates) or ``NoResponsibleUnit``."""
-    loc = locator.locate(lon, lat, with_road=False)
-    regions = _enclosing_regions(loc)
-    region_level = dict(regions)
-    condition = (filing_condition or "").strip()
-
-    rules = (ResponsibilityRule.objects.filter(catalog_class=catalog_class, active=True, unit__active=True)
-             .select_related("unit", "region", "responsibility_grid"))
+def _pick(rules, loc, region_level, condition):
+    """The most specific rule for the point among one class's rules, and the conditions it skipped."""
     best, best_key, conditional = None, None, set()
     for rule in rules:
         if rule.filing_condition and rule.filing_condition != condition:
@@ -69,6 +62,46 @@ def resolve(catalog_class, lon, lat, filing_condition=None):
                bool(rule.filing_condition), -rule.pk)
         if best_key is None or key > best_key:
             best, best_key = rule, key
+    return best, conditional
+
+
+def responsibility_table(lon, lat):
+    """Who answers for each class of the current catalogues at a point (the 六定 card's 定责任), in one
+    pass over the rules; classes without a rule fall to the territorial unit."""
+    from .models import CatalogClass
+
+    loc = locator.locate(lon, lat, with_road=False)
+    regions = _enclosing_regions(loc)
+    region_level = dict(regions)
+    territorial = {u.region_id: u for u in Unit.objects.filter(is_territorial=True, active=True,
+                                                                 region_id__in=[i for i, _lvl in regions])}
+    fallback_unit = next((territorial[i] for i, _lvl in regions if i in territorial), None)
+    by_class = {}
+    for rule in (ResponsibilityRule.objects.filter(active=True, unit__active=True, catalog_class__version__is_current=True)
+                 .select_related("unit")):
+        by_class.setdefault(rule.catalog_class_id, []).append(rule)
+    rows = []
+    for cls in CatalogClass.objects.filter(version__is_current=True, active=True).order_by("kind", "code"):
+        best, _conditional = _pick(by_class.get(cls.pk, []), loc, region_level, "")
+        rows.append({
+            "kind_label": cls.get_kind_display(), "major_name": cls.major_name, "code": cls.code, "name": cls.name,
+            "unit": best.unit if best else fallback_unit, "fallback": best is None,
+            "limit": best.time_limit_display if best else "", "closing_standard": best.closing_standard if best else "",
+            "urgency": best.urgency if best else "",
+        })
+    return rows
+
+
+def resolve(catalog_class, lon, lat, filing_condition=None):
+    """Answer a ``Resolution``; raises ``OutsideManagedArea``, ``ValueError`` (bad coordinates) or ``NoResponsibleUnit``."""
+    loc = locator.locate(lon, lat, with_road=False)
+    regions = _enclosing_regions(loc)
+    region_level = dict(regions)
+    condition = (filing_condition or "").strip()
+
+    rules = (ResponsibilityRule.objects.filter(catalog_class=catalog_class, active=True, unit__active=True)
+             .select_related("unit", "region", "responsibility_grid"))
+    best, conditional = _pick(rules, loc, region_level, condition)
 
     if best is not None:
         explanation = _("按责任清单：%(cls)s，适用范围 %(area)s%(cond)s，由 %(unit)s 负责") % {

@@ -3,7 +3,11 @@ from urbangrid.grids.locator import locator
 from urbangrid.grids.models import Region, ResponsibilityGrid, RoadSegment, UnitGrid
 from urbangrid.org.models import PartyOrganization, Person, RoleAssignment, Unit
 
+from urbangrid.catalog.models import CatalogClass, Component, ResponsibilityRule
+from urbangrid.worktime.seeding import seed_calendar
+
 from .city import build_city
+from .responsibility import build_responsibility
 from .logins import build_logins
 
 
@@ -11,13 +15,10 @@ def build_demo(seed=2024, log=print):
     log("· 网格与路段、单位、党组织、人员 …")
     city = build_city(seed)
     locator.invalidate()
-    try:
-        from .responsibility import build_responsibility
-    except ImportError:  # the catalogue part is optional while it is being built
-        build_responsibility = None
-    if build_responsibility is not None:
-        log("· 责任清单与部件 …")
-        build_responsibility(seed, city)
+    log("· 工作日历 …")
+    seed_calendar(range(2023, 2028))
+    log("· 责任清单与部件 …")
+    build_responsibility(seed, city)
     logins, path = build_logins(seed)
     summary = {
         "责任网格": ResponsibilityGrid.objects.count(),
@@ -29,5 +30,14 @@ def build_demo(seed=2024, log=print):
         "党员": Person.objects.filter(is_party_member=True).count(),
         "人员": Person.objects.count(),
         "角色分配": RoleAssignment.objects.count(),
+        "事件大类/小类": _majors_minors("local-demo", "event"),
+        "部件大类/小类": _majors_minors("cjt214-2007", "component"),
+        "责任清单规则": ResponsibilityRule.objects.count(),
+        "部件": Component.objects.count(),
     }
     return summary, logins, path
+
+
+def _majors_minors(version, kind):
+    qs = CatalogClass.objects.filter(version__code=version, kind=kind)
+    return f"{qs.values('major_code').distinct().count()}/{qs.count()}"

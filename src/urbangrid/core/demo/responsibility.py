@@ -1,0 +1,148 @@
+"""The demo city's responsibility list (责任清单) and component inventory (部件普查).
+
+Events use the document's local 5/54 list, components the CJ/T 214-2007 6/85 list. Limits follow the
+practice values collected in standards.md §1.3; each district's sanitation and enforcement units take
+their district's street-cleaning and street-order classes (two-level command), and 私搭乱建 shows
+filing conditions (停工 / 处罚 / 拆除) with their own limits.
+"""
+import random
+from decimal import Decimal
+
+from django.db import transaction
+
+from urbangrid.catalog.loader import load_catalogues
+from urbangrid.catalog.models import CatalogClass, CatalogVersion, Component, ResponsibilityRule
+from urbangrid.grids.locator import locator
+from urbangrid.grids.models import Region, UnitGrid
+from urbangrid.org.models import Unit
+
+H, D = "working_hours", "working_days"
+EVENT_VERSION, COMPONENT_VERSION = "local-demo", "cjt214-2007"
+
+# event code -> (unit code, limit, unit of limit, urgent?)
+EVENT_RULES = {
+    "0101": ("CGJ-ZF", 20, D, False), "0102": ("CGJ-HW", 4, H, False), "0103": ("CGJ-HW", 2, D, False),
+    "0104": ("CGJ-HW", 2, H, False), "0105": ("CGJ-PS", 1, D, False), "0106": ("CGJ-YL", 4, H, False),
+    "0107": ("CGJ-ZF", 5, D, False), "0108": ("CGJ-HW", 1, D, False), "0109": ("CGJ-YL", 1, D, False),
+    "0110": ("CGJ-ZF", 4, H, False), "0111": ("CGJ-ZF", 5, D, False), "0112": ("CGJ-HW", 2, H, True),
+    "0113": ("EXT-HB", 3, D, False), "0114": ("CGJ-HW", 2, H, True), "0115": ("CGJ-HW", 4, H, False),
+    "0201": ("CGJ-GG", 1, D, False), "0202": ("CGJ-GG", 3, D, False), "0203": ("CGJ-GG", 2, D, False),
+    "0204": ("CGJ-ZF", 4, H, False), "0205": ("CGJ-GG", 3, D, False), "0206": ("CGJ-GG", 2, D, False),
+    "0301": ("CGJ-ZF", 4, H, False), "0302": ("EXT-ZJ", 1, D, False), "0303": ("CGJ-JS", 4, H, False),
+    "0304": ("CGJ-JS", 2, D, False), "0305": ("CGJ-ZF", 1, D, False), "0306": ("CGJ-SZ", 1, D, True),
+    "0307": ("CGJ-JS", 4, H, False), "0308": ("EXT-ZJ", 3, D, False), "0309": ("EXT-ZJ", 5, D, False),
+    "0401": ("CGJ-SZ", 2, H, True), "0402": ("CGJ-GS", 2, H, True), "0403": ("CGJ-RQ", 1, H, True),
+    "0404": ("CGJ-PS", 4, H, True), "0405": ("CGJ-GY", 2, H, True), "0406": ("CGJ-PS", 4, H, True),
+    "0407": ("CGJ-HW", 4, H, True), "0408": ("EXT-GD", 4, H, True), "0409": ("CGJ-ZF", 1, H, True),
+    "0410": ("CGJ-ZF", 1, H, True), "0411": ("CGJ-YL", 4, H, True),
+    "0501": ("CGJ-ZF", 2, H, False), "0502": ("CGJ-ZF", 4, H, False), "0503": ("CGJ-ZF", 1, D, False),
+    "0504": ("CGJ-ZF", 4, H, False), "0505": ("EXT-JJ", 4, H, False), "0506": ("CGJ-TC", 4, H, False),
+    "0507": ("CGJ-ZF", 1, D, False), "0508": ("CGJ-ZF", 4, H, False), "0509": ("EXT-JJ", 1, D, False),
+    "0510": ("CGJ-ZF", 2, H, False), "0511": ("CGJ-ZF", 1, D, False), "0512": ("CGJ-ZF", 2, H, False),
+    "0513": ("CGJ-TC", 4, H, False),
+}
+FILING_CONDITIONS = {"0101": [("责令停工", 4, H), ("立案处罚", 7, D), ("依法拆除", 20, D)]}
+# Classes each district's own units take inside that district (区级指挥): code -> district unit suffix.
+DISTRICT_RULES = {"0102": "HW", "0104": "HW", "0115": "HW", "0501": "ZF", "0504": "ZF", "0512": "ZF"}
+
+COMPONENT_UNIT_BY_NAME = [
+    ("上水井盖", "CGJ-GS"), ("供水器", "CGJ-GS"), ("民用水井", "CGJ-GS"),
+    ("污水井盖", "CGJ-PS"), ("雨水", "CGJ-PS"), ("化粪池", "CGJ-HW"), ("中水井盖", "CGJ-PS"),
+    ("电力", "EXT-GD"), ("高压线", "EXT-GD"), ("变压器", "EXT-GD"), ("立杆", "EXT-GD"),
+    ("路灯", "CGJ-LD"), ("地灯", "CGJ-LD"), ("景观灯", "CGJ-LD"),
+    ("通讯", "EXT-TX"), ("电视井盖", "EXT-TX"), ("网络井盖", "EXT-TX"), ("电话亭", "EXT-TX"),
+    ("燃气", "CGJ-RQ"), ("输油", "CGJ-RQ"), ("热力井盖", "CGJ-GY"),
+    ("公安井盖", "EXT-JJ"), ("监控电子眼", "EXT-JJ"), ("治安岗亭", "EXT-JJ"),
+    ("停车", "CGJ-TC"), ("存车支架", "CGJ-TC"),
+    ("交通", "EXT-JJ"),
+    ("公共厕所", "CGJ-HW"), ("公厕", "CGJ-HW"), ("垃圾", "CGJ-HW"),
+    ("灯箱", "CGJ-GG"), ("广告", "CGJ-GG"), ("宣传栏", "CGJ-GG"),
+    ("监测站", "EXT-HB"), ("噪声", "EXT-HB"),
+    ("人防", "EXT-ZJ"), ("公房", "EXT-ZJ"), ("工地", "EXT-ZJ"), ("危险源", "EXT-ZJ"),
+    ("水域", "CGJ-PS"), ("防汛", "CGJ-PS"), ("港监", "CGJ-PS"),
+    ("桥", "CGJ-SZ"), ("地下通道", "CGJ-SZ"), ("路名牌", "CGJ-SZ"), ("隔音屏", "CGJ-SZ"), ("无主井盖", "CGJ-SZ"),
+    ("特殊井盖", "CGJ-SZ"),
+]
+# Most common components in a street scene, weighted for the inventory.
+COMMON_COMPONENTS = {"0102": 6, "0103": 6, "0104": 5, "0101": 4, "0118": 6, "0305": 5, "0402": 8, "0407": 3, "0211": 2,
+                     "0213": 2, "0117": 3, "0301": 1, "0209": 2}
+
+
+def component_unit(cls):
+    if cls.major_code == "04":
+        return "CGJ-YL"
+    for needle, unit in COMPONENT_UNIT_BY_NAME:
+        if needle in cls.name:
+            return unit
+    return "CGJ-GY"
+
+
+@transaction.atomic
+def build_rules():
+    units = {u.code: u for u in Unit.objects.all()}
+    events = CatalogClass.objects.filter(version__code=EVENT_VERSION, kind="event")
+    components = CatalogClass.objects.filter(version__code=COMPONENT_VERSION, kind="component")
+    created = 0
+
+    def rule(cls, unit_code, value, limit_unit, urgent, condition="", region=None):
+        nonlocal created
+        _, made = ResponsibilityRule.objects.update_or_create(
+            catalog_class=cls, filing_condition=condition, region=region, responsibility_grid=None,
+            defaults={"unit": units[unit_code], "urgency": "urgent" if urgent else "normal",
+                      "time_limit_value": Decimal(value), "time_limit_unit": limit_unit,
+                      "filing_standard": f"发现{cls.name}即立案" if not condition else f"{cls.name}：{condition}",
+                      "closing_standard": f"{cls.name}已处置到位，现场恢复整洁有序",
+                      "auto_dispatch": not urgent and cls.code in ("0201", "0204")},
+        )
+        created += made
+
+    for cls in events:
+        unit_code, value, limit_unit, urgent = EVENT_RULES[cls.code]
+        rule(cls, unit_code, value, limit_unit, urgent)
+        for condition, cvalue, cunit in FILING_CONDITIONS.get(cls.code, []):
+            rule(cls, unit_code, cvalue, cunit, urgent, condition)
+        if cls.code in DISTRICT_RULES:
+            for district in Region.objects.filter(level=Region.Level.DISTRICT):
+                rule(cls, f"D{district.code}-{DISTRICT_RULES[cls.code]}", value, limit_unit, urgent, region=district)
+    for cls in components:
+        manhole = "井盖" in cls.name or "箅子" in cls.name
+        rule(cls, component_unit(cls), 1 if manhole else 5, D, manhole)
+    return created
+
+
+@transaction.atomic
+def build_components(seed, per_unit_grid=2):
+    """About two components per unit grid, with valid 16-digit CJ/T 214 identifiers (idempotent)."""
+    rng = random.Random(f"components-{seed}")
+    if Component.objects.exists():
+        return 0
+    classes = {c.code: c for c in CatalogClass.objects.filter(version__code=COMPONENT_VERSION, kind="component")}
+    weighted = [code for code, w in COMMON_COMPONENTS.items() for _ in range(w)] + list(classes)
+    units = {u.code: u for u in Unit.objects.all()}
+    serial = {}
+    rows = []
+    for ug in UnitGrid.objects.order_by("code").only("pk", "code", "min_lon", "min_lat", "max_lon", "max_lat"):
+        for _ in range(per_unit_grid):
+            cls = classes[rng.choice(weighted)]
+            lon = rng.uniform(ug.min_lon, ug.max_lon)
+            lat = rng.uniform(ug.min_lat, ug.max_lat)
+            key = (ug.code[:6], cls.code)
+            serial[key] = serial.get(key, 0) + 1
+            unit = units[component_unit(cls)]
+            rows.append(Component(
+                identifier=f"{ug.code[:6]}{cls.code}{serial[key]:06d}", catalog_class=cls, name=cls.name,
+                lon=round(lon, 7), lat=round(lat, 7), unit_grid_id=ug.pk, competent_unit=unit, maintenance_unit=unit,
+                state=rng.choices(["intact", "damaged", "lost"], [95, 4, 1])[0], data_source="survey",
+            ))
+    Component.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def build_responsibility(seed, city=None):
+    load_catalogues()
+    # The demo city still files under the document's lists: the local events and CJ/T 214-2007 components.
+    CatalogVersion.objects.filter(code__in=[EVENT_VERSION, COMPONENT_VERSION]).update(is_current=True)
+    CatalogVersion.objects.exclude(code__in=[EVENT_VERSION, COMPONENT_VERSION]).update(is_current=False)
+    locator.invalidate()
+    build_rules()
+    build_components(seed)
