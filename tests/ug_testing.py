@@ -15,3 +15,16 @@ def assert_matches_openapi(doc, path, method, status, body):
     op = doc["paths"][path][method]
     schema = op["responses"][str(status)]["content"]["application/json"]["schema"]
     jsonschema.validate(body, {**schema, "components": doc["components"]})
+
+
+def jpeg(color=(200, 30, 30), size=(64, 48)):
+    """A small JPEG file object for upload tests."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", size, color).save(buf, "JPEG")
+    buf.seek(0)
+    buf.name = "photo.jpg"
+    return buf

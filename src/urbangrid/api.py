@@ -29,6 +29,8 @@ def issue_token(request, payload: TokenIn):
 
 
 def _mount():
+    from urbangrid.cases.api import router as cases_router
+    from urbangrid.cases.services import CaseError
     from urbangrid.catalog.api import router as catalog_router
     from urbangrid.grids.api import router as grids_router
     from urbangrid.org.api import router as org_router
@@ -36,6 +38,12 @@ def _mount():
     api.add_router("/", grids_router)
     api.add_router("/", org_router)
     api.add_router("/", catalog_router)
+    api.add_router("/", cases_router)
+
+    @api.exception_handler(CaseError)
+    def case_error(request, exc):
+        return api.create_response(request, {"detail": exc.message, "code": exc.code, "fields": exc.fields or None},
+                                   status=exc.status)
 
 
 _mount()

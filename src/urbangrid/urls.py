@@ -14,4 +14,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("", include("urbangrid.grids.urls")),
+    path("", include("urbangrid.cases.urls")),
 ]

@@ -21,6 +21,7 @@ class Limits:
 
     stages: dict
     rework_keeps_first_deadline: bool = False
+    handle_yellow_share: Decimal = Decimal("0.2")
 
     def of(self, stage):
         return self.stages.get(stage, (Decimal("1"), wt.WORKING_HOURS, Decimal("0.2")))
@@ -48,10 +49,18 @@ def _start_clock(case, stage, at, calendar, limits):
     case.stage_paused_at = None
     natural = unit == wt.CALENDAR_HOURS
     case.stage_budget_seconds = ((due - at) if natural else wt.working_timedelta(at, due, calendar)).total_seconds()
+    _set_yellow(case, at, calendar, limits.of(stage)[2] if stage != Stage.HANDLE else limits.handle_yellow_share)
     if stage == Stage.HANDLE:
         case.handle_deadline = due
         if case.handle_first_deadline is None:
             case.handle_first_deadline = due
+
+
+def _set_yellow(case, at, calendar, share):
+    """The instant the remaining time drops below ``share`` of the whole budget (the yellow light)."""
+    remaining = wt.working_timedelta(at, case.stage_deadline, calendar)
+    before_yellow = remaining - timedelta(seconds=case.stage_budget_seconds) * float(share)
+    case.stage_yellow_at = wt.add_working_time(at, before_yellow, calendar) if before_yellow > timedelta() else at
 
 
 def _stop_clock(case, at):
@@ -67,7 +76,7 @@ def _stop_clock(case, at):
     if not on_time:
         case.is_overdue = True
     case.stage = ""
-    case.stage_started_at = case.stage_deadline = case.stage_paused_at = None
+    case.stage_started_at = case.stage_deadline = case.stage_paused_at = case.stage_yellow_at = None
     case.stage_budget_seconds = 0
     return record
 
@@ -84,6 +93,7 @@ def apply(case, t, inputs, at, calendar, limits):
         out.data["extended_from"] = case.stage_deadline.isoformat()
         case.stage_budget_seconds += wt.working_timedelta(case.stage_deadline, due, calendar).total_seconds()
         case.stage_deadline = case.handle_deadline = due
+        _set_yellow(case, at, calendar, limits.handle_yellow_share)
     elif special == "pause":
         case.stage_paused_at = at
     elif special == "resume":
@@ -91,6 +101,7 @@ def apply(case, t, inputs, at, calendar, limits):
         out.data["paused_from"] = case.stage_paused_at.isoformat()
         case.stage_deadline = case.handle_deadline = due
         case.stage_paused_at = None
+        _set_yellow(case, at, calendar, limits.handle_yellow_share)
     elif special == "restart_handle":
         first = case.handle_first_deadline
         _start_clock(case, Stage.HANDLE, at, calendar, limits)
@@ -110,13 +121,14 @@ def apply(case, t, inputs, at, calendar, limits):
     return out
 
 
-def light(case, now, calendar, yellow_share=Decimal("0.2")):
-    """红黄绿灯 of the case's running clock (none for closed cases)."""
+def light(case, now):
+    """红黄绿灯 of the case's running clock ("" when no clock runs); a paused clock keeps its light.
+    Same rule as ``queries.light_q`` so a list filtered by light agrees with the lights it shows."""
     if not case.stage or not case.stage_deadline:
         return ""
     at = case.stage_paused_at or now
     if at > case.stage_deadline:
         return wt.RED
-    remaining = wt.working_timedelta(at, case.stage_deadline, calendar)
-    budget = timedelta(seconds=case.stage_budget_seconds)
-    return wt.YELLOW if remaining < budget * float(yellow_share) else wt.GREEN
+    if case.stage_yellow_at and at > case.stage_yellow_at:
+        return wt.YELLOW
+    return wt.GREEN

@@ -77,6 +77,8 @@ class Case(models.Model):
     stage_started_at = models.DateTimeField(_("环节开始"), null=True, blank=True)
     stage_deadline = models.DateTimeField(_("环节时限"), null=True, blank=True, db_index=True)
     stage_budget_seconds = models.FloatField(default=0, editable=False)
+    # When the light turns yellow, precomputed so lists can filter by light in SQL.
+    stage_yellow_at = models.DateTimeField(_("黄灯时间"), null=True, blank=True)
     stage_paused_at = models.DateTimeField(_("暂停于"), null=True, blank=True)
     handle_deadline = models.DateTimeField(_("处置时限"), null=True, blank=True)
     handle_first_deadline = models.DateTimeField(_("首次处置时限"), null=True, blank=True)
@@ -110,6 +112,7 @@ class Case(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["state", "stage_deadline"], name="case_state_deadline"),
+            models.Index(fields=["stage_deadline", "stage_yellow_at"], name="case_light"),
             models.Index(fields=["current_unit", "state"], name="case_unit_state"),
             models.Index(fields=["responsibility_grid", "state"], name="case_grid_state"),
             models.Index(fields=["district_centre", "state"], name="case_district_state"),

@@ -145,7 +145,15 @@ def _clean_inputs(t, case, raw, photos, require_photos=True):
     errors, inputs = {}, dict(raw)
     inputs["opinion"] = _text(raw, "opinion", errors, "opinion" in t.requires)
     inputs["reason"] = _text(raw, "reason", errors, "reason" in t.requires)
-    if "extra_time" in t.requires:
+    if t.clock == "extend" and raw.get("extra_value") in (None, ""):
+        # The approver grants what the unit asked for unless he sets another amount.
+        asked = (CaseEvent.objects.filter(case=case, action="request_extension").order_by("-seq")
+                 .values_list("data", flat=True).first() or {}).get("extra_time")
+        if asked:
+            inputs["extra_time"] = (Decimal(asked[0]), asked[1])
+        else:
+            errors["extra_value"] = _("请填写延期时长")
+    if "extra_time" in t.requires or (t.clock == "extend" and raw.get("extra_value") not in (None, "")):
         try:
             value = Decimal(str(raw.get("extra_value")))
             unit = raw.get("extra_unit") or wt.WORKING_DAYS

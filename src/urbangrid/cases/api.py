@@ -1,0 +1,302 @@
+"""Cases API: create (with photos and an idempotency key), every transition, lists, to-do, detail."""
+from datetime import date, datetime, time
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
+
+from urbangrid.catalog.models import CatalogClass
+from urbangrid.core.access import actor_of
+from urbangrid.worktime.clock import TZ
+
+from . import engine, queries, services
+from .models import Case, CaseEvent
+from .states import Source
+from .workflow import ACTIONS, TABLE
+
+router = Router(tags=["cases"])
+
+
+class ErrorOut(Schema):
+    detail: str
+    code: str | None = None
+    fields: dict[str, str] | None = None
+
+
+class CaseOut(Schema):
+    number: str
+    state: str
+    state_label: str
+    source: str
+    catalog_version: str
+    class_code: str
+    class_name: str
+    kind: str
+    urgency: str
+    description: str
+    lon: float
+    lat: float
+    address: str
+    unit_grid_code: str
+    responsibility_grid_code: str | None
+    district_code: str | None
+    road_segment_code: str | None
+    current_unit_code: str | None
+    current_unit_name: str | None
+    stage: str
+    stage_deadline: datetime | None
+    light: str
+    version: int
+    created_at: datetime
+    closed_at: datetime | None
+    archive_type: str
+    is_overdue: bool
+    self_handled: bool
+    is_supervised: bool
+    needs_verification: bool
+    duplicate_of: str | None
+    rework_count: int
+    return_count: int
+    extension_count: int
+    suspension_count: int
+    supervision_count: int
+    reopen_count: int
+    satisfaction: str
+
+
+class EventOut(Schema):
+    seq: int
+    action: str
+    action_label: str
+    from_state: str
+    to_state: str
+    at: datetime
+    actor: str | None
+    role: str
+    unit_code: str | None
+    note: str
+    deadline: datetime | None
+    data: dict
+    photos: list[str]
+
+
+class PhotoOut(Schema):
+    kind: str
+    url: str
+    width: int
+    height: int
+
+
+class ActionOut(Schema):
+    action: str
+    label: str
+    requires: list[str]
+    photos: str
+
+
+class CaseDetailOut(CaseOut):
+    events: list[EventOut]
+    photos: list[PhotoOut]
+    actions: list[ActionOut]
+
+
+class CasePage(Schema):
+    total: int
+    items: list[CaseOut]
+
+
+class CaseIn(Schema):
+    catalog_version: str = Field(..., description="e.g. local-demo, cjt214-2007, gbt47678.5-2026")
+    class_code: str
+    kind: str | None = Field(None, description="component or event; needed only when a code exists as both")
+    lon: float
+    lat: float
+    description: str = Field(..., max_length=4000)
+    source: Source = Source.INSPECTOR
+    address: str = ""
+    self_handled: bool = False
+    component_identifier: str = ""
+    reporter_name: str = ""
+    reporter_contact: str = ""
+    idempotency_key: str | None = Field(None, max_length=80, description="the client's id of this submission; a retry returns the same case")
+
+
+class ActionIn(Schema):
+    opinion: str = ""
+    reason: str = ""
+    reason_code: str = ""
+    unit: str | None = Field(None, description="unit code (dispatch, second-level dispatch)")
+    district: str | None = Field(None, description="district code: dispatch to its command sub-centre")
+    extra_value: str | None = Field(None, description="extension: amount")
+    extra_unit: str | None = Field(None, description="extension: working_hours, working_days or calendar_hours")
+    confirmed: bool = True
+    satisfaction: str | None = None
+    master: str | None = Field(None, description="merge: the master case number")
+    expected_version: int | None = Field(None, description="the case version the client saw; 409 if it moved on")
+
+
+class CaseFilter(Schema):
+    state: list[str] | None = Field(None)
+    light: str | None = Field(None, pattern="^(red|yellow|green)$")
+    grid: str | None = None
+    unit: str | None = None
+    district: str | None = None
+    class_code: str | None = None
+    source: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    q: str | None = None
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0)
+
+
+def case_out(case, now=None):
+    now = now or timezone.now()
+    return {
+        "number": case.number, "state": case.state, "state_label": str(case.get_state_display()), "source": case.source,
+        "catalog_version": case.catalog_version, "class_code": case.class_code, "class_name": case.catalog_class.name,
+        "kind": case.kind, "urgency": case.urgency, "description": case.description, "lon": case.lon, "lat": case.lat,
+        "address": case.address, "unit_grid_code": case.unit_grid.code,
+        "responsibility_grid_code": case.responsibility_grid.code if case.responsibility_grid_id else None,
+        "district_code": case.district.code if case.district_id else None,
+        "road_segment_code": case.road_segment.code if case.road_segment_id else None,
+        "current_unit_code": case.current_unit.code if case.current_unit_id else None,
+        "current_unit_name": case.current_unit.name if case.current_unit_id else None,
+        "stage": case.stage, "stage_deadline": case.stage_deadline, "light": engine.light(case, now), "version": case.version,
+        "created_at": case.created_at, "closed_at": case.closed_at, "archive_type": case.archive_type,
+        "is_overdue": case.is_overdue, "self_handled": case.self_handled, "is_supervised": case.is_supervised,
+        "needs_verification": case.needs_verification,
+        "duplicate_of": case.duplicate_of.number if case.duplicate_of_id else None,
+        "rework_count": case.rework_count, "return_count": case.return_count, "extension_count": case.extension_count,
+        "suspension_count": case.suspension_count, "supervision_count": case.supervision_count,
+        "reopen_count": case.reopen_count, "satisfaction": case.satisfaction,
+    }
+
+
+LIST_RELATED = ("catalog_class", "unit_grid", "responsibility_grid", "district", "road_segment", "current_unit", "duplicate_of")
+
+
+def detail_out(actor, case):
+    out = case_out(case)
+    photos = list(case.photos.all())
+    by_event = {}
+    for p in photos:
+        by_event.setdefault(p.event_id, []).append(reverse("cases:photo", args=[p.pk]))
+    out["events"] = [
+        {"seq": e.seq, "action": e.action, "action_label": str(TABLE[e.action].label) if e.action in TABLE else e.action,
+         "from_state": e.from_state, "to_state": e.to_state, "at": e.at,
+         "actor": e.actor_person.name if e.actor_person_id else None, "role": e.role,
+         "unit_code": e.unit.code if e.unit_id else None, "note": e.note, "deadline": e.deadline, "data": e.data,
+         "photos": by_event.get(e.pk, [])}
+        for e in CaseEvent.objects.filter(case=case).select_related("actor_person", "unit").order_by("seq")
+    ]
+    out["photos"] = [{"kind": p.kind, "url": reverse("cases:photo", args=[p.pk]), "width": p.width, "height": p.height} for p in photos]
+    out["actions"] = [{"action": t.action, "label": str(t.label), "requires": list(t.requires), "photos": t.photos}
+                      for t in services.available_actions(actor, case)]
+    return out
+
+
+def _filter(qs, f):
+    if f.state:
+        qs = qs.filter(state__in=f.state)
+    if f.light:
+        qs = qs.filter(queries.light_q(f.light))
+    if f.grid:
+        qs = qs.filter(responsibility_grid__code=f.grid)
+    if f.unit:
+        qs = qs.filter(current_unit__code=f.unit)
+    if f.district:
+        qs = qs.filter(district__code=f.district)
+    if f.class_code:
+        qs = qs.filter(class_code=f.class_code)
+    if f.source:
+        qs = qs.filter(source=f.source)
+    if f.date_from:
+        qs = qs.filter(created_at__gte=datetime.combine(f.date_from, time.min, TZ))
+    if f.date_to:
+        qs = qs.filter(created_at__lt=datetime.combine(f.date_to, time.max, TZ))
+    if f.q:
+        qs = qs.filter(Q(number__icontains=f.q) | Q(description__icontains=f.q) | Q(address__icontains=f.q))
+    return qs
+
+
+def _page(qs, f):
+    total = qs.count()
+    now = timezone.now()
+    rows = qs.select_related(*LIST_RELATED).order_by("-created_at", "-pk")[f.offset: f.offset + f.limit]
+    return {"total": total, "items": [case_out(c, now) for c in rows]}
+
+
+def _class_for(payload):
+    qs = CatalogClass.objects.select_related("version").filter(version__code=payload.catalog_version, code=payload.class_code, active=True)
+    if payload.kind:
+        qs = qs.filter(kind=payload.kind)
+    found = list(qs[:2])
+    if len(found) != 1:
+        field_error = _("未知的问题类别") if not found else _("该代码同时是部件和事项，请指明 kind")
+        raise services.Invalid(field_error, "invalid_input", {"class_code": field_error})
+    return found[0]
+
+
+@router.post("/cases", response={201: CaseOut, 200: CaseOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
+             summary="Report a case (信息收集), multipart with photos; a repeated idempotency key returns the same case")
+def create_case(request, payload: Form[CaseIn], photos: File[list[UploadedFile]] = None,
+                after_photos: File[list[UploadedFile]] = None):
+    actor = actor_of(request)
+    key = payload.idempotency_key or request.headers.get("Idempotency-Key")
+    case, created = services.report(
+        actor, catalog_class=_class_for(payload), lon=payload.lon, lat=payload.lat, description=payload.description,
+        source=payload.source, address=payload.address, self_handled=payload.self_handled, photos=photos or [],
+        after_photos=after_photos or [], idempotency_key=key, reporter_name=payload.reporter_name,
+        reporter_contact=payload.reporter_contact, component_identifier=payload.component_identifier,
+    )
+    case = Case.objects.select_related(*LIST_RELATED).get(pk=case.pk)
+    return Status(201 if created else 200, case_out(case))
+
+
+@router.get("/cases", response=CasePage, summary="Cases in the actor's scope, filtered and paginated")
+def list_cases(request, filters: Query[CaseFilter]):
+    return _page(_filter(services.visible_cases(actor_of(request)), filters), filters)
+
+
+@router.get("/cases/todo", response=CasePage, summary="What is waiting for me (待办), by my roles")
+def my_tasks(request, filters: Query[CaseFilter]):
+    return _page(_filter(queries.todo(actor_of(request)), filters), filters)
+
+
+@router.get("/cases/{number}", response={200: CaseDetailOut, 404: ErrorOut}, summary="A case with its whole timeline and my actions")
+def get_case(request, number: str):
+    actor = actor_of(request)
+    case = services.get_visible(actor, number)
+    case = Case.objects.select_related(*LIST_RELATED).get(pk=case.pk)
+    return detail_out(actor, case)
+
+
+@router.get("/cases/{number}/dispatch-suggestion", response={200: dict, 404: ErrorOut},
+            summary="Unit, urgency and deadline from the responsibility list, with the rule behind it")
+def dispatch_suggestion(request, number: str):
+    case = services.get_visible(actor_of(request), number)
+    s = services.dispatch_suggestion(case)
+    unit = s.pop("unit")
+    s["unit_code"], s["unit_name"] = (unit.code, unit.name) if unit else (None, None)
+    for key in ("time_limit_value",):
+        if s.get(key) is not None:
+            s[key] = str(s[key])
+    if s.get("deadline_if_now"):
+        s["deadline_if_now"] = s["deadline_if_now"].isoformat()
+    return s
+
+
+@router.post("/cases/{number}/actions/{action}",
+             response={200: CaseDetailOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+             summary="Take a workflow action (multipart; photos where the action needs them)")
+def take_action(request, number: str, action: str, payload: Form[ActionIn], photos: File[list[UploadedFile]] = None):
+    if action not in ACTIONS or action == "report":
+        raise services.NotFound(_("未知的操作 %(a)s") % {"a": action}, "unknown_action")
+    actor = actor_of(request)
+    inputs = payload.dict(exclude={"expected_version"})
+    services.transition(actor, number, action, inputs, photos=photos or [], expected_version=payload.expected_version)
+    case = Case.objects.select_related(*LIST_RELATED).get(number=number)
+    return detail_out(actor, case)

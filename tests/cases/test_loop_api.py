@@ -1,0 +1,269 @@
+"""The case loop through the HTTP API on the demo city: a full loop, every branch, and the refusals."""
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from urbangrid.cases.models import Case, CaseEvent
+from urbangrid.org.models import Person, RoleAssignment
+
+from ug_testing import jpeg
+
+pytestmark = pytest.mark.django_db
+INSIDE_WG01 = (117.2352, 31.8785)  # WG01 (中山区), patrolled by the demo inspector
+INSIDE_WG40 = (117.2800, 31.8600)
+
+
+def client_for(username):
+    c = Client()
+    c.force_login(get_user_model().objects.get(username=username))
+    return c
+
+
+def client_for_person(person, username):
+    user, _ = get_user_model().objects.get_or_create(username=username)
+    Person.objects.filter(pk=person.pk).update(user=user)
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def report(c, code="0401", version="local-demo", point=INSIDE_WG01, **extra):
+    data = {"catalog_version": version, "class_code": code, "lon": point[0], "lat": point[1],
+            "description": "路面出现塌陷，约一平方米", "source": "inspector", "photos": [jpeg()], **extra}
+    return c.post("/api/v1/cases", data)
+
+
+def act(c, number, action, **data):
+    return c.post(f"/api/v1/cases/{number}/actions/{action}", data)
+
+
+def handler_unit():
+    """The unit the demo's unit_handler login works for."""
+    return RoleAssignment.objects.get(person__user__username="unit_handler", role="unit_handler").unit.code
+
+
+@pytest.fixture
+def staff(demo_city):
+    return {role: client_for(role) for role in ("inspector", "intake_operator", "shift_lead", "dispatcher",
+                                                "district_dispatcher", "unit_handler", "leader", "grid_leader", "assessor")}
+
+
+def test_full_loop(staff):
+    r = report(staff["inspector"])
+    assert r.status_code == 201, r.content
+    case = r.json()
+    number = case["number"]
+    assert case["state"] == "reported" and case["responsibility_grid_code"] == "WG01" and case["stage"] == "accept"
+    assert len(number) == 11 and number.startswith(case["created_at"][:4])
+    assert act(staff["intake_operator"], number, "accept").status_code == 200
+    assert act(staff["shift_lead"], number, "file").status_code == 200
+    sug = staff["dispatcher"].get(f"/api/v1/cases/{number}/dispatch-suggestion").json()
+    assert sug["unit_code"] == "CGJ-SZ" and sug["time_limit_value"] == "2.0" and "路面塌陷" in sug["explanation"]
+    # The dispatcher may send it elsewhere than suggested; the handling limit still comes from the class's rule.
+    d = act(staff["dispatcher"], number, "dispatch", unit=handler_unit(), opinion="请速处置")
+    assert d.status_code == 200, d.content
+    assert d.json()["state"] == "handling" and d.json()["current_unit_code"] == handler_unit() and d.json()["urgency"] == "urgent"
+    # The unit sees it in its to-do list; the feedback needs an after-photo.
+    todo = staff["unit_handler"].get("/api/v1/cases/todo").json()
+    assert number in [c["number"] for c in todo["items"]]
+    no_photo = act(staff["unit_handler"], number, "feed_back", opinion="已回填")
+    assert no_photo.status_code == 422 and "photos" in no_photo.json()["fields"]
+    fb = staff["unit_handler"].post(f"/api/v1/cases/{number}/actions/feed_back", {"opinion": "已回填修复", "photos": [jpeg((0, 200, 0))]})
+    assert fb.status_code == 200, fb.content
+    assert act(staff["intake_operator"], number, "send_check").status_code == 200
+    ok = staff["inspector"].post(f"/api/v1/cases/{number}/actions/check_pass", {"opinion": "已修复", "photos": [jpeg()]})
+    assert ok.status_code == 200, ok.content
+    closed = act(staff["shift_lead"], number, "close")
+    assert closed.status_code == 200
+    body = closed.json()
+    assert body["state"] == "closed" and body["archive_type"] == "normal" and body["stage"] == ""
+    assert [e["action"] for e in body["events"]] == ["report", "accept", "file", "dispatch", "feed_back", "send_check",
+                                                    "check_pass", "close"]
+    assert [e["seq"] for e in body["events"]] == list(range(1, 9))
+    assert {p["kind"] for p in body["photos"]} == {"before", "after", "check"}
+    assert staff["inspector"].get(body["photos"][0]["url"]).status_code == 200
+    assert all(e["data"]["stopped"][0]["on_time"] for e in body["events"] if e["data"].get("stopped"))
+
+
+def _to_handling(staff, code="0401", point=INSIDE_WG01):
+    number = report(staff["inspector"], code=code, point=point).json()["number"]
+    act(staff["intake_operator"], number, "accept")
+    act(staff["shift_lead"], number, "file")
+    assert act(staff["dispatcher"], number, "dispatch", unit=handler_unit()).status_code == 200
+    return number
+
+
+def test_return_and_redispatch(staff):
+    number = _to_handling(staff)
+    assert act(staff["unit_handler"], number, "request_return", reason="不属于本单位").json()["state"] == "return_requested"
+    refused_role = act(staff["unit_handler"], number, "approve_return", opinion="x")
+    assert refused_role.status_code == 403
+    back = act(staff["dispatcher"], number, "approve_return", opinion="同意，改派")
+    assert back.json()["state"] == "pending_dispatch" and back.json()["return_count"] == 1 and back.json()["current_unit_code"] is None
+    assert act(staff["dispatcher"], number, "dispatch", unit=handler_unit()).json()["state"] == "handling"
+
+
+def test_rework_extension_suspension(staff):
+    number = _to_handling(staff)
+    before = act(staff["unit_handler"], number, "request_extension", reason="材料未到", extra_value="1", extra_unit="working_days")
+    assert before.json()["state"] == "extension_requested"
+    deadline_before = Case.objects.get(number=number).stage_deadline
+    ext = act(staff["dispatcher"], number, "approve_extension", opinion="同意延期一天").json()
+    assert ext["state"] == "handling" and ext["extension_count"] == 1
+    assert Case.objects.get(number=number).stage_deadline > deadline_before
+    act(staff["unit_handler"], number, "request_suspension", reason="需市政府协调")
+    sus = act(staff["dispatcher"], number, "approve_suspension", opinion="同意挂账").json()
+    assert sus["state"] == "suspended" and Case.objects.get(number=number).stage_paused_at is not None
+    res = act(staff["dispatcher"], number, "resume").json()
+    assert res["state"] == "handling" and Case.objects.get(number=number).stage_paused_at is None
+    staff["unit_handler"].post(f"/api/v1/cases/{number}/actions/feed_back", {"opinion": "完成", "photos": [jpeg()]})
+    act(staff["intake_operator"], number, "send_check")
+    fail = staff["inspector"].post(f"/api/v1/cases/{number}/actions/check_fail", {"reason": "仍有塌陷", "photos": [jpeg()]})
+    assert fail.status_code == 200
+    assert fail.json()["state"] == "handling" and fail.json()["rework_count"] == 1 and fail.json()["current_unit_code"] == handler_unit()
+
+
+def test_public_report_verification_and_second_level_dispatch(staff, demo_city):
+    # A 12345 hotline call taken by the intake operator: verified on site before filing.
+    r = staff["intake_operator"].post("/api/v1/cases", {
+        "catalog_version": "local-demo", "class_code": "0102", "lon": INSIDE_WG01[0], "lat": INSIDE_WG01[1],
+        "description": "路边有垃圾", "source": "hotline_12345", "reporter_name": "市民", "reporter_contact": "13800000000"})
+    assert r.status_code == 201, r.content
+    number = r.json()["number"]
+    assert r.json()["needs_verification"]
+    assert Client().post("/api/v1/cases", {"catalog_version": "local-demo", "class_code": "0102", "lon": 1, "lat": 1,
+                                           "description": "x", "source": "public_web"}).status_code == 401
+    assert act(staff["intake_operator"], number, "send_verify").json()["state"] == "verifying"
+    v = staff["inspector"].post(f"/api/v1/cases/{number}/actions/verify", {"opinion": "属实", "confirmed": "true", "photos": [jpeg()]})
+    assert v.json()["state"] == "pending_filing"
+    act(staff["shift_lead"], number, "file")
+    # 暴露垃圾 in 中山区 is the district's: dispatch to the district sub-centre, which dispatches again.
+    assert staff["dispatcher"].get(f"/api/v1/cases/{number}/dispatch-suggestion").json()["district_level"] is True
+    d = act(staff["dispatcher"], number, "dispatch", district="349902")
+    assert d.json()["state"] == "pending_district_dispatch"
+    wrong = act(staff["district_dispatcher"], number, "dispatch_second", unit="D349903-HW")
+    assert wrong.status_code == 422 and "unit" in wrong.json()["fields"]
+    ok = act(staff["district_dispatcher"], number, "dispatch_second", unit="D349902-HW")
+    assert ok.status_code == 200 and ok.json()["current_unit_code"] == "D349902-HW"
+
+
+def test_refusals_leave_nothing_changed(staff, demo_city):
+    number = report(staff["inspector"]).json()["number"]
+    events_before = CaseEvent.objects.filter(case__number=number).count()
+    # wrong role
+    assert act(staff["inspector"], number, "file").status_code == 403
+    # wrong state
+    conflict = act(staff["shift_lead"], number, "close")
+    assert conflict.status_code == 409 and conflict.json()["code"] == "wrong_state"
+    # missing reason
+    missing = act(staff["shift_lead"], number, "not_file")
+    assert missing.status_code == 422 and "reason" in missing.json()["fields"]
+    # stale version
+    stale = act(staff["intake_operator"], number, "accept", expected_version=99)
+    assert stale.status_code == 409 and stale.json()["code"] == "stale_version"
+    # unknown action
+    assert act(staff["intake_operator"], number, "teleport").status_code == 404
+    # out of scope: the assessor of other grids cannot see it
+    outsider = RoleAssignment.objects.filter(role="inspector").exclude(grid__code__in=["WG01", "WG02"]).first().person
+    other = client_for_person(outsider, "other_inspector")
+    assert other.get(f"/api/v1/cases/{number}").status_code == 404
+    assert act(other, number, "verify", opinion="x").status_code == 404
+    assert CaseEvent.objects.filter(case__number=number).count() == events_before
+    assert Case.objects.get(number=number).state == "reported"
+
+
+def test_bad_reports(staff):
+    c = staff["inspector"]
+    assert report(c, code="9999").status_code == 422
+    outside = report(c, point=(116.0, 30.0))
+    assert outside.status_code == 422 and "location" in outside.json()["fields"]
+    not_mine = report(c, point=INSIDE_WG40)
+    assert not_mine.status_code == 403
+    bad_photo = c.post("/api/v1/cases", {"catalog_version": "local-demo", "class_code": "0401", "lon": INSIDE_WG01[0],
+                                         "lat": INSIDE_WG01[1], "description": "x", "photos": [_text_file()]})
+    assert bad_photo.status_code == 422 and bad_photo.json()["code"] == "invalid_photo"
+    no_desc = report(c, description="")
+    assert no_desc.status_code == 422
+    assert Case.objects.count() == 0
+
+
+def _text_file():
+    import io
+
+    f = io.BytesIO(b"<?php echo 1; ?>")
+    f.name = "evil.jpg"
+    return f
+
+
+def test_idempotent_creation(staff):
+    first = report(staff["inspector"], idempotency_key="phone-123-0001")
+    again = report(staff["inspector"], idempotency_key="phone-123-0001")
+    assert first.status_code == 201 and again.status_code == 200
+    assert first.json()["number"] == again.json()["number"]
+    assert Case.objects.count() == 1
+
+
+def test_void_merge_supervise_callback_reopen(staff):
+    a = report(staff["inspector"]).json()["number"]
+    b = report(staff["inspector"]).json()["number"]
+    merged = act(staff["shift_lead"], b, "merge", master=a)
+    assert merged.status_code == 200 and merged.json()["state"] == "merged" and merged.json()["duplicate_of"] == a
+    assert CaseEvent.objects.filter(case__number=a, action="merged_in").exists()
+    sup = act(staff["leader"], a, "supervise", opinion="尽快处理")
+    assert sup.json()["is_supervised"] and sup.json()["state"] == "reported"
+    void = act(staff["shift_lead"], a, "void", reason="重复上报")
+    assert void.json()["state"] == "voided"
+    # callback and reopen on a closed case
+    n = _to_handling(staff)
+    staff["unit_handler"].post(f"/api/v1/cases/{n}/actions/feed_back", {"opinion": "完成", "photos": [jpeg()]})
+    act(staff["intake_operator"], n, "send_check")
+    staff["inspector"].post(f"/api/v1/cases/{n}/actions/check_pass", {"opinion": "好", "photos": [jpeg()]})
+    act(staff["shift_lead"], n, "close")
+    assert act(staff["intake_operator"], n, "reopen", reason="x").status_code == 422
+    assert act(staff["intake_operator"], n, "callback", satisfaction="dissatisfied").status_code == 200
+    re = act(staff["intake_operator"], n, "reopen", reason="市民不满意")
+    assert re.json()["state"] == "pending_dispatch" and re.json()["reopen_count"] == 1
+
+
+def test_self_handled(staff):
+    r = report(staff["inspector"], code="0201", self_handled="true", after_photos=[jpeg((0, 0, 200))])
+    assert r.status_code == 201, r.content
+    n = r.json()["number"]
+    assert act(staff["intake_operator"], n, "accept").json()["state"] == "pending_close"
+    assert act(staff["shift_lead"], n, "close").json()["state"] == "closed"
+
+
+def test_event_log_is_append_only(staff):
+    from django.db import connection, transaction
+
+    n = report(staff["inspector"]).json()["number"]
+    event = CaseEvent.objects.get(case__number=n)
+    with pytest.raises(PermissionError):
+        event.save()
+    with pytest.raises(PermissionError):
+        event.delete()
+    with pytest.raises(PermissionError):
+        CaseEvent.objects.filter(pk=event.pk).update(note="changed")
+    with pytest.raises(PermissionError):
+        CaseEvent.objects.filter(pk=event.pk).delete()
+    for sql in ("UPDATE cases_caseevent SET note = 'x' WHERE id = %s", "DELETE FROM cases_caseevent WHERE id = %s"):
+        with pytest.raises(Exception) as exc, transaction.atomic(), connection.cursor() as cur:
+            cur.execute(sql, [event.pk])
+        assert "append-only" in str(exc.value)
+    assert CaseEvent.objects.get(pk=event.pk).note == event.note
+
+
+def test_lists_and_scope(staff):
+    n = report(staff["inspector"]).json()["number"]
+    assert staff["dispatcher"].get("/api/v1/cases?state=reported").json()["total"] >= 1
+    assert staff["unit_handler"].get(f"/api/v1/cases/{n}").status_code == 404  # not yet its case
+    lst = staff["grid_leader"].get("/api/v1/cases?grid=WG01").json()
+    assert n in [c["number"] for c in lst["items"]]
+    green = staff["intake_operator"].get("/api/v1/cases?light=green").json()
+    assert n in [c["number"] for c in green["items"]] or n in [c["number"] for c in staff["intake_operator"].get("/api/v1/cases?light=red").json()["items"]]
+    assert staff["intake_operator"].get("/api/v1/cases?light=blue").status_code == 422
+    todo = staff["intake_operator"].get("/api/v1/cases/todo").json()
+    assert n in [c["number"] for c in todo["items"]]
+    detail = staff["intake_operator"].get(f"/api/v1/cases/{n}").json()
+    assert {"accept", "send_verify", "not_file", "merge"} <= {a["action"] for a in detail["actions"]}
+    assert "file" not in {a["action"] for a in detail["actions"]}
