@@ -100,6 +100,8 @@ def get_visible(actor, number, for_update=False):
 
 def _in_scope(actor, t, case):
     scope = t.scope
+    if scope == "report":  # an inspector reports in the grids he patrols; other channels anywhere
+        return case.source != Source.INSPECTOR or actor.city_wide or case.responsibility_grid_id in actor.grids_as(Role.INSPECTOR)
     if scope == "centre":
         return actor.city_wide
     if scope == "grid_inspector":
@@ -306,12 +308,10 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
         errors["after_photos"] = _("自行处置须附处置后照片")
     if errors:
         raise Invalid(_("输入有误：%(fields)s") % {"fields": "、".join(sorted(errors))}, "invalid_input", errors)
-    if source == Source.INSPECTOR and loc.responsibility_grid_id not in actor.grids_as(Role.INSPECTOR) and not actor.city_wide:
-        raise Forbidden(_("该位置不在您负责巡查的网格内"), "out_of_scope")
     before, after = _clean_photos(photos), _clean_photos(after_photos, "after_photos")
     ctx = context or Context.load()
     case = Case(
-        number=next_number(at), source=source, catalog_class=catalog_class, class_code=catalog_class.code,
+        number="", source=source, catalog_class=catalog_class, class_code=catalog_class.code,
         catalog_version=catalog_class.version.code, kind=catalog_class.kind, urgency=urgency or Urgency.NORMAL,
         description=description, lon=float(lon), lat=float(lat), address=(address or "")[:256],
         unit_grid_id=loc.unit_grid_id, responsibility_grid_id=loc.responsibility_grid_id, community_id=loc.community_id,
@@ -322,6 +322,9 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
         created_at=at, updated_at=at, state=State.REPORTED, version=1,
     )
     t = TABLE["report"]
+    if not _in_scope(actor, t, case):
+        raise Forbidden(_("该位置不在您负责巡查的网格内"), "out_of_scope")
+    case.number = next_number(at)  # taken only once the report is accepted, so refusals leave no gaps
     outcome = engine.apply(case, t, {}, at, ctx.calendar, ctx.limits)
     try:
         with transaction.atomic():

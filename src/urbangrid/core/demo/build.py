@@ -11,7 +11,7 @@ from .responsibility import build_responsibility
 from .logins import build_logins
 
 
-def build_demo(seed=2024, log=print):
+def build_demo(seed=2024, log=print, history=False, cases=None):
     log("· 网格与路段、单位、党组织、人员 …")
     city = build_city(seed)
     locator.invalidate()
@@ -20,6 +20,16 @@ def build_demo(seed=2024, log=print):
     log("· 责任清单与部件 …")
     build_responsibility(seed, city)
     logins, path = build_logins(seed)
+    history_summary = {}
+    if history:
+        import time
+
+        from .history import RECEIVED, build_history
+
+        log("· 案件历史（约三年）…")
+        started = time.perf_counter()
+        history_summary = build_history(seed=seed, received=cases or RECEIVED, log=log)
+        history_summary["seconds"] = round(time.perf_counter() - started, 1)
     summary = {
         "责任网格": ResponsibilityGrid.objects.count(),
         "单元网格": UnitGrid.objects.count(),
@@ -35,6 +45,15 @@ def build_demo(seed=2024, log=print):
         "责任清单规则": ResponsibilityRule.objects.count(),
         "部件": Component.objects.count(),
     }
+    if history_summary:
+        from urbangrid.cases.models import Case, CaseEvent
+        from urbangrid.cases.states import OPEN
+
+        summary["案件（受理/办结/在办）"] = "/".join(str(n) for n in (
+            Case.objects.count(), Case.objects.exclude(state__in=OPEN).count(), Case.objects.filter(state__in=OPEN).count()))
+        summary["流转记录"] = CaseEvent.objects.count()
+        if "seconds" in history_summary:
+            summary["案件历史生成用时(秒)"] = history_summary["seconds"]
     return summary, logins, path
 
 

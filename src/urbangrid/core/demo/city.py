@@ -334,10 +334,9 @@ def build_people(rng, rgrids, segments, units, groups, districts):
         p = person("QY", None, "群众议事委员会代表", party=False)
         for rg in rgrids[i:i + 2]:
             role(p, Role.ASSESSOR, grid=rg)
-    # District units' handlers.
-    for head, members in units["districts"]:
-        for u in members:
-            role(person("DU", u, "处置人员", party=False), Role.UNIT_HANDLER, unit=u)
+    # Every unit that can be dispatched to has at least one handler with a login-able person.
+    for u in list(units["units"].values()) + [m for _head, members in units["districts"] for m in [_head, *members]]:
+        role(person("DU", u, "处置人员", party=False), Role.UNIT_HANDLER, unit=u)
 
 
 def build_city(seed=2024):

@@ -9,14 +9,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=2024, help=_("随机种子（相同种子结果相同）"))
+        parser.add_argument("--no-history", action="store_true", help=_("不生成案件历史"))
+        parser.add_argument("--cases", type=int, default=None, help=_("案件历史的案件数（默认 30861）"))
 
-    def handle(self, *args, seed, **options):
+    def handle(self, *args, seed, no_history=False, cases=None, **options):
         from urbangrid.core.demo.build import build_demo
 
         if seed < 0:
             raise CommandError(_("--seed 必须是非负整数"))
+        if cases is not None and not (100 <= cases <= 1_000_000):
+            raise CommandError(_("--cases 应在 100 到 1000000 之间"))
         started = time.perf_counter()
-        summary, logins, path = build_demo(seed=seed, log=lambda msg: self.stdout.write(msg))
+        summary, logins, path = build_demo(seed=seed, log=lambda msg: self.stdout.write(msg), history=not no_history, cases=cases)
         elapsed = time.perf_counter() - started
         for key, value in summary.items():
             self.stdout.write(f"  {key}: {value}")

@@ -1,0 +1,51 @@
+"""The demo's three years of cases: the document's totals and a history the workflow would produce."""
+import pytest
+from django.db.models import Count, Max, Min
+
+from urbangrid.cases.models import Case, CaseEvent, CaseNumberSequence
+from urbangrid.cases.states import OPEN, Source, State
+from urbangrid.cases.workflow import TABLE
+from urbangrid.core.demo.build import build_demo
+
+
+@pytest.mark.django_db
+def test_demo_history_totals_and_chains(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    summary, _, _ = build_demo(seed=2024, log=lambda m: None, history=True)
+    total = Case.objects.count()
+    assert total == 30_861
+    assert Case.objects.exclude(state__in=OPEN).count() == 30_831
+    assert Case.objects.filter(state__in=OPEN).count() == 30
+    # Channel mix: about 93 % found by inspectors.
+    share = Case.objects.filter(source=Source.INSPECTOR).count() / total
+    assert 0.90 < share < 0.96
+    # About 2 % rework, some returns, extensions, suspensions; some late closures.
+    rework = Case.objects.filter(rework_count__gt=0).count() / total
+    assert 0.01 < rework < 0.03
+    for field in ("return_count", "extension_count", "suspension_count", "supervision_count"):
+        assert Case.objects.filter(**{f"{field}__gt": 0}).exists(), field
+    overdue = Case.objects.filter(state=State.CLOSED, archive_type="overdue").count()
+    assert 0.02 * total < overdue < 0.2 * total
+    # Top classes: small ads, clutter, exposed garbage lead.
+    top = list(Case.objects.values_list("class_code", "catalog_version").annotate(n=Count("pk")).order_by("-n")[:3])
+    assert {(c, v) for c, v, _ in top} == {("0201", "local-demo"), ("0507", "local-demo"), ("0102", "local-demo")}
+    # Numbers: year + sequence, unique, contiguous per year, and the sequence table continues after them.
+    for seq in CaseNumberSequence.objects.all():
+        numbers = Case.objects.filter(number__startswith=str(seq.year))
+        assert numbers.count() == seq.last
+        assert numbers.aggregate(m=Max("number"))["m"] == f"{seq.year}{seq.last:07d}"
+    # Every event chain starts with the report, has contiguous sequence numbers and only allowed steps.
+    stats = CaseEvent.objects.values("case_id").annotate(n=Count("pk"), lo=Min("seq"), hi=Max("seq"))
+    assert all(s["lo"] == 1 and s["hi"] == s["n"] for s in stats)
+    assert CaseEvent.objects.filter(seq=1).exclude(action="report").count() == 0
+    sample = Case.objects.filter(state=State.CLOSED).order_by("?")[:300]
+    for case in sample:
+        events = list(CaseEvent.objects.filter(case=case).order_by("seq"))
+        state = None
+        for e in events:
+            t = TABLE[e.action]
+            assert state in t.sources, (case.number, e.action, state)
+            assert e.from_state == (state or "")
+            state = e.to_state
+        assert state == State.CLOSED and "close" in [e.action for e in events]
+        assert case.version == len(events)
