@@ -97,7 +97,8 @@ def _database_from_env():
             "timeout": 20,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
         })
-        db["TEST"] = {"NAME": os.environ.get("URBANGRID_TEST_SQLITE") or None}
+        # Tests run on a file (not :memory:) so that several threads and processes can share it, as in production.
+        db["TEST"] = {"NAME": os.environ.get("URBANGRID_TEST_SQLITE") or str(VAR_DIR / "test_urbangrid.sqlite3")}
     db["CONN_MAX_AGE"] = int(os.environ.get("URBANGRID_CONN_MAX_AGE", "600"))
     db["CONN_HEALTH_CHECKS"] = True
     db["ATOMIC_REQUESTS"] = False
