@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "urbangrid.catalog",
     "urbangrid.worktime",
     "urbangrid.cases",
+    "huey.contrib.djhuey",
 ]
 
 MIDDLEWARE = [
@@ -160,3 +161,18 @@ LOGGING = {
 # Map tiles: a Leaflet URL template (Tianditu, AMap or OpenStreetMap); empty draws on a plain background.
 URBANGRID_TILE_URL = os.environ.get("URBANGRID_TILE_URL", "")
 URBANGRID_TILE_ATTRIBUTION = os.environ.get("URBANGRID_TILE_ATTRIBUTION", "")
+
+# Task engine (huey): SQLite storage beside the database by default, Redis in production.
+URBANGRID_REDIS_URL = os.environ.get("URBANGRID_REDIS_URL", "")
+HUEY = {
+    "name": "urbangrid",
+    "immediate": env_bool("URBANGRID_HUEY_IMMEDIATE"),
+    "utc": True,
+    "consumer": {"workers": int(os.environ.get("URBANGRID_TASK_WORKERS", "2")), "worker_type": "thread"},
+}
+if URBANGRID_REDIS_URL:
+    HUEY.update({"huey_class": "huey.RedisHuey", "url": URBANGRID_REDIS_URL})
+else:
+    HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "huey.sqlite3")})
+# Re-check deadlines (overdue, approaching) this often, in minutes.
+URBANGRID_SWEEP_MINUTES = int(os.environ.get("URBANGRID_SWEEP_MINUTES", "5"))

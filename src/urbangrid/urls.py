@@ -1,3 +1,5 @@
+import os
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -16,3 +18,8 @@ urlpatterns = [
     path("", include("urbangrid.grids.urls")),
     path("", include("urbangrid.cases.urls")),
 ]
+
+if os.environ.get("URBANGRID_BENCH") == "1":  # the baseline of bench/bench_http_create.py, never in production
+    from urbangrid.core import bench_views
+
+    urlpatterns.insert(0, path("bench/ping", bench_views.ping))

@@ -267,3 +267,14 @@ def test_lists_and_scope(staff):
     detail = staff["intake_operator"].get(f"/api/v1/cases/{n}").json()
     assert {"accept", "send_verify", "not_file", "merge"} <= {a["action"] for a in detail["actions"]}
     assert "file" not in {a["action"] for a in detail["actions"]}
+
+
+def test_auto_dispatch_when_the_rule_says_so(staff):
+    # 非法小广告 (0201) is set to dispatch automatically in the demo's responsibility list.
+    n = report(staff["inspector"], code="0201").json()["number"]
+    act(staff["intake_operator"], n, "accept")
+    filed = act(staff["shift_lead"], n, "file").json()
+    assert filed["state"] == "handling" and filed["current_unit_code"] == "CGJ-GG"
+    dispatch = filed["events"][-1]
+    assert dispatch["action"] == "dispatch" and dispatch["actor"] is None and dispatch["role"] == "dispatcher"
+    assert "自动派遣" in dispatch["note"]

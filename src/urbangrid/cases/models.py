@@ -208,3 +208,32 @@ class CasePhoto(models.Model):
     class Meta:
         verbose_name = _("案件照片")
         verbose_name_plural = _("案件照片")
+
+
+class Notification(models.Model):
+    """通知 outbox: written in the transaction that causes it, delivered later by the task engine."""
+
+    class Kind(models.TextChoices):
+        DISPATCHED = "dispatched", _("新派遣")
+        APPROACHING = "approaching", _("即将超期")
+        OVERDUE = "overdue", _("已超期")
+        RETURNED = "returned", _("回退")
+        REWORK = "rework", _("返工")
+        SUPERVISED = "supervised", _("督办")
+        CLOSED = "closed", _("结案")
+
+    case = models.ForeignKey(Case, verbose_name=_("案件"), on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    unit = models.ForeignKey("org.Unit", verbose_name=_("接收单位"), null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(_("接收岗位"), max_length=30, blank=True)
+    text = models.CharField(_("内容"), max_length=500)
+    dedupe_key = models.CharField(max_length=200, unique=True, editable=False)
+    created_at = models.DateTimeField(_("生成时间"), default=timezone.now, db_index=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True, db_index=True)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    last_error = models.CharField(_("最近错误"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ["-created_at"]

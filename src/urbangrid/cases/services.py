@@ -385,7 +385,38 @@ def transition(actor, number, action, inputs=None, photos=(), expected_version=N
             _save_photos(case, event, t.photos, photo_files)
         if t.action == "merge":
             _follow_master(cleaned["master_obj"], case, actor, at)
+        if t.action == "file":
+            case = _auto_dispatch(case, at, ctx) or case
     return case
+
+
+def system_actor():
+    """The platform itself as a city-level dispatcher (automatic dispatch); its events have no person."""
+    from types import SimpleNamespace
+
+    from urbangrid.org.scope import Actor
+
+    return Actor(user=SimpleNamespace(pk=None, is_authenticated=True, is_superuser=False),
+                 roles={Role.DISPATCHER}, city_wide=True)
+
+
+def _auto_dispatch(case, at, ctx):
+    """自动派遣: when the class's rule says so and resolution is unambiguous (a rule, not the fallback)."""
+    from urbangrid.catalog.responsibility import NoResponsibleUnit, resolve
+
+    try:
+        res = resolve(case.catalog_class, case.lon, case.lat)
+    except (NoResponsibleUnit, OutsideManagedArea, ValueError):
+        return None
+    if res.fallback or res.rule is None or not res.rule.auto_dispatch:
+        return None
+    inputs = {"opinion": _("按责任清单自动派遣：%(e)s") % {"e": res.explanation}}
+    if res.unit.command_level == Unit.CommandLevel.DISTRICT and res.unit.region_id:
+        district = res.unit.region if res.unit.region.level == "district" else res.unit.region.parent
+        inputs["district"] = district.code
+    else:
+        inputs["unit"] = res.unit.code
+    return transition(system_actor(), case.number, "dispatch", inputs, at=at, context=ctx)
 
 
 def _apply_side_effects(case, t, inputs, at):

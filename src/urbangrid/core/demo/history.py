@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from urbangrid.cases import engine
 from urbangrid.cases.models import Case, CaseEvent, CaseNumberSequence, CaseUnit
-from urbangrid.cases.services import Context, _event, _in_scope
+from urbangrid.cases.services import Context, _event, _in_scope, system_actor
 from urbangrid.cases.states import NEEDS_VERIFICATION, Satisfaction, Source, State
 from urbangrid.cases.workflow import TABLE
 from urbangrid.catalog.models import CatalogClass, ResponsibilityRule
@@ -151,6 +151,7 @@ class _Run:
         self.cal = self.ctx.calendar
         self.resolver = _Resolver()
         self.cast = _Cast()
+        self.system = system_actor()
         self.events = []
         self.links = []
         self.stats = Counter()
@@ -257,6 +258,7 @@ class _Run:
             first_pass = True
             while True:  # dispatch (after a return, to the territory's unit: 属地兜底)
                 rule, unit = self.resolver(cls, ug)
+                by = self.system if (first_pass and rule is not None and rule.auto_dispatch) else dispatcher
                 if not first_pass:
                     unit = self.resolver.territorial_unit(ug)
                 first_pass = False
@@ -267,7 +269,7 @@ class _Run:
                 if unit.command_level == Unit.CommandLevel.DISTRICT and unit.region_id:
                     district = unit.region if unit.region.level == "district" else unit.region.parent
                     case.district_centre = district
-                    go("dispatch", dispatcher, at, to_district=True)
+                    go("dispatch", by, at, to_district=True)
                     at = self.later(at, 0.05, 0.8)
                     case.current_unit = unit
                     self.links.append((case, unit))
@@ -275,7 +277,7 @@ class _Run:
                 else:
                     case.current_unit = unit
                     self.links.append((case, unit))
-                    go("dispatch", dispatcher, at, to_district=False, _unit=unit)
+                    go("dispatch", by, at, to_district=False, _unit=unit)
                 case.dispatched_at = at
                 handler = cast.handler_of[unit.pk]
                 approver = cast.district_dispatcher[case.district_centre_id] if case.district_centre_id else dispatcher

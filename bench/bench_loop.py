@@ -1,0 +1,186 @@
+"""Full-loop throughput of the case service layer against a raw database baseline, in the same run.
+
+    .venv/bin/python bench/bench_loop.py [--db sqlite|postgres] [--cases 300] [--no-photos]
+
+Builds the demo city on a scratch database (a temporary SQLite file, or the PostgreSQL database
+``urbangrid_bench``, created and dropped here), then runs N cases through the whole loop with
+``services.report`` / ``services.transition`` and the demo logins' real actors (``actor_for``):
+report → accept → file → dispatch → feed_back → send_check → check_pass → close, 8 transitions a case,
+with a small in-memory JPEG on report, feed_back and check_pass (``--no-photos``: none, and
+``require_photos=False``). Baseline: pgbench's TPC-B-like TPS (``pgbench -i -s 1``, then
+``pgbench -c 1 -j 1 -T 10`` on the scratch database ``urbangrid_pgbench``) for PostgreSQL; for SQLite,
+commits per second of Python's sqlite3 doing one INSERT + one UPDATE per transaction (WAL,
+synchronous=NORMAL, BEGIN IMMEDIATE like the application). Goal: transitions/s ÷ baseline TPS ≥ 0.3.
+Demo logins are hashed with MD5 in this process (setup speed only; no login is timed).
+"""
+import argparse
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common as c  # noqa: E402
+
+GOAL = 0.3
+WARMUP_CASES = 3
+ACTIONS = ["report", "accept", "file", "dispatch", "feed_back", "send_check", "check_pass", "close"]
+PGBENCH_DB = "urbangrid_pgbench"
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    p.add_argument("--cases", type=int, default=300, help="cases run through the whole loop (default 300)")
+    p.add_argument("--no-photos", action="store_true", help="no photos (require_photos=False)")
+    args = p.parse_args(argv)
+    c.positive(p, args, "--cases")
+    return args
+
+
+def run_loop(n, photos):
+    """Run n cases through the loop; returns (seconds, {action: seconds})."""
+    from django.contrib.auth import get_user_model
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from urbangrid.cases import services
+    from urbangrid.cases.states import Source
+    from urbangrid.catalog.models import CatalogClass
+    from urbangrid.org.scope import actor_for
+
+    User = get_user_model()
+    who = {login: actor_for(User.objects.get(username=login))
+           for login in ("inspector", "intake_operator", "shift_lead", "dispatcher", "unit_handler")}
+    cls = CatalogClass.objects.select_related("version").get(version__code="local-demo", code="0401", active=True)
+    unit = c.handler_unit()
+    image = c.jpeg_bytes()
+
+    def pics():
+        return [SimpleUploadedFile("photo.jpg", image, "image/jpeg")] if photos else []
+
+    steps = [  # (action, login, inputs, with photo)
+        ("accept", "intake_operator", {}, False), ("file", "shift_lead", {}, False),
+        ("dispatch", "dispatcher", {"unit": unit, "opinion": "请速处置"}, False),
+        ("feed_back", "unit_handler", {"opinion": "已回填修复"}, True), ("send_check", "intake_operator", {}, False),
+        ("check_pass", "inspector", {"opinion": "已修复"}, True), ("close", "shift_lead", {}, False),
+    ]
+    spent = dict.fromkeys(ACTIONS, 0.0)
+    clock = time.perf_counter
+    started = clock()
+    for _ in range(n):
+        t = clock()
+        case, _created = services.report(
+            who["inspector"], catalog_class=cls, lon=c.INSIDE_WG01[0], lat=c.INSIDE_WG01[1],
+            description="路面出现塌陷，约一平方米", source=Source.INSPECTOR, photos=pics(), require_photos=photos)
+        spent["report"] += clock() - t
+        for action, login, inputs, photo in steps:
+            t = clock()
+            services.transition(who[login], case.number, action, inputs, photos=pics() if photo else (),
+                                require_photos=photos)
+            spent[action] += clock() - t
+    return clock() - started, spent
+
+
+def check_closed(n):
+    from urbangrid.cases.models import Case, CaseEvent
+
+    closed, events = Case.objects.filter(state="closed").count(), CaseEvent.objects.count()
+    assert closed == n and events == 8 * n, f"expected {n} closed cases and {8 * n} events, got {closed} and {events}"
+
+
+def sqlite_baseline(path, seconds=5.0):
+    """Commits per second: BEGIN IMMEDIATE; INSERT; UPDATE; COMMIT (WAL, synchronous=NORMAL)."""
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=NORMAL")
+    con.execute("CREATE TABLE event (id INTEGER PRIMARY KEY, case_id INTEGER, note TEXT)")
+    con.execute("CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER)")
+    con.execute("INSERT INTO counter VALUES (1, 0)")
+    commits, start = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        con.execute("BEGIN IMMEDIATE")
+        con.execute("INSERT INTO event (case_id, note) VALUES (?, ?)", (commits, "baseline"))
+        con.execute("UPDATE counter SET n = n + 1 WHERE id = 1")
+        con.execute("COMMIT")
+        commits += 1
+    con.close()
+    return commits / elapsed, f"Python sqlite3: BEGIN IMMEDIATE; INSERT; UPDATE; COMMIT for {seconds:g} s"
+
+
+def pgbench_baseline(pgbench):
+    conn = ["-h", c.PG["host"], "-p", str(c.PG["port"]), "-U", c.PG["user"]]
+    c.pg_create(PGBENCH_DB)
+    try:
+        subprocess.run([pgbench, *conn, "-i", "-s", "1", "-q", PGBENCH_DB], check=True, capture_output=True, timeout=300)
+        out = subprocess.run([pgbench, *conn, "-c", "1", "-j", "1", "-T", "10", PGBENCH_DB], check=True,
+                             capture_output=True, text=True, timeout=120).stdout
+    finally:
+        c.pg_drop(PGBENCH_DB)
+    tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", out)
+    if tps is None:
+        raise RuntimeError(f"no TPS in pgbench's output:\n{out}")
+    return float(tps.group(1)), "pgbench TPC-B-like: `pgbench -i -s 1`, then `pgbench -c 1 -j 1 -T 10`"
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    pgbench = None
+    if args.db == "postgres":
+        pgbench = c.pgbench_path()
+        problem = c.pg_missing() or (None if pgbench else "pgbench not found (PATH or /usr/lib/postgresql/*/bin)")
+        if problem:
+            print(f"Cannot run the PostgreSQL benchmark without its baseline: {problem}", file=sys.stderr)
+            return 1
+    tmp = Path(tempfile.mkdtemp(prefix="urbangrid-bench-loop-"))
+    try:
+        if args.db == "postgres":
+            c.pg_create(c.BENCH_DB)
+        t = time.perf_counter()
+        c.setup_django(args.db, tmp)
+        setup_s = time.perf_counter() - t
+        c.log(f"warming up with {WARMUP_CASES} cases, then timing {args.cases}")
+        run_loop(WARMUP_CASES, not args.no_photos)
+        seconds, spent = run_loop(args.cases, not args.no_photos)
+        check_closed(WARMUP_CASES + args.cases)
+        from django.db import connections
+
+        connections.close_all()
+        c.log("measuring the baseline")
+        base_tps, base_what = sqlite_baseline(tmp / "baseline.sqlite3") if args.db == "sqlite" else pgbench_baseline(pgbench)
+    finally:
+        if args.db == "postgres":
+            from django.db import connections
+
+            connections.close_all()
+            c.pg_drop(c.BENCH_DB)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    transitions = 8 * args.cases
+    rate = transitions / seconds
+    photos = "a 64×48 JPEG (Pillow, in memory) on report, feed_back and check_pass" if not args.no_photos else \
+        "none (`require_photos=False`)"
+    c.print_header("Case loop through the service layer", args.db, [
+        f"Demo city (seed 2024) built in {setup_s:.0f} s incl. migrations; PASSWORD_HASHERS = MD5 in the benchmark "
+        "process (setup speed; no login is timed)",
+        f"Loop: report → accept → file → dispatch → feed_back → send_check → check_pass → close, one case at a time, "
+        f"{WARMUP_CASES} untimed warm-up cases; actors from `actor_for`, built once per login; photos: {photos}",
+        f"Baseline: {base_what}"])
+    print("| measurement | cases | transitions | seconds | rate | ratio to baseline |")
+    print("|---|---:|---:|---:|---:|---:|")
+    print(f"| UrbanGrid `services.report` + `services.transition` | {args.cases:,} | {transitions:,} | {seconds:.2f} | "
+          f"{rate:,.1f} transitions/s | **{rate / base_tps:.2f}** (goal ≥ {GOAL}) |")
+    print(f"| baseline | | | | {base_tps:,.1f} TPS | 1.00 |")
+    print("\n| action | ms per call (mean) | share of loop time |")
+    print("|---|---:|---:|")
+    for action in ACTIONS:
+        print(f"| {action} | {1000 * spent[action] / args.cases:.2f} | {spent[action] / seconds:.0%} |")
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

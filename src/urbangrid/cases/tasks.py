@@ -1,0 +1,11 @@
+"""Periodic work on the task engine (huey)."""
+from django.conf import settings
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+from .sweep import sweep
+
+
+@db_periodic_task(crontab(minute=f"*/{max(1, settings.URBANGRID_SWEEP_MINUTES)}"))
+def sweep_deadlines():
+    return sweep()
