@@ -94,6 +94,19 @@ def setup_django(db, tmp):
     return logins
 
 
+def teardown(db, tmp):
+    """Close Django's connections, drop ``urbangrid_bench`` (PostgreSQL) and remove the temporary directory."""
+    from django.conf import settings
+
+    if settings.configured:
+        from django.db import connections
+
+        connections.close_all()
+    if db == "postgres":
+        pg_drop(BENCH_DB)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 def handler_unit():
     """The unit the demo's unit_handler login works for (as in tests/cases/test_loop_api.py)."""
     from urbangrid.org.models import RoleAssignment

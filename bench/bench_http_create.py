@@ -17,7 +17,6 @@ import http.client
 import itertools
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -189,19 +188,13 @@ def main(argv=None):
 
         created = Case.objects.count()
         assert created == WARMUP + args.requests, f"expected {WARMUP + args.requests} cases, found {created}"
-        connections.close_all()
     except (RuntimeError, AssertionError) as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 1
     finally:
         if proc is not None:
             stop(proc)
-        if args.db == "postgres":
-            from django.db import connections
-
-            connections.close_all()
-            c.pg_drop(c.BENCH_DB)
-        shutil.rmtree(tmp, ignore_errors=True)
+        c.teardown(args.db, tmp)
 
     import gunicorn
 

@@ -15,7 +15,6 @@ Demo logins are hashed with MD5 in this process (setup speed only; no login is t
 """
 import argparse
 import re
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -146,18 +145,10 @@ def main(argv=None):
         run_loop(WARMUP_CASES, not args.no_photos)
         seconds, spent = run_loop(args.cases, not args.no_photos)
         check_closed(WARMUP_CASES + args.cases)
-        from django.db import connections
-
-        connections.close_all()
         c.log("measuring the baseline")
         base_tps, base_what = sqlite_baseline(tmp / "baseline.sqlite3") if args.db == "sqlite" else pgbench_baseline(pgbench)
     finally:
-        if args.db == "postgres":
-            from django.db import connections
-
-            connections.close_all()
-            c.pg_drop(c.BENCH_DB)
-        shutil.rmtree(tmp, ignore_errors=True)
+        c.teardown(args.db, tmp)
 
     transitions = 8 * args.cases
     rate = transitions / seconds

@@ -59,13 +59,26 @@ class Context:
 
     @classmethod
     def load(cls):
+        """The calendar and stage limits, cached per process like the calendar (same TTL and invalidation)."""
+        import time
+
         from django.conf import settings
 
         from urbangrid.worktime.models import TimeLimitSetting
 
-        stages = {s.stage: (s.value, s.unit, s.yellow_share) for s in TimeLimitSetting.objects.all()}
-        keep = getattr(settings, "URBANGRID_REWORK_KEEPS_FIRST_DEADLINE", False)
-        return cls(wt.get_calendar(), engine.Limits(stages, keep))
+        calendar = wt.get_calendar()
+        cached = _limits_cache.get("limits")
+        ttl = getattr(settings, "URBANGRID_WORKTIME_CALENDAR_TTL", 300)
+        if cached is None or _limits_cache.get("calendar") is not calendar or time.monotonic() - _limits_cache["at"] > ttl:
+            stages = {s.stage: (s.value, s.unit, s.yellow_share) for s in TimeLimitSetting.objects.all()}
+            keep = getattr(settings, "URBANGRID_REWORK_KEEPS_FIRST_DEADLINE", False)
+            cached = engine.Limits(stages, keep)
+            _limits_cache.update({"limits": cached, "calendar": calendar, "at": time.monotonic()})
+        return cls(calendar, cached)
+
+
+# Stage limits follow the calendar cache: any edit to the working-time tables invalidates both.
+_limits_cache = {}
 
 
 # --- who sees what ------------------------------------------------------------------------------
@@ -89,10 +102,10 @@ def visible_cases(actor):
 
 
 def get_visible(actor, number, for_update=False):
-    qs = visible_cases(actor)
+    qs = visible_cases(actor).filter(number=number).order_by()
     if for_update:
         qs = qs.select_for_update()
-    case = qs.filter(number=number).first()
+    case = next(iter(qs[:1]), None)
     if case is None:  # out of scope answers like missing: no existence leak
         raise NotFound(_("案件 %(n)s 不存在") % {"n": number}, "not_found")
     return case
@@ -354,6 +367,8 @@ def transition(actor, number, action, inputs=None, photos=(), expected_version=N
         raise Invalid(_("未知的操作 %(a)s") % {"a": action}, "unknown_action", {"action": _("未知的操作")})
     inputs = dict(inputs or {})
     at = at or timezone.now()
+    # Image work happens before the write lock is taken (on SQLite the lock is database-wide).
+    photo_files = _clean_photos(photos) if t.photos else []
     with transaction.atomic():
         case = get_visible(actor, number, for_update=True)
         if not actor.can(t.permission):
@@ -368,15 +383,15 @@ def transition(actor, number, action, inputs=None, photos=(), expected_version=N
         if t.action == "accept":
             inputs["self_handled"] = case.self_handled
         cleaned = _clean_inputs(t, case, inputs, photos, require_photos)
-        photo_files = _clean_photos(photos)
         ctx = context or Context.load()
         from_state = case.state
+        before = _snapshot(case)
         unit = _apply_side_effects(case, t, cleaned, at)
         outcome = engine.apply(case, t, cleaned, at, ctx.calendar, ctx.limits)
         case.state = outcome.to_state
         case.version += 1
         case.updated_at = at
-        case.save()
+        case.save(update_fields=[name for name, value in _snapshot(case).items() if before[name] != value])
         if unit is not None:
             CaseUnit.objects.get_or_create(case=case, unit=unit)
         event = _event(case, t, actor, at, from_state, outcome, cleaned, unit=unit)
@@ -417,6 +432,17 @@ def _auto_dispatch(case, at, ctx):
     else:
         inputs["unit"] = res.unit.code
     return transition(system_actor(), case.number, "dispatch", inputs, at=at, context=ctx)
+
+
+_CASE_FIELDS = None
+
+
+def _snapshot(case):
+    """Column values of a case, to save only what a transition changed."""
+    global _CASE_FIELDS
+    if _CASE_FIELDS is None:
+        _CASE_FIELDS = [(f.name, f.attname) for f in Case._meta.concrete_fields if not f.primary_key]
+    return {name: getattr(case, attname) for name, attname in _CASE_FIELDS}
 
 
 def _apply_side_effects(case, t, inputs, at):

@@ -10,9 +10,9 @@ class WorktimeConfig(AppConfig):
 
     def ready(self):
         from .clock import invalidate_calendar
-        from .models import WorkCalendarDay, WorkingPeriod
+        from .models import TimeLimitSetting, WorkCalendarDay, WorkingPeriod
 
         # An edit in this process shows up at once; other processes pick it up after the cache TTL.
-        for model in (WorkCalendarDay, WorkingPeriod):
+        for model in (WorkCalendarDay, WorkingPeriod, TimeLimitSetting):
             post_save.connect(invalidate_calendar, sender=model, dispatch_uid=f"worktime-{model.__name__}-save")
             post_delete.connect(invalidate_calendar, sender=model, dispatch_uid=f"worktime-{model.__name__}-delete")

@@ -259,3 +259,9 @@ def reload_calendar() -> Calendar:
 
 def invalidate_calendar(**_):
     _cache["calendar"] = None
+    try:  # the case service caches stage limits next to the calendar
+        from urbangrid.cases.services import _limits_cache
+
+        _limits_cache.clear()
+    except ImportError:
+        pass

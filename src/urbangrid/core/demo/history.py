@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from urbangrid.cases import engine
+from urbangrid.core.bulk import fast_insert, next_id
 from urbangrid.cases.models import Case, CaseEvent, CaseNumberSequence, CaseUnit
 from urbangrid.cases.services import Context, _event, _in_scope, system_actor
 from urbangrid.cases.states import NEEDS_VERIFICATION, Satisfaction, Source, State
@@ -373,10 +374,13 @@ def build_history(seed=2024, received=RECEIVED, still_open=STILL_OPEN, years=3, 
         cases.append(run.run_case(number, at, finish=i < received - still_open))
     open_now = [c for c in cases if c.state not in (State.CLOSED, State.NOT_FILED, State.VOIDED, State.MERGED)]
     with transaction.atomic():
-        Case.objects.bulk_create(cases, batch_size=2000)
-        for e in run.events:
-            e.case_id = e.case.pk
-        CaseEvent.objects.bulk_create(run.events, batch_size=5000)
+        for i, case in enumerate(cases, start=next_id(Case)):
+            case.pk = i
+        fast_insert(Case, cases)
+        first_event = next_id(CaseEvent)
+        for i, e in enumerate(run.events):
+            e.pk, e.case_id = first_event + i, e.case.pk
+        fast_insert(CaseEvent, run.events)
         CaseUnit.objects.bulk_create([CaseUnit(case_id=c.pk, unit_id=u.pk) for c, u in run.links], batch_size=5000,
                                      ignore_conflicts=True)
         for year, last in seq.items():
