@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "urbangrid.catalog",
     "urbangrid.worktime",
     "urbangrid.cases",
+    "urbangrid.dashboard",
+    "urbangrid.mobile",
     "huey.contrib.djhuey",
 ]
 

@@ -17,6 +17,9 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("urbangrid.grids.urls")),
     path("", include("urbangrid.cases.urls")),
+    path("", include("urbangrid.cases.web.urls")),
+    path("dashboard/", include("urbangrid.dashboard.urls")),
+    path("m/", include("urbangrid.mobile.urls")),
 ]
 
 if os.environ.get("URBANGRID_BENCH") == "1":  # the baseline of bench/bench_http_create.py, never in production
