@@ -43,4 +43,5 @@ def log_in(page, base_url, username, password):
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
+    # Home sends each person on to the workbench of their role.
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)

@@ -47,3 +47,14 @@ class ApiToken(models.Model):
         if token.expires_at and token.expires_at < timezone.now():
             return None
         return token.user
+
+
+class UserPreference(models.Model):
+    """Per-user settings that follow the person across devices (the interface language)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference")
+    language = models.CharField(_("界面语言"), max_length=10, blank=True)
+
+    class Meta:
+        verbose_name = _("用户偏好")
+        verbose_name_plural = _("用户偏好")

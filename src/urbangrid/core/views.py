@@ -21,7 +21,30 @@ def healthz(request):
 
 @login_required
 def home(request):
-    from urbangrid.org.scope import actor_for
+    """Land on the workbench of one's role; with several roles, a switcher (``?choose=1`` always shows it)."""
+    from django.shortcuts import redirect
 
-    actor = actor_for(request.user)
-    return render(request, "core/home.html", {"actor": actor, "roles": sorted(actor.roles, key=str)})
+    from urbangrid.core.access import actor_of
+    from urbangrid.core.workbenches import workbenches_for
+
+    actor = actor_of(request)
+    benches = workbenches_for(actor)
+    if len(benches) == 1 and not request.GET.get("choose"):
+        return redirect(benches[0].url)
+    return render(request, "core/home.html", {"actor": actor, "roles": sorted(actor.roles, key=str), "benches": benches})
+
+
+def set_language(request):
+    """Django's set_language, remembering the choice for the logged-in user (kept across devices)."""
+    from django.views.i18n import set_language as django_set_language
+
+    from .models import UserPreference
+
+    response = django_set_language(request)
+    language = request.POST.get("language")
+    if request.method == "POST" and request.user.is_authenticated and language:
+        from django.conf import settings
+
+        if language in dict(settings.LANGUAGES):
+            UserPreference.objects.update_or_create(user=request.user, defaults={"language": language})
+    return response

@@ -1,0 +1,38 @@
+"""Home: each role lands on its workbench, several roles get a switcher; the language follows the user."""
+import pytest
+from django.test import Client
+
+from ug_testing import login_client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_landing_by_role(demo_city, client):
+    login_client(client, "dispatcher")
+    assert client.get("/").url == "/command/"
+    client.logout()
+    login_client(client, "unit_handler")
+    resp = client.get("/")
+    # The demo's unit handler is also a sub-grid leader or grid officer: a switcher, unless it has one bench.
+    assert resp.status_code in (200, 302)
+    chooser = client.get("/?choose=1")
+    assert chooser.status_code == 200 and b'data-bench="unit"' in chooser.content
+    assert client.get("/", follow=False).status_code in (200, 302)
+    client.logout()
+    assert Client().get("/").status_code == 302  # to the login page
+
+
+def test_language_is_kept_per_user(demo_city):
+    first = Client()
+    login_client(first, "leader")
+    first.post("/i18n/setlang/", {"language": "en", "next": "/grids/"})
+    # Another browser (no language cookie) of the same user gets English.
+    second = Client()
+    login_client(second, "leader")
+    page = second.get("/grids/")
+    assert page.status_code == 200 and b'lang="en"' in page.content
+    assert second.cookies["django_language"].value == "en"
+    # Someone else still gets Chinese.
+    third = Client()
+    login_client(third, "dispatcher")
+    assert b'lang="zh-hans"' in third.get("/grids/").content
