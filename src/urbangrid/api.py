@@ -39,6 +39,9 @@ def _mount():
     api.add_router("/", org_router)
     api.add_router("/", catalog_router)
     api.add_router("/", cases_router)
+    from urbangrid.assessment.api import router as assessment_router
+
+    api.add_router("/", assessment_router)
 
     @api.exception_handler(CaseError)
     def case_error(request, exc):

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "urbangrid.cases",
     "urbangrid.dashboard",
     "urbangrid.mobile",
+    "urbangrid.public",
+    "urbangrid.assessment",
     "huey.contrib.djhuey",
 ]
 

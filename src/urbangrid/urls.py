@@ -20,6 +20,9 @@ urlpatterns = [
     path("", include("urbangrid.cases.web.urls")),
     path("dashboard/", include("urbangrid.dashboard.urls")),
     path("m/", include("urbangrid.mobile.urls")),
+    path("open311/v2/", include("urbangrid.public.open311.urls")),
+    path("assessment/", include("urbangrid.assessment.urls")),
+    path("", include("urbangrid.public.urls")),
 ]
 
 if os.environ.get("URBANGRID_BENCH") == "1":  # the baseline of bench/bench_http_create.py, never in production

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PublicConfig(AppConfig):
+    name = "urbangrid.public"
+    label = "public"
+    verbose_name = _("公众与开放接口")
