@@ -167,6 +167,12 @@ LOGGING = {
 URBANGRID_TILE_URL = os.environ.get("URBANGRID_TILE_URL", "")
 URBANGRID_TILE_ATTRIBUTION = os.environ.get("URBANGRID_TILE_ATTRIBUTION", "")
 
+# Cache: Redis when configured (shared by all app processes, so rate limits hold across them).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["URBANGRID_REDIS_URL"]}
+          if os.environ.get("URBANGRID_REDIS_URL") else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Public POSTs (citizen reports, ratings): at most this many per client address per hour.
+URBANGRID_PUBLIC_POSTS_PER_HOUR = int(os.environ.get("URBANGRID_PUBLIC_POSTS_PER_HOUR", "30"))
+
 # Task engine (huey): SQLite storage beside the database by default, Redis in production.
 URBANGRID_REDIS_URL = os.environ.get("URBANGRID_REDIS_URL", "")
 HUEY = {

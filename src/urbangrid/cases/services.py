@@ -98,6 +98,8 @@ def visible_cases(actor):
         q |= Q(district_id__in=actor.district_ids)
     if actor.person is not None:
         q |= Q(reporter=actor.person)
+    if actor.tracking_codes:
+        q |= Q(tracking_code__in=actor.tracking_codes)
     return qs.filter(q)
 
 
@@ -126,6 +128,8 @@ def _in_scope(actor, t, case):
     if scope == "approver":  # the city dispatcher, or the district dispatcher for cases sent to his district
         city = Role.DISPATCHER in actor.roles and actor.city_wide
         return city or (case.district_centre_id is not None and case.district_centre_id in actor.district_ids)
+    if scope == "citizen":
+        return case.tracking_code in actor.tracking_codes
     if scope == "supervisor":
         return actor.city_wide or case.responsibility_grid_id in actor.grids_as(Role.GRID_LEADER)
     return False
@@ -140,6 +144,8 @@ def available_actions(actor, case):
 def _guard_ok(t, case):
     if t.guard == "dissatisfied":
         return case.satisfaction == Satisfaction.DISSATISFIED
+    if t.guard == "not_rated":
+        return not case.satisfaction
     return True
 
 
@@ -219,6 +225,8 @@ def _clean_inputs(t, case, raw, photos, require_photos=True):
             errors["unit"] = _("二级派遣只能派给本区的单位")
     if t.guard == "dissatisfied" and case.satisfaction != Satisfaction.DISSATISFIED:
         errors["reason"] = _("只有回访不满意的案件才能重新派遣")
+    if t.guard == "not_rated" and case.satisfaction:
+        errors["satisfaction"] = _("该案件已评价过")
     if errors:
         raise Invalid(_("输入有误：%(fields)s") % {"fields": "、".join(sorted(errors))}, "invalid_input", errors)
     return inputs
@@ -405,14 +413,14 @@ def transition(actor, number, action, inputs=None, photos=(), expected_version=N
     return case
 
 
-def system_actor():
-    """The platform itself as a city-level dispatcher (automatic dispatch); its events have no person."""
+def system_actor(role=Role.DISPATCHER):
+    """The platform itself acting in a city-level post (automatic dispatch, reopening after a
+    dissatisfied citizen); its events have no person."""
     from types import SimpleNamespace
 
     from urbangrid.org.scope import Actor
 
-    return Actor(user=SimpleNamespace(pk=None, is_authenticated=True, is_superuser=False),
-                 roles={Role.DISPATCHER}, city_wide=True)
+    return Actor(user=SimpleNamespace(pk=None, is_authenticated=True, is_superuser=False), roles={role}, city_wide=True)
 
 
 def _auto_dispatch(case, at, ctx):
@@ -473,7 +481,7 @@ def _apply_side_effects(case, t, inputs, at):
         case.duplicate_of = inputs["master_obj"]
     elif action == "supervise":
         case.is_supervised = True
-    elif action == "callback":
+    elif action in ("callback", "rate"):
         case.satisfaction = inputs["satisfaction"]
     elif action == "reopen":
         case.archive_type = ""

@@ -103,6 +103,8 @@ TRANSITIONS = [
                requires=("opinion",), counts=("supervise",), increments=("supervision_count",)),
     Transition("callback", _("回访"), frozenset({S.CLOSED}), None, "case.callback", "centre",
                requires=("satisfaction",), counts=("callback",)),
+    Transition("rate", _("市民评价"), frozenset({S.CLOSED}), None, "case.rate", "citizen",
+               requires=("satisfaction",), guard="not_rated", counts=("callback",)),
     Transition("reopen", _("重新派遣（回访不满意）"), frozenset({S.CLOSED}), S.PENDING_DISPATCH, "case.callback", "centre",
                requires=("reason",), guard="dissatisfied", starts=Stage.DISPATCH, counts=("reopen",),
                increments=("reopen_count",)),

@@ -31,9 +31,10 @@ def grid_card(request, code, printable=False):
 
 
 def report_entry(request, grid_code):
-    """The public report page a card's QR code opens (the reporting form itself comes with the public channel)."""
-    grid = get_object_or_404(ResponsibilityGrid.objects.select_related("region"), code=grid_code)
-    return render(request, "grids/report_entry.html", {"grid": grid})
+    """The public report page a card's QR code opens, pinned to the grid (the fixed URL of the QR code)."""
+    from urbangrid.public.views import report
+
+    return report(request, grid_code=grid_code)
 
 
 @login_required

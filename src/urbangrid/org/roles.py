@@ -25,6 +25,8 @@ class Role(models.TextChoices):
     # Staff of a responsible unit who handle dispatched cases (处置人员).
     UNIT_HANDLER = "unit_handler", _("处置人员")
     ADMIN = "admin", _("系统管理员")
+    # A member of the public holding a case's tracking code (no login).
+    CITIZEN = "citizen", _("市民")
 
 
 GRID_ROLES = frozenset({
@@ -55,6 +57,7 @@ ROLE_PERMISSIONS = {
                               "assessment.view"},
     Role.UNIT_HANDLER: _VIEW_REF | {"case.view", "case.handle"},
     Role.ADMIN: _VIEW_REF | {"grid.view_all", "case.view_all", "reference.manage", "dashboard.view", "assessment.view"},
+    Role.CITIZEN: {"case.rate"},
 }
 
 

@@ -15,6 +15,7 @@ class Actor:
     segment_ids: set = field(default_factory=set)
     district_ids: set = field(default_factory=set)  # districts of 二级派遣员 posts
     unit_ids: set = field(default_factory=set)  # units (with their sub-units) of 处置人员
+    tracking_codes: set = field(default_factory=set)  # a citizen's cases, by the tracking code he holds
     city_wide: bool = False
 
     @cached_property
@@ -73,3 +74,11 @@ def actor_for(user):
         if ra.role in (Role.INTAKE_OPERATOR, Role.SHIFT_LEAD, Role.DISPATCHER, Role.LEADER, Role.ADMIN) and not ra.region_id:
             actor.city_wide = True
     return actor
+
+
+def citizen_actor(tracking_code):
+    """A member of the public who holds a tracking code: may see and rate that case only."""
+    from types import SimpleNamespace
+
+    return Actor(user=SimpleNamespace(pk=None, is_authenticated=False, is_superuser=False),
+                 roles={Role.CITIZEN}, tracking_codes={tracking_code})

@@ -1,4 +1,12 @@
 from django.urls import path
 
+from . import views
+
 app_name = "public"
-urlpatterns: list = []
+urlpatterns = [
+    path("report/", views.report, name="report"),
+    path("public/grids.json", views.grid_outlines, name="grids"),
+    path("track/", views.track_lookup, name="track_lookup"),
+    path("track/<str:code>/", views.track, name="track"),
+    path("track/<str:code>/photos/<int:pk>", views.track_photo, name="track_photo"),
+]

@@ -1,0 +1,28 @@
+"""The workbenches' filter form (GET parameters)."""
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from ..states import Source, State
+
+LIGHTS = [("", _("全部")), ("red", _("红灯")), ("yellow", _("黄灯")), ("green", _("绿灯"))]
+
+
+class FilterForm(forms.Form):
+    q = forms.CharField(label=_("搜索"), required=False, max_length=100,
+                        widget=forms.TextInput(attrs={"placeholder": _("编号、描述或地址"), "type": "search"}))
+    state = forms.ChoiceField(label=_("状态"), required=False)
+    light = forms.ChoiceField(label=_("灯"), choices=LIGHTS, required=False)
+    grid = forms.CharField(label=_("责任网格"), required=False, max_length=20)
+    class_code = forms.CharField(label=_("小类代码"), required=False, max_length=5)
+    source = forms.ChoiceField(label=_("来源"), choices=[("", _("全部"))] + list(Source.choices), required=False)
+    date_from = forms.DateField(label=_("上报日期自"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    sort = forms.ChoiceField(choices=[("deadline", ""), ("-deadline", "")], required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, states=(), full=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        states = states or State.values
+        self.fields["state"].choices = [("", _("全部"))] + [(s, State(s).label) for s in states]
+        if not full:  # the workbenches filter by state, light and text; the case list by everything
+            for name in ("grid", "class_code", "source", "date_from", "date_to"):
+                del self.fields[name]

@@ -1,0 +1,320 @@
+"""Server-rendered web UI of the case loop: the case page with its actions, and the workbenches.
+
+Views only read through ``services``/``queries`` and change cases through ``services.transition``;
+which actions a person sees comes from ``services.available_actions`` (the workflow table).
+"""
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import F, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from urbangrid.core.access import actor_of
+from urbangrid.grids.models import Region
+from urbangrid.org.models import Unit
+from urbangrid.org.roles import Role
+from urbangrid.worktime.clock import TZ
+from urbangrid.worktime.models import TimeUnit
+
+from .. import engine, queries, services
+from ..api import LIST_RELATED, detail_out
+from ..models import Case
+from ..states import IN_HANDLING, OPEN, Satisfaction, Source, State
+from ..workflow import TABLE
+from .forms import FilterForm
+
+PER_PAGE = 50
+APPROVALS = [State.RETURN_REQUESTED, State.EXTENSION_REQUESTED, State.SUSPENSION_REQUESTED]
+
+
+# --- workbenches --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Bench:
+    name: str  # URL name in the "work" namespace
+    title: str
+    allowed: object  # actor -> bool
+    states: tuple  # the states this bench lists (also the state filter's choices); () = any
+    todo: bool = True  # rows come from queries.todo (what waits for me) rather than all visible cases
+
+
+BENCHES = {
+    "centre": Bench("centre", gettext_lazy("监督中心工作台"),
+                    lambda a: a.city_wide and (a.can("case.accept") or a.can("case.file")),
+                    (State.REPORTED, State.PENDING_FILING, State.FED_BACK, State.PENDING_CLOSE, State.CLOSED)),
+    "command": Bench("command", gettext_lazy("指挥中心派遣台"), lambda a: a.can("case.dispatch"),
+                     (State.PENDING_DISPATCH, *APPROVALS)),
+    "district": Bench("district", gettext_lazy("区级二级派遣台"), lambda a: a.can("case.dispatch_second"),
+                      (State.PENDING_DISTRICT_DISPATCH, *APPROVALS)),
+    "unit": Bench("unit", gettext_lazy("处置单位工作台"), lambda a: a.can("case.handle"), tuple(IN_HANDLING), todo=False),
+    "list": Bench("list", gettext_lazy("案件查询"), lambda a: a.can("case.view") or a.can("case.view_all"), (), todo=False),
+}
+
+
+def _benches_for(actor):
+    """The workbench links this actor may open (the page's navigation)."""
+    return [{"url": reverse(f"work:{b.name}"), "title": b.title, "name": b.name} for b in BENCHES.values() if b.allowed(actor)]
+
+
+def _bench_rows(actor, bench, tab):
+    if bench.name == "command" and tab == "supervised":
+        return services.visible_cases(actor).filter(is_supervised=True, state__in=OPEN)
+    if bench.name == "unit":
+        return services.visible_cases(actor).filter(current_unit_id__in=actor.unit_ids, state__in=bench.states)
+    qs = queries.todo(actor) if bench.todo else services.visible_cases(actor)
+    return qs.filter(state__in=bench.states) if bench.states else qs
+
+
+def _filtered(qs, f):
+    d = f.cleaned_data
+    if d.get("state"):
+        qs = qs.filter(state=d["state"])
+    if d.get("light"):
+        qs = qs.filter(queries.light_q(d["light"]))
+    if d.get("grid"):
+        qs = qs.filter(responsibility_grid__code=d["grid"])
+    if d.get("class_code"):
+        qs = qs.filter(class_code=d["class_code"])
+    if d.get("source"):
+        qs = qs.filter(source=d["source"])
+    if d.get("date_from"):
+        qs = qs.filter(created_at__gte=datetime.combine(d["date_from"], time.min, TZ))
+    if d.get("date_to"):
+        qs = qs.filter(created_at__lte=datetime.combine(d["date_to"], time.max, TZ))
+    if d.get("q"):
+        q = d["q"]
+        qs = qs.filter(Q(number__icontains=q) | Q(description__icontains=q) | Q(address__icontains=q))
+    deadline = F("stage_deadline")
+    order = deadline.desc(nulls_last=True) if d.get("sort") == "-deadline" else deadline.asc(nulls_last=True)
+    return qs.order_by(order, "-created_at", "-pk")
+
+
+def _suggestions(cases):
+    """Dispatch suggestions for the rows, one resolution per (class, grid, community): the responsibility
+    list answers the same for the same class at the same place, so a page of N cases costs a few look-ups."""
+    memo, out = {}, {}
+    for case in cases:
+        key = (case.catalog_class_id, case.responsibility_grid_id, case.community_id)
+        if key not in memo:
+            memo[key] = services.dispatch_suggestion(case)
+        out[case.pk] = memo[key]
+    return out
+
+
+def _bench(request, name):
+    actor = actor_of(request)
+    bench = BENCHES[name]
+    if not bench.allowed(actor):
+        raise PermissionDenied(name)
+    tab = request.GET.get("tab", "todo") if name == "command" else "todo"
+    form = FilterForm(request.GET or None, states=bench.states, full=(name == "list"))
+    form.is_valid()  # invalid filters are shown next to their field and ignored
+    if not form.is_bound:
+        form.cleaned_data = {}
+    base = _bench_rows(actor, bench, tab)
+    qs = _filtered(base, form).select_related(*LIST_RELATED)
+    page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    rows = [{"case": c, "light": engine.light(c, now)} for c in page.object_list]
+    if name == "command" and tab == "todo":
+        sugg = _suggestions([r["case"] for r in rows if r["case"].state == State.PENDING_DISPATCH])
+        for r in rows:
+            r["suggestion"] = sugg.get(r["case"].pk)
+    waiting = (queries.todo(actor).filter(state__in=bench.states) if bench.states else queries.todo(actor)).count()
+    params = request.GET.copy()
+    params.pop("page", None)
+    params.pop("sort", None)
+    sort = form.cleaned_data.get("sort") or "deadline"
+    context = {
+        "bench": bench, "tab": tab, "form": form, "page": page, "rows": rows, "waiting": waiting, "total": page.paginator.count,
+        "query": params.urlencode(), "sort": sort, "next_sort": "deadline" if sort == "-deadline" else "-deadline",
+        "benches": _benches_for(actor), "here": request.get_full_path(),
+    }
+    template = "cases/_bench_table.html" if request.headers.get("HX-Request") else "cases/bench.html"
+    return render(request, template, context)
+
+
+@login_required
+def centre(request):
+    return _bench(request, "centre")
+
+
+@login_required
+def command(request):
+    return _bench(request, "command")
+
+
+@login_required
+def district(request):
+    return _bench(request, "district")
+
+
+@login_required
+def unit(request):
+    return _bench(request, "unit")
+
+
+@login_required
+def case_list(request):
+    return _bench(request, "list")
+
+
+# --- the case page ------------------------------------------------------------------------------
+
+FIELD_LABELS = {
+    "unit": gettext_lazy("处置单位"), "district": gettext_lazy("或派往区级指挥分中心"), "extra_value": gettext_lazy("延期时长"),
+    "extra_unit": gettext_lazy("时长单位"), "satisfaction": gettext_lazy("满意度"), "master": gettext_lazy("主案件编号"),
+    "confirmed": gettext_lazy("核实结果"), "reason": gettext_lazy("原因"), "opinion": gettext_lazy("意见"),
+    "photos": gettext_lazy("照片"),
+}
+
+
+def _field_names(t):
+    """The inputs a table row asks for, in form order."""
+    names = []
+    if "unit_or_district" in t.requires:
+        names += ["unit", "district"]
+    if "unit" in t.requires:
+        names.append("unit")
+    if "extra_time" in t.requires or t.clock == "extend":
+        names += ["extra_value", "extra_unit"]
+    for name in ("satisfaction", "master"):
+        if name in t.requires:
+            names.append(name)
+    if t.action == "verify":
+        names.append("confirmed")
+    names.append("reason" if "reason" in t.requires else "opinion")
+    if t.photos:
+        names.append("photos")
+    return names
+
+
+def _choices(name, t, case, suggestion):
+    if name == "unit":
+        units = Unit.objects.filter(active=True).order_by("code")
+        if t.action == "dispatch_second":
+            d = case.district_centre_id
+            units = units.filter(Q(region_id=d) | Q(region__parent_id=d) | Q(region__parent__parent_id=d))
+        return [("", _("（请选择）"))] + [(u.code, f"{u.code} {u.name}") for u in units.only("code", "name")]
+    if name == "district":
+        return [("", _("（不派往区级）"))] + [(r.code, f"{r.code} {r.name}") for r in
+                                          Region.objects.filter(level=Region.Level.DISTRICT).order_by("code")]
+    if name == "extra_unit":
+        return [(TimeUnit.WORKING_DAYS.value, TimeUnit.WORKING_DAYS.label), (TimeUnit.WORKING_HOURS.value, TimeUnit.WORKING_HOURS.label),
+                (TimeUnit.CALENDAR_HOURS.value, _("自然时"))]
+    if name == "satisfaction":
+        return [("", _("（请选择）"))] + list(Satisfaction.choices)
+    if name == "confirmed":
+        return [("true", _("属实")), ("false", _("不属实"))]
+    return None
+
+
+def _initial(name, t, suggestion):
+    unit = suggestion.get("unit") if suggestion else None
+    if t.action == "dispatch" and unit is not None:
+        if suggestion.get("district_level") and unit.region_id:
+            region = unit.region if unit.region.level == Region.Level.DISTRICT else unit.region.parent
+            return {"district": region.code}.get(name, "")
+        return {"unit": unit.code}.get(name, "")
+    return ""
+
+
+def _required(name, t):
+    return (name in t.requires or (name == "extra_value" and "extra_time" in t.requires)
+            or (name == "photos" and bool(t.photos)))
+
+
+def _action_forms(actor, case, failed=None, posted=None, errors=None):
+    """One form per action the viewer may take now; the failed one keeps what the user typed."""
+    forms, suggestion = [], None
+    for t in services.available_actions(actor, case):
+        if t.action == "dispatch" and suggestion is None:
+            suggestion = services.dispatch_suggestion(case)
+        mine = t.action == failed
+        fields = []
+        for name in _field_names(t):
+            value = (posted.get(name, "") if mine else _initial(name, t, suggestion)) if name != "photos" else ""
+            fields.append({"name": name, "id": f"{t.action}-{name}", "label": FIELD_LABELS[name], "value": value,
+                           "required": _required(name, t), "error": (errors or {}).get(name, "") if mine else "",
+                           "choices": _choices(name, t, case, suggestion),
+                           "textarea": name in ("opinion", "reason")})
+        forms.append({"t": t, "fields": fields, "suggestion": suggestion if t.action == "dispatch" else None,
+                      "url": reverse("work:act", args=[case.number, t.action]), "multipart": bool(t.photos)})
+    return forms
+
+
+def _label(enum, value):
+    try:
+        return enum(value).label
+    except ValueError:
+        return value
+
+
+def _case_context(actor, case, **form_state):
+    case = Case.objects.select_related(*LIST_RELATED, "community", "street", "district_centre").get(pk=case.pk)
+    detail = detail_out(actor, case)
+    for e in detail["events"]:
+        e["from_label"] = _label(State, e["from_state"]) if e["from_state"] else ""
+        e["to_label"] = _label(State, e["to_state"])
+        e["role_label"] = _label(Role, e["role"]) if e["role"] else ""
+    return {
+        "case": case, "light": detail["light"], "events": detail["events"],
+        "photos": {kind: [p for p in detail["photos"] if p["kind"] == kind] for kind in ("before", "after")},
+        "forms": _action_forms(actor, case, **form_state), "benches": _benches_for(actor),
+        "source_label": _label(Source, case.source),
+        "tile_url": settings.URBANGRID_TILE_URL, "tile_attribution": settings.URBANGRID_TILE_ATTRIBUTION,
+    }
+
+
+def _visible_or_404(actor, number):
+    try:
+        return services.get_visible(actor, number)
+    except services.NotFound:
+        raise Http404(number) from None
+
+
+@login_required
+def case_page(request, number):
+    actor = actor_of(request)
+    case = _visible_or_404(actor, number)
+    return render(request, "cases/case.html", _case_context(actor, case))
+
+
+@login_required
+@require_POST
+def act(request, number, action):
+    """Take one action (PRG): redirect back with a message, or re-render the page with the errors and the input kept."""
+    actor = actor_of(request)
+    case = _visible_or_404(actor, number)
+    t = TABLE.get(action)
+    if t is None or action == "report":
+        raise Http404(action)
+    inputs = {k: v for k, v in request.POST.items() if k not in ("csrfmiddlewaretoken", "expected_version", "next")}
+    version = request.POST.get("expected_version") or None
+    try:
+        services.transition(actor, number, action, inputs, photos=request.FILES.getlist("photos"),
+                            expected_version=int(version) if version and version.isdigit() else None)
+    except services.NotFound:
+        raise Http404(number) from None
+    except services.CaseError as exc:
+        case.refresh_from_db()
+        context = _case_context(actor, case, failed=action, posted=request.POST, errors=exc.fields)
+        context.update({"error": exc.message, "error_action": t.label})
+        return render(request, "cases/case.html", context, status=exc.status)
+    messages.success(request, _("已完成“%(a)s”：案件 %(n)s") % {"a": t.label, "n": number})
+    target = request.POST.get("next")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
+    return redirect("work:case", number=number)

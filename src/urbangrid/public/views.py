@@ -1,0 +1,185 @@
+"""Citizens' side: report a problem without logging in, track it by code, rate the result."""
+from django import forms
+from django.conf import settings
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _, gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from urbangrid.cases import services
+from urbangrid.cases.models import Case, CasePhoto
+from urbangrid.cases.states import Satisfaction, Source
+from urbangrid.catalog.models import CatalogClass
+from urbangrid.core.ratelimit import client_address, hit
+from urbangrid.grids.models import ResponsibilityGrid
+from urbangrid.org.roles import Role
+from urbangrid.org.scope import Actor, citizen_actor
+
+from .timeline import plain_status, public_timeline
+
+# The problems citizens report most, shown first with plain names (version, code, plain name).
+COMMON = [
+    ("local-demo", "0201", gettext_lazy("小广告")), ("local-demo", "0102", gettext_lazy("垃圾没人清")),
+    ("local-demo", "0507", gettext_lazy("乱堆乱放")), ("local-demo", "0504", gettext_lazy("店外经营")),
+    ("local-demo", "0505", gettext_lazy("乱停车")), ("local-demo", "0104", gettext_lazy("路面脏")),
+    ("local-demo", "0401", gettext_lazy("路面塌陷")), ("cjt214-2007", "0103", gettext_lazy("井盖坏了")),
+    ("cjt214-2007", "0118", gettext_lazy("路灯不亮")), ("cjt214-2007", "0305", gettext_lazy("垃圾箱坏了")),
+]
+MAX_PHOTOS = 3
+
+
+def _anonymous():
+    from types import SimpleNamespace
+
+    return Actor(user=SimpleNamespace(pk=None, is_authenticated=False, is_superuser=False))
+
+
+class ReportForm(forms.Form):
+    catalog_class = forms.ModelChoiceField(queryset=CatalogClass.objects.none(), label=gettext_lazy("问题类别"),
+                                           error_messages={"required": gettext_lazy("请选择问题类别"),
+                                                           "invalid_choice": gettext_lazy("请选择问题类别")})
+    lon = forms.FloatField(label=gettext_lazy("经度"), required=False, widget=forms.HiddenInput)
+    lat = forms.FloatField(label=gettext_lazy("纬度"), required=False, widget=forms.HiddenInput)
+    address = forms.CharField(label=gettext_lazy("地点说明"), max_length=200, required=False)
+    description = forms.CharField(label=gettext_lazy("问题描述"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
+    photos = forms.FileField(label=gettext_lazy("照片（最多3张）"), required=False)  # read with FILES.getlist
+    name = forms.CharField(label=gettext_lazy("您的称呼（可不填）"), max_length=50, required=False)
+    contact = forms.CharField(label=gettext_lazy("联系电话（可不填，仅工作人员可见）"), max_length=50, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["catalog_class"].queryset = (CatalogClass.objects.filter(version__is_current=True, active=True)
+                                                 .select_related("version").order_by("kind", "code"))
+        self.fields["catalog_class"].label_from_instance = lambda c: f"{c.major_name} · {c.plain_name or c.name}"
+
+
+def _common_classes():
+    found = {(c.version.code, c.code): c for c in CatalogClass.objects.filter(
+        version__is_current=True, code__in=[code for _, code, _ in COMMON]).select_related("version")}
+    return [(found[(v, code)], label) for v, code, label in COMMON if (v, code) in found]
+
+
+@require_http_methods(["GET", "POST"])
+def report(request, grid_code=None):
+    """The public report page (the 六定 card's QR code opens it pinned to its grid)."""
+    grid = get_object_or_404(ResponsibilityGrid, code=grid_code) if grid_code else None
+    centre = grid.shape.representative_point() if grid else None
+    form = ReportForm(request.POST or None, request.FILES or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        photos = request.FILES.getlist("photos")[:MAX_PHOTOS]
+        lon, lat = form.cleaned_data.get("lon"), form.cleaned_data.get("lat")
+        if lon is None or lat is None:
+            hint = _photo_location(photos)
+            lon, lat = hint if hint else (None, None)
+        if lon is None or lat is None:
+            form.add_error(None, _("请在地图上点选问题位置"))
+        elif not hit("public-report", client_address(request), settings.URBANGRID_PUBLIC_POSTS_PER_HOUR):
+            return HttpResponse(_("提交过于频繁，请稍后再试"), status=429)
+        else:
+            try:
+                case, _created = services.report(
+                    _anonymous(), catalog_class=form.cleaned_data["catalog_class"], lon=lon, lat=lat,
+                    description=form.cleaned_data["description"], source=Source.PUBLIC_WEB,
+                    address=form.cleaned_data["address"], photos=photos, reporter_name=form.cleaned_data["name"],
+                    reporter_contact=form.cleaned_data["contact"], require_photos=False,
+                    idempotency_key=request.POST.get("submission_id") or None)
+            except services.CaseError as exc:
+                for field, message in exc.fields.items():
+                    form.add_error(field if field in form.fields else None, message)
+                error = exc.message
+            else:
+                request.session.setdefault("tracking_codes", [])
+                request.session["tracking_codes"] = (request.session["tracking_codes"] + [case.tracking_code])[-20:]
+                return redirect(reverse("public:track", args=[case.tracking_code]) + "?new=1")
+    return render(request, "public/report.html", {
+        "form": form, "grid": grid, "error": error, "common": _common_classes(),
+        "centre": {"lon": centre.x, "lat": centre.y} if centre else None, "tile_url": settings.URBANGRID_TILE_URL,
+    }, status=400 if request.method == "POST" else 200)
+
+
+def _photo_location(photos):
+    """The GPS position in the first photo's EXIF, if any (a hint when no point was picked)."""
+    from urbangrid.cases.photos import PhotoError, clean_photo
+
+    for upload in photos:
+        try:
+            _content, _w, _h, gps = clean_photo(upload)
+        except PhotoError:
+            continue
+        finally:
+            upload.seek(0)
+        if gps:
+            return gps["lon"], gps["lat"]
+    return None
+
+
+def track_lookup(request):
+    code = (request.GET.get("code") or "").strip().upper()
+    if code:
+        return redirect("public:track", code=code)
+    return render(request, "public/track_lookup.html", {"recent": request.session.get("tracking_codes", [])})
+
+
+def _tracked(code):
+    case = Case.objects.select_related("catalog_class", "responsibility_grid", "district").filter(tracking_code=code).first()
+    if case is None:
+        raise Http404
+    return case
+
+
+class RateForm(forms.Form):
+    satisfaction = forms.ChoiceField(choices=Satisfaction.choices, widget=forms.RadioSelect, label=gettext_lazy("您对处理结果"))
+    comment = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}), label=gettext_lazy("意见"))
+
+
+@require_http_methods(["GET", "POST"])
+def track(request, code):
+    case = _tracked(code)
+    form = RateForm(request.POST or None)
+    if request.method == "POST":
+        if not hit("public-rate", client_address(request), settings.URBANGRID_PUBLIC_POSTS_PER_HOUR):
+            return HttpResponse(_("提交过于频繁，请稍后再试"), status=429)
+        if form.is_valid():
+            try:
+                rate(case, form.cleaned_data["satisfaction"], form.cleaned_data["comment"])
+            except services.CaseError as exc:
+                form.add_error(None, exc.message)
+            else:
+                return redirect("public:track", code=code)
+    closed = case.state == "closed" or case.reopen_count
+    photos = [p for p in CasePhoto.objects.filter(case=case).order_by("pk") if p.kind == "before" or (closed and p.kind == "after")]
+    return render(request, "public/track.html", {
+        "case": case, "status": plain_status(case), "timeline": public_timeline(case), "photos": photos,
+        "can_rate": case.state == "closed" and not case.satisfaction, "form": form, "new": request.GET.get("new"),
+    })
+
+
+def rate(case, satisfaction, comment=""):
+    """回访 by the citizen: recorded on the case; 'not satisfied' sends it back into the loop, counted."""
+    actor = citizen_actor(case.tracking_code)
+    services.transition(actor, case.number, "rate", {"satisfaction": satisfaction, "opinion": comment})
+    if satisfaction == Satisfaction.DISSATISFIED:
+        services.transition(services.system_actor(Role.INTAKE_OPERATOR), case.number, "reopen",
+                            {"reason": _("市民评价不满意：%(c)s") % {"c": comment or "—"}})
+
+
+def track_photo(request, code, pk):
+    """Before-photos always, after-photos once the case is closed; nothing else of the case's files."""
+    case = _tracked(code)
+    photo = get_object_or_404(CasePhoto, pk=pk, case=case)
+    if photo.kind not in ("before", "after") or (photo.kind == "after" and case.state != "closed" and not case.reopen_count):
+        raise Http404
+    return FileResponse(photo.image.open("rb"), content_type="image/jpeg")
+
+
+def grid_outlines(request):
+    """Responsibility grid outlines for the public map (codes and names only)."""
+    from django.http import JsonResponse
+
+    features = [{"type": "Feature", "geometry": g.geometry, "properties": {"code": g.code, "name": g.name}}
+                for g in ResponsibilityGrid.objects.only("code", "name", "geometry").order_by("code")]
+    response = JsonResponse({"type": "FeatureCollection", "features": features})
+    response["Cache-Control"] = "public, max-age=300"
+    return response

@@ -1,0 +1,105 @@
+"""Citizens: report without login, track by code, rate; nothing private on the public pages."""
+import re
+
+import pytest
+from django.test import Client
+
+from urbangrid.cases import services
+from urbangrid.cases.models import Case, CaseEvent
+from urbangrid.catalog.models import CatalogClass
+from ug_testing import jpeg, login_client
+
+pytestmark = pytest.mark.django_db
+POINT = {"lon": "117.2352", "lat": "31.8785"}
+
+
+def _class(code="0102", version="local-demo"):
+    return CatalogClass.objects.get(version__code=version, code=code)
+
+
+def _report(client, **extra):
+    data = {"catalog_class": _class().pk, "description": "路边垃圾堆了三天", "name": "张先生", "contact": "13912345678",
+            **POINT, **extra}
+    return client.post("/report/", data)
+
+
+def test_report_track_and_privacy(demo_city):
+    anon = Client()
+    page = anon.get("/report/WG01/")
+    assert page.status_code == 200 and "WG01" in page.content.decode()
+    resp = anon.post("/report/WG01/", {"catalog_class": _class().pk, "description": "路边垃圾", "name": "张先生",
+                                       "contact": "13912345678", "photos": [jpeg()], **POINT})
+    assert resp.status_code == 302 and "/track/" in resp.url
+    case = Case.objects.get()
+    assert case.source == "public_web" and case.needs_verification and case.reporter_contact == "13912345678"
+    track = anon.get(resp.url).content.decode()
+    assert case.tracking_code in track and "已收到" in track
+    # Staff work on it; the public timeline shows steps and the unit, never notes, names or the contact.
+    staff = {r: login_client(Client(), r) for r in ("intake_operator", "inspector", "shift_lead", "dispatcher")}
+    staff["intake_operator"].post(f"/api/v1/cases/{case.number}/actions/send_verify", {})
+    staff["inspector"].post(f"/api/v1/cases/{case.number}/actions/verify", {"opinion": "内部意见：属实，张三核实", "photos": [jpeg()]})
+    staff["shift_lead"].post(f"/api/v1/cases/{case.number}/actions/file", {})
+    track = anon.get(f"/track/{case.tracking_code}/").content.decode()
+    assert "现场核实完成" in track and "已立案" in track
+    for private in ("13912345678", "张先生", "内部意见", "张三"):
+        assert private not in track, private
+    inspector_name = CaseEvent.objects.get(case=case, action="verify").actor_person.name
+    assert inspector_name not in track
+    # Before photos are visible; the verify photo is internal.
+    photo_urls = re.findall(r'/track/\w+/photos/(\d+)', track)
+    assert photo_urls and all(anon.get(f"/track/{case.tracking_code}/photos/{pk}").status_code == 200 for pk in photo_urls)
+    verify_photo = case.photos.get(kind="verify")
+    assert anon.get(f"/track/{case.tracking_code}/photos/{verify_photo.pk}").status_code == 404
+    assert anon.get("/track/NOSUCHCODE/").status_code == 404
+
+
+def test_rating_dissatisfied_reopens(demo_city):
+    inspector = login_client(Client(), "inspector")
+    number = inspector.post("/api/v1/cases", {"catalog_version": "local-demo", "class_code": "0201", **POINT,
+                                              "description": "小广告", "self_handled": "true", "photos": [jpeg()],
+                                              "after_photos": [jpeg()]}).json()["number"]
+    login_client(Client(), "intake_operator").post(f"/api/v1/cases/{number}/actions/accept", {})
+    login_client(Client(), "shift_lead").post(f"/api/v1/cases/{number}/actions/close", {})
+    case = Case.objects.get(number=number)
+    anon = Client()
+    page = anon.get(f"/track/{case.tracking_code}/").content.decode()
+    assert "提交评价" in page
+    bad = anon.post(f"/track/{case.tracking_code}/", {"satisfaction": "great"})
+    assert bad.status_code == 200 and Case.objects.get(pk=case.pk).satisfaction == ""
+    anon.post(f"/track/{case.tracking_code}/", {"satisfaction": "dissatisfied", "comment": "没处理干净"})
+    case.refresh_from_db()
+    assert case.state == "pending_dispatch" and case.reopen_count == 1 and case.satisfaction == ""
+    actions = list(CaseEvent.objects.filter(case=case).order_by("seq").values_list("action", flat=True))
+    assert actions[-2:] == ["rate", "reopen"]
+    rate_event = CaseEvent.objects.get(case=case, action="rate")
+    assert rate_event.role == "citizen" and rate_event.data["satisfaction"] == "dissatisfied"
+    # A second rating of the same closure is refused (the case is no longer closed).
+    assert "提交评价" not in anon.get(f"/track/{case.tracking_code}/").content.decode()
+
+
+def test_bad_public_reports(demo_city, settings):
+    anon = Client()
+    outside = _report(anon, lon="116.0", lat="30.0")
+    assert outside.status_code == 400 and "不在管理范围内" in outside.content.decode()
+    no_place = anon.post("/report/", {"catalog_class": _class().pk, "description": "x"})
+    assert no_place.status_code == 400 and "请在地图上点选问题位置" in no_place.content.decode()
+    kept = anon.post("/report/", {"catalog_class": "", "description": "我写的描述", **POINT})
+    assert kept.status_code == 400 and "我写的描述" in kept.content.decode()
+    evil = _report(anon, photos=[_text_file()])
+    assert evil.status_code == 400 and "不是有效的图片" in evil.content.decode()
+    assert Case.objects.count() == 0
+    settings.URBANGRID_PUBLIC_POSTS_PER_HOUR = 2
+    from django.core.cache import cache
+
+    cache.clear()
+    codes = [_report(anon).status_code for _ in range(3)]
+    assert codes == [302, 302, 429]
+    cache.clear()
+
+
+def _text_file():
+    import io
+
+    f = io.BytesIO(b"GIF89a<script>alert(1)</script>")
+    f.name = "x.gif"
+    return f
