@@ -278,3 +278,38 @@ def test_auto_dispatch_when_the_rule_says_so(staff):
     dispatch = filed["events"][-1]
     assert dispatch["action"] == "dispatch" and dispatch["actor"] is None and dispatch["role"] == "dispatcher"
     assert "自动派遣" in dispatch["note"]
+
+
+def test_duplicates_and_recurrence(staff):
+    first = report(staff["inspector"], code="0102").json()["number"]
+    near = report(staff["inspector"], code="0102", point=(INSIDE_WG01[0] + 0.0001, INSIDE_WG01[1])).json()["number"]
+    other_class = report(staff["inspector"], code="0104").json()["number"]
+    similar = staff["intake_operator"].get(f"/api/v1/cases/{near}/similar").json()
+    assert [s["number"] for s in similar] == [first] and 5 < similar[0]["distance_m"] < 15
+    assert other_class not in [s["number"] for s in similar]
+    # Close the first (self-handled path is quickest: a fresh self-handled case), then the same problem again = 反复.
+    n = report(staff["inspector"], code="0201", self_handled="true", after_photos=[jpeg()]).json()["number"]
+    act(staff["intake_operator"], n, "accept")
+    act(staff["shift_lead"], n, "close")
+    again = report(staff["inspector"], code="0201").json()
+    assert again["recurrence_of"] == n
+    elsewhere = report(staff["inspector"], code="0201", point=(117.2400, 31.8760)).json()
+    assert elsewhere["recurrence_of"] is None
+
+
+def test_hotline_orders_are_recognised_and_answered(staff):
+    order = {"hotline": "12345", "external_no": "GD20261127-0001", "catalog_version": "local-demo", "class_code": "0505",
+             "lon": INSIDE_WG01[0], "lat": INSIDE_WG01[1], "description": "门口长期乱停车", "caller_phone": "13700000000"}
+    c = staff["intake_operator"]
+    first = c.post("/api/v1/hotline/orders", order, content_type="application/json")
+    assert first.status_code == 201 and first.json()["created"]
+    again = c.post("/api/v1/hotline/orders", order, content_type="application/json")
+    assert again.status_code == 200 and again.json()["number"] == first.json()["number"] and not again.json()["created"]
+    assert Case.objects.filter(external_ref="12345:GD20261127-0001").count() == 1
+    assert Case.objects.get(external_ref="12345:GD20261127-0001").source == "hotline_12345"
+    out = c.get("/api/v1/hotline/orders/12345/GD20261127-0001").json()
+    assert out["state"] == "reported" and out["status_text"]
+    assert c.get("/api/v1/hotline/orders/12345/NOPE").status_code == 404
+    assert staff["inspector"].post("/api/v1/hotline/orders", {**order, "external_no": "X1"}, content_type="application/json").status_code == 403
+    bad = c.post("/api/v1/hotline/orders", {**order, "hotline": "110"}, content_type="application/json")
+    assert bad.status_code == 422

@@ -64,6 +64,41 @@ class CaseOut(Schema):
     supervision_count: int
     reopen_count: int
     satisfaction: str
+    recurrence_of: str | None
+    external_ref: str | None
+
+
+class SimilarOut(Schema):
+    number: str
+    state: str
+    distance_m: float
+    created_at: datetime
+
+
+class HotlineOrderIn(Schema):
+    hotline: str = Field(..., pattern="^(12345|12319)$")
+    external_no: str = Field(..., min_length=1, max_length=60, description="the hotline's own work-order number")
+    catalog_version: str
+    class_code: str
+    kind: str | None = None
+    lon: float
+    lat: float
+    address: str = Field("", max_length=256)
+    description: str = Field(..., min_length=1, max_length=4000)
+    caller_name: str = Field("", max_length=50)
+    caller_phone: str = Field("", max_length=50)
+
+
+class HotlineOutcomeOut(Schema):
+    hotline: str
+    external_no: str
+    number: str
+    state: str
+    status_text: str
+    closed_at: datetime | None
+    result: str
+    satisfaction: str
+    created: bool = False
 
 
 class EventOut(Schema):
@@ -172,10 +207,12 @@ def case_out(case, now=None):
         "rework_count": case.rework_count, "return_count": case.return_count, "extension_count": case.extension_count,
         "suspension_count": case.suspension_count, "supervision_count": case.supervision_count,
         "reopen_count": case.reopen_count, "satisfaction": case.satisfaction,
+        "recurrence_of": case.recurrence_of.number if case.recurrence_of_id else None, "external_ref": case.external_ref,
     }
 
 
-LIST_RELATED = ("catalog_class", "unit_grid", "responsibility_grid", "district", "road_segment", "current_unit", "duplicate_of")
+LIST_RELATED = ("catalog_class", "unit_grid", "responsibility_grid", "district", "road_segment", "current_unit", "duplicate_of",
+                "recurrence_of")
 
 
 def detail_out(actor, case):
@@ -300,3 +337,48 @@ def take_action(request, number: str, action: str, payload: Form[ActionIn], phot
     services.transition(actor, number, action, inputs, photos=photos or [], expected_version=payload.expected_version)
     case = Case.objects.select_related(*LIST_RELATED).get(number=number)
     return detail_out(actor, case)
+
+
+@router.get("/cases/{number}/similar", response={200: list[SimilarOut], 404: ErrorOut},
+            summary="Open cases of the same class nearby (duplicate candidates to merge)")
+def similar_cases(request, number: str):
+    from .duplicates import similar_open
+
+    case = services.get_visible(actor_of(request), number)
+    return [{"number": c.number, "state": c.state, "distance_m": c.distance_m, "created_at": c.created_at}
+            for c in similar_open(case.catalog_class_id, case.lon, case.lat, case.created_at, exclude_pk=case.pk)]
+
+
+def _outcome(case, created=False):
+    from urbangrid.public.timeline import plain_status
+
+    hotline, _sep, external_no = (case.external_ref or "").partition(":")
+    result = (CaseEvent.objects.filter(case=case, action__in=["feed_back", "not_file", "void", "close"]).order_by("-seq")
+              .values_list("note", flat=True).first() or "")
+    return {"hotline": hotline, "external_no": external_no, "number": case.number, "state": case.state,
+            "status_text": str(plain_status(case)), "closed_at": case.closed_at, "result": result,
+            "satisfaction": case.satisfaction, "created": created}
+
+
+@router.post("/hotline/orders", response={201: HotlineOutcomeOut, 200: HotlineOutcomeOut, 403: ErrorOut, 422: ErrorOut},
+             summary="Import a 12345/12319 work order (工单); a re-sent order with the same number is recognised")
+def import_hotline_order(request, payload: HotlineOrderIn):
+    actor = actor_of(request)
+    if not actor.city_wide:
+        raise services.Forbidden(_("只有监督中心可以导入热线工单"), "forbidden")
+    cls = _class_for(payload)
+    case, created = services.report(
+        actor, catalog_class=cls, lon=payload.lon, lat=payload.lat, description=payload.description,
+        source=Source.HOTLINE_12345 if payload.hotline == "12345" else Source.HOTLINE_12319, address=payload.address,
+        reporter_name=payload.caller_name, reporter_contact=payload.caller_phone,
+        external_ref=f"{payload.hotline}:{payload.external_no}")
+    return Status(201 if created else 200, _outcome(case, created))
+
+
+@router.get("/hotline/orders/{hotline}/{external_no}", response={200: HotlineOutcomeOut, 404: ErrorOut},
+            summary="The outcome of a hotline work order, by its own number")
+def hotline_outcome(request, hotline: str, external_no: str):
+    case = services.visible_cases(actor_of(request)).filter(external_ref=f"{hotline}:{external_no}").first()
+    if case is None:
+        raise services.NotFound(_("工单 %(n)s 不存在") % {"n": external_no}, "not_found")
+    return _outcome(case)

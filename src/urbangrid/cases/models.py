@@ -58,6 +58,10 @@ class Case(models.Model):
     reporter_name = models.CharField(_("举报人"), max_length=50, blank=True)
     reporter_contact = models.CharField(_("举报人联系方式"), max_length=100, blank=True)
     idempotency_key = models.CharField(max_length=120, null=True, blank=True, unique=True, editable=False)
+    # A hotline work order's own number (工单号), e.g. "12345:GD2026112700123": re-sent orders are recognised.
+    external_ref = models.CharField(_("外部工单号"), max_length=80, null=True, blank=True, unique=True)
+    recurrence_of = models.ForeignKey("self", verbose_name=_("反复问题（前案）"), null=True, blank=True,
+                                      on_delete=models.SET_NULL, related_name="recurrences")
 
     state = models.CharField(_("状态"), max_length=30, choices=State.choices, default=State.REPORTED, db_index=True)
     version = models.PositiveIntegerField(_("版本"), default=0, help_text=_("每次流转加一，用于并发冲突检测"))
@@ -116,6 +120,7 @@ class Case(models.Model):
             models.Index(fields=["current_unit", "state"], name="case_unit_state"),
             models.Index(fields=["responsibility_grid", "state"], name="case_grid_state"),
             models.Index(fields=["district_centre", "state"], name="case_district_state"),
+            models.Index(fields=["catalog_class", "lat", "lon"], name="case_class_place"),
         ]
 
     def __str__(self):

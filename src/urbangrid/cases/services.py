@@ -289,7 +289,7 @@ def _save_photos(case, event, kind, cleaned):
 @transaction.atomic
 def report(actor, *, catalog_class, lon, lat, description, source, address="", urgency=None, self_handled=False,
            photos=(), after_photos=(), idempotency_key=None, reporter_name="", reporter_contact="",
-           component_identifier="", at=None, context=None, require_photos=True):
+           component_identifier="", at=None, context=None, require_photos=True, external_ref=None):
     """信息收集: create a case in ``reported``; returns (case, created)."""
     at = at or timezone.now()
     if source not in Source.values:
@@ -304,6 +304,10 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
         key = f"{actor.user.pk if not anonymous else 'public'}:{str(idempotency_key)[:80]}"
         existing = Case.objects.filter(idempotency_key=key).first()
         if existing is not None:
+            return existing, False
+    if external_ref:
+        existing = Case.objects.filter(external_ref=external_ref).first()
+        if existing is not None:  # a hotline re-sent its work order
             return existing, False
     errors = {}
     if not isinstance(catalog_class, CatalogClass):
@@ -339,13 +343,17 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
         street_id=loc.street_id, district_id=loc.district_id, road_segment_id=loc.road_segment_id,
         component_identifier=(component_identifier or "")[:17], reporter_user=None if anonymous else actor.user,
         reporter=actor.person, reporter_name=(reporter_name or "")[:50], reporter_contact=(reporter_contact or "")[:100],
-        idempotency_key=key, needs_verification=source in NEEDS_VERIFICATION, self_handled=bool(self_handled),
+        idempotency_key=key, external_ref=external_ref or None,
+        needs_verification=source in NEEDS_VERIFICATION, self_handled=bool(self_handled),
         created_at=at, updated_at=at, state=State.REPORTED, version=1,
     )
     t = TABLE["report"]
     if not _in_scope(actor, t, case):
         raise Forbidden(_("该位置不在您负责巡查的网格内"), "out_of_scope")
     case.number = next_number(at)  # taken only once the report is accepted, so refusals leave no gaps
+    from .duplicates import previous_closed
+
+    case.recurrence_of = previous_closed(catalog_class.pk, case.lon, case.lat, at)
     outcome = engine.apply(case, t, {}, at, ctx.calendar, ctx.limits)
     try:
         with transaction.atomic():
@@ -353,10 +361,16 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
     except IntegrityError:
         if key and Case.objects.filter(idempotency_key=key).exists():  # a concurrent retry won
             return Case.objects.get(idempotency_key=key), False
+        if external_ref and Case.objects.filter(external_ref=external_ref).exists():
+            return Case.objects.get(external_ref=external_ref), False
         raise
     event = _event(case, t, actor, at, None, outcome, {"opinion": description[:200]})
     event.data["source"] = source
     event.data["self_handled"] = bool(self_handled)
+    if case.recurrence_of_id:
+        event.data["recurrence_of"] = case.recurrence_of.number
+    if external_ref:
+        event.data["external_ref"] = external_ref
     event.save()
     _save_photos(case, event, PhotoKind.BEFORE, before)
     _save_photos(case, event, PhotoKind.AFTER, after)
