@@ -187,3 +187,9 @@ else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "huey.sqlite3")})
 # Re-check deadlines (overdue, approaching) this often, in minutes.
 URBANGRID_SWEEP_MINUTES = int(os.environ.get("URBANGRID_SWEEP_MINUTES", "5"))
+
+# Notification channels (see urbangrid/cases/notify.py); JSON in the environment, none by default.
+import json as _json  # noqa: E402
+
+URBANGRID_NOTIFY_CHANNELS = _json.loads(os.environ.get("URBANGRID_NOTIFY_CHANNELS", "[]"))
+EMAIL_BACKEND = os.environ.get("URBANGRID_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -242,3 +242,19 @@ class Notification(models.Model):
         verbose_name = _("通知")
         verbose_name_plural = _("通知")
         ordering = ["-created_at"]
+
+
+class Delivery(models.Model):
+    """One notification through one channel: sent once, retried with backoff until it is."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(_("渠道"), max_length=40)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次尝试"), default=timezone.now, db_index=True)
+    last_error = models.CharField(_("最近错误"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("通知投递")
+        verbose_name_plural = _("通知投递")
+        constraints = [models.UniqueConstraint(fields=["notification", "channel"], name="unique_delivery")]

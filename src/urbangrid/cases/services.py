@@ -418,6 +418,9 @@ def transition(actor, number, action, inputs=None, photos=(), expected_version=N
             CaseUnit.objects.get_or_create(case=case, unit=unit)
         event = _event(case, t, actor, at, from_state, outcome, cleaned, unit=unit)
         event.save()
+        from .notify import on_transition
+
+        on_transition(case, t.action, event)  # the outbox row commits with the transition, or not at all
         if t.photos:
             _save_photos(case, event, t.photos, photo_files)
         if t.action == "merge":

@@ -311,7 +311,10 @@ def act(request, number, action):
     except services.CaseError as exc:
         case.refresh_from_db()
         context = _case_context(actor, case, failed=action, posted=request.POST, errors=exc.fields)
-        context.update({"error": exc.message, "error_action": t.label})
+        message = exc.message
+        if exc.fields:  # name the fields as the form labels them, not by their input names
+            message = _("请检查标出的输入项：%(f)s") % {"f": "、".join(str(FIELD_LABELS.get(k, k)) for k in exc.fields)}
+        context.update({"error": message, "error_action": t.label})
         return render(request, "cases/case.html", context, status=exc.status)
     messages.success(request, _("已完成“%(a)s”：案件 %(n)s") % {"a": t.label, "n": number})
     target = request.POST.get("next")

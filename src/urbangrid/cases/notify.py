@@ -1,0 +1,119 @@
+"""Notifications: written in the transaction of the transition that causes them (an outbox), then
+delivered by the task engine through pluggable channels with retries and backoff.
+
+Channels come from settings.URBANGRID_NOTIFY_CHANNELS, a list of dicts:
+  {"name": "wecom", "type": "webhook", "url": "https://…", "format": "wecom" | "dingtalk" | "json"}
+  {"name": "sms", "type": "sms", "url": "https://gateway/send", "token": "…"}   (JSON POST to an SMS gateway)
+  {"name": "mail", "type": "email", "to": ["ops@city.gov.cn"]}
+Every POST carries the header Idempotency-Key: notification-<id>, so a receiver that saw a message
+before (a worker killed between sending and recording) can drop the repeat: delivered once per recipient.
+"""
+import json
+import urllib.request
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import Delivery, Notification
+
+MAX_ATTEMPTS = 8
+
+
+def _backoff(attempts):
+    return timedelta(seconds=min(3600, 30 * 2 ** (attempts - 1)))
+
+
+# --- writing (inside the transition's transaction) ------------------------------------------------
+
+def on_transition(case, action, event):
+    """The outbox rows a transition causes; called by services.transition before it commits."""
+    kind = {"dispatch": Notification.Kind.DISPATCHED, "dispatch_second": Notification.Kind.DISPATCHED,
+            "approve_return": Notification.Kind.RETURNED, "check_fail": Notification.Kind.REWORK,
+            "supervise": Notification.Kind.SUPERVISED, "close": Notification.Kind.CLOSED}.get(action)
+    if kind is None:
+        return None
+    if action in ("dispatch", "dispatch_second", "check_fail", "supervise") and case.current_unit_id:
+        recipient = {"unit_id": case.current_unit_id, "role": ""}
+    elif action == "dispatch" and case.district_centre_id:
+        recipient = {"unit_id": None, "role": "district_dispatcher"}
+    elif action == "approve_return":
+        recipient = {"unit_id": None, "role": "dispatcher"}
+    else:
+        recipient = {"unit_id": None, "role": "intake_operator"}
+    text = _("案件 %(n)s：%(what)s") % {"n": case.number, "what": Notification.Kind(kind).label}
+    if case.stage_deadline:
+        text += _("，时限 %(d)s") % {"d": timezone.localtime(case.stage_deadline).strftime("%Y-%m-%d %H:%M")}
+    return Notification.objects.create(case=case, kind=kind, text=text, dedupe_key=f"event:{event.pk}", **recipient)
+
+
+# --- delivering (task engine) ---------------------------------------------------------------------
+
+def channels():
+    return list(getattr(settings, "URBANGRID_NOTIFY_CHANNELS", []) or [])
+
+
+def _payload(channel, note):
+    body = {"id": note.pk, "case": note.case.number, "kind": note.kind, "text": note.text,
+            "unit": note.unit.code if note.unit_id else None, "role": note.role}
+    fmt = channel.get("format", "json")
+    if fmt == "wecom":
+        return {"msgtype": "text", "text": {"content": note.text}}
+    if fmt == "dingtalk":
+        return {"msgtype": "text", "text": {"content": note.text}}
+    if channel.get("type") == "sms":
+        return {"token": channel.get("token", ""), "unit": body["unit"], "role": body["role"], "content": note.text, "id": note.pk}
+    return body
+
+
+def _send(channel, note):
+    if channel.get("type") == "email":
+        send_mail(_("城市管理案件通知"), note.text, None, channel.get("to", []), fail_silently=False)
+        return
+    data = json.dumps(_payload(channel, note), ensure_ascii=False).encode("utf-8")
+    request = urllib.request.Request(channel["url"], data=data, method="POST", headers={
+        "Content-Type": "application/json; charset=utf-8", "Idempotency-Key": f"notification-{note.pk}"})
+    with urllib.request.urlopen(request, timeout=channel.get("timeout", 5)) as response:
+        if response.status >= 300:
+            raise OSError(f"HTTP {response.status}")
+
+
+def deliver_pending(now=None, limit=200):
+    """Send what is due on every configured channel; returns (sent, failed). Safe to run concurrently:
+    each delivery row is claimed with a row lock (SKIP LOCKED on PostgreSQL) before it is sent."""
+    now = now or timezone.now()
+    configured = {c["name"]: c for c in channels()}
+    if not configured:
+        return 0, 0
+    # Make sure every notification has a delivery row per channel (new channels pick up old messages too).
+    fresh = Notification.objects.filter(created_at__gte=now - timedelta(days=7)).exclude(
+        deliveries__channel__in=list(configured)).values_list("pk", flat=True)[:limit * 5]
+    Delivery.objects.bulk_create([Delivery(notification_id=pk, channel=name, next_attempt_at=now)
+                                  for pk in fresh for name in configured], ignore_conflicts=True)
+    sent = failed = 0
+    due = list(Delivery.objects.filter(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS, next_attempt_at__lte=now,
+                                       channel__in=list(configured)).order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    for pk in due:
+        with transaction.atomic():
+            row = (Delivery.objects.select_for_update(skip_locked=True).select_related("notification__case", "notification__unit")
+                   .filter(pk=pk, sent_at__isnull=True).first())
+            if row is None:  # another worker has it
+                continue
+            try:
+                _send(configured[row.channel], row.notification)
+            except Exception as exc:  # any failure of the channel: retry later
+                row.attempts += 1
+                row.last_error = str(exc)[:500]
+                row.next_attempt_at = now + _backoff(row.attempts)
+                row.save(update_fields=["attempts", "last_error", "next_attempt_at"])
+                failed += 1
+            else:
+                row.attempts += 1
+                row.sent_at = timezone.now()
+                row.save(update_fields=["attempts", "sent_at"])
+                Notification.objects.filter(pk=row.notification_id, sent_at__isnull=True).update(sent_at=row.sent_at)
+                sent += 1
+    return sent, failed
