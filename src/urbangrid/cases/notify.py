@@ -98,8 +98,8 @@ def deliver_pending(now=None, limit=200):
                                        channel__in=list(configured)).order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
     for pk in due:
         with transaction.atomic():
-            row = (Delivery.objects.select_for_update(skip_locked=True).select_related("notification__case", "notification__unit")
-                   .filter(pk=pk, sent_at__isnull=True).first())
+            row = (Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+                   .select_related("notification__case", "notification__unit").filter(pk=pk, sent_at__isnull=True).first())
             if row is None:  # another worker has it
                 continue
             try:
