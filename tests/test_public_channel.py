@@ -103,3 +103,15 @@ def _text_file():
     f = io.BytesIO(b"GIF89a<script>alert(1)</script>")
     f.name = "x.gif"
     return f
+
+
+def test_merged_reporter_follows_the_master(demo_city):
+    anon = Client()
+    first = anon.post("/report/", {"catalog_class": _class().pk, "description": "垃圾一", **POINT})
+    second = anon.post("/report/", {"catalog_class": _class().pk, "description": "垃圾二", **POINT})
+    master, dup = Case.objects.order_by("pk")
+    shift = login_client(Client(), "shift_lead")
+    assert shift.post(f"/api/v1/cases/{dup.number}/actions/merge", {"master": master.number}).status_code == 200
+    login_client(Client(), "intake_operator").post(f"/api/v1/cases/{master.number}/actions/send_verify", {})
+    page = anon.get(second.url.split("?")[0]).content.decode()
+    assert "已与同一问题合并" in page and "已安排现场核实" in page and "正在现场核实" in page

@@ -148,10 +148,13 @@ def track(request, code):
                 form.add_error(None, exc.message)
             else:
                 return redirect("public:track", code=code)
-    closed = case.state == "closed" or case.reopen_count
+    # A merged report follows its master case: same status, same timeline from the merge on.
+    followed = case.duplicate_of if case.duplicate_of_id else case
+    closed = followed.state == "closed" or followed.reopen_count
     photos = [p for p in CasePhoto.objects.filter(case=case).order_by("pk") if p.kind == "before" or (closed and p.kind == "after")]
+    timeline = public_timeline(case) + (public_timeline(followed) if followed is not case else [])
     return render(request, "public/track.html", {
-        "case": case, "status": plain_status(case), "timeline": public_timeline(case), "photos": photos,
+        "case": case, "status": plain_status(followed), "timeline": timeline, "photos": photos, "merged": followed is not case,
         "can_rate": case.state == "closed" and not case.satisfaction, "form": form, "new": request.GET.get("new"),
     })
 
