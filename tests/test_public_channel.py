@@ -115,3 +115,13 @@ def test_merged_reporter_follows_the_master(demo_city):
     login_client(Client(), "intake_operator").post(f"/api/v1/cases/{master.number}/actions/send_verify", {})
     page = anon.get(second.url.split("?")[0]).content.decode()
     assert "已与同一问题合并" in page and "已安排现场核实" in page and "正在现场核实" in page
+
+
+def test_transparency_page_counts_and_privacy(demo_city):
+    anon = Client()
+    anon.post("/report/", {"catalog_class": _class().pk, "description": "垃圾", "name": "李女士", "contact": "13800001111", **POINT})
+    page = anon.get("/public/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'id="received-year">1<' in html and "暴露垃圾" in html
+    assert "13800001111" not in html and "李女士" not in html

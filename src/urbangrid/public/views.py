@@ -186,3 +186,10 @@ def grid_outlines(request):
     response = JsonResponse({"type": "FeatureCollection", "features": features})
     response["Cache-Control"] = "public, max-age=300"
     return response
+
+
+def transparency(request):
+    """公开: what the city received and fixed, how fast each unit and district was, what is common now."""
+    from .transparency import figures
+
+    return render(request, "public/transparency.html", {"f": figures()})

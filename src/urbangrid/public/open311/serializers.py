@@ -1,0 +1,199 @@
+"""Our catalogue classes and cases as GeoReport v2 services, requests and request updates.
+
+service_code = "<catalogue version>:<kind>:<class code>", e.g. ``local-demo:event:0401`` or
+``cjt214-2007:component:0101``: unique across the catalogue versions that are current together
+(a code may exist in two versions, and as both a component and an event within one version).
+"""
+from django.utils.translation import gettext as _
+
+from urbangrid.cases.models import CaseEvent, CaseUnit
+from urbangrid.cases.states import TERMINAL, State
+from urbangrid.cases.workflow import TABLE
+from urbangrid.catalog.models import CatalogClass
+
+
+def service_code(catalog_class):
+    return f"{catalog_class.version.code}:{catalog_class.kind}:{catalog_class.code}"
+
+
+def case_service_code(case):
+    return f"{case.catalog_version}:{case.kind}:{case.class_code}"
+
+
+def parse_service_code(code):
+    """(version, kind, class code) or None."""
+    parts = (code or "").strip().split(":")
+    if len(parts) != 3 or not all(parts) or parts[1] not in CatalogClass.Kind.values:
+        return None
+    return tuple(parts)
+
+
+def current_services():
+    return (CatalogClass.objects.filter(version__is_current=True, active=True).select_related("version")
+            .order_by("version__code", "kind", "code"))
+
+
+def find_service(code):
+    """The current, active class for a service code, or None."""
+    parsed = parse_service_code(code)
+    if parsed is None:
+        return None
+    version, kind, class_code = parsed
+    return current_services().filter(version__code=version, kind=kind, code=class_code).first()
+
+
+def service_out(cls):
+    name = cls.plain_name or cls.name
+    keywords = [w for w in dict.fromkeys([cls.name, cls.plain_name, cls.major_name, str(cls.get_kind_display()), cls.code]) if w]
+    return {
+        "service_code": service_code(cls),
+        "service_name": name,
+        "description": cls.description or f"{cls.major_name} · {cls.name}（{cls.get_kind_display()} {cls.code}）",
+        "metadata": False,
+        "type": "realtime",
+        "keywords": ",".join(w.replace(",", " ") for w in keywords),
+        "group": cls.major_name,
+    }
+
+
+def definition_out(cls):
+    return {"service_code": service_code(cls), "attributes": []}
+
+
+# --- requests -------------------------------------------------------------------------------------
+
+def open_or_closed(state):
+    return "closed" if state in TERMINAL else "open"
+
+
+REQUEST_RELATED = ("catalog_class", "unit_grid", "current_unit", "community", "street", "district", "open311_request")
+
+
+class RequestSerializer:
+    """Serialises a page of cases with a fixed number of queries (notes and units are fetched per page)."""
+
+    def __init__(self, extensions=False):
+        self.extensions = extensions
+        self._resolved = {}
+
+    def many(self, cases):
+        cases = list(cases)
+        ids = [c.pk for c in cases]
+        events = {}
+        if ids:
+            for e in CaseEvent.objects.filter(case_id__in=ids, public=True).order_by("case_id", "seq"):
+                events.setdefault(e.case_id, []).append(e)
+        last_units = {}
+        missing = [c.pk for c in cases if c.current_unit_id is None and c.state in TERMINAL]
+        if missing:
+            for link in CaseUnit.objects.filter(case_id__in=missing).select_related("unit").order_by("pk"):
+                last_units[link.case_id] = link.unit
+        return [self.one(c, events.get(c.pk, []), last_units.get(c.pk)) for c in cases]
+
+    def _agency(self, case, last_unit):
+        if case.current_unit_id:
+            return case.current_unit.name
+        if last_unit is not None:
+            return last_unit.name
+        if case.state in TERMINAL:
+            return None
+        key = (case.catalog_class_id, case.unit_grid_id)
+        if key not in self._resolved:
+            from urbangrid.catalog.responsibility import NoResponsibleUnit, resolve
+            from urbangrid.grids.locator import OutsideManagedArea
+
+            try:
+                self._resolved[key] = resolve(case.catalog_class, case.lon, case.lat).unit.name
+            except (NoResponsibleUnit, OutsideManagedArea, ValueError):
+                self._resolved[key] = None
+        return self._resolved[key]
+
+    def one(self, case, events, last_unit=None):
+        status = open_or_closed(case.state)
+        notes = [e for e in events if e.action != "report" and e.note]
+        o311 = getattr(case, "open311_request", None) if _has_o311(case) else None
+        address = case.address or " ".join(str(r.name) for r in (case.district, case.street, case.community) if r is not None)
+        out = {
+            "service_request_id": case.number,
+            "status": status,
+            "status_notes": notes[-1].note if notes else None,
+            "service_name": case.catalog_class.plain_name or case.catalog_class.name,
+            "service_code": case_service_code(case),
+            "description": case.description,
+            "agency_responsible": self._agency(case, last_unit),
+            "service_notice": str(case.get_state_display()),
+            "requested_datetime": case.created_at,
+            "updated_datetime": (case.closed_at or case.updated_at) if status == "closed" else case.updated_at,
+            "expected_datetime": case.handle_deadline,
+            "address": address,
+            "address_id": case.unit_grid.code,
+            "zipcode": None,
+            "lat": case.lat,
+            "long": case.lon,
+            "media_url": (o311.media_url or None) if o311 is not None else None,
+        }
+        if self.extensions:
+            out["notes"] = [note_out(e) for e in events]
+        return out
+
+
+def _has_o311(case):
+    from django.core.exceptions import ObjectDoesNotExist
+
+    try:
+        case.open311_request
+    except ObjectDoesNotExist:
+        return False
+    return True
+
+
+NOTE_TYPES = {"report": "submitted", "file": "opened", "accept": "opened", "close": "closed", "not_file": "closed",
+              "void": "closed", "merge": "closed", "reopen": "opened"}
+
+
+def action_label(action):
+    if action in TABLE:
+        return str(TABLE[action].label)
+    return {"merged_in": _("并入重复案件")}.get(action, action)
+
+
+def note_out(event):
+    """One entry of the flow log: no person, no reporter contact, only what the event made public."""
+    return {
+        "datetime": event.at,
+        "type": NOTE_TYPES.get(event.action, "activity"),
+        "action": event.action,
+        "summary": action_label(event.action),
+        "description": event.note or None,
+        "status": open_or_closed(event.to_state) if event.to_state else None,
+    }
+
+
+# --- request updates (FixMyStreet extended statuses) ----------------------------------------------
+
+STATE_STATUS = {
+    State.REPORTED: "OPEN", State.VERIFYING: "INVESTIGATING", State.PENDING_FILING: "INVESTIGATING",
+    State.PENDING_DISPATCH: "ACTION_SCHEDULED", State.PENDING_DISTRICT_DISPATCH: "ACTION_SCHEDULED",
+    State.HANDLING: "IN_PROGRESS", State.RETURN_REQUESTED: "IN_PROGRESS", State.EXTENSION_REQUESTED: "IN_PROGRESS",
+    State.SUSPENSION_REQUESTED: "IN_PROGRESS", State.SUSPENDED: "ACTION_SCHEDULED", State.FED_BACK: "IN_PROGRESS",
+    State.CHECKING: "INVESTIGATING", State.PENDING_CLOSE: "FIXED", State.CLOSED: "CLOSED",
+    State.NOT_FILED: "NO_FURTHER_ACTION", State.VOIDED: "CANCELLED", State.MERGED: "DUPLICATE",
+}
+ACTION_STATUS = {"reopen": "REOPEN", "approve_return": "INTERNAL_REFERRAL", "merge": "DUPLICATE", "void": "CANCELLED",
+                 "not_file": "NO_FURTHER_ACTION"}
+
+
+def update_status(event):
+    return ACTION_STATUS.get(event.action) or STATE_STATUS.get(event.to_state, "OPEN")
+
+
+def update_out(event):
+    return {
+        "update_id": str(event.pk),
+        "service_request_id": event.case.number,
+        "status": update_status(event),
+        "updated_datetime": event.at,
+        "description": event.note or action_label(event.action),
+        "media_url": None,
+        "external_status_code": event.action,
+    }

@@ -1,0 +1,433 @@
+"""Open311 GeoReport v2 endpoint (base /open311/v2/), XML and JSON, with the pagination and
+FixMyStreet servicerequestupdates extensions. See docs/open311 in the report of this module and
+/work/shared/docs/open311.md.
+
+Choices where the specification leaves room:
+- one jurisdiction: ``jurisdiction_id`` is ignored unless settings.URBANGRID_OPEN311_JURISDICTION is set,
+  then any other value is 404;
+- POST requests needs ``lat`` and ``long`` (WGS84), or ``address_id`` = a unit-grid code (located at a
+  point inside that grid); ``address_string`` alone cannot be located and is 400;
+- GET requests: default the last 90 days, newest first, ``page_size`` ≤ 1000 (default 1000), ``page`` from 1;
+  a start/end range longer than 90 days is 400; dates without a timezone are read as Asia/Shanghai;
+- POSTs are limited per client address (REMOTE_ADDR) to settings.URBANGRID_OPEN311_POSTS_PER_HOUR
+  (default 120) per clock hour, counted in the Django cache (Redis in production); over the limit: 429.
+"""
+import hashlib
+import math
+import re
+from datetime import datetime, timedelta
+from functools import wraps
+from types import SimpleNamespace
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from urbangrid.cases import services
+from urbangrid.cases.models import Case, CaseEvent
+from urbangrid.cases.states import TERMINAL, Source, State
+from urbangrid.catalog.models import CatalogVersion
+from urbangrid.org.roles import Role
+from urbangrid.org.scope import Actor
+from urbangrid.worktime.clock import TZ
+
+from . import keys, serializers as ser
+from .render import errors, respond, w3c
+
+SPEC = "http://wiki.open311.org/GeoReport_v2"
+MAX_PAGE = 1000
+MAX_RANGE = timedelta(days=90)
+UPDATES_DEFAULT_WINDOW = timedelta(hours=24)
+MAX_DESCRIPTION = 4000
+
+
+class Open311Error(Exception):
+    def __init__(self, status, description, code=None):
+        super().__init__(description)
+        self.status, self.description, self.code = status, str(description), code or status
+
+
+def _client(request):
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def _rate_limited(request):
+    limit = int(getattr(settings, "URBANGRID_OPEN311_POSTS_PER_HOUR", 120))
+    window = int(timezone.now().timestamp() // 3600)
+    key = f"open311:posts:{_client(request)}:{window}"
+    cache.add(key, 0, timeout=3700)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, timeout=3700)
+        count = 1
+    return count > limit
+
+
+def endpoint(*methods):
+    """CSRF-exempt (API keys, no cookies), method check, POST rate limit, errors as GeoReport error lists."""
+
+    def deco(view):
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request, fmt, **kwargs):
+            if request.method not in methods:
+                response = errors(fmt, 405, (405, f"method {request.method} not allowed; use {' or '.join(methods)}"))
+                response["Allow"] = ", ".join(methods)
+                return response
+            if request.method == "POST" and _rate_limited(request):
+                return errors(fmt, 429, (429, "too many requests from this address; try again later"))
+            try:
+                _check_jurisdiction(request)
+                return view(request, fmt, **kwargs)
+            except Open311Error as exc:
+                return errors(fmt, exc.status, (exc.code, exc.description))
+            except services.CaseError as exc:
+                status = exc.status if exc.status in (403, 404) else 400
+                detail = exc.message
+                if exc.fields:
+                    detail += ": " + "; ".join(f"{k}: {v}" for k, v in sorted(exc.fields.items()))
+                return errors(fmt, status, (exc.code or status, detail))
+
+        return wrapper
+
+    return deco
+
+
+def _params(request):
+    return request.POST if request.method == "POST" else request.GET
+
+
+def param(request, name):
+    """A parameter's stripped value; empty counts as absent (None)."""
+    value = _params(request).get(name)
+    value = value.strip() if isinstance(value, str) else value
+    return value or None
+
+
+def _check_jurisdiction(request):
+    ours = getattr(settings, "URBANGRID_OPEN311_JURISDICTION", "")
+    given = param(request, "jurisdiction_id")
+    if ours and given and given != ours:
+        raise Open311Error(404, f"jurisdiction_id {given} not found")
+
+
+def _authenticate(request):
+    raw = param(request, "api_key")
+    if raw is None:
+        raise Open311Error(403, "api_key is required")
+    key = keys.authenticate(raw)
+    if key is None:
+        raise Open311Error(403, "invalid api_key")
+    return key
+
+
+_TZ_SPACE = re.compile(r" (\d{2}:?\d{2})$")
+
+
+def parse_w3c(value, name):
+    """An aware datetime from a W3C date-time ('+' decoded as a space is repaired; no zone = Asia/Shanghai)."""
+    text = _TZ_SPACE.sub(r"+\1", value.strip())
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        raise Open311Error(400, f"{name} must be a W3C date-time such as 2026-11-27T08:30:00+08:00") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=TZ)
+    return dt
+
+
+def _date_range(request, default):
+    start, end = param(request, "start_date"), param(request, "end_date")
+    start = parse_w3c(start, "start_date") if start else None
+    end = parse_w3c(end, "end_date") if end else None
+    if start is None and end is None:
+        end = timezone.now()
+        start = end - default
+    elif start is None:
+        start = end - default
+    elif end is None:
+        end = start + default
+    if end < start:
+        raise Open311Error(400, "end_date is before start_date")
+    if end - start > MAX_RANGE:
+        raise Open311Error(400, "the date range is limited to 90 days")
+    return start, end
+
+
+def _page(request):
+    def number(name, default, high):
+        raw = param(request, name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise Open311Error(400, f"{name} must be a positive integer") from None
+        if value < 1:
+            raise Open311Error(400, f"{name} must be a positive integer")
+        return min(value, high)
+
+    return number("page", 1, 10**6), number("page_size", MAX_PAGE, MAX_PAGE)
+
+
+def _flag(request, name):
+    return (param(request, name) or "").lower() in ("true", "1", "yes")
+
+
+# --- discovery and services -----------------------------------------------------------------------
+
+def _changeset():
+    dates = [d for d in CatalogVersion.objects.filter(is_current=True).values_list("effective_date", flat=True) if d]
+    day = max(dates) if dates else datetime(2024, 1, 1).date()
+    return w3c(datetime.combine(day, datetime.min.time(), TZ))
+
+
+@endpoint("GET")
+def discovery(request, fmt):
+    base = request.build_absolute_uri(reverse("open311:services", kwargs={"fmt": "xml"}).rsplit("services.xml", 1)[0])
+    changeset = _changeset()
+    return respond(fmt, "discovery", {
+        "changeset": changeset,
+        "contact": getattr(settings, "URBANGRID_OPEN311_CONTACT", "城市管理指挥中心 UrbanGrid"),
+        "key_service": getattr(settings, "URBANGRID_OPEN311_KEY_SERVICE",
+                               "API keys are issued by the city management command centre (管理后台 → Open311 接口密钥)."),
+        "max_requests": MAX_PAGE,
+        "endpoints": [{
+            "specification": SPEC, "url": base, "changeset": changeset,
+            "type": getattr(settings, "URBANGRID_OPEN311_ENDPOINT_TYPE", "production"),
+            "formats": ["text/xml", "application/json"],
+        }],
+    })
+
+
+@endpoint("GET")
+def service_list(request, fmt):
+    return respond(fmt, "services", [ser.service_out(c) for c in ser.current_services()])
+
+
+@endpoint("GET")
+def service_definition(request, fmt, code):
+    cls = ser.find_service(code)
+    if cls is None:
+        raise Open311Error(404, f"service_code {code} not found")
+    return respond(fmt, "service_definition", ser.definition_out(cls))
+
+
+# --- requests -------------------------------------------------------------------------------------
+
+def _cases():
+    return Case.objects.select_related(*ser.REQUEST_RELATED)
+
+
+@endpoint("GET", "POST")
+def requests_(request, fmt):
+    if request.method == "POST":
+        return _create(request, fmt)
+    serializer = ser.RequestSerializer(extensions=_flag(request, "extensions"))
+    ids = param(request, "service_request_id")
+    if ids:  # overrides every other argument
+        numbers = [n.strip() for n in ids.split(",") if n.strip()][:MAX_PAGE]
+        by_number = {c.number: c for c in _cases().filter(number__in=numbers)}
+        cases = [by_number[n] for n in dict.fromkeys(numbers) if n in by_number]
+        return respond(fmt, "service_requests", serializer.many(cases))
+    qs = _cases()
+    codes = param(request, "service_code")
+    if codes:
+        q = Q(pk__in=[])
+        for code in codes.split(","):
+            parsed = ser.parse_service_code(code)
+            if parsed:
+                q |= Q(catalog_version=parsed[0], kind=parsed[1], class_code=parsed[2])
+        qs = qs.filter(q)
+    statuses = param(request, "status")
+    if statuses:
+        wanted = {s.strip().lower() for s in statuses.split(",") if s.strip()}
+        if not wanted <= {"open", "closed"}:
+            raise Open311Error(400, "status must be open, closed or both (comma-separated)")
+        if wanted == {"open"}:
+            qs = qs.exclude(state__in=TERMINAL)
+        elif wanted == {"closed"}:
+            qs = qs.filter(state__in=TERMINAL)
+    start, end = _date_range(request, MAX_RANGE)
+    qs = qs.filter(created_at__gte=start, created_at__lte=end)
+    page, size = _page(request)
+    rows = qs.order_by("-created_at", "-pk")[(page - 1) * size: page * size]
+    return respond(fmt, "service_requests", serializer.many(rows))
+
+
+@endpoint("GET")
+def request_detail(request, fmt, number):
+    case = _cases().filter(number=number).first()
+    if case is None:
+        raise Open311Error(404, f"service_request_id {number} not found")
+    return respond(fmt, "service_requests", ser.RequestSerializer(extensions=_flag(request, "extensions")).many([case]))
+
+
+@endpoint("GET")
+def token(request, fmt, token):
+    # Every service is realtime: a POST answers the service_request_id at once, so no token ever exists.
+    raise Open311Error(404, f"token {token} not found (all services are realtime)")
+
+
+def _float(request, name):
+    raw = param(request, name)
+    if raw is None:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise Open311Error(400, f"{name} must be a decimal number") from None
+    if not math.isfinite(value):
+        raise Open311Error(400, f"{name} must be a decimal number")
+    return value
+
+
+def _location(request):
+    lat, lon = _float(request, "lat"), _float(request, "long")
+    if (lat is None) != (lon is None):
+        raise Open311Error(400, "lat and long must be given together")
+    if lat is not None:
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise Open311Error(400, "lat/long out of range")
+        return lon, lat
+    address_id = param(request, "address_id")
+    if address_id and address_id != "#NOTPINPOINTED#":
+        from urbangrid.grids.models import UnitGrid
+
+        grid = UnitGrid.objects.filter(code=address_id).first()
+        if grid is None or not grid.geometry:
+            raise Open311Error(400, f"address_id {address_id} is not a unit-grid code of this city")
+        point = grid.shape.representative_point()
+        return point.x, point.y
+    if param(request, "address_string"):
+        raise Open311Error(400, "address_string alone cannot be located: send lat and long (WGS84) or a unit-grid address_id")
+    raise Open311Error(400, "a location is required: lat and long, or address_id")
+
+
+def _idempotency_key(key, request, code, lon, lat, description):
+    who = param(request, "account_id") or param(request, "device_id")
+    if not who:
+        return None
+    # Same client, service, place and text = a retry of the same submission (not every later report of the device).
+    material = "\x1f".join([str(key.pk), who, code, f"{lon:.6f}", f"{lat:.6f}", description])
+    return "o311:" + hashlib.sha256(material.encode("utf-8")).hexdigest()[:40]
+
+
+def _create(request, fmt):
+    key = _authenticate(request)
+    code = param(request, "service_code")
+    if code is None:
+        raise Open311Error(400, "service_code is required")
+    cls = ser.find_service(code)
+    if cls is None:
+        raise Open311Error(404, f"service_code {code} not found")
+    lon, lat = _location(request)
+    description = (_params(request).get("description") or "").strip()
+    if len(description) > MAX_DESCRIPTION:
+        raise Open311Error(400, f"description is longer than {MAX_DESCRIPTION} characters")
+    description = description or (cls.plain_name or cls.name)
+    media_url = param(request, "media_url") or ""
+    if media_url and (len(media_url) > 500 or not re.match(r"^https?://[^\s]+$", media_url)):
+        raise Open311Error(400, "media_url must be an http(s) URL of at most 500 characters")
+    name = " ".join(p for p in (param(request, "first_name"), param(request, "last_name")) if p)
+    contact = " ".join(p for p in (param(request, "phone"), param(request, "email")) if p)
+    photos = request.FILES.getlist("media[]") + request.FILES.getlist("media")  # v2.1 draft uploads
+    # FixMyStreet sends its own report id: a re-sent report is recognised whatever its other fields.
+    fms_id = param(request, "attribute[fixmystreet_id]")
+    external_ref = f"o311:{key.pk}:{fms_id}"[:80] if fms_id else None
+    actor = Actor(user=SimpleNamespace(pk=None, is_authenticated=False, is_superuser=False))
+    from ..models import Open311Request
+
+    with transaction.atomic():
+        case, created = services.report(
+            actor, catalog_class=cls, lon=lon, lat=lat, description=description, source=Source.OPEN311,
+            address=param(request, "address_string") or "", photos=photos, require_photos=False,
+            idempotency_key=_idempotency_key(key, request, code, lon, lat, description),
+            reporter_name=name, reporter_contact=contact, **({"external_ref": external_ref} if external_ref else {}))
+        if created:
+            Open311Request.objects.create(case=case, key=key, service_code=code, media_url=media_url,
+                                          account_id=(param(request, "account_id") or "")[:80],
+                                          device_id=(param(request, "device_id") or "")[:80])
+    return respond(fmt, "service_requests", [{
+        "service_request_id": case.number,
+        "service_notice": f"已受理，案件编号 {case.number}，查询码 {case.tracking_code}" if created else f"重复提交，原案件编号 {case.number}",
+        "account_id": param(request, "account_id"),
+    }])
+
+
+# --- FixMyStreet servicerequestupdates ------------------------------------------------------------
+
+@endpoint("GET", "POST")
+def request_updates(request, fmt):
+    key = _authenticate(request)
+    if request.method == "POST":
+        return _post_update(request, fmt, key)
+    start, end = _date_range(request, UPDATES_DEFAULT_WINDOW)
+    qs = (CaseEvent.objects.filter(public=True, at__gte=start, at__lte=end).exclude(action="report")
+          .select_related("case").order_by("at", "pk"))
+    number = param(request, "service_request_id")
+    if number:
+        qs = qs.filter(case__number=number)
+    page, size = _page(request)
+    rows = qs[(page - 1) * size: page * size]
+    return respond(fmt, "service_requests_updates", [ser.update_out(e) for e in rows])
+
+
+# Statuses an outside unit may post, and the transition each one takes (None = recorded only).
+UPDATE_ACTIONS = {
+    "FIXED": "feed_back", "NOT_COUNCILS_RESPONSIBILITY": "request_return", "INTERNAL_REFERRAL": "request_return",
+    "IN_PROGRESS": None, "ACTION_SCHEDULED": None, "INVESTIGATING": None, "OPEN": None, "PLANNED": None,
+    "NO_FURTHER_ACTION": None, "CLOSED": None, "DUPLICATE": None, "FOR_TRIAGE": None,
+}
+
+
+def _post_update(request, fmt, key):
+    from ..models import Open311Update
+
+    if not key.can_post_updates or key.unit_id is None:
+        raise Open311Error(403, "this api_key may not post updates")
+    missing = [n for n in ("service_request_id", "update_id", "status", "description") if param(request, n) is None]
+    if missing:
+        raise Open311Error(400, "missing: " + ", ".join(missing))
+    update_id = param(request, "update_id")[:100]
+    status = param(request, "status").upper()
+    description = param(request, "description")
+    if len(description) > MAX_DESCRIPTION:
+        raise Open311Error(400, f"description is longer than {MAX_DESCRIPTION} characters")
+    updated = param(request, "updated_datetime")
+    updated = parse_w3c(updated, "updated_datetime") if updated else None
+    if status not in UPDATE_ACTIONS:
+        raise Open311Error(400, "unknown status; use one of " + ", ".join(UPDATE_ACTIONS))
+    if Open311Update.objects.filter(key=key, update_id=update_id).exists():
+        raise Open311Error(400, f"update_id {update_id} already exists")
+    case = Case.objects.filter(number=param(request, "service_request_id")).first()
+    if case is None:
+        raise Open311Error(404, f"service_request_id {param(request, 'service_request_id')} not found")
+    unit_ids = key.unit.descendants_ids()
+    if case.current_unit_id not in unit_ids:
+        raise Open311Error(403, "the request is not being handled by this api_key's unit")
+    action = UPDATE_ACTIONS[status]
+    actor = Actor(user=SimpleNamespace(pk=None, is_authenticated=True, is_superuser=False),
+                  roles={Role.UNIT_HANDLER}, unit_ids=unit_ids)
+    try:
+        with transaction.atomic():
+            record = Open311Update.objects.create(key=key, update_id=update_id, case=case, status=status,
+                                                  description=description, updated_datetime=updated)
+            if action is not None:
+                if case.state != State.HANDLING:
+                    raise Open311Error(400, f"the request is {case.get_state_display()} ({case.state}), not in handling")
+                inputs = {"opinion": description} if action == "feed_back" else {"reason": description}
+                services.transition(actor, case.number, action, inputs, require_photos=False)
+                record.event = CaseEvent.objects.filter(case=case).order_by("-seq").first()
+                record.save(update_fields=["event"])
+    except IntegrityError:
+        raise Open311Error(400, f"update_id {update_id} already exists") from None
+    our_id = str(record.event_id) if record.event_id else f"o311-{record.pk}"
+    return respond(fmt, "service_request_updates", [{"update_id": our_id}])
