@@ -109,6 +109,7 @@ class Case(models.Model):
     supervision_count = models.PositiveIntegerField(_("督办次数"), default=0)
     reopen_count = models.PositiveIntegerField(_("重新派遣次数"), default=0)
     satisfaction = models.CharField(_("满意度"), max_length=15, choices=Satisfaction.choices, blank=True)
+    chain_hash = models.CharField(_("流转记录链哈希"), max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("案件")
@@ -175,6 +176,8 @@ class CaseEvent(models.Model):
     deadline = models.DateTimeField(_("时限快照"), null=True, blank=True)
     stage = models.CharField(_("环节"), max_length=20, blank=True)
     public = models.BooleanField(_("公开"), default=True, help_text=_("是否出现在公众可见的时间线中"))
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    hash = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = EventQuerySet.as_manager()
 

@@ -17,6 +17,7 @@ from urbangrid.org.roles import Role
 from urbangrid.worktime import clock as wt
 
 from . import engine
+from .chain import seal
 from .models import Case, CaseEvent, CaseNumberSequence, CasePhoto, CaseUnit
 from .photos import PhotoError, clean_photo
 from .states import NEEDS_VERIFICATION, OPEN, PhotoKind, Satisfaction, Source, State, Urgency
@@ -355,6 +356,14 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
 
     case.recurrence_of = previous_closed(catalog_class.pk, case.lon, case.lat, at)
     outcome = engine.apply(case, t, {}, at, ctx.calendar, ctx.limits)
+    event = _event(case, t, actor, at, None, outcome, {"opinion": description[:200]})
+    event.data["source"] = source
+    event.data["self_handled"] = bool(self_handled)
+    if case.recurrence_of_id:
+        event.data["recurrence_of"] = case.recurrence_of.number
+    if external_ref:
+        event.data["external_ref"] = external_ref
+    seal(event, case)
     try:
         with transaction.atomic():
             case.save()
@@ -364,13 +373,7 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
         if external_ref and Case.objects.filter(external_ref=external_ref).exists():
             return Case.objects.get(external_ref=external_ref), False
         raise
-    event = _event(case, t, actor, at, None, outcome, {"opinion": description[:200]})
-    event.data["source"] = source
-    event.data["self_handled"] = bool(self_handled)
-    if case.recurrence_of_id:
-        event.data["recurrence_of"] = case.recurrence_of.number
-    if external_ref:
-        event.data["external_ref"] = external_ref
+    event.case = case
     event.save()
     _save_photos(case, event, PhotoKind.BEFORE, before)
     _save_photos(case, event, PhotoKind.AFTER, after)
@@ -413,10 +416,11 @@ def transition(actor, number, action, inputs=None, photos=(), expected_version=N
         case.state = outcome.to_state
         case.version += 1
         case.updated_at = at
+        event = _event(case, t, actor, at, from_state, outcome, cleaned, unit=unit)
+        seal(event, case)
         case.save(update_fields=[name for name, value in _snapshot(case).items() if before[name] != value])
         if unit is not None:
             CaseUnit.objects.get_or_create(case=case, unit=unit)
-        event = _event(case, t, actor, at, from_state, outcome, cleaned, unit=unit)
         event.save()
         from .notify import on_transition
 
@@ -532,11 +536,13 @@ def _follow_master(master, duplicate, actor, at):
     master = Case.objects.select_for_update().get(pk=master.pk)
     master.version += 1
     master.updated_at = at
-    master.save(update_fields=["version", "updated_at"])
-    CaseEvent(case=master, seq=master.version, action="merged_in", from_state=master.state, to_state=master.state, at=at,
-              actor_user=actor.user if getattr(actor.user, "pk", None) else None, actor_person=actor.person,
-              role=actor.role_for("case.merge"), note=duplicate.number, data={"duplicate": duplicate.number, "counts": []},
-              deadline=master.stage_deadline, stage=master.stage).save()
+    event = CaseEvent(case=master, seq=master.version, action="merged_in", from_state=master.state, to_state=master.state, at=at,
+                      actor_user=actor.user if getattr(actor.user, "pk", None) else None, actor_person=actor.person,
+                      role=actor.role_for("case.merge"), note=duplicate.number, data={"duplicate": duplicate.number, "counts": []},
+                      deadline=master.stage_deadline, stage=master.stage)
+    seal(event, master)
+    master.save(update_fields=["version", "updated_at", "chain_hash"])
+    event.save()
 
 
 def dispatch_suggestion(case):

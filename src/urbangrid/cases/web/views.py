@@ -16,6 +16,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -109,6 +110,7 @@ def _suggestions(cases):
         key = (case.catalog_class_id, case.responsibility_grid_id, case.community_id)
         if key not in memo:
             memo[key] = services.dispatch_suggestion(case)
+            memo[key]["target"] = _dispatch_target(memo[key])
         out[case.pk] = memo[key]
     return out
 
@@ -143,7 +145,9 @@ def _bench(request, name):
         "benches": _benches_for(actor), "here": request.get_full_path(),
     }
     template = "cases/_bench_table.html" if request.headers.get("HX-Request") else "cases/bench.html"
-    return render(request, template, context)
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])  # the same URL answers a page or its table
+    return response
 
 
 @login_required
@@ -221,14 +225,20 @@ def _choices(name, t, case, suggestion):
     return None
 
 
-def _initial(name, t, suggestion):
+def _dispatch_target(suggestion):
+    """The dispatch input the suggestion fills: ("unit", code), or ("district", code) for a district-level unit."""
     unit = suggestion.get("unit") if suggestion else None
-    if t.action == "dispatch" and unit is not None:
-        if suggestion.get("district_level") and unit.region_id:
-            region = unit.region if unit.region.level == Region.Level.DISTRICT else unit.region.parent
-            return {"district": region.code}.get(name, "")
-        return {"unit": unit.code}.get(name, "")
-    return ""
+    if unit is None:
+        return None
+    if suggestion.get("district_level") and unit.region_id:
+        region = unit.region if unit.region.level == Region.Level.DISTRICT else unit.region.parent
+        return "district", region.code
+    return "unit", unit.code
+
+
+def _initial(name, t, suggestion):
+    target = _dispatch_target(suggestion) if t.action == "dispatch" else None
+    return target[1] if target and target[0] == name else ""
 
 
 def _required(name, t):

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from urbangrid.cases import engine
+from urbangrid.cases.chain import seal
 from urbangrid.core.bulk import fast_insert, next_id
 from urbangrid.cases.models import Case, CaseEvent, CaseNumberSequence, CaseUnit
 from urbangrid.cases.services import Context, _event, _in_scope, system_actor
@@ -177,7 +178,10 @@ class _Run:
         case.state = outcome.to_state
         case.version += 1
         case.updated_at = at
-        self.events.append(_event(case, t, actor, at, from_state, outcome, inputs, unit=unit))
+        event = _event(case, t, actor, at, from_state, outcome, inputs, unit=unit)
+        self.events.append(event)
+        if action != "report":
+            seal(event, case)
         self.stats[action] += 1
         return case
 
@@ -213,6 +217,7 @@ class _Run:
         case.self_handled = finish and source == Source.INSPECTOR and cls.kind == "event" and rng.random() < 0.05
         self.step(case, "report", reporter, at)
         self.events[-1].data.update({"source": source, "self_handled": case.self_handled})
+        seal(self.events[-1], case)
         return case, cls, ug, inspector
 
     def run_case(self, number, at, finish):
