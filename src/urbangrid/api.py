@@ -19,11 +19,21 @@ class TokenOut(Schema):
     token_type: str = "bearer"
 
 
-@api.post("/auth/token", auth=None, response={200: TokenOut, 401: dict}, tags=["auth"], summary="Issue a bearer token")
+@api.post("/auth/token", auth=None, response={200: TokenOut, 401: dict, 429: dict}, tags=["auth"], summary="Issue a bearer token")
 def issue_token(request, payload: TokenIn):
+    from django.utils.translation import gettext as _
+
+    from urbangrid.core.login import clear_failures, locked, record_failure
+    from urbangrid.core.ratelimit import client_address
+
+    address = client_address(request)
+    if locked(payload.username, address):
+        raise HttpError(429, _("登录失败次数过多，账号已暂时锁定，请稍后再试"))
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None or not user.is_active:
-        raise HttpError(401, "用户名或密码错误")
+        record_failure(payload.username, address)
+        raise HttpError(401, _("用户名或密码错误"))
+    clear_failures(payload.username, address)
     _, raw = ApiToken.issue(user, name="api")
     return {"token": raw, "token_type": "bearer"}
 
