@@ -50,3 +50,17 @@ def test_passwords_are_hashed_and_policy_applies(demo_city):
     assert "$" in user.password
     with pytest.raises(ValidationError):
         validate_password("12345678", user)
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    import os
+    import secrets
+    import subprocess
+    import sys
+
+    env = dict(os.environ, URBANGRID_HTTPS="1", URBANGRID_SECRET_KEY=secrets.token_urlsafe(60),
+               URBANGRID_ALLOWED_HOSTS="grid.example.gov.cn", URBANGRID_VAR_DIR=str(tmp_path))
+    env.pop("URBANGRID_DEBUG", None)
+    run = subprocess.run([sys.executable, "-m", "urbangrid", "check", "--deploy", "--fail-level", "WARNING"],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr

@@ -150,6 +150,17 @@ SESSION_COOKIE_SECURE = env_bool("URBANGRID_SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_AGE = int(os.environ.get("URBANGRID_SESSION_SECONDS", str(12 * 3600)))
+# Behind HTTPS (production): secure cookies, HSTS, redirect plain HTTP; the proxy must set X-Forwarded-Proto.
+if env_bool("URBANGRID_HTTPS"):
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("URBANGRID_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
 
 # How long a process trusts its in-memory grid index before re-reading the grid data version.
 URBANGRID_GRID_VERSION_TTL = float(os.environ.get("URBANGRID_GRID_VERSION_TTL", "1.0"))
