@@ -1,7 +1,7 @@
 """Periodic work on the task engine (huey)."""
 from django.conf import settings
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from .notify import deliver_pending
 from .sweep import sweep
@@ -15,3 +15,9 @@ def sweep_deadlines():
 @db_periodic_task(crontab(minute="*"))
 def deliver_notifications():
     return deliver_pending()
+
+
+@db_task()
+def sweep_now():
+    """The same sweep on demand (periodic tasks keep no result; this one does)."""
+    return sweep()
