@@ -61,6 +61,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
     env = dict(os.environ, URBANGRID_HTTPS="1", URBANGRID_SECRET_KEY=secrets.token_urlsafe(60),
                URBANGRID_ALLOWED_HOSTS="grid.example.gov.cn", URBANGRID_VAR_DIR=str(tmp_path))
     env.pop("URBANGRID_DEBUG", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests for their own process only
     run = subprocess.run([sys.executable, "-m", "urbangrid", "check", "--deploy", "--fail-level", "WARNING"],
                          env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr

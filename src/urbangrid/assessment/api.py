@@ -1,3 +1,145 @@
-from ninja import Router
+"""综合评价 API: units (部门), positions (岗位) and regions (区域) for a period."""
+from datetime import date
+
+from ninja import Field, Query, Router, Schema
+from ninja.errors import HttpError
+
+from urbangrid.core.access import api_require
+
+from .evaluation import Evaluation, PeriodError, parse_period
 
 router = Router(tags=["assessment"])
+PERM = "assessment.view"
+
+
+class PeriodQuery(Schema):
+    period: str | None = Field(None, description="day | week | month | quarter | year (with date; default: this month)")
+    date: str | None = Field(None, description="a day inside the period, YYYY-MM-DD (default today)")
+    from_: str | None = Field(None, alias="from", description="custom period: first day, YYYY-MM-DD")
+    to: str | None = Field(None, description="custom period: last day (included), YYYY-MM-DD")
+
+
+class RegionQuery(PeriodQuery):
+    level: str = Field("district", description="grid | responsibility_grid | community | street | district")
+
+
+class PeriodOut(Schema):
+    kind: str
+    first_day: date
+    last_day: date
+    start: str
+    end: str
+
+
+class UnitRow(Schema):
+    unit_code: str
+    unit_name: str
+    filed: int = Field(description="立案数: distinct cases dispatched to the unit")
+    closed: int = Field(description="结案数: distinct cases the unit fed back")
+    due_closed: int = Field(description="应结案数: 结案 + cases overdue without feedback")
+    close_rate: float | None
+    handled: int = Field(description="处置数: feed_back events")
+    ontime_handled: int
+    due_handled: int = Field(description="应处置数: 处置数 + overdue handling clocks")
+    overdue_unhandled: int
+    ontime_handle_rate: float | None
+    rework: int = Field(description="返工数: failed checks")
+    rework_rate: float | None
+    filed_score: float
+    close_rate_score: float
+    ontime_handle_rate_score: float
+    rework_rate_score: float
+    score: float
+    grade: str
+    color: str
+
+
+class PositionRow(Schema):
+    role: str
+    role_label: str
+    person_id: int
+    employee_no: str
+    name: str
+    indicators: dict[str, float | int | None]
+    scores: dict[str, float]
+    score: float
+    grade: str
+    color: str
+
+
+class RegionRow(Schema):
+    level: str
+    code: str
+    name: str
+    region_class: str
+    unit_grids: int
+    verified_reports: int
+    filed: int
+    filed_per_grid: float
+    report_rate: float | None
+    closed: int
+    due_closed: int
+    close_rate: float | None
+    ontime_closed: int
+    ontime_close_rate: float | None
+    avg_handle_hours: float | None
+    report_rate_score: float
+    filed_score: float
+    close_rate_score: float
+    ontime_close_rate_score: float
+    score: float
+    grade: str
+    color: str
+
+
+class UnitsOut(Schema):
+    period: PeriodOut
+    items: list[UnitRow]
+
+
+class PositionsOut(Schema):
+    period: PeriodOut
+    items: list[PositionRow]
+
+
+class RegionsOut(Schema):
+    period: PeriodOut
+    level: str
+    items: list[RegionRow]
+
+
+def _period(q):
+    try:
+        return parse_period(q.period, q.date, q.from_, q.to)
+    except PeriodError as exc:
+        raise HttpError(422, str(exc)) from None
+
+
+def _out(p):
+    return {"kind": p.kind, "first_day": p.first_day, "last_day": p.last_day, "start": p.start.isoformat(),
+            "end": p.end.isoformat()}
+
+
+@router.get("/evaluation/units", response=UnitsOut, summary="部门评价 (units) for a period")
+def evaluation_units(request, q: Query[PeriodQuery]):
+    api_require(request, PERM)
+    p = _period(q)
+    return {"period": _out(p), "items": Evaluation(p.start, p.end).units()}
+
+
+@router.get("/evaluation/positions", response=PositionsOut, summary="岗位评价 (监督员/受理员/值班长/派遣员) for a period")
+def evaluation_positions(request, q: Query[PeriodQuery]):
+    api_require(request, PERM)
+    p = _period(q)
+    return {"period": _out(p), "items": Evaluation(p.start, p.end).positions()}
+
+
+@router.get("/evaluation/regions", response=RegionsOut, summary="区域评价 for a period at one level")
+def evaluation_regions(request, q: Query[RegionQuery]):
+    api_require(request, PERM)
+    p = _period(q)
+    try:
+        items = Evaluation(p.start, p.end).regions(q.level)
+    except PeriodError as exc:
+        raise HttpError(422, str(exc)) from None
+    return {"period": _out(p), "level": q.level, "items": items}

@@ -205,7 +205,7 @@ def _field_names(t):
     return names
 
 
-def _choices(name, t, case, suggestion):
+def _choices(name, t, case):
     if name == "unit":
         units = Unit.objects.filter(active=True).order_by("code")
         if t.action == "dispatch_second":
@@ -258,7 +258,7 @@ def _action_forms(actor, case, failed=None, posted=None, errors=None):
             value = (posted.get(name, "") if mine else _initial(name, t, suggestion)) if name != "photos" else ""
             fields.append({"name": name, "id": f"{t.action}-{name}", "label": FIELD_LABELS[name], "value": value,
                            "required": _required(name, t), "error": (errors or {}).get(name, "") if mine else "",
-                           "choices": _choices(name, t, case, suggestion),
+                           "choices": _choices(name, t, case),
                            "textarea": name in ("opinion", "reason")})
         forms.append({"t": t, "fields": fields, "suggestion": suggestion if t.action == "dispatch" else None,
                       "url": reverse("work:act", args=[case.number, t.action]), "multipart": bool(t.photos)})

@@ -49,6 +49,10 @@ def build_logins(seed):
     logins["admin"] = {"username": "admin", "password": admin_password, "person": "", "role": str(Role.ADMIN.label)}
     # Centre and admin staff use the back office too.
     User.objects.filter(username__in=[Role.INTAKE_OPERATOR, Role.SHIFT_LEAD, Role.DISPATCHER]).update(is_staff=True)
+    from urbangrid.public.open311.keys import ensure_demo_key
+
+    # Outside systems use the Open311 endpoint with this key (linked to the unit_handler's unit for updates).
+    logins["open311_api_key"] = ensure_demo_key(seed)
     path = settings.VAR_DIR / "demo" / "logins.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(logins, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -117,7 +117,7 @@ def _check_jurisdiction(request):
 
 
 def _authenticate(request):
-    raw = param(request, "api_key")
+    raw = param(request, "api_key") or (request.GET.get("api_key") or "").strip() or None  # some clients put it in the URL
     if raw is None:
         raise Open311Error(403, "api_key is required")
     key = keys.authenticate(raw)

@@ -26,5 +26,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  {key}: {value}")
         self.stdout.write(_("示范账号（已写入 %(path)s）：") % {"path": path})
         for role, login in logins.items():
-            self.stdout.write(f"  {login['role']:<8} {login['username']:<22} {login['password']}")
+            if isinstance(login, dict):
+                self.stdout.write(f"  {login['role']:<8} {login['username']:<22} {login['password']}")
+            else:
+                self.stdout.write(f"  {role:<31} {login}")
         self.stdout.write(self.style.SUCCESS(_("示范城市建设完成，用时 %(s).1f 秒") % {"s": elapsed}))

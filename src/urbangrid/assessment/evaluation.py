@@ -1,0 +1,667 @@
+"""综合评价 (standard evaluation) computed from the case event log, per period [start, end) in Asia/Shanghai.
+
+Plain Python: ``evaluate(start, end)`` returns units (部门评价), positions (岗位评价) and regions
+(区域评价). Every number comes from ``CaseEvent`` rows selected by their time ``at`` (the
+``(action, at)`` index), never from the counters kept on ``Case``. The on-time results are the ones
+the workflow engine fixed on each event (``data["stopped"]``), so a suspended (挂账) clock that the
+engine paused is judged as the engine judged it.
+
+The cost is a fixed number of queries (about fifteen) whose rows grow with the period's events: the
+period's events of the counted actions, the handling clocks whose deadline falls in the period, the
+events of cases closed in the period, plus look-ups of the few follow-ups (作废 after filing, 回退 after a
+dispatch, filing of reported problems). Counting then happens in Python, because the on-time flags sit
+in JSON arrays that SQLite and PostgreSQL query differently.
+
+Definitions (see also the report in the project docs):
+- Rates are ``None`` when the denominator is zero and score ``scheme.zero_denominator_score`` (100 by
+  default: nothing was due, so nothing failed — the same logic that gives 0 立案 the best 立案数分值).
+- Units (every active unit, and any unit with activity in the period): 立案数 = distinct cases dispatched to the unit (dispatch or 二级派遣 naming it) in the period;
+  处置数 = its feed_back events; 按期处置数 = those whose stopped 处置 clock was on time; 结案数 = distinct
+  cases it fed back; overdue-unhandled = handling clocks of the unit whose deadline passed in the
+  period while running (not paused) and that were still not fed back at the period's end;
+  应结案数 = 结案数 ∪ overdue-unhandled cases; 应处置数 = 处置数 + overdue-unhandled clocks;
+  返工数 = check_fail events against the unit (one per failed check); 返工率 = 返工数 / 应结案数.
+- Regions: 监督举报核实数 = confirmed verify events; 立案数 = file events; 结案数 = close events (distinct
+  cases); 按期结案数 = those closed with no late clock in any stage up to the close (正常结案, as the
+  engine's archive type); 应结案数 = 结案数 ∪ overdue-unhandled cases of the region; 平均处置时长 =
+  working hours from each 处置 clock start (dispatch to a unit, 二级派遣, 返工) to its stop (feed_back or
+  回退) minus the 挂账 intervals, averaged over the cases closed in the period.
+"""
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from urbangrid.cases.models import CaseEvent
+from urbangrid.worktime import clock as wt
+
+TZ = wt.TZ
+
+COUNTED = ("report", "send_verify", "verify", "accept", "file", "dispatch", "dispatch_second", "approve_return",
+           "feed_back", "send_check", "check_pass", "check_fail", "close", "void")
+HANDLE_STARTS = ("dispatch", "dispatch_second", "check_fail")
+HANDLE_STOPS = ("feed_back", "approve_return", "void")
+BEFORE_FILING = ("reported", "verifying", "pending_filing")
+ID_CHUNK = 5000  # case ids per IN list (well under SQLite's variable limit)
+
+ROLE_LABELS = {
+    "inspector": gettext_lazy("监督员"), "intake_operator": gettext_lazy("受理员"),
+    "shift_lead": gettext_lazy("值班长"), "dispatcher": gettext_lazy("派遣员"),
+}
+LEVELS = {
+    "grid": gettext_lazy("单元网格"), "responsibility_grid": gettext_lazy("责任网格"),
+    "community": gettext_lazy("社区"), "street": gettext_lazy("街道"), "district": gettext_lazy("区"),
+}
+LEVEL_FIELD = {"grid": "case__unit_grid_id", "responsibility_grid": "case__responsibility_grid_id",
+               "community": "case__community_id", "street": "case__street_id", "district": "case__district_id"}
+
+
+# --- periods ------------------------------------------------------------------------------------
+
+class PeriodError(ValueError):
+    pass
+
+
+PERIOD_KINDS = ("day", "week", "month", "quarter", "year")
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime  # aware, local midnight, included
+    end: datetime  # aware, local midnight, excluded
+    kind: str = "custom"
+
+    @property
+    def first_day(self):
+        return self.start.astimezone(TZ).date()
+
+    @property
+    def last_day(self):
+        return (self.end.astimezone(TZ) - timedelta(days=1)).date()
+
+    def label(self):
+        return f"{self.first_day:%Y-%m-%d} — {self.last_day:%Y-%m-%d}"
+
+
+def _midnight(d):
+    return datetime.combine(d, time(0), TZ)
+
+
+def period_of(kind, day):
+    """The day/week (Monday first)/month/quarter/year containing ``day``."""
+    if kind == "day":
+        a, b = day, day + timedelta(days=1)
+    elif kind == "week":
+        a = day - timedelta(days=day.weekday())
+        b = a + timedelta(days=7)
+    elif kind == "month":
+        a = day.replace(day=1)
+        b = date(a.year + (a.month == 12), a.month % 12 + 1, 1)
+    elif kind == "quarter":
+        m = (day.month - 1) // 3 * 3 + 1
+        a = date(day.year, m, 1)
+        b = date(a.year + (m == 10), (m + 2) % 12 + 1, 1)
+    elif kind == "year":
+        a, b = date(day.year, 1, 1), date(day.year + 1, 1, 1)
+    else:
+        raise PeriodError(_("统计周期应为 day、week、month、quarter 或 year"))
+    return Period(_midnight(a), _midnight(b), kind)
+
+
+def _date(value, name):
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise PeriodError(_("%(name)s 应为 YYYY-MM-DD 格式的日期") % {"name": name}) from None
+
+
+def parse_period(period=None, day=None, date_from=None, date_to=None, now=None):
+    """A Period from ``period`` + ``day`` (default: this month) or ``date_from``/``date_to`` (both
+    included). Raises PeriodError for a reversed range or a period that has not started yet."""
+    now = now or timezone.now()
+    today = now.astimezone(TZ).date()
+    if date_from or date_to:
+        if not (date_from and date_to):
+            raise PeriodError(_("自定义期间须同时提供起始日期 from 和截止日期 to"))
+        a, b = _date(date_from, "from"), _date(date_to, "to")
+        if a > b:
+            raise PeriodError(_("起始日期 %(a)s 晚于截止日期 %(b)s") % {"a": a, "b": b})
+        p = Period(_midnight(a), _midnight(b + timedelta(days=1)), "custom")
+    else:
+        p = period_of(period or "month", _date(day, "date") if day else today)
+    if p.first_day > today:
+        raise PeriodError(_("统计期间 %(p)s 尚未开始，不能评价未来的期间") % {"p": p.label()})
+    return p
+
+
+# --- scoring ------------------------------------------------------------------------------------
+
+def band_score(table, value):
+    for row in table:
+        if "max" in row:
+            if value <= row["max"]:
+                return float(row["score"])
+        elif "below" in row:
+            if value < row["below"]:
+                return float(row["score"])
+        else:
+            return float(row["score"])
+    return 0.0
+
+
+def ratio(num, den):
+    return None if not den else num / den
+
+
+class Scorer:
+    def __init__(self, scheme):
+        self.scheme = scheme
+        self.zero = float(scheme.zero_denominator_score)
+        self.grades = sorted(scheme.grade_bands, key=lambda b: -float(b["min"]))
+
+    def rate(self, r, inverse=False):
+        if r is None:
+            return self.zero
+        value = (1 - r) if inverse else r
+        return round(min(100.0, max(0.0, value * 100)), 2)
+
+    @staticmethod
+    def composite(weights, scores):
+        return round(sum(float(weights[k]) * scores[k] for k in weights) / 100, 2)
+
+    def grade(self, score):
+        for band in self.grades:
+            if score >= float(band["min"]):
+                return band["grade"], band.get("color", "")
+        last = self.grades[-1] if self.grades else {"grade": "", "color": ""}
+        return last["grade"], last.get("color", "")
+
+
+# --- the evaluation -----------------------------------------------------------------------------
+
+@dataclass
+class Ev:
+    case_id: int
+    seq: int
+    action: str
+    at: datetime
+    person_id: int
+    role: str
+    unit_id: int
+    data: dict
+    from_state: str
+    to_state: str
+    source: str
+    regions: tuple  # (unit_grid, responsibility_grid, community, street, district) ids
+
+
+class Evaluation:
+    """One period's evaluation; ``units()``, ``positions()``, ``regions(level)`` give the tables."""
+
+    def __init__(self, start, end, scheme=None, calendar=None, now=None):
+        from .models import EvaluationScheme
+
+        if start >= end:
+            raise PeriodError(_("统计期间为空"))
+        self.start, self.end = start, end
+        self.now = now or timezone.now()
+        self.eff_end = min(end, self.now)
+        self.scheme = scheme or EvaluationScheme.current()
+        self.scorer = Scorer(self.scheme)
+        self.grace = timedelta(minutes=int(self.scheme.ontime_grace_minutes or 0))
+        self._calendar = calendar
+        self._events = None
+        self._overdue = None
+        self._closed = None
+        self._regions = None
+
+    @property
+    def calendar(self):
+        if self._calendar is None:
+            self._calendar = wt.get_calendar()
+        return self._calendar
+
+    # the period's events (one indexed query)
+    @property
+    def events(self):
+        if self._events is None:
+            rows = (CaseEvent.objects.filter(action__in=COUNTED, at__gte=self.start, at__lt=self.eff_end).order_by()
+                    .values_list("case_id", "seq", "action", "at", "actor_person_id", "role", "unit_id", "data",
+                                 "from_state", "to_state", "case__source", *LEVEL_FIELD.values()))
+            self._events = [Ev(*r[:11], tuple(r[11:])) for r in rows.iterator(chunk_size=5000)]
+        return self._events
+
+    def on_time(self, data, stage, at):
+        """The engine's on-time verdict for ``stage`` on this event (None if that clock was not stopped)."""
+        for rec in (data or {}).get("stopped") or ():
+            if rec and rec.get("stage") == stage:
+                if rec.get("on_time"):
+                    return True
+                if self.grace and rec.get("deadline"):
+                    return at <= datetime.fromisoformat(rec["deadline"]) + self.grace
+                return False
+        return None
+
+    def _late_any(self, data, at):
+        return any(rec and self.on_time(data, rec.get("stage"), at) is False for rec in (data or {}).get("stopped") or ())
+
+    # handling clocks whose deadline passed in the period without feedback
+    def overdue_clocks(self):
+        """[(case_id, unit_id, overdue_at)] for 处置 clocks still running (or paused after going overdue)
+        at the period's end whose deadline passed within the period."""
+        if self._overdue is not None:
+            return self._overdue
+        lookback = self.start - timedelta(days=int(self.scheme.deadline_lookback_days))
+        cands = (CaseEvent.objects.filter(action__in=HANDLE_STARTS + ("approve_extension", "resume"), at__gte=lookback,
+                                          at__lt=self.eff_end, stage="handle", deadline__gte=self.start,
+                                          deadline__lt=self.eff_end).order_by().values("case_id"))
+        rows = (CaseEvent.objects.filter(case_id__in=cands, at__lt=self.eff_end).order_by("case_id", "seq")
+                .values_list("case_id", "action", "at", "unit_id", "deadline", "stage"))
+        by_case = defaultdict(list)
+        for r in rows:
+            by_case[r[0]].append(r)
+        out = []
+        for case_id, evs in by_case.items():
+            clock = None
+            for _cid, action, at, unit_id, deadline, stage in evs:
+                if clock and not clock["paused"] and clock["overdue_at"] is None and clock["deadline"] and clock["deadline"] < at:
+                    clock["overdue_at"] = clock["deadline"]
+                if action in HANDLE_STARTS and stage == "handle":
+                    clock = {"unit": unit_id, "deadline": deadline, "paused": False, "overdue_at": None}
+                elif clock is None:
+                    continue
+                elif action == "approve_suspension":
+                    clock["paused"] = True
+                elif action == "resume":
+                    clock["paused"] = False
+                    clock["deadline"] = deadline
+                elif action == "approve_extension":
+                    clock["deadline"] = deadline
+                elif action in HANDLE_STOPS:
+                    clock = None
+            if clock is None:
+                continue
+            if not clock["paused"] and clock["overdue_at"] is None and clock["deadline"] and clock["deadline"] < self.eff_end:
+                clock["overdue_at"] = clock["deadline"]
+            if clock["overdue_at"] is not None and self.start <= clock["overdue_at"] < self.eff_end:
+                out.append((case_id, clock["unit"], clock["overdue_at"]))
+        self._overdue = out
+        return out
+
+    # cases closed in the period: on time or not, handling time
+    def closed_cases(self):
+        """{case_id: {"ontime": bool, "handle_seconds": float|None}} for cases closed in the period."""
+        if self._closed is not None:
+            return self._closed
+        closing = {e.case_id: e for e in self.events if e.action == "close"}
+        result = {}
+        if not closing:
+            self._closed = result
+            return result
+        ids = (CaseEvent.objects.filter(action="close", at__gte=self.start, at__lt=self.eff_end).order_by().values("case_id"))
+        rows = (CaseEvent.objects.filter(case_id__in=ids, at__lt=self.eff_end).order_by("case_id", "seq")
+                .values_list("case_id", "seq", "action", "at", "data", "stage"))
+        by_case = defaultdict(list)
+        for r in rows:
+            by_case[r[0]].append(r)
+        cal = self.calendar
+        for case_id, evs in by_case.items():
+            last_close = max((seq for _c, seq, a, at, _d, _s in evs if a == "close" and self.start <= at), default=None)
+            if last_close is None:
+                continue
+            late, total, started, paused_at, any_clock = False, 0.0, None, None, False
+            for _c, seq, action, at, data, stage in evs:
+                if seq > last_close:
+                    break
+                if self._late_any(data, at):
+                    late = True
+                if action in HANDLE_STARTS and stage == "handle":
+                    if started is not None:  # defensive: a clock restarted without a stop
+                        total += wt.working_time_between(started, at, cal)
+                    started, paused_at, any_clock = at, None, True
+                elif started is None:
+                    continue
+                elif action == "approve_suspension":
+                    paused_at = at
+                elif action == "resume" and paused_at is not None:
+                    total -= wt.working_time_between(paused_at, at, cal)
+                    paused_at = None
+                elif action in HANDLE_STOPS:
+                    if paused_at is not None:  # stopped while suspended: the pause runs to the stop
+                        total -= wt.working_time_between(paused_at, at, cal)
+                    total += wt.working_time_between(started, at, cal)
+                    started, paused_at = None, None
+            result[case_id] = {"ontime": not late, "handle_seconds": total if any_clock else None}
+        self._closed = result
+        return result
+
+    # --- 部门评价 -------------------------------------------------------------------------------
+    def units(self):
+        from urbangrid.org.models import Unit
+
+        sc, w = self.scorer, self.scheme.unit_weights
+        filed, fed, handled, ontime, rework = (defaultdict(set), defaultdict(set), defaultdict(int), defaultdict(int),
+                                               defaultdict(int))
+        for e in self.events:
+            if e.unit_id is None:
+                continue
+            if e.action in ("dispatch", "dispatch_second"):
+                filed[e.unit_id].add(e.case_id)
+            elif e.action == "feed_back":
+                fed[e.unit_id].add(e.case_id)
+                handled[e.unit_id] += 1
+                if self.on_time(e.data, "handle", e.at):
+                    ontime[e.unit_id] += 1
+            elif e.action == "check_fail":
+                rework[e.unit_id] += 1
+        overdue_cases, overdue_clocks = defaultdict(set), defaultdict(int)
+        for case_id, unit_id, _at in self.overdue_clocks():
+            if unit_id is not None:
+                overdue_cases[unit_id].add(case_id)
+                overdue_clocks[unit_id] += 1
+        active = set(filed) | set(fed) | set(rework) | set(overdue_cases)  # listed even if the unit is inactive now
+        rows = []
+        units = list(Unit.objects.filter(Q(active=True) | Q(pk__in=active)).order_by("code").values_list("pk", "code", "name"))
+        for pk, code, name in units:
+            n_filed, n_closed = len(filed[pk]), len(fed[pk])
+            due = len(fed[pk] | overdue_cases[pk])
+            due_handle = handled[pk] + overdue_clocks[pk]
+            close_rate, ontime_rate, rework_rate = ratio(n_closed, due), ratio(ontime[pk], due_handle), ratio(rework[pk], due)
+            scores = {"filed": band_score(self.scheme.unit_filed_bands, n_filed), "close_rate": sc.rate(close_rate),
+                      "ontime_handle_rate": sc.rate(ontime_rate), "rework_rate": sc.rate(rework_rate, inverse=True)}
+            total = sc.composite(w, scores)
+            grade, color = sc.grade(total)
+            rows.append({
+                "unit_code": code, "unit_name": name, "filed": n_filed, "closed": n_closed, "due_closed": due,
+                "close_rate": close_rate, "handled": handled[pk], "ontime_handled": ontime[pk], "due_handled": due_handle,
+                "overdue_unhandled": overdue_clocks[pk], "ontime_handle_rate": ontime_rate, "rework": rework[pk],
+                "rework_rate": rework_rate, "filed_score": scores["filed"], "close_rate_score": scores["close_rate"],
+                "ontime_handle_rate_score": scores["ontime_handle_rate"], "rework_rate_score": scores["rework_rate"],
+                "score": total, "grade": grade, "color": color,
+            })
+        return rows
+
+    # --- 岗位评价 -------------------------------------------------------------------------------
+    def positions(self):
+        from urbangrid.org.models import Person, RoleAssignment
+        from urbangrid.org.roles import Role
+
+        sc, pw = self.scorer, self.scheme.position_weights
+        c = defaultdict(lambda: defaultdict(int))  # (role, person) -> counters
+        reports_by_person = defaultdict(list)  # person -> case ids reported (inspector source)
+        files_by_person = defaultdict(list)
+        dispatches = defaultdict(list)  # case -> [(seq, person)]
+        verified_public_by_grid, filed_by_grid = defaultdict(int), defaultdict(int)
+        for e in self.events:
+            p, a = e.person_id, e.action
+            if a == "verify" and (e.data or {}).get("confirmed") and e.regions[1] is not None:
+                verified_public_by_grid[e.regions[1]] += 1
+            if a == "file" and e.regions[1] is not None:
+                filed_by_grid[e.regions[1]] += 1
+            if p is None:
+                continue
+            if a == "report" and e.source == "inspector":
+                c["inspector", p]["reported"] += 1
+                reports_by_person[p].append(e.case_id)
+            elif a == "verify":
+                c["inspector", p]["verified"] += 1
+                c["inspector", p]["ontime_verified"] += bool(self.on_time(e.data, "verify", e.at))
+            elif a in ("check_pass", "check_fail"):
+                c["inspector", p]["checked"] += 1
+                c["inspector", p]["ontime_checked"] += bool(self.on_time(e.data, "check", e.at))
+            elif a == "accept":
+                c["intake_operator", p]["accepted"] += 1
+            elif a == "send_verify":
+                c["intake_operator", p]["accepted"] += 1
+                c["intake_operator", p]["sent_verify"] += 1
+                c["intake_operator", p]["ontime_sent_verify"] += bool(self.on_time(e.data, "accept", e.at))
+            elif a == "send_check":
+                c["intake_operator", p]["sent_check"] += 1
+                c["intake_operator", p]["ontime_sent_check"] += bool(self.on_time(e.data, "send_check", e.at))
+            elif a == "file":
+                c["shift_lead", p]["filed"] += 1
+                c["shift_lead", p]["ontime_filed"] += bool(self.on_time(e.data, "file", e.at))
+                files_by_person[p].append(e.case_id)
+            elif a == "close":
+                c["shift_lead", p]["closed"] += 1
+                c["shift_lead", p]["ontime_closed"] += bool(self.on_time(e.data, "close", e.at))
+            elif a in ("dispatch", "dispatch_second"):
+                stage = "dispatch" if a == "dispatch" else "second_dispatch"
+                c["dispatcher", p]["dispatched"] += 1
+                c["dispatcher", p]["ontime_dispatched"] += bool(self.on_time(e.data, stage, e.at))
+                dispatches[e.case_id].append((e.seq, p))
+        window = CaseEvent.objects.filter(at__gte=self.start, at__lt=self.eff_end).order_by()
+        # 有效上报: the inspector's reports that were filed (or accepted as self-handled), whenever
+        if reports_by_person:
+            # by the period's case ids (the (case, seq) index): cost follows the period, not the table
+            ids = sorted({x for cases in reports_by_person.values() for x in cases})
+            valid = set()
+            for i in range(0, len(ids), ID_CHUNK):
+                valid.update(CaseEvent.objects.filter(case_id__in=ids[i:i + ID_CHUNK], action__in=("file", "accept"))
+                             .exclude(action="accept", to_state="pending_filing").order_by()
+                             .values_list("case_id", flat=True))
+            for p, cases in reports_by_person.items():
+                c["inspector", p]["valid_reported"] = sum(1 for x in cases if x in valid)
+        # 作废 after filing lowers the filer's 准确立案
+        if files_by_person:
+            ids = window.filter(action="file").values("case_id")
+            voided = set(CaseEvent.objects.filter(case_id__in=ids, action="void").exclude(from_state__in=BEFORE_FILING)
+                         .order_by().values_list("case_id", flat=True))
+            for p, cases in files_by_person.items():
+                c["shift_lead", p]["voided_after_filing"] = sum(1 for x in cases if x in voided)
+        # 回退 after a dispatch: a wrong dispatch of the latest dispatcher before the return
+        if dispatches:
+            ids = window.filter(action__in=("dispatch", "dispatch_second")).values("case_id")
+            for case_id, seq in (CaseEvent.objects.filter(case_id__in=ids, action="approve_return", at__gte=self.start)
+                                 .order_by().values_list("case_id", "seq")):
+                before = [d for d in dispatches.get(case_id, ()) if d[0] < seq]
+                if before:
+                    c["dispatcher", max(before)[1]]["returned"] += 1
+        # people holding the posts are listed even without activity
+        holders = {"inspector": {Role.INSPECTOR}, "intake_operator": {Role.INTAKE_OPERATOR},
+                   "shift_lead": {Role.SHIFT_LEAD}, "dispatcher": {Role.DISPATCHER, Role.DISTRICT_DISPATCHER}}
+        role_of = {r.value: key for key, rs in holders.items() for r in rs}
+        inspector_grids = defaultdict(set)
+        for person_id, role, grid_id in RoleAssignment.objects.filter(role__in=list(role_of)).values_list("person_id", "role", "grid_id"):
+            c[role_of[role], person_id]  # noqa: B018 - creates the row
+            if role == Role.INSPECTOR and grid_id:
+                inspector_grids[person_id].add(grid_id)
+        people = {p.pk: p for p in Person.objects.filter(pk__in={p for _r, p in c}).only("pk", "name", "employee_no")}
+        rows = []
+        order = list(ROLE_LABELS)
+        for (role, pid), k in sorted(c.items(), key=lambda kv: (order.index(kv[0][0]), getattr(people.get(kv[0][1]), "employee_no", ""))):
+            person = people.get(pid)
+            if person is None:
+                continue
+            ind, scores = {}, {}
+            if role == "inspector":
+                missed = sum(verified_public_by_grid[g] for g in inspector_grids[pid])
+                grid_filed = sum(filed_by_grid[g] for g in inspector_grids[pid])
+                ind = {"reported": k["reported"], "valid_reported": k["valid_reported"],
+                       "valid_report_rate": ratio(k["valid_reported"], k["reported"]),
+                       "missed": missed, "grid_filed": grid_filed, "missed_rate": ratio(missed, grid_filed),
+                       "verified": k["verified"], "ontime_verified": k["ontime_verified"],
+                       "ontime_verify_rate": ratio(k["ontime_verified"], k["verified"]),
+                       "checked": k["checked"], "ontime_checked": k["ontime_checked"],
+                       "ontime_check_rate": ratio(k["ontime_checked"], k["checked"])}
+                scores = {"valid_report_rate": sc.rate(ind["valid_report_rate"]),
+                          "missed_rate": sc.rate(ind["missed_rate"], inverse=True),
+                          "ontime_verify_rate": sc.rate(ind["ontime_verify_rate"]),
+                          "ontime_check_rate": sc.rate(ind["ontime_check_rate"])}
+            elif role == "intake_operator":
+                ind = {"accepted": k["accepted"], "sent_verify": k["sent_verify"], "ontime_sent_verify": k["ontime_sent_verify"],
+                       "ontime_send_verify_rate": ratio(k["ontime_sent_verify"], k["sent_verify"]),
+                       "sent_check": k["sent_check"], "ontime_sent_check": k["ontime_sent_check"],
+                       "ontime_send_check_rate": ratio(k["ontime_sent_check"], k["sent_check"])}
+                scores = {"accepted": band_score(self.scheme.accept_bands, k["accepted"]),
+                          "ontime_send_verify_rate": sc.rate(ind["ontime_send_verify_rate"]),
+                          "ontime_send_check_rate": sc.rate(ind["ontime_send_check_rate"])}
+            elif role == "shift_lead":
+                accurate = k["filed"] - k["voided_after_filing"]
+                ind = {"filed": k["filed"], "ontime_filed": k["ontime_filed"], "ontime_file_rate": ratio(k["ontime_filed"], k["filed"]),
+                       "voided_after_filing": k["voided_after_filing"], "accurate_filed": accurate,
+                       "accurate_file_rate": ratio(accurate, k["filed"]), "closed": k["closed"],
+                       "ontime_closed": k["ontime_closed"], "ontime_close_rate": ratio(k["ontime_closed"], k["closed"])}
+                scores = {"ontime_file_rate": sc.rate(ind["ontime_file_rate"]),
+                          "accurate_file_rate": sc.rate(ind["accurate_file_rate"]),
+                          "ontime_close_rate": sc.rate(ind["ontime_close_rate"])}
+            else:
+                ind = {"dispatched": k["dispatched"], "ontime_dispatched": k["ontime_dispatched"],
+                       "ontime_dispatch_rate": ratio(k["ontime_dispatched"], k["dispatched"]), "returned": k["returned"],
+                       "accurate_dispatch_rate": None if not k["dispatched"] else 1 - k["returned"] / k["dispatched"]}
+                scores = {"dispatched": band_score(self.scheme.dispatch_bands, k["dispatched"]),
+                          "ontime_dispatch_rate": sc.rate(ind["ontime_dispatch_rate"]),
+                          "accurate_dispatch_rate": sc.rate(ind["accurate_dispatch_rate"])}
+            total = sc.composite(pw[role], scores)
+            grade, color = sc.grade(total)
+            rows.append({"role": role, "role_label": str(ROLE_LABELS[role]), "person_id": pid, "employee_no": person.employee_no,
+                         "name": person.name, "indicators": ind, "scores": scores, "score": total, "grade": grade,
+                         "color": color})
+        return rows
+
+    # --- 区域评价 -------------------------------------------------------------------------------
+    def regions(self, level="district"):
+        from urbangrid.grids.models import Region, ResponsibilityGrid, UnitGrid
+
+        if level not in LEVELS:
+            raise PeriodError(_("区域层级应为 grid、responsibility_grid、community、street 或 district"))
+        idx = list(LEVELS).index(level)
+        sc, w = self.scorer, self.scheme.region_weights
+        verified, filed, closed = defaultdict(int), defaultdict(int), defaultdict(set)
+        case_region = {}
+        for e in self.events:
+            key = e.regions[idx]
+            case_region[e.case_id] = key
+            if e.action == "verify" and (e.data or {}).get("confirmed"):
+                verified[key] += 1
+            elif e.action == "file":
+                filed[key] += 1
+            elif e.action == "close":
+                closed[key].add(e.case_id)
+        overdue = defaultdict(set)
+        missing = {cid for cid, _u, _a in self.overdue_clocks() if cid not in case_region}
+        if missing:
+            from urbangrid.cases.models import Case
+
+            field = LEVEL_FIELD[level].replace("case__", "")
+            case_region.update(Case.objects.filter(pk__in=missing).values_list("pk", field))
+        for cid, _u, _a in self.overdue_clocks():
+            overdue[case_region.get(cid)].add(cid)
+        info = self.closed_cases() if any(closed.values()) else {}
+        # the objects of the level, their codes, names, unit-grid counts and ancestors' codes
+        if self._regions is None:  # shared by the levels
+            self._regions = {r[0]: r for r in Region.objects.values_list("pk", "code", "name", "level", "parent_id")}
+        regions = self._regions
+
+        def chain_codes(region_id):
+            codes = []
+            while region_id is not None and region_id in regions:
+                codes.append(regions[region_id][1])
+                region_id = regions[region_id][4]
+            return codes
+
+        objects = []  # (pk, code, name, ancestor codes, unit grid count)
+        if level == "grid":
+            for pk, code, name, community_id in UnitGrid.objects.order_by("code").values_list("pk", "code", "code", "community_id"):
+                objects.append((pk, code, name, [code, *chain_codes(community_id)], 1))
+        elif level == "responsibility_grid":
+            counts = dict(UnitGrid.objects.order_by().values_list("responsibility_grid_id").annotate(n=Count("pk")))
+            for pk, code, name, region_id in ResponsibilityGrid.objects.order_by("code").values_list("pk", "code", "name", "region_id"):
+                objects.append((pk, code, name, [code, *chain_codes(region_id)], counts.get(pk, 0)))
+        else:
+            per_community = dict(UnitGrid.objects.order_by().values_list("community_id").annotate(n=Count("pk")))
+            counts = defaultdict(int)
+            for community_id, n in per_community.items():
+                node = community_id
+                while node is not None and node in regions:
+                    counts[node] += n
+                    node = regions[node][4]
+            for pk, code, name, lv, parent_id in sorted(regions.values(), key=lambda r: r[1]):
+                if lv == level:
+                    objects.append((pk, code, name, chain_codes(pk), counts.get(pk, 0)))
+        class_two = set(self.scheme.class_two_regions or ())
+        rows = []
+        for pk, code, name, codes, n_grids in objects:
+            region_class = "2" if class_two.intersection(codes) else "1"
+            n_filed, n_closed = filed[pk], len(closed[pk])
+            due = len(closed[pk] | overdue[pk])
+            ontime = sum(1 for cid in closed[pk] if info.get(cid, {}).get("ontime"))
+            handle = [info[cid]["handle_seconds"] for cid in closed[pk] if info.get(cid, {}).get("handle_seconds") is not None]
+            per_grid = n_filed / n_grids if n_grids else float(n_filed)
+            report_rate, close_rate, ontime_rate = ratio(verified[pk], n_filed), ratio(n_closed, due), ratio(ontime, due)
+            bands = self.scheme.region_class_bands.get(region_class) or next(iter(self.scheme.region_class_bands.values()))
+            scores = {"report_rate": sc.rate(report_rate, inverse=True), "filed": band_score(bands, per_grid),
+                      "close_rate": sc.rate(close_rate), "ontime_close_rate": sc.rate(ontime_rate)}
+            total = sc.composite(w, scores)
+            grade, color = sc.grade(total)
+            rows.append({
+                "level": level, "code": code, "name": name, "region_class": region_class, "unit_grids": n_grids,
+                "verified_reports": verified[pk], "filed": n_filed, "filed_per_grid": round(per_grid, 4),
+                "report_rate": report_rate, "closed": n_closed, "due_closed": due, "close_rate": close_rate,
+                "ontime_closed": ontime, "ontime_close_rate": ontime_rate,
+                "avg_handle_hours": round(sum(handle) / len(handle) / 3600, 2) if handle else None,
+                "report_rate_score": scores["report_rate"], "filed_score": scores["filed"],
+                "close_rate_score": scores["close_rate"], "ontime_close_rate_score": scores["ontime_close_rate"],
+                "score": total, "grade": grade, "color": color,
+            })
+        return rows
+
+
+def evaluate(start, end, scheme=None, now=None):
+    return Evaluation(start, end, scheme=scheme, now=now)
+
+
+# Column specifications shared by the page, the API documentation and the Excel export.
+def unit_columns():
+    return [("unit_code", _("单位编码")), ("unit_name", _("单位名称")), ("filed", _("立案数")), ("closed", _("结案数")),
+            ("due_closed", _("应结案数")), ("close_rate", _("结案率")), ("handled", _("处置数")),
+            ("ontime_handled", _("按期处置数")), ("due_handled", _("应处置数")), ("ontime_handle_rate", _("按期处置率")),
+            ("rework", _("返工数")), ("rework_rate", _("返工率")), ("filed_score", _("立案数分值")),
+            ("close_rate_score", _("结案率分值")), ("ontime_handle_rate_score", _("按期处置率分值")),
+            ("rework_rate_score", _("返工率分值")), ("score", _("综合指标值")), ("grade", _("等级"))]
+
+
+def position_columns(role):
+    base = [("employee_no", _("工号")), ("name", _("姓名"))]
+    spec = {
+        "inspector": [("reported", _("上报数")), ("valid_reported", _("有效上报数")), ("valid_report_rate", _("有效上报率")),
+                      ("missed", _("漏报数")), ("missed_rate", _("漏报率")), ("verified", _("核实数")),
+                      ("ontime_verified", _("按时核实数")), ("ontime_verify_rate", _("按时核实率")), ("checked", _("核查数")),
+                      ("ontime_checked", _("按时核查数")), ("ontime_check_rate", _("按时核查率"))],
+        "intake_operator": [("accepted", _("受理数")), ("sent_verify", _("应发核实数")), ("ontime_sent_verify", _("按时发核实数")),
+                            ("ontime_send_verify_rate", _("核实按时派发率")), ("sent_check", _("应发核查数")),
+                            ("ontime_sent_check", _("按时发核查数")), ("ontime_send_check_rate", _("核查按时派发率"))],
+        "shift_lead": [("filed", _("立案数")), ("ontime_filed", _("按时立案数")), ("ontime_file_rate", _("按时立案率")),
+                       ("voided_after_filing", _("作废数")), ("accurate_file_rate", _("准确立案率")), ("closed", _("结案数")),
+                       ("ontime_closed", _("按时结案数")), ("ontime_close_rate", _("按时结案率"))],
+        "dispatcher": [("dispatched", _("派遣数")), ("ontime_dispatched", _("按时派遣数")),
+                       ("ontime_dispatch_rate", _("按时派遣率")), ("returned", _("回退数")),
+                       ("accurate_dispatch_rate", _("准确派遣率"))],
+    }[role]
+    return base + spec + [("score", _("综合指标值")), ("grade", _("等级"))]
+
+
+def region_columns():
+    return [("code", _("代码")), ("name", _("名称")), ("region_class", _("区域类别")), ("verified_reports", _("监督举报核实数")),
+            ("filed", _("立案数")), ("report_rate", _("监督举报率")), ("closed", _("结案数")), ("due_closed", _("应结案数")),
+            ("close_rate", _("结案率")), ("ontime_closed", _("按期结案数")), ("ontime_close_rate", _("按期结案率")),
+            ("avg_handle_hours", _("平均处置时长（工作时）")), ("score", _("综合指标值")), ("grade", _("等级"))]
+
+
+RATE_KEYS = frozenset({"close_rate", "ontime_handle_rate", "rework_rate", "valid_report_rate", "missed_rate",
+                       "ontime_verify_rate", "ontime_check_rate", "ontime_send_verify_rate", "ontime_send_check_rate",
+                       "ontime_file_rate", "accurate_file_rate", "ontime_close_rate", "ontime_dispatch_rate",
+                       "accurate_dispatch_rate", "report_rate"})
+
+
+def cell(row, key):
+    """A row's value for a column (position rows keep their indicators in a nested dict)."""
+    if key in row:
+        return row[key]
+    return row.get("indicators", {}).get(key)

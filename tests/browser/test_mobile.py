@@ -1,0 +1,194 @@
+"""The inspector's phone app in a real (headless) Chromium: report online, report offline and send later."""
+import pytest
+
+from .conftest import log_in, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+WG01 = {"latitude": 31.8785, "longitude": 117.2352}
+
+
+@pytest.fixture
+def demo(settings, tmp_path):
+    from urbangrid.core.demo.build import build_demo
+
+    settings.VAR_DIR = tmp_path
+    settings.MEDIA_ROOT = tmp_path / "media"
+    _, logins, _ = build_demo(seed=5, log=lambda m: None)
+    return logins
+
+
+@pytest.fixture
+def phone(browser):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, device_scale_factor=2,
+                                  is_mobile=True, has_touch=True, geolocation=WG01, permissions=["geolocation"])
+    context.grant_permissions(["geolocation"])
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def photo(tmp_path):
+    """A camera-sized JPEG: the phone must shrink it to 1600 px before upload (the server alone would keep 2048)."""
+    from PIL import Image, ImageDraw
+
+    path = tmp_path / "scene.jpg"
+    img = Image.new("RGB", (2400, 1800), (120, 120, 120))
+    ImageDraw.Draw(img).ellipse([800, 500, 1600, 1300], fill=(60, 40, 30))
+    img.save(path, "JPEG", quality=80)
+    return path
+
+
+def open_report(page, base_url, login):
+    log_in(page, base_url, login["username"], login["password"])
+    page.goto(f"{base_url}/m/report/")
+    page.wait_for_selector("#class-search[data-loaded]")
+    page.fill("#class-search", "0401")
+    page.click("#class-results button[data-code='0401']")
+    page.wait_for_selector("#class-picked[data-code='0401']")
+    # GPS puts the pin in WG01 and the grid is resolved live.
+    page.wait_for_selector("#grid-result[data-grid='WG01']", timeout=15000)
+
+
+def fill_report(page, photo, text):
+    page.set_input_files("#photos", str(photo))
+    page.wait_for_selector("#photos-preview[data-count='1']")
+    page.fill("#description", text)
+
+
+def test_home_shows_my_grids_position_and_tasks(live_server, phone, demo):
+    login = demo["inspector"]
+    log_in(phone, live_server.url, login["username"], login["password"])
+    phone.goto(f"{live_server.url}/m/")
+    phone.wait_for_selector("#m-map[data-grids]")
+    assert int(phone.get_attribute("#m-map", "data-grids")) >= 2
+    assert "WG01" in phone.inner_text("#grid-names")
+    phone.wait_for_selector("#m-map[data-gps='1']")
+    phone.wait_for_selector("#task-list[data-loaded]", state="attached")
+    assert phone.is_visible("#report-button")
+    assert phone.evaluate("navigator.serviceWorker.ready.then((r) => r.scope)") == f"{live_server.url}/m/"
+    screenshot(phone, "mobile-home")
+
+
+def test_report_online_with_a_photo(live_server, phone, demo, photo):
+    from urbangrid.cases.models import Case, CasePhoto
+
+    before = Case.objects.count()
+    open_report(phone, live_server.url, demo["inspector"])
+    fill_report(phone, photo, "路面塌陷约一平方米")
+    phone.evaluate("window.scrollTo(0, 0)")
+    screenshot(phone, "mobile-report")
+    phone.click("#submit-report")
+    phone.wait_for_function("document.querySelector('#report-result').dataset.number !== ''", timeout=15000)
+    number = phone.get_attribute("#report-result", "data-number")
+    assert Case.objects.count() == before + 1
+    case = Case.objects.select_related("responsibility_grid").get(number=number)
+    assert case.responsibility_grid.code == "WG01" and case.source == "inspector" and case.class_code == "0401"
+    assert case.idempotency_key  # the client's key
+    shot = CasePhoto.objects.get(case=case)
+    assert max(shot.width, shot.height) == 1600  # resized on the phone (2400 px taken)
+
+
+def test_report_offline_is_queued_and_sent_once(live_server, phone, demo, photo):
+    from urbangrid.cases.models import Case
+
+    before = Case.objects.count()
+    open_report(phone, live_server.url, demo["inspector"])
+    phone.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    phone.context.set_offline(True)
+    phone.wait_for_selector("#net-state[data-online='0']")
+    fill_report(phone, photo, "离线上报：井盖缺失")
+    phone.click("#submit-report")
+    phone.wait_for_function("document.querySelector('#report-result').dataset.queued", timeout=15000)
+    phone.wait_for_selector("#queue-count[data-count='1']")
+    assert "待发送" in phone.inner_text("#queue-count")
+    assert Case.objects.count() == before
+    phone.evaluate("window.scrollTo(0, 0)")
+    screenshot(phone, "mobile-report-queued")
+
+    phone.context.set_offline(False)  # the 'online' event sends it; a reload would too
+    phone.wait_for_selector("#queue-count[data-count='0']", state="attached", timeout=20000)
+    phone.reload()
+    phone.wait_for_selector("#class-search[data-loaded]")
+    phone.wait_for_selector("#queue-count[data-count='0']", state="attached")
+    assert Case.objects.count() == before + 1
+    case = Case.objects.select_related("responsibility_grid").order_by("-pk").first()
+    assert case.description == "离线上报：井盖缺失" and case.responsibility_grid.code == "WG01"
+    # Another reload sends nothing more.
+    phone.goto(f"{live_server.url}/m/")
+    phone.wait_for_selector("#task-list[data-loaded]", state="attached")
+    phone.wait_for_timeout(500)
+    assert phone.evaluate("window.UGMobile.queue.all().then((q) => q.length)") == 0
+    assert Case.objects.count() == before + 1
+
+
+def test_reload_while_offline_keeps_the_queue_and_sends_on_load(live_server, phone, demo, photo):
+    """The app shell comes from the service worker offline; the queue survives and goes out on the next load."""
+    from urbangrid.cases.models import Case
+
+    before = Case.objects.count()
+    open_report(phone, live_server.url, demo["inspector"])
+    phone.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    phone.reload()  # now controlled by the service worker
+    phone.wait_for_selector("#class-search[data-loaded]")
+    phone.wait_for_function("navigator.serviceWorker.controller !== null")
+    phone.context.set_offline(True)
+    phone.reload()  # from the cache
+    phone.wait_for_selector("#report-form")
+    phone.wait_for_selector("#class-search[data-loaded]")
+    phone.fill("#class-search", "0401")
+    phone.click("#class-results button[data-code='0401']")
+    phone.wait_for_selector("#m-map[data-lat]")
+    fill_report(phone, photo, "离线页面上报")
+    phone.click("#submit-report")
+    phone.wait_for_selector("#queue-count[data-count='1']")
+    phone.context.set_offline(False)
+    phone.goto(f"{live_server.url}/m/")
+    phone.wait_for_selector("#queue-count[data-count='0']", state="attached", timeout=20000)
+    assert Case.objects.count() == before + 1
+
+
+def test_verify_a_task_from_the_phone(live_server, phone, demo, photo):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from urbangrid.cases.models import Case
+
+    intake = Client()
+    intake.force_login(get_user_model().objects.get(username=demo["intake_operator"]["username"]))
+    r = intake.post("/api/v1/cases", {"catalog_version": "local-demo", "class_code": "0102", "lon": WG01["longitude"],
+                                      "lat": WG01["latitude"], "description": "市民来电：路边有垃圾", "source": "hotline_12345",
+                                      "reporter_name": "市民", "reporter_contact": "13800000000"})
+    assert r.status_code == 201, r.content
+    number = r.json()["number"]
+    assert intake.post(f"/api/v1/cases/{number}/actions/send_verify").json()["state"] == "verifying"
+
+    login = demo["inspector"]
+    log_in(phone, live_server.url, login["username"], login["password"])
+    phone.goto(f"{live_server.url}/m/")
+    phone.click(f"#task-list a[href='/m/tasks/{number}/']")
+    phone.wait_for_selector("#task-form")
+    # Without a photo the app asks for one before anything is sent.
+    phone.fill("#opinion", "现场属实")
+    phone.click("button[data-action='verify'][data-confirmed='true']")
+    assert "照片" in phone.inner_text("#form-error")
+    phone.set_input_files("#photos", str(photo))
+    phone.wait_for_selector("#photos-preview[data-count='1']")
+    phone.click("button[data-action='verify'][data-confirmed='true']")
+    phone.wait_for_selector("#task-result[data-state='pending_filing']")
+    screenshot(phone, "mobile-task")
+    assert Case.objects.get(number=number).state == "pending_filing"
+
+
+def test_gps_denied_falls_back_to_my_grid(live_server, browser, demo):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        login = demo["inspector"]
+        log_in(page, live_server.url, login["username"], login["password"])
+        page.goto(f"{live_server.url}/m/report/")
+        page.wait_for_selector("#m-map[data-lat]", timeout=30000)
+        assert "未获得定位权限" in page.inner_text("#gps-state")  # said in words, and the pin sits in my grid
+        page.wait_for_selector("#grid-result[data-grid^='WG']")
+    finally:
+        context.close()
