@@ -19,7 +19,7 @@ def demo(settings, tmp_path):
 
 @pytest.fixture
 def phone(browser):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, device_scale_factor=2,
+    context = browser.new_context(bypass_csp=True, locale="zh-CN", viewport={"width": 390, "height": 844}, device_scale_factor=2,
                                   is_mobile=True, has_touch=True, geolocation=WG01, permissions=["geolocation"])
     context.grant_permissions(["geolocation"])
     pg = context.new_page()
@@ -181,7 +181,7 @@ def test_verify_a_task_from_the_phone(live_server, phone, demo, photo):
 
 
 def test_gps_denied_falls_back_to_my_grid(live_server, browser, demo):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    context = browser.new_context(bypass_csp=True, locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = context.new_page()
     try:
         login = demo["inspector"]

@@ -21,3 +21,23 @@ class UserLanguageMiddleware:
         if chosen:
             response.set_cookie(settings.LANGUAGE_COOKIE_NAME, chosen, samesite="Lax")
         return response
+
+
+class ContentSecurityPolicyMiddleware:
+    """No inline scripts, no foreign scripts, no framing; map tiles may come from the configured tile host."""
+
+    def __init__(self, get_response):
+        from urllib.parse import urlsplit
+
+        self.get_response = get_response
+        tiles = getattr(settings, "URBANGRID_TILE_URL", "")
+        host = urlsplit(tiles.replace("{s}", "*")).netloc if tiles else ""
+        img = "'self' data: blob:" + (f" https://{host} http://{host}" if host else "")
+        self.policy = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                       f"img-src {img}; connect-src 'self'; worker-src 'self'; object-src 'none'; "
+                       "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", self.policy)
+        return response
