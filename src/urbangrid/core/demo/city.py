@@ -285,7 +285,7 @@ def build_people(rng, rgrids, segments, units, groups, districts):
     leaders = [person("CG", bureau, "局领导", grid=rgrids[i * n // LEADER_COUNT]) for i in range(LEADER_COUNT)]
     for i, rg in enumerate(rgrids):
         role(leaders[i * LEADER_COUNT // n], Role.GRID_LEADER, grid=rg)
-    for p in leaders[:2]:
+    for p in leaders[-2:]:  # the grid_leader demo login (leaders[0]) stays a pure grid role
         role(p, Role.LEADER)
     # 局属单位主要负责人: deputy grid leaders, one unit head per grid in rotation.
     heads = [person("CG", u, "主要负责人", grid=rgrids[i * n // len(unit_list)]) for i, u in enumerate(unit_list)]
