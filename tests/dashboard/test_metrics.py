@@ -256,3 +256,40 @@ def test_data_json_query_count_is_bounded(client, march, django_assert_max_num_q
         assert client.get("/dashboard/data.json?period=custom&from=2025-01-01&to=2025-12-31").status_code == 200
     with django_assert_max_num_queries(12):
         assert client.get("/dashboard/").status_code == 200
+
+
+def test_tile_links_lead_to_exactly_the_cases_behind_them(demo_city, client):
+    """Every KPI tile's number equals the number of cases its link lists (drill-down)."""
+    import re
+    from html import unescape
+
+    from urbangrid.cases.models import Case
+    from ug_testing import login_client
+
+    if not Case.objects.exists():
+        from django.contrib.auth import get_user_model
+
+        from urbangrid.cases import services
+        from urbangrid.catalog.models import CatalogClass
+        from urbangrid.org.scope import actor_for
+
+        a = {n: actor_for(get_user_model().objects.get(username=n)) for n in ("inspector", "intake_operator", "shift_lead")}
+        cls = CatalogClass.objects.get(version__code="local-demo", code="0201")
+        for _ in range(3):
+            case, _c = services.report(a["inspector"], catalog_class=cls, lon=117.2352, lat=31.8785, description="x",
+                                       source="inspector", require_photos=False)
+            services.transition(a["intake_operator"], case.number, "accept")
+    login_client(client, "leader")
+    page = client.get("/dashboard/").content.decode()
+    tiles = re.findall(r'href="([^"]+)" data-kpi="(\w+)"[^>]*>\s*<span class="kpi-label">[^<]*</span>\s*<span class="kpi-value">(\d+)<', page)
+    checked = 0
+    for href, key, value in tiles:
+        if key not in ("received", "filed", "dispatched", "closed"):
+            continue
+        listing = client.get(unescape(href) + "&limit=500")
+        assert listing.status_code == 200, href
+        total = re.search(r'data-total="(\d+)"', listing.content.decode())
+        assert total, "the work list states its total"
+        assert int(total.group(1)) == int(value), (key, href, value, total.group(1))
+        checked += 1
+    assert checked == 4

@@ -18,11 +18,20 @@ class FilterForm(forms.Form):
     date_from = forms.DateField(label=_("上报日期自"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     sort = forms.ChoiceField(choices=[("deadline", ""), ("-deadline", "")], required=False, widget=forms.HiddenInput)
+    # Drill-down from the dashboard: which date the period applies to, and narrower sets of cases.
+    date_field = forms.ChoiceField(choices=[("created_at", ""), ("filed_at", ""), ("dispatched_at", ""), ("closed_at", "")],
+                                   required=False, widget=forms.HiddenInput)
+    district = forms.CharField(required=False, max_length=12, widget=forms.HiddenInput)
+    unit = forms.CharField(required=False, max_length=32, widget=forms.HiddenInput)
+    catalog_version = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+    archive_type = forms.ChoiceField(choices=[("normal", ""), ("overdue", "")], required=False, widget=forms.HiddenInput)
+    rework = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, states=(), full=False, **kwargs):
         super().__init__(*args, **kwargs)
         states = states or State.values
         self.fields["state"].choices = [("", _("全部"))] + [(s, State(s).label) for s in states]
         if not full:  # the workbenches filter by state, light and text; the case list by everything
-            for name in ("grid", "class_code", "source", "date_from", "date_to"):
+            for name in ("grid", "class_code", "source", "date_from", "date_to", "date_field", "district", "unit",
+                         "catalog_version", "archive_type", "rework"):
                 del self.fields[name]

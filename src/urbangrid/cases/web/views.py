@@ -90,10 +90,21 @@ def _filtered(qs, f):
         qs = qs.filter(class_code=d["class_code"])
     if d.get("source"):
         qs = qs.filter(source=d["source"])
+    date_field = d.get("date_field") or "created_at"
     if d.get("date_from"):
-        qs = qs.filter(created_at__gte=datetime.combine(d["date_from"], time.min, TZ))
+        qs = qs.filter(**{f"{date_field}__gte": datetime.combine(d["date_from"], time.min, TZ)})
     if d.get("date_to"):
-        qs = qs.filter(created_at__lte=datetime.combine(d["date_to"], time.max, TZ))
+        qs = qs.filter(**{f"{date_field}__lte": datetime.combine(d["date_to"], time.max, TZ)})
+    if d.get("district"):
+        qs = qs.filter(district__code=d["district"])
+    if d.get("unit"):
+        qs = qs.filter(current_unit__code=d["unit"])
+    if d.get("catalog_version"):
+        qs = qs.filter(catalog_version=d["catalog_version"])
+    if d.get("archive_type"):
+        qs = qs.filter(archive_type=d["archive_type"])
+    if d.get("rework"):
+        qs = qs.filter(rework_count__gt=0)
     if d.get("q"):
         q = d["q"]
         qs = qs.filter(Q(number__icontains=q) | Q(description__icontains=q) | Q(address__icontains=q))
