@@ -2,6 +2,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from urbangrid.catalog.models import Urgency  # noqa: F401  (one vocabulary with the responsibility list)
+
 
 class State(models.TextChoices):
     REPORTED = "reported", _("待受理")
@@ -59,11 +61,6 @@ class Source(models.TextChoices):
 # Reports from these channels are verified on site by the grid's inspector before filing.
 NEEDS_VERIFICATION = frozenset({Source.PUBLIC_WEB, Source.PUBLIC_APP, Source.HOTLINE_12345, Source.HOTLINE_12319,
                                 Source.MEDIA, Source.OPEN311})
-
-
-class Urgency(models.TextChoices):
-    NORMAL = "normal", _("一般")
-    URGENT = "urgent", _("紧急")
 
 
 class ArchiveType(models.TextChoices):

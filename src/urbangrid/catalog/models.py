@@ -12,6 +12,8 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext, gettext_lazy as _
 
+from urbangrid.worktime.models import TimeUnit
+
 LOCAL_EXTENSION_MAJOR = "21"  # de-facto major code of a city's own classes (standards.md §2.2)
 
 
@@ -98,20 +100,21 @@ class CatalogClass(models.Model):
             raise ValidationError(errors)
 
 
+class Urgency(models.TextChoices):
+    """紧急程度 of a class (from its rule) and of a case."""
+
+    NORMAL = "normal", _("一般")
+    URGENT = "urgent", _("紧急")
+
+
 class ResponsibilityRule(models.Model):
     """责任清单条目: (class, optional 立案条件, optional area) → unit, urgency, time limit, standards.
 
     Area-specific rules beat city-wide ones (属地管理); see ``responsibility.resolve``.
     """
 
-    class Urgency(models.TextChoices):
-        NORMAL = "normal", _("一般")
-        URGENT = "urgent", _("紧急")
-
-    class TimeUnit(models.TextChoices):
-        WORKING_HOURS = "working_hours", _("工作时")
-        WORKING_DAYS = "working_days", _("工作日")
-        CALENDAR_HOURS = "calendar_hours", _("自然时")
+    Urgency = Urgency
+    TimeUnit = TimeUnit  # the working calendar's units: one vocabulary for every time limit
 
     catalog_class = models.ForeignKey(CatalogClass, verbose_name=_("小类"), on_delete=models.PROTECT, related_name="rules")
     filing_condition = models.CharField(_("立案条件"), max_length=200, blank=True, help_text=_("留空表示适用于该小类的所有情形"))
