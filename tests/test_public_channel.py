@@ -125,3 +125,19 @@ def test_transparency_page_counts_and_privacy(demo_city):
     assert page.status_code == 200
     assert 'id="received-year">1<' in html and "暴露垃圾" in html
     assert "13800001111" not in html and "李女士" not in html
+
+
+def test_hotline_operator_form(demo_city):
+    operator = login_client(Client(), "intake_operator")
+    assert operator.get("/centre/hotline/").status_code == 200
+    data = {"hotline": "12319", "external_no": "RX-77", "catalog_class": _class("0505").pk, "description": "乱停车堵门",
+            "caller_phone": "13600000000", **POINT}
+    first = operator.post("/centre/hotline/", data)
+    assert first.status_code == 302
+    case = Case.objects.get(external_ref="12319:RX-77")
+    assert case.source == "hotline_12319" and case.needs_verification and first.url == f"/cases/{case.number}/"
+    again = operator.post("/centre/hotline/", data)
+    assert again.status_code == 302 and Case.objects.filter(external_ref="12319:RX-77").count() == 1
+    bad = operator.post("/centre/hotline/", {**data, "lon": "116.0", "lat": "30.0", "external_no": "RX-78"})
+    assert bad.status_code == 400 and "不在管理范围内" in bad.content.decode() and "乱停车堵门" in bad.content.decode()
+    assert login_client(Client(), "inspector").get("/centre/hotline/").status_code == 403

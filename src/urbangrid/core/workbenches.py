@@ -17,6 +17,7 @@ class Workbench:
 WORKBENCHES = [
     Workbench("mobile", _("巡查员移动端"), "/m/", frozenset({Role.INSPECTOR})),
     Workbench("centre", _("监督中心工作台"), "/centre/", frozenset({Role.INTAKE_OPERATOR, Role.SHIFT_LEAD})),
+    Workbench("hotline", _("热线来电登记"), "/centre/hotline/", frozenset({Role.INTAKE_OPERATOR})),
     Workbench("command", _("指挥中心派遣台"), "/command/", frozenset({Role.DISPATCHER})),
     Workbench("district", _("区指挥分中心"), "/district/", frozenset({Role.DISTRICT_DISPATCHER})),
     Workbench("unit", _("处置单位工作台"), "/unit/", frozenset({Role.UNIT_HANDLER})),

@@ -36,6 +36,8 @@ def _anonymous():
 
 
 class ReportForm(forms.Form):
+    # The class comes from a picture chip (common_class) or the full list; the server decides, not the browser.
+    use_required_attribute = False
     catalog_class = forms.ModelChoiceField(queryset=CatalogClass.objects.none(), label=gettext_lazy("问题类别"),
                                            error_messages={"required": gettext_lazy("请选择问题类别"),
                                                            "invalid_choice": gettext_lazy("请选择问题类别")})
@@ -65,7 +67,12 @@ def report(request, grid_code=None):
     """The public report page (the 六定 card's QR code opens it pinned to its grid)."""
     grid = get_object_or_404(ResponsibilityGrid, code=grid_code) if grid_code else None
     centre = grid.shape.representative_point() if grid else None
-    form = ReportForm(request.POST or None, request.FILES or None)
+    data = None
+    if request.method == "POST":
+        data = request.POST.copy()
+        if not data.get("catalog_class"):
+            data["catalog_class"] = data.get("common_class", "")
+    form = ReportForm(data, request.FILES or None)
     error = ""
     if request.method == "POST" and form.is_valid():
         photos = request.FILES.getlist("photos")[:MAX_PHOTOS]

@@ -1,0 +1,60 @@
+"""The centre's form for a 12345 / 12319 call: the operator types the call in, the loop takes it from there.
+
+The same service path as the hotline work-order API (``services.report`` with the work order's number
+as ``external_ref``), so a call that also arrives as a work order later is recognised, not duplicated."""
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _, gettext_lazy
+
+from urbangrid.catalog.models import CatalogClass
+from urbangrid.core.access import view_require
+
+from . import services
+from .states import Source
+
+
+class HotlineCallForm(forms.Form):
+    hotline = forms.ChoiceField(label=gettext_lazy("热线"), choices=[("12345", "12345"), ("12319", "12319")])
+    external_no = forms.CharField(label=gettext_lazy("工单号（可不填）"), max_length=60, required=False)
+    catalog_class = forms.ModelChoiceField(label=gettext_lazy("问题类别"), queryset=CatalogClass.objects.none())
+    lon = forms.FloatField(label=gettext_lazy("经度"), min_value=-180, max_value=180)
+    lat = forms.FloatField(label=gettext_lazy("纬度"), min_value=-90, max_value=90)
+    address = forms.CharField(label=gettext_lazy("地址"), max_length=256, required=False)
+    description = forms.CharField(label=gettext_lazy("来电内容"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
+    caller_name = forms.CharField(label=gettext_lazy("来电人"), max_length=50, required=False)
+    caller_phone = forms.CharField(label=gettext_lazy("来电号码"), max_length=50, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["catalog_class"].queryset = (CatalogClass.objects.filter(version__is_current=True, active=True)
+                                                 .select_related("version").order_by("kind", "code"))
+        self.fields["catalog_class"].label_from_instance = lambda c: f"{c.code} {c.major_name} · {c.name}"
+
+
+@login_required
+def hotline_call(request):
+    actor = view_require(request, "case.accept")
+    form = HotlineCallForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            d = form.cleaned_data
+            ref = f"{d['hotline']}:{d['external_no']}" if d["external_no"] else None
+            try:
+                case, created = services.report(
+                    actor, catalog_class=d["catalog_class"], lon=d["lon"], lat=d["lat"], description=d["description"],
+                    source=Source.HOTLINE_12345 if d["hotline"] == "12345" else Source.HOTLINE_12319,
+                    address=d["address"], reporter_name=d["caller_name"], reporter_contact=d["caller_phone"], external_ref=ref)
+            except services.CaseError as exc:
+                for field, message in exc.fields.items():
+                    form.add_error(field if field in form.fields else None, message)
+                if not exc.fields:
+                    form.add_error(None, exc.message)
+            else:
+                text = _("已登记为案件 %(n)s") if created else _("该工单已登记过，为案件 %(n)s")
+                messages.success(request, text % {"n": case.number})
+                return redirect("work:case", number=case.number)
+    return render(request, "cases/hotline.html", {"form": form}, status=status)
