@@ -217,3 +217,17 @@ def test_rules_code_typed_as_number_keeps_leading_zero(tmp_path, small_catalog, 
     assert import_rules(path).created == 1
     r = ResponsibilityRule.objects.get()
     assert (r.catalog_class, r.time_limit_value, r.time_limit_unit) == (small_catalog.manhole, Decimal("1.5"), "working_days")
+
+
+def test_exports_never_carry_formulas(tmp_path):
+    from openpyxl import load_workbook
+
+    from urbangrid.core.excel import Column, excel_safe, write_workbook
+
+    assert excel_safe("=HYPERLINK(\"http://evil\")").startswith("'=")
+    assert excel_safe("-5") == "'-5" and excel_safe("正常") == "正常" and excel_safe(3) == 3
+    path = tmp_path / "x.xlsx"
+    write_workbook(path, [("s", [Column("name", "名称")], [{"name": "=1+1"}, {"name": "@SUM(A1)"}])])
+    ws = load_workbook(path).active
+    assert [c.value for c in ws["A"]][1:] == ["'=1+1", "'@SUM(A1)"]
+    assert all(c.data_type != "f" for c in ws["A"])

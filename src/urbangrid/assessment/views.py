@@ -69,6 +69,9 @@ def index(request):
     }, status=422 if error else 200)
 
 
+from urbangrid.core.excel import excel_safe  # noqa: E402
+
+
 def _sheet(wb, title, columns, rows, first=False):
     from openpyxl.styles import Font
 
@@ -78,7 +81,7 @@ def _sheet(wb, title, columns, rows, first=False):
     for c in ws[1]:
         c.font = Font(bold=True)
     for r in rows:
-        ws.append([cell(r, k) for k, _l in columns])
+        ws.append([excel_safe(cell(r, k)) for k, _l in columns])
     for i, (k, _l) in enumerate(columns, start=1):
         if k in RATE_KEYS:
             for row in ws.iter_rows(min_row=2, min_col=i, max_col=i):

@@ -179,6 +179,17 @@ def read_sheet(path, columns, sheet=None, errors=None):
     return out
 
 
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def excel_safe(value):
+    """Text that Excel would run as a formula (=, +, -, @) gets a leading quote: the cell shows the text,
+    and opening an export never executes anything someone typed into a name or a note."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
 def write_workbook(path, sheets):
     """Write ``[(title, columns, rows)]``; rows are dicts keyed by column key. Text cells are stored as text
     (format '@') so codes with leading zeros survive a round trip through Excel."""
@@ -193,7 +204,7 @@ def write_workbook(path, sheets):
             ws.column_dimensions[get_column_letter(c)].width = col.width
         for r, row in enumerate(rows, start=2):
             for c, col in enumerate(columns, start=1):
-                value = row.get(col.key)
+                value = excel_safe(row.get(col.key))
                 cell = ws.cell(row=r, column=c, value=value if value not in (None, "") else None)
                 if isinstance(value, str):
                     cell.number_format = "@"
