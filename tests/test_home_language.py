@@ -36,3 +36,9 @@ def test_language_is_kept_per_user(demo_city):
     third = Client()
     login_client(third, "dispatcher")
     assert b'lang="zh-hans"' in third.get("/grids/").content
+
+
+def test_chinese_by_default_whatever_the_browser_says(demo_city):
+    c = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    login_client(c, "dispatcher")
+    assert b'lang="zh-hans"' in c.get("/grids/").content

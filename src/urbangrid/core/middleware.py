@@ -2,6 +2,19 @@ from django.conf import settings
 from django.utils import translation
 
 
+class ChineseByDefaultMiddleware:
+    """The interface is Chinese unless the user chose English (cookie or saved preference): a bureau's
+    screens should not switch language because a browser happens to be set to English."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)
+
+
+
 class UserLanguageMiddleware:
     """Apply the language a logged-in user chose before (on any device), unless this browser chose already."""
 
