@@ -1,0 +1,120 @@
+"""Property tests of the workflow table and engine: no sequence of allowed actions leaves a case in an
+impossible state, and every closed case has a complete chain of events."""
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from hypothesis import given, settings as hsettings, strategies as st
+
+from urbangrid.cases import engine
+from urbangrid.cases.chain import GENESIS, digest
+from urbangrid.cases.models import Case, CaseEvent
+from urbangrid.cases.states import OPEN, Stage, State
+from urbangrid.cases.workflow import TABLE, TRANSITIONS, allowed_from
+from urbangrid.worktime import clock as wt
+
+CAL = wt.Calendar()
+LIMITS = engine.Limits({})
+START = datetime(2026, 9, 28, 9, 0, tzinfo=wt.TZ)  # the week before National Day: holidays don't matter here
+EXPECTED_STAGE = {
+    State.REPORTED: Stage.ACCEPT, State.VERIFYING: Stage.VERIFY, State.PENDING_FILING: Stage.FILE,
+    State.PENDING_DISPATCH: Stage.DISPATCH, State.PENDING_DISTRICT_DISPATCH: Stage.SECOND_DISPATCH,
+    State.HANDLING: Stage.HANDLE, State.RETURN_REQUESTED: Stage.HANDLE, State.EXTENSION_REQUESTED: Stage.HANDLE,
+    State.SUSPENSION_REQUESTED: Stage.HANDLE, State.SUSPENDED: Stage.HANDLE, State.FED_BACK: Stage.SEND_CHECK,
+    State.CHECKING: Stage.CHECK, State.PENDING_CLOSE: Stage.CLOSE,
+}
+# Guards the services check before the engine runs (inputs aside): modelled here so sequences stay realistic.
+GUARDS = {"reopen": lambda c: c.satisfaction == "dissatisfied", "rate": lambda c: not c.satisfaction,
+          "callback": lambda c: not c.satisfaction}
+
+
+def _new_case(self_handled):
+    case = Case(number="20260000001", state=None, version=0, self_handled=self_handled, handle_limit_value=Decimal("2"),
+                handle_limit_unit=wt.WORKING_HOURS)
+    return case
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(self_handled=st.booleans(), choices=st.lists(st.tuples(st.integers(0, 50), st.booleans(), st.integers(1, 300)),
+                                                    max_size=40))
+def test_any_allowed_sequence_keeps_the_case_consistent(self_handled, choices):
+    case = _new_case(self_handled)
+    at = START
+    events, reworks = [], 0
+    out = engine.apply(case, TABLE["report"], {}, at, CAL, LIMITS)
+    case.state, case.version = out.to_state, 1
+    events.append(("report", None, case.state))
+    for pick, flag, minutes in choices:
+        options = [t for t in allowed_from(case.state) if t.action != "report" and GUARDS.get(t.action, lambda c: True)(case)]
+        if not options:
+            break
+        t = options[pick % len(options)]
+        at = at + timedelta(minutes=minutes)
+        inputs = {"confirmed": flag, "to_district": flag, "self_handled": case.self_handled,
+                  "extra_time": (Decimal("1"), wt.WORKING_HOURS), "satisfaction": "dissatisfied" if flag else "satisfied"}
+        before = case.state
+        out = engine.apply(case, t, inputs, at, CAL, LIMITS)
+        case.state = out.to_state
+        case.version += 1
+        if t.action in ("callback", "rate"):
+            case.satisfaction = inputs["satisfaction"]
+        if t.action == "reopen":
+            case.satisfaction, case.archive_type = "", ""
+        reworks += t.action == "check_fail"
+        events.append((t.action, before, case.state))
+        _assert_consistent(case)
+    assert case.rework_count == reworks
+    assert case.version == len(events)
+    # Every step started from the state the previous one ended in.
+    for (_a, _b, end), (_a2, start, _e2) in zip(events, events[1:]):
+        assert end == start
+    if case.state == State.CLOSED:
+        actions = [a for a, _b, _e in events]
+        assert actions[0] == "report" and "close" in actions
+
+
+def _assert_consistent(case):
+    assert case.state in State.values
+    if case.state in OPEN:
+        assert case.stage == EXPECTED_STAGE[case.state], (case.state, case.stage)
+        assert case.stage_deadline is not None and case.stage_yellow_at is not None
+        assert (case.stage_paused_at is not None) == (case.state == State.SUSPENDED)
+        assert case.stage_yellow_at <= case.stage_deadline
+    else:
+        assert case.stage == "" and case.stage_deadline is None
+    if case.state == State.CLOSED:
+        assert case.archive_type in ("normal", "overdue") and case.closed_at is not None
+    for counter in ("rework_count", "return_count", "extension_count", "suspension_count", "supervision_count", "reopen_count"):
+        assert getattr(case, counter) >= 0
+
+
+def test_every_state_is_reachable_and_every_open_state_can_end():
+    """The table has no dead ends: from every open state some action leads on."""
+    reachable, frontier = {State.REPORTED}, [State.REPORTED]
+    while frontier:
+        state = frontier.pop()
+        for t in allowed_from(state):
+            targets = t.target.targets.values() if hasattr(t.target, "targets") else [t.target or state]
+            for target in targets:
+                if target not in reachable:
+                    reachable.add(target)
+                    frontier.append(target)
+    assert reachable == set(State)
+    for state in OPEN:
+        assert allowed_from(state), state
+
+
+@hsettings(max_examples=100, deadline=None)
+@given(notes=st.lists(st.text(max_size=30), min_size=1, max_size=8))
+def test_hash_chain_detects_any_single_edit(notes):
+    events = []
+    prev = GENESIS
+    for i, note in enumerate(notes, start=1):
+        e = CaseEvent(seq=i, action="supervise", from_state="handling", to_state="handling", at=START, note=note, data={})
+        e.prev_hash, e.hash = prev, digest(prev, e, "N1")
+        prev = e.hash
+        events.append(e)
+    for i, e in enumerate(events):
+        original = e.note
+        e.note = original + "x"
+        assert digest(e.prev_hash, e, "N1") != e.hash
+        e.note = original
