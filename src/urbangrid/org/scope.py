@@ -47,8 +47,6 @@ class Actor:
 
 def actor_for(user):
     """Build the actor of a Django user (anonymous users get an actor with no roles)."""
-    from .models import RoleAssignment
-
     actor = Actor(user=user)
     if not getattr(user, "is_authenticated", False):
         return actor
@@ -58,7 +56,19 @@ def actor_for(user):
         actor.city_wide = True
     if person is None:
         return actor
-    from .models import Unit
+    return _with_roles(actor, person)
+
+
+def actor_for_person(person):
+    """The actor of a person without a login (generated history, imports): same roles and scope."""
+    from types import SimpleNamespace
+
+    actor = Actor(user=SimpleNamespace(pk=None, is_authenticated=True, is_superuser=False), person=person)
+    return _with_roles(actor, person)
+
+
+def _with_roles(actor, person):
+    from .models import RoleAssignment, Unit
 
     for ra in RoleAssignment.objects.filter(person=person).select_related("region", "unit"):
         actor.roles.add(Role(ra.role))

@@ -16,7 +16,6 @@ from collections import Counter
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -32,7 +31,7 @@ from urbangrid.catalog.responsibility import REGION_RANK, _pick
 from urbangrid.grids.models import Region, UnitGrid
 from urbangrid.org.models import Person, RoleAssignment, Unit
 from urbangrid.org.roles import Role
-from urbangrid.org.scope import actor_for
+from urbangrid.org.scope import actor_for, actor_for_person
 from urbangrid.worktime import clock as wt
 
 RECEIVED, STILL_OPEN = 30_861, 30
@@ -82,14 +81,11 @@ class _Cast:
     """The people who act on cases, as actors with their real roles and scopes."""
 
     def __init__(self):
-        User = get_user_model()
         self.actors = {}
 
         def actor(person):
             if person.pk not in self.actors:
-                user = person.user or User(username=f"person-{person.pk}", pk=None)
-                a = actor_for(user) if person.user_id else _actor_without_login(person)
-                self.actors[person.pk] = a
+                self.actors[person.pk] = actor_for(person.user) if person.user_id else actor_for_person(person)
             return self.actors[person.pk]
 
         def holders(role):
@@ -118,27 +114,6 @@ def _dedupe(actors):
             seen.add(a.person.pk)
             out.append(a)
     return out
-
-
-def _actor_without_login(person):
-    """An actor for a person without a login: the same role and scope sets as ``actor_for``."""
-    from types import SimpleNamespace
-
-    from urbangrid.org.scope import Actor
-
-    a = Actor(user=SimpleNamespace(pk=None, is_authenticated=True, is_superuser=False), person=person)
-    for ra in RoleAssignment.objects.filter(person=person):
-        a.roles.add(Role(ra.role))
-        if ra.grid_id:
-            a.grid_ids.add(ra.grid_id)
-            a.grids_by_role.setdefault(Role(ra.role), set()).add(ra.grid_id)
-        if ra.role == Role.DISTRICT_DISPATCHER and ra.region_id:
-            a.district_ids.add(ra.region_id)
-        if ra.unit_id:
-            a.unit_ids |= Unit.objects.get(pk=ra.unit_id).descendants_ids()
-        if ra.role in (Role.INTAKE_OPERATOR, Role.SHIFT_LEAD, Role.DISPATCHER, Role.LEADER) and not ra.region_id:
-            a.city_wide = True
-    return a
 
 
 class HistoryError(RuntimeError):
