@@ -64,6 +64,18 @@
     const heatMax = Math.max(1, ...d.map.heat.map((p) => p[2]));
     const heat = L.heatLayer(d.map.heat.map(([lon, lat, n]) => [lat, lon, 0.25 + 0.75 * (n / heatMax)]),
                              { radius: 18, blur: 15, maxZoom: 16, max: 1 });
+    // leaflet.heat draws on an animation frame; if the map has no size at that moment (layout
+    // not settled, page unloading) getImageData throws on a 0-wide canvas. Skip such frames:
+    // the next move/resize redraws.
+    const heatRedraw = heat._redraw;
+    heat._redraw = function () {
+      const size = this._map && this._map.getSize();
+      if (!size || size.x < 1 || size.y < 1 || !this._heat || this._heat._width < 1 || this._heat._height < 1) {
+        this._frame = null;
+        return;
+      }
+      heatRedraw.call(this);
+    };
     const overlays = {};
     overlays[L10N.grids] = gridLayer;
     overlays[L10N.open_cases] = cluster;
