@@ -52,6 +52,11 @@ def _mount():
     from urbangrid.assessment.api import router as assessment_router
 
     api.add_router("/", assessment_router)
+    from urbangrid.assessment.deductions_api import router as deductions_router
+    from urbangrid.assessment.reviews_api import router as reviews_router
+
+    api.add_router("/", deductions_router)
+    api.add_router("/", reviews_router)
 
     @api.exception_handler(CaseError)
     def case_error(request, exc):

@@ -1,0 +1,2 @@
+"""Routes under /assessment/deductions/ (倒扣分 and 申诉)."""
+urlpatterns: list = []
