@@ -45,12 +45,15 @@ def _fresh_calendar():
 
 @pytest.fixture(autouse=True)
 def _fresh_locator(settings):
+    from urbangrid.catalog import responsibility
     from urbangrid.grids.locator import locator
 
     settings.URBANGRID_GRID_VERSION_TTL = 0
     locator.invalidate()
+    responsibility.invalidate()  # a rolled-back test's rules must not answer the next test
     yield
     locator.invalidate()
+    responsibility.invalidate()
 
 
 @pytest.fixture(scope="module")

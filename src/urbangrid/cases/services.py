@@ -18,6 +18,7 @@ from urbangrid.worktime import clock as wt
 
 from . import engine
 from .chain import seal
+from .fastload import load_case
 from .models import Case, CaseEvent, CaseNumberSequence, CasePhoto, CaseUnit
 from .photos import PhotoError, clean_photo
 from .states import NEEDS_VERIFICATION, OPEN, PhotoKind, Satisfaction, Source, State, Urgency
@@ -104,12 +105,22 @@ def visible_cases(actor):
     return qs.filter(q)
 
 
+def can_see(actor, case):
+    """``visible_cases`` for one loaded case, in Python (a query only for a unit's past cases)."""
+    if actor.city_wide or actor.can("case.view_all"):
+        return True
+    if case.responsibility_grid_id in actor.grid_ids or case.district_id in actor.district_ids:
+        return True
+    if actor.person is not None and case.reporter_id == actor.person.pk:
+        return True
+    if actor.tracking_codes and case.tracking_code in actor.tracking_codes:
+        return True
+    return bool(actor.unit_ids) and CaseUnit.objects.filter(case_id=case.pk, unit_id__in=actor.unit_ids).exists()
+
+
 def get_visible(actor, number, for_update=False):
-    qs = visible_cases(actor).filter(number=number).order_by()
-    if for_update:
-        qs = qs.select_for_update()
-    case = next(iter(qs[:1]), None)
-    if case is None:  # out of scope answers like missing: no existence leak
+    case = load_case(number, for_update=for_update)
+    if case is None or not can_see(actor, case):  # out of scope answers like missing: no existence leak
         raise NotFound(_("案件 %(n)s 不存在") % {"n": number}, "not_found")
     return case
 
@@ -147,7 +158,18 @@ def _guard_ok(t, case):
         return case.satisfaction == Satisfaction.DISSATISFIED
     if t.guard == "not_rated":
         return not case.satisfaction
+    if t.guard == "unclaimed":
+        return case.current_person_id is None
     return True
+
+
+def unit_handlers(unit_id):
+    """处置人员 of a unit and its teams (sub-units): whom a case of that unit may be handed to."""
+    from urbangrid.org.models import Person
+
+    units = Unit.objects.get(pk=unit_id).descendants_ids()
+    return (Person.objects.filter(active=True, roles__role=Role.UNIT_HANDLER, roles__unit_id__in=units)
+            .distinct().order_by("employee_no"))
 
 
 # --- inputs -------------------------------------------------------------------------------------
@@ -212,6 +234,14 @@ def _clean_inputs(t, case, raw, photos, require_photos=True):
         elif master.state not in OPEN:
             errors["master"] = _("主案件已办结，不能合并")
         inputs["master_obj"] = master
+    if "person" in t.requires:  # a person named by employee number, who must handle cases for the case's unit
+        employee_no = str(raw.get("person") or "").strip()
+        person = unit_handlers(case.current_unit_id).filter(employee_no=employee_no).first() if employee_no else None
+        if not employee_no:
+            errors["person"] = _("请选择处置人员")
+        elif person is None:
+            errors["person"] = _("%(p)s 不是本单位在岗的处置人员") % {"p": employee_no}
+        inputs["person"], inputs["person_obj"] = employee_no, person
     if t.action == "verify":
         confirmed = raw.get("confirmed", True)
         inputs["confirmed"] = confirmed if isinstance(confirmed, bool) else str(confirmed).lower() not in ("0", "false", "no", "")
@@ -247,16 +277,21 @@ def _clean_photos(photos, field="photos"):
 
 def next_number(at):
     """Year + 7-digit sequence, unique under concurrency (the sequence row is locked)."""
+    from django.db import connection
+
     year = timezone.localtime(at).year
+    table, last, year_col = (connection.ops.quote_name(n) for n in (CaseNumberSequence._meta.db_table, "last", "year"))
     for _attempt in range(3):
-        try:
+        # One statement takes the next number and holds the row lock until the case commits.
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {table} SET {last} = {last} + 1 WHERE {year_col} = %s RETURNING {last}", [year])
+            row = cursor.fetchone()
+        if row is not None:
+            return f"{year}{row[0]:07d}"
+        try:  # the year's first case
             with transaction.atomic():
-                seq = CaseNumberSequence.objects.select_for_update().filter(year=year).first()
-                if seq is None:
-                    seq = CaseNumberSequence.objects.create(year=year, last=0)
-                seq.last += 1
-                seq.save(update_fields=["last"])
-                return f"{year}{seq.last:07d}"
+                CaseNumberSequence.objects.create(year=year, last=1)
+            return f"{year}{1:07d}"
         except IntegrityError:  # another request created the year's row first
             continue
     raise Conflict(_("案件编号分配冲突，请重试"), "number_conflict")
@@ -266,7 +301,7 @@ def next_number(at):
 
 def _event(case, t, actor, at, from_state, outcome, inputs, unit=None, public=True):
     data = dict(outcome.data)
-    for key in ("confirmed", "satisfaction", "master", "district"):
+    for key in ("confirmed", "satisfaction", "master", "district", "person"):
         if key in inputs and inputs[key] not in (None, ""):
             data[key] = inputs[key]
     if "extra_time" in inputs:
@@ -407,6 +442,10 @@ def transition(actor, number, action, inputs=None, photos=(), expected_version=N
             raise Forbidden(_("该案件不在您的职责范围内，不能执行“%(a)s”") % {"a": t.label}, "out_of_scope")
         if t.action == "accept":
             inputs["self_handled"] = case.self_handled
+        if t.guard == "unclaimed" and not _guard_ok(t, case):
+            raise Conflict(_("案件已由他人签收"), "already_claimed")
+        if t.action == "accept_task":  # the signer becomes the case's current person
+            inputs["person_obj"] = actor.person
         cleaned = _clean_inputs(t, case, inputs, photos, require_photos)
         ctx = context or Context.load()
         from_state = case.state
@@ -419,8 +458,8 @@ def transition(actor, number, action, inputs=None, photos=(), expected_version=N
         event = _event(case, t, actor, at, from_state, outcome, cleaned, unit=unit)
         seal(event, case)
         case.save(update_fields=[name for name, value in _snapshot(case).items() if before[name] != value])
-        if unit is not None:
-            CaseUnit.objects.get_or_create(case=case, unit=unit)
+        if unit is not None:  # one statement, whether or not the unit had the case before
+            CaseUnit.objects.bulk_create([CaseUnit(case=case, unit=unit)], ignore_conflicts=True)
         event.save()
         from .notify import on_transition
 
@@ -449,7 +488,7 @@ def _auto_dispatch(case, at, ctx):
     from urbangrid.catalog.responsibility import NoResponsibleUnit, resolve
 
     try:
-        res = resolve(case.catalog_class, case.lon, case.lat)
+        res = resolve(case.catalog_class_id, case.lon, case.lat)
     except (NoResponsibleUnit, OutsideManagedArea, ValueError):
         return None
     if res.fallback or res.rule is None or not res.rule.auto_dispatch:
@@ -498,6 +537,9 @@ def _apply_side_effects(case, t, inputs, at):
         case.fed_back_at = at
     elif action == "check_fail":
         return case.current_unit
+    elif action in ("accept_task", "assign"):
+        case.current_person = inputs["person_obj"]
+        return case.current_unit
     elif action == "merge":
         case.duplicate_of = inputs["master_obj"]
     elif action == "supervise":
@@ -522,7 +564,7 @@ def _set_handler(case, unit):
     case.current_unit = unit
     case.current_person = None
     try:
-        res = resolve(case.catalog_class, case.lon, case.lat)
+        res = resolve(case.catalog_class_id, case.lon, case.lat)
     except (NoResponsibleUnit, OutsideManagedArea, ValueError):
         res = None
     if res is not None and res.time_limit_value is not None:
@@ -550,7 +592,7 @@ def dispatch_suggestion(case):
     from urbangrid.catalog.responsibility import NoResponsibleUnit, resolve
 
     try:
-        res = resolve(case.catalog_class, case.lon, case.lat)
+        res = resolve(case.catalog_class_id, case.lon, case.lat)
     except (NoResponsibleUnit, OutsideManagedArea, ValueError) as exc:
         return {"unit": None, "explanation": str(exc)}
     due = None

@@ -3,17 +3,29 @@
 Order: the most specific area wins (responsibility grid > community > street > district > city-wide);
 between rules of equally specific areas, one whose 立案条件 matches the given condition beats one
 without a condition. No matching rule → the territorial unit of the nearest enclosing region.
+
+Answers are cached per process by (class, responsibility grid, community, street, district, condition,
+language): every dispatch and every suggestion asks the same few questions, and the answer depends on
+nothing else. Saving or deleting a rule, unit, region or class clears this process's cache at once
+(signals below); other processes follow within ``URBANGRID_RESPONSIBILITY_TTL`` seconds (default 5),
+the same trade the grid index makes with ``URBANGRID_GRID_VERSION_TTL``.
 """
+import dataclasses
+import threading
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
+from django.db.models.signals import post_delete, post_save
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from urbangrid.grids.locator import Location, locator
 from urbangrid.grids.models import Region
 from urbangrid.org.models import Unit
 
-from .models import ResponsibilityRule
+from .models import CatalogClass, ResponsibilityRule
 
 # Specificity of a rule's region by level; a rule with no region is city-wide (rank 0).
 REGION_RANK = {Region.Level.COMMUNITY: 4, Region.Level.STREET: 3, Region.Level.DISTRICT: 2, Region.Level.CITY: 1}
@@ -68,8 +80,6 @@ def _pick(rules, loc, region_level, condition):
 def responsibility_table(lon, lat):
     """Who answers for each class of the current catalogues at a point (the 六定 card's 定责任), in one
     pass over the rules; classes without a rule fall to the territorial unit."""
-    from .models import CatalogClass
-
     loc = locator.locate(lon, lat, with_road=False)
     regions = _enclosing_regions(loc)
     region_level = dict(regions)
@@ -92,12 +102,50 @@ def responsibility_table(lon, lat):
     return rows
 
 
+_cache = {}
+_cache_lock = threading.Lock()
+_cache_born = [0.0]
+_CACHE_MAX = 50_000
+
+
+def invalidate():
+    """Forget every cached answer of this process (rules, units, regions or classes changed)."""
+    with _cache_lock:
+        _cache.clear()
+        _cache_born[0] = time.monotonic()
+
+
+def _invalidate_on_change(sender, **kwargs):
+    invalidate()
+
+
 def resolve(catalog_class, lon, lat, filing_condition=None):
-    """Answer a ``Resolution``; raises ``OutsideManagedArea``, ``ValueError`` (bad coordinates) or ``NoResponsibleUnit``."""
+    """Answer a ``Resolution``; raises ``OutsideManagedArea``, ``ValueError`` (bad coordinates) or ``NoResponsibleUnit``.
+
+    ``catalog_class`` is a ``CatalogClass`` or its primary key (the instance is fetched only on a cache miss).
+    """
     loc = locator.locate(lon, lat, with_road=False)
+    condition = (filing_condition or "").strip()
+    class_id = catalog_class if isinstance(catalog_class, int) else catalog_class.pk
+    key = (locator.version, class_id, loc.responsibility_grid_id, loc.community_id, loc.street_id, loc.district_id, condition,
+           translation.get_language())
+    ttl = getattr(settings, "URBANGRID_RESPONSIBILITY_TTL", 5.0)
+    now = time.monotonic()
+    if now - _cache_born[0] > ttl or len(_cache) > _CACHE_MAX:
+        invalidate()
+    hit = _cache.get(key)
+    if hit is None:
+        if isinstance(catalog_class, int):
+            catalog_class = CatalogClass.objects.get(pk=catalog_class)
+        hit = _resolve(catalog_class, loc, condition)
+        with _cache_lock:
+            _cache[key] = hit
+    return dataclasses.replace(hit, location=loc)
+
+
+def _resolve(catalog_class, loc, condition):
     regions = _enclosing_regions(loc)
     region_level = dict(regions)
-    condition = (filing_condition or "").strip()
 
     rules = (ResponsibilityRule.objects.filter(catalog_class=catalog_class, active=True, unit__active=True)
              .select_related("unit", "region", "responsibility_grid"))
@@ -122,3 +170,8 @@ def resolve(catalog_class, lon, lat, filing_condition=None):
     explanation = _("按属地兜底：无匹配规则，由属地单位 %(unit)s（%(region)s）负责%(hint)s") % {
         "unit": unit, "region": unit.region.name, "hint": hint}
     return Resolution(unit, ResponsibilityRule.Urgency.NORMAL, None, None, "", "", None, True, explanation, loc)
+
+
+for _model in (ResponsibilityRule, Unit, Region, CatalogClass):
+    post_save.connect(_invalidate_on_change, sender=_model, dispatch_uid=f"responsibility-cache-{_model.__name__}-save")
+    post_delete.connect(_invalidate_on_change, sender=_model, dispatch_uid=f"responsibility-cache-{_model.__name__}-delete")

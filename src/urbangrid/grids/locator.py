@@ -204,6 +204,12 @@ class Locator:
     def invalidate(self):
         self._index = None
 
+    @property
+    def version(self):
+        """The grid data version of the index in use (None before the first lookup)."""
+        index = self._index
+        return None if index is None else index.version
+
     def find_unit_grid(self, lon, lat):
         """The unit grid's attribute tuple for a point, or None (the fast path, no road lookup)."""
         index = self._current_index()

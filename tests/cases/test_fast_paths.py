@@ -1,0 +1,84 @@
+"""The transition path's shortcuts answer exactly what the plain ORM answers.
+
+``get_visible`` loads a case with a precompiled SELECT and checks scope in Python; responsibility
+resolution is cached per process. Both must agree with the slow, obvious version and follow changes.
+"""
+import pytest
+from django.contrib.auth import get_user_model
+
+from urbangrid.cases import services
+from urbangrid.cases.fastload import load_case
+from urbangrid.cases.models import Case
+from urbangrid.catalog import responsibility
+from urbangrid.catalog.models import CatalogClass, ResponsibilityRule
+from urbangrid.org.models import Unit
+from urbangrid.org.scope import actor_for
+
+pytestmark = pytest.mark.django_db
+
+LOGINS = ("inspector", "intake_operator", "shift_lead", "dispatcher", "district_dispatcher", "unit_handler",
+          "grid_leader", "leader", "assessor", "admin")
+
+
+@pytest.fixture
+def cases(demo_city):
+    users = get_user_model().objects
+    a = {n: actor_for(users.get(username=n)) for n in ("inspector", "intake_operator", "shift_lead", "dispatcher")}
+    unit = Unit.objects.filter(active=True, command_level=Unit.CommandLevel.CITY).exclude(parent=None).first()
+    made = []
+    for i, code in enumerate(["0401", "0102", "0201", "0507"]):
+        cls = CatalogClass.objects.get(version__code="local-demo", code=code)
+        case, _ = services.report(a["inspector"], catalog_class=cls, lon=117.2310 + 0.0004 * i, lat=31.8785,
+                                  description=f"问题{i}", source="inspector", require_photos=False)
+        if i % 2:
+            services.transition(a["intake_operator"], case.number, "accept")
+            services.transition(a["shift_lead"], case.number, "file")
+            if unit is not None and case.state == "pending_dispatch":
+                services.transition(a["dispatcher"], case.number, "dispatch", {"unit": unit.code})
+        made.append(case.number)
+    return made
+
+
+def test_load_case_equals_the_orm(cases):
+    for number in cases:
+        fast, slow = load_case(number), Case.objects.get(number=number)
+        for f in Case._meta.concrete_fields:
+            assert getattr(fast, f.attname) == getattr(slow, f.attname), f.name
+        assert fast._state.adding is False and fast._state.db == "default"
+    assert load_case("19990000001") is None
+
+
+def test_scope_check_agrees_with_visible_cases(cases):
+    users = get_user_model().objects
+    numbers = cases + list(Case.objects.order_by("?").values_list("number", flat=True)[:40])
+    outcomes = []
+    for login in LOGINS:
+        user = users.filter(username=login).first()
+        if user is None:
+            continue
+        actor = actor_for(user)
+        visible = set(services.visible_cases(actor).filter(number__in=numbers).values_list("number", flat=True))
+        for number in numbers:
+            seen = services.can_see(actor, load_case(number))
+            assert seen == (number in visible), (login, number)
+            outcomes.append(seen)
+            if not seen:
+                with pytest.raises(services.NotFound):
+                    services.get_visible(actor, number)
+    assert True in outcomes and False in outcomes  # both answers were exercised
+
+
+def test_resolution_cache_follows_rule_changes(cases):
+    case = Case.objects.get(number=cases[0])
+    first = responsibility.resolve(case.catalog_class_id, case.lon, case.lat)
+    assert responsibility.resolve(case.catalog_class, case.lon, case.lat).unit == first.unit  # by id or instance
+    other = Unit.objects.filter(active=True).exclude(pk=first.unit.pk).first()
+    # A new grid-level rule is more specific than anything else: it must win at once.
+    ResponsibilityRule.objects.create(catalog_class_id=case.catalog_class_id, responsibility_grid_id=case.responsibility_grid_id,
+                                      unit=other, time_limit_value=3, time_limit_unit="working_days")
+    again = responsibility.resolve(case.catalog_class_id, case.lon, case.lat)
+    assert again.unit == other and again.rule is not None and not again.fallback
+    assert again.location.lon == case.lon  # the location is the caller's point, not a cached one
+    other.active = False
+    other.save()
+    assert responsibility.resolve(case.catalog_class_id, case.lon, case.lat).unit != other
