@@ -40,13 +40,19 @@ class ApiToken(models.Model):
         return token, raw
 
     @classmethod
-    def authenticate(cls, raw):
+    def lookup(cls, raw):
+        """The valid token for a raw bearer string (its user active, not expired), or None."""
         token = cls.objects.select_related("user").filter(key_hash=hash_token(raw)).first()
         if token is None or not token.user.is_active:
             return None
         if token.expires_at and token.expires_at < timezone.now():
             return None
-        return token.user
+        return token
+
+    @classmethod
+    def authenticate(cls, raw):
+        token = cls.lookup(raw)
+        return None if token is None else token.user
 
 
 class UserPreference(models.Model):
