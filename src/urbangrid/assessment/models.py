@@ -5,6 +5,7 @@ Band tables are lists of rows checked in order; the first row that matches gives
 ``{"max": 50, "score": 100}`` matches value ≤ 50, ``{"below": 3, "score": 90}`` matches value < 3 and
 ``{"score": 0}`` matches anything (the last row).
 """
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -163,3 +164,263 @@ def weights_error(weights, keys):
     if abs(total - 100) > 1e-6:
         return _("权重之和应为 100（现为 %(t)s）") % {"t": total}
     return None
+
+
+# --- 倒扣分: the deduction standard, deductions and appeals ---------------------------------------
+
+class SixFixed(models.TextChoices):
+    """六定: the part of a grid's management a check belongs to."""
+
+    SCOPE = "scope", _("定范围")
+    PEOPLE = "people", _("定人员")
+    CONTENT = "content", _("定内容")
+    STANDARDS = "standards", _("定标准")
+    RESPONSIBILITY = "responsibility", _("定责任")
+    PATROL = "patrol", _("定巡查")
+
+
+class TargetType(models.TextChoices):
+    """Who a deduction is counted against (考核对象)."""
+
+    GRID = "grid", _("责任网格")
+    SEGMENT = "segment", _("路段")
+    UNIT = "unit", _("责任单位")
+    PARTY = "party", _("党组织")
+    PERSON = "person", _("人员")
+
+
+class CountPeriod(models.TextChoices):
+    DAY = "day", _("日")
+    WEEK = "week", _("周")
+    MONTH = "month", _("月")
+    QUARTER = "quarter", _("季")
+    YEAR = "year", _("年")
+
+
+def all_target_types():
+    return list(TargetType.values)
+
+
+class DeductionPolicy(models.Model):
+    """倒扣分规则: the numbers of the appeal procedure and the starting score (one active row is used)."""
+
+    name = models.CharField(_("规则名称"), max_length=100)
+    active = models.BooleanField(_("当前使用"), default=True)
+    base_score = models.DecimalField(_("期初分"), max_digits=6, decimal_places=2, default=100,
+                                     help_text=_("每个考核对象每个考核期的起始分"))
+    appeal_days = models.PositiveSmallIntegerField(_("申诉期限（天）"), default=3,
+                                                   help_text=_("自记录扣分起，被考核方可在这么多天内申诉"))
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("倒扣分规则")
+        verbose_name_plural = _("倒扣分规则")
+        ordering = ["-active", "-pk"]
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def current(cls):
+        return cls.objects.filter(active=True).order_by("-pk").first() or cls(name="default")
+
+
+class InspectionItem(models.Model):
+    """检查项目 (扣分标准): what an assessor checks, which 六定 part it belongs to and how many points it costs."""
+
+    code = models.CharField(_("项目编号"), max_length=20, unique=True)
+    name = models.CharField(_("检查内容"), max_length=100)
+    standard = models.TextField(_("扣分标准"), blank=True, help_text=_("何种情形扣分，如“饭店提前店外经营，1处扣0.1分”"))
+    aspect = models.CharField(_("所属六定"), max_length=20, choices=SixFixed.choices, default=SixFixed.CONTENT)
+    catalog_class = models.ForeignKey("catalog.CatalogClass", verbose_name=_("对应案件小类"), null=True, blank=True,
+                                      on_delete=models.SET_NULL, related_name="inspection_items",
+                                      help_text=_("扣分同时立案时使用的问题类别"))
+    default_points = models.DecimalField(_("默认扣分"), max_digits=5, decimal_places=2)
+    max_points = models.DecimalField(_("单次最高扣分"), max_digits=5, decimal_places=2,
+                                     help_text=_("考核员可调整扣分，但不超过此值"))
+    max_times = models.PositiveIntegerField(_("每期最多扣分次数"), null=True, blank=True,
+                                            help_text=_("同一考核对象每个计次周期内的上限；留空不限"))
+    count_period = models.CharField(_("计次周期"), max_length=10, choices=CountPeriod.choices, default=CountPeriod.MONTH)
+    target_types = models.JSONField(_("适用考核对象"), default=all_target_types,
+                                    help_text=_("grid、segment、unit、party、person 中的若干项"))
+    earn_back = models.BooleanField(_("可整改返还"), default=False,
+                                    help_text=_("关联案件按期结案时返还部分扣分"))
+    earn_back_ratio = models.DecimalField(_("返还比例"), max_digits=4, decimal_places=3, default=0.5,
+                                          help_text=_("0–1，按扣分的比例返还"))
+    earn_back_points = models.DecimalField(_("返还分值"), max_digits=5, decimal_places=2, null=True, blank=True,
+                                           help_text=_("填写则按固定分值返还（不超过扣分），优先于比例"))
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("检查项目")
+        verbose_name_plural = _("检查项目（扣分标准）")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    def clean(self):
+        from .deductions import item_errors
+
+        errors = item_errors(self)
+        if errors:
+            raise ValidationError(errors)
+
+    def earn_back_for(self, points):
+        """How many of ``points`` come back when the problem is fixed on time (0 if not allowed)."""
+        from decimal import Decimal
+
+        if not self.earn_back:
+            return Decimal("0")
+        if self.earn_back_points is not None:
+            return min(Decimal(self.earn_back_points), Decimal(points))
+        return (Decimal(points) * Decimal(self.earn_back_ratio)).quantize(Decimal("0.01"))
+
+
+class Deduction(models.Model):
+    """倒扣分: one problem an assessor found, with the points it costs a target, and its appeal."""
+
+    class State(models.TextChoices):
+        RECORDED = "recorded", _("已记录")
+        APPEALED = "appealed", _("申诉中")
+        UPHELD = "upheld", _("维持扣分")
+        CANCELLED = "cancelled", _("撤销扣分")
+
+    state = models.CharField(_("状态"), max_length=12, choices=State.choices, default=State.RECORDED, db_index=True)
+    item = models.ForeignKey(InspectionItem, verbose_name=_("检查项目"), on_delete=models.PROTECT, related_name="deductions")
+    points = models.DecimalField(_("扣分"), max_digits=5, decimal_places=2)
+    earn_back_points = models.DecimalField(_("整改可返还分"), max_digits=5, decimal_places=2, default=0,
+                                           help_text=_("记录时按检查项目计算；关联案件按期结案才返还"))
+    target_type = models.CharField(_("考核对象类型"), max_length=10, choices=TargetType.choices)
+    grid = models.ForeignKey("grids.ResponsibilityGrid", verbose_name=_("责任网格"), null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="deductions")
+    road_segment = models.ForeignKey("grids.RoadSegment", verbose_name=_("路段"), null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="deductions")
+    unit = models.ForeignKey("org.Unit", verbose_name=_("责任单位"), null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="deductions")
+    party_organization = models.ForeignKey("org.PartyOrganization", verbose_name=_("党组织"), null=True, blank=True,
+                                           on_delete=models.PROTECT, related_name="deductions")
+    person = models.ForeignKey("org.Person", verbose_name=_("人员"), null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="deductions_against")
+    lon = models.FloatField(_("经度"))
+    lat = models.FloatField(_("纬度"))
+    address = models.CharField(_("地址"), max_length=256, blank=True)
+    # Where the problem was (from the locator), kept as found.
+    unit_grid = models.ForeignKey("grids.UnitGrid", verbose_name=_("单元网格"), on_delete=models.PROTECT, related_name="+")
+    place_grid = models.ForeignKey("grids.ResponsibilityGrid", verbose_name=_("所在责任网格"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    place_segment = models.ForeignKey("grids.RoadSegment", verbose_name=_("最近路段"), null=True, blank=True,
+                                      on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(_("说明"), blank=True, max_length=2000)
+    occurred_at = models.DateTimeField(_("发现时间"), db_index=True)
+    recorded_at = models.DateTimeField(_("记录时间"))
+    assessor = models.ForeignKey("org.Person", verbose_name=_("考核员"), null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="deductions_recorded")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("记录账号"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    case = models.ForeignKey("cases.Case", verbose_name=_("关联案件"), null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="deductions")
+    idempotency_key = models.CharField(max_length=120, null=True, blank=True, unique=True, editable=False)
+    appeal_deadline = models.DateTimeField(_("申诉截止"))
+    appeal_reason = models.TextField(_("申诉理由"), blank=True)
+    appealed_at = models.DateTimeField(_("申诉时间"), null=True, blank=True)
+    appealed_by = models.ForeignKey("org.Person", verbose_name=_("申诉人"), null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    review_note = models.TextField(_("复核意见"), blank=True)
+    reviewed_at = models.DateTimeField(_("复核时间"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("复核账号"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("倒扣分记录")
+        verbose_name_plural = _("倒扣分记录")
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [models.Index(fields=["target_type", "occurred_at"], name="deduction_target_idx"),
+                   models.Index(fields=["assessor", "occurred_at"], name="deduction_assessor_idx")]
+        constraints = [
+            models.CheckConstraint(name="deduction_points_positive", condition=models.Q(points__gt=0)),
+            # Exactly the target column of the target type is set.
+            models.CheckConstraint(name="deduction_one_target", condition=(
+                models.Q(target_type="grid", grid__isnull=False, road_segment__isnull=True, unit__isnull=True,
+                         party_organization__isnull=True, person__isnull=True)
+                | models.Q(target_type="segment", grid__isnull=True, road_segment__isnull=False, unit__isnull=True,
+                           party_organization__isnull=True, person__isnull=True)
+                | models.Q(target_type="unit", grid__isnull=True, road_segment__isnull=True, unit__isnull=False,
+                           party_organization__isnull=True, person__isnull=True)
+                | models.Q(target_type="party", grid__isnull=True, road_segment__isnull=True, unit__isnull=True,
+                           party_organization__isnull=False, person__isnull=True)
+                | models.Q(target_type="person", grid__isnull=True, road_segment__isnull=True, unit__isnull=True,
+                           party_organization__isnull=True, person__isnull=False))),
+        ]
+
+    def __str__(self):
+        return f"{self.item.code} −{self.points} {self.target}"
+
+    @property
+    def target(self):
+        return {"grid": self.grid, "segment": self.road_segment, "unit": self.unit, "party": self.party_organization,
+                "person": self.person}.get(self.target_type)
+
+    @property
+    def target_code(self):
+        """The target's code (a person's employee number), as used in URLs and the API."""
+        t = self.target
+        if t is None:
+            return ""
+        return t.employee_no if self.target_type == "person" else t.code
+
+    @property
+    def target_id(self):
+        return {"grid": self.grid_id, "segment": self.road_segment_id, "unit": self.unit_id,
+                "party": self.party_organization_id, "person": self.person_id}.get(self.target_type)
+
+
+def deduction_photo_path(instance, filename):
+    import secrets
+
+    from django.utils import timezone
+
+    return f"deductions/{timezone.now():%Y/%m}/{secrets.token_hex(12)}.jpg"
+
+
+class DeductionPhoto(models.Model):
+    """现场照片 of a deduction, re-encoded as JPEG without EXIF (same checks as case photos)."""
+
+    deduction = models.ForeignKey(Deduction, verbose_name=_("倒扣分记录"), on_delete=models.CASCADE, related_name="photos")
+    image = models.FileField(_("图片"), upload_to=deduction_photo_path)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("扣分照片")
+        verbose_name_plural = _("扣分照片")
+
+
+class DeductionEvent(models.Model):
+    """扣分流转记录: append-only history (recorded, appealed, upheld, cancelled) with who and when."""
+
+    deduction = models.ForeignKey(Deduction, verbose_name=_("倒扣分记录"), on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(_("操作"), max_length=12)
+    from_state = models.CharField(_("原状态"), max_length=12, blank=True)
+    to_state = models.CharField(_("新状态"), max_length=12)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("账号"), null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="+")
+    person = models.ForeignKey("org.Person", verbose_name=_("人员"), null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+")
+    role = models.CharField(_("角色"), max_length=30, blank=True)
+    note = models.TextField(_("意见"), blank=True)
+    at = models.DateTimeField(_("时间"), db_index=True)
+
+    class Meta:
+        verbose_name = _("扣分流转记录")
+        verbose_name_plural = _("扣分流转记录")
+        ordering = ["at", "pk"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:  # history is written once, never rewritten
+            raise ValueError("DeductionEvent is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("DeductionEvent is append-only")

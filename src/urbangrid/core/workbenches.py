@@ -21,6 +21,7 @@ WORKBENCHES = [
     Workbench("command", _("指挥中心派遣台"), "/command/", frozenset({Role.DISPATCHER})),
     Workbench("district", _("区指挥分中心"), "/district/", frozenset({Role.DISTRICT_DISPATCHER})),
     Workbench("unit", _("处置单位工作台"), "/unit/", frozenset({Role.UNIT_HANDLER})),
+    Workbench("deductions", _("考核扣分"), "/assessment/deductions/", frozenset({Role.ASSESSOR})),
     Workbench("dashboard", _("领导驾驶舱"), "/dashboard/", frozenset({Role.LEADER, Role.ADMIN})),
     Workbench("grids", _("我的网格"), "/grids/", frozenset({Role.GRID_LEADER, Role.DEPUTY_GRID_LEADER, Role.SUB_GRID_LEADER,
                                                            Role.GRID_LIAISON, Role.GRID_OFFICER, Role.ASSESSOR})),

@@ -54,9 +54,10 @@ ROLE_PERMISSIONS = {
     Role.DISPATCHER: _VIEW_REF | {"grid.view_all", "case.view_all", "case.dispatch", "case.approve", "case.supervise"},
     Role.DISTRICT_DISPATCHER: _VIEW_REF | {"grid.view", "case.view", "case.dispatch_second", "case.approve"},
     Role.LEADER: _VIEW_REF | {"grid.view_all", "case.view_all", "case.supervise", "case.report", "dashboard.view",
-                              "assessment.view"},
+                              "assessment.view", "assessment.review_appeal"},
     Role.UNIT_HANDLER: _VIEW_REF | {"case.view", "case.handle"},
-    Role.ADMIN: _VIEW_REF | {"grid.view_all", "case.view_all", "reference.manage", "dashboard.view", "assessment.view"},
+    Role.ADMIN: _VIEW_REF | {"grid.view_all", "case.view_all", "reference.manage", "dashboard.view", "assessment.view",
+                             "assessment.review_appeal"},
     Role.CITIZEN: {"case.rate"},
 }
 

@@ -30,6 +30,11 @@ def build_demo(seed=2024, log=print, history=False, cases=None):
         started = time.perf_counter()
         history_summary = build_history(seed=seed, received=cases or RECEIVED, log=log)
         history_summary["seconds"] = round(time.perf_counter() - started, 1)
+    from urbangrid.assessment.demo_deductions import build_deductions
+    from urbangrid.assessment.models import Deduction
+
+    log("· 倒扣分与申诉 …")
+    build_deductions(seed=seed, log=log)
     summary = {
         "责任网格": ResponsibilityGrid.objects.count(),
         "单元网格": UnitGrid.objects.count(),
@@ -44,6 +49,7 @@ def build_demo(seed=2024, log=print, history=False, cases=None):
         "部件大类/小类": _majors_minors("cjt214-2007", "component"),
         "责任清单规则": ResponsibilityRule.objects.count(),
         "部件": Component.objects.count(),
+        "倒扣分": Deduction.objects.count(),
     }
     if history_summary:
         from urbangrid.cases.models import Case, CaseEvent
