@@ -116,6 +116,8 @@ def test_case_visibility_inside_and_outside_scope(world, role):
 
 # Transitions on a case in handling: who may take each, inside scope (case A) and outside (case B).
 HANDLING_ACTIONS = {
+    "accept_task": {"unit_handler"},  # 签收
+    "assign": {"unit_handler"},  # 转交/指派 to a handler of the case's unit (here: himself)
     "request_extension": {"unit_handler"},
     "request_suspension": {"unit_handler"},
     "supervise": {"dispatcher", "leader", "grid_leader"},
@@ -126,7 +128,8 @@ HANDLING_ACTIONS = {
 @pytest.mark.parametrize("action", sorted(HANDLING_ACTIONS))
 def test_transitions_by_role_and_scope(world, role, action):
     c = _client(world, role)
-    inputs = {"reason": "x", "opinion": "x", "extra_value": "1", "extra_unit": "working_days"}
+    inputs = {"reason": "x", "opinion": "x", "extra_value": "1", "extra_unit": "working_days",
+              "person": world["users"]["unit_handler"].person.employee_no}
     for which in ("A", "B"):
         number = world[which]
         before = Case.objects.get(number=number).version

@@ -81,6 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "urbangrid.grids.context_processors.map_tiles",
             ],
         },
     },
@@ -179,6 +180,9 @@ LOGGING = {
 # Map tiles: a Leaflet URL template (Tianditu, AMap or OpenStreetMap); empty draws on a plain background.
 URBANGRID_TILE_URL = os.environ.get("URBANGRID_TILE_URL", "")
 URBANGRID_TILE_ATTRIBUTION = os.environ.get("URBANGRID_TILE_ATTRIBUTION", "")
+# The tiles' datum: "wgs84" (Tianditu, OpenStreetMap) or "gcj02" (AMap, Tencent); empty: gcj02 when the URL
+# is an autonavi/amap/gtimg one, else wgs84. Data stays WGS-84; the maps shift for display (grids/coords.py).
+URBANGRID_TILE_CRS = os.environ.get("URBANGRID_TILE_CRS", "")
 
 # Cache: Redis when configured (shared by all app processes, so rate limits hold across them).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["URBANGRID_REDIS_URL"]}

@@ -182,3 +182,133 @@ def test_district_level_suggestion_goes_to_the_sub_centre(demo_city):
     assert 'data-action="dispatch_second"' in page and 'value="D349902-HW"' in page and 'value="D349903-HW"' not in page
     assert c.post(f"/cases/{case.number}/act/dispatch_second/", {"unit": "D349902-HW"}).status_code == 302
     assert Case.objects.get(pk=case.pk).current_unit.code == "D349902-HW"
+
+
+# --- unit workbench: 签收 and 转交/指派 --------------------------------------------------------------
+
+def teammate(username="handler2", unit_code=None):
+    """Another 处置人员 of the demo unit_handler's unit (or of ``unit_code``), with a login."""
+    from urbangrid.org.models import Person, Unit
+
+    unit = Unit.objects.get(code=unit_code or handler_unit())
+    user = get_user_model().objects.create_user(username, password="x")
+    person = Person.objects.create(name=f"队员{username}", employee_no=f"T-{username}", user=user, unit=unit)
+    RoleAssignment.objects.create(person=person, role="unit_handler", unit=unit)
+    return person
+
+
+def test_unit_handler_signs_for_a_task_and_hands_it_to_a_teammate(demo_city):
+    from urbangrid.cases.models import CaseEvent
+
+    case = new_case(until="dispatch")
+    mate = teammate()
+    c = client("unit_handler")
+    bench = c.get("/unit/").content.decode()
+    assert f'data-accept-task="{case.number}"' in bench
+    r = c.post(f"/cases/{case.number}/act/accept_task/", {"expected_version": case.version, "next": "/unit/"})
+    assert r.status_code == 302 and r["Location"] == "/unit/"
+    signed = Case.objects.get(pk=case.pk)
+    me = get_user_model().objects.get(username="unit_handler").person
+    assert signed.current_person == me and signed.state == "handling"
+    assert signed.stage_deadline == case.stage_deadline and signed.stage == case.stage  # no clock change
+    mine = c.get("/unit/?tab=mine").content.decode()
+    assert f'data-number="{case.number}"' in mine and 'data-mine="1"' in mine
+    # Signed once: a second 签收 is refused, and the case page no longer offers it.
+    again = c.post(f"/cases/{case.number}/act/accept_task/", {})
+    assert again.status_code == 409
+    page = c.get(f"/cases/{case.number}/").content.decode()
+    assert 'class="action-form" data-action="accept_task"' not in page and 'class="action-form" data-action="assign"' in page
+    assert f'<option value="{mate.employee_no}">' in page  # the team's handlers are the choices
+    r = c.post(f"/cases/{case.number}/act/assign/", {"person": mate.employee_no, "opinion": "请你去现场"})
+    assert r.status_code == 302
+    handed = Case.objects.get(pk=case.pk)
+    assert handed.current_person == mate and handed.state == "handling" and handed.stage_deadline == case.stage_deadline
+    event = CaseEvent.objects.filter(case=case, action="assign").get()
+    assert event.data["person"] == mate.employee_no and event.note == "请你去现场" and event.unit.code == handler_unit()
+    # The teammate sees it among his tasks, first.
+    rows = client("handler2").get("/unit/").content.decode()
+    assert rows.index(f'data-number="{case.number}"') < rows.index("</tbody>")
+    assert f'data-number="{case.number}"' in client("handler2").get("/unit/?tab=mine").content.decode()
+    assert f'data-number="{case.number}"' not in c.get("/unit/?tab=mine").content.decode()
+
+
+def test_assign_refuses_a_person_outside_the_unit_with_a_field_error(demo_city):
+    case = new_case(until="dispatch")
+    outsider = teammate("outsider", unit_code="CGJ-GS" if handler_unit() != "CGJ-GS" else "CGJ-RQ")
+    c = client("unit_handler")
+    for person, status in ((outsider.employee_no, 422), ("", 422), ("NO-SUCH", 422)):
+        r = c.post(f"/api/v1/cases/{case.number}/actions/assign", {"person": person})
+        assert r.status_code == status and "person" in r.json()["fields"], (person, r.json())
+    page = c.post(f"/cases/{case.number}/act/assign/", {"person": outsider.employee_no, "opinion": "留着"})
+    assert page.status_code == 422 and 'id="assign-person-error"' in page.content.decode() and "留着" in page.content.decode()
+    assert Case.objects.get(pk=case.pk).version == case.version and Case.objects.get(pk=case.pk).current_person is None
+    # Through the API the same action succeeds with a member, and the case's person is set.
+    me = get_user_model().objects.get(username="unit_handler").person
+    ok = c.post(f"/api/v1/cases/{case.number}/actions/assign", {"person": me.employee_no, "expected_version": case.version})
+    assert ok.status_code == 200 and Case.objects.get(pk=case.pk).current_person == me
+    # Not while the case is elsewhere in the loop.
+    early = new_case(until="file")
+    assert client("dispatcher").post(f"/api/v1/cases/{early.number}/actions/assign", {"person": me.employee_no}).status_code == 403
+
+
+def test_my_tasks_come_first_on_the_unit_bench(demo_city):
+    import re
+
+    first, second = new_case(until="dispatch"), new_case(until="dispatch")
+    me = get_user_model().objects.get(username="unit_handler").person
+    services.transition(actor("unit_handler"), second.number, "assign", {"person": me.employee_no})
+    numbers = re.findall(r'<tr data-number="([^"]+)"', client("unit_handler").get("/unit/").content.decode())
+    assert numbers.index(second.number) < numbers.index(first.number)
+    assert numbers[0] == second.number or Case.objects.get(number=numbers[0]).current_person == me
+
+
+# --- supervision centre: duplicates inline, merge in one click ------------------------------------
+
+def test_centre_intake_suggests_duplicates_and_merges_in_one_click(demo_city):
+    master, dup = new_case(), new_case()
+    c = client("intake_operator")
+    bench = c.get("/centre/?q=" + dup.number).content.decode()
+    assert f'data-merge="{dup.number}" data-master="{master.number}"' in bench
+    r = c.post(f"/cases/{dup.number}/act/merge/", {"master": master.number, "expected_version": dup.version, "next": "/centre/"})
+    assert r.status_code == 302 and r["Location"] == "/centre/"
+    merged = Case.objects.get(pk=dup.pk)
+    assert merged.state == "merged" and merged.duplicate_of_id == master.pk
+    # The merged case leaves the queue and is no longer offered as a master.
+    after = c.get("/centre/").content.decode()
+    assert f'data-number="{dup.number}"' not in after and f'data-master="{dup.number}"' not in after
+
+
+def test_filing_page_suggests_duplicates_and_the_reporter_follows_the_master(demo_city):
+    first, second, third = new_case(until="accept"), new_case(until="accept"), new_case()
+    lead = client("shift_lead")
+    page = lead.get(f"/cases/{second.number}/").content.decode()
+    assert 'id="duplicates"' in page and f'data-master="{first.number}"' in page and 'data-action="file"' in page
+    assert lead.post(f"/cases/{second.number}/act/merge/", {"master": first.number}).status_code == 302
+    # third → second is refused (second is merged, not open); third → first works.
+    assert lead.post(f"/cases/{third.number}/act/merge/", {"master": second.number}).status_code == 422
+    assert lead.post(f"/cases/{third.number}/act/merge/", {"master": first.number}).status_code == 302
+    services.transition(actor("shift_lead"), first.number, "file")
+    for case in (second, third):
+        track = Client().get(f"/track/{case.tracking_code}/").content.decode()
+        assert "已立案" in track, case.number  # the master's status, not "merged"
+
+
+def test_intake_sorting_by_report_time(demo_city):
+    import re
+
+    cases = [new_case() for _ in range(3)]
+    c = client("intake_operator")
+    oldest = re.findall(r'<tr data-number="([^"]+)"', c.get("/centre/", {"sort": "reported"}).content.decode())
+    newest = re.findall(r'<tr data-number="([^"]+)"', c.get("/centre/", {"sort": "-reported"}).content.decode())
+    mine = [x.number for x in cases]
+    assert [n for n in oldest if n in mine] == mine and [n for n in newest if n in mine] == mine[::-1]
+
+
+def test_a_reporter_follows_the_master_through_a_chain_of_merges(demo_city):
+    a, b, c = new_case(), new_case(), new_case(until="accept")
+    operator = client("intake_operator")
+    assert operator.post(f"/cases/{a.number}/act/merge/", {"master": b.number}).status_code == 302
+    assert operator.post(f"/cases/{b.number}/act/merge/", {"master": c.number}).status_code == 302  # the master itself merged on
+    services.transition(actor("shift_lead"), c.number, "file")
+    track = Client().get(f"/track/{a.tracking_code}/").content.decode()
+    assert "已立案" in track  # c's status, not b's "merged"

@@ -443,7 +443,7 @@ def transition(actor, number, action, inputs=None, photos=(), expected_version=N
         if t.action == "accept":
             inputs["self_handled"] = case.self_handled
         if t.guard == "unclaimed" and not _guard_ok(t, case):
-            raise Conflict(_("案件已由他人签收"), "already_claimed")
+            raise Conflict(_("案件已有处理人，不能再签收"), "already_claimed")
         if t.action == "accept_task":  # the signer becomes the case's current person
             inputs["person_obj"] = actor.person
         cleaned = _clean_inputs(t, case, inputs, photos, require_photos)

@@ -64,6 +64,10 @@ TRANSITIONS = [
     Transition("dispatch_second", _("二级派遣"), frozenset({S.PENDING_DISTRICT_DISPATCH}), S.HANDLING, "case.dispatch_second",
                "district", requires=("unit",), guard="unit_in_district", stops=(Stage.SECOND_DISPATCH,), starts=Stage.HANDLE,
                counts=("second_dispatch",)),
+    # Inside the unit: a handler signs for the task (签收) or hands it to a team member (转交/指派). The
+    # case stays in handling and its clock runs on; only the current person changes.
+    Transition("accept_task", _("签收"), frozenset({S.HANDLING}), None, "case.handle", "unit", guard="unclaimed"),
+    Transition("assign", _("转交/指派"), frozenset({S.HANDLING}), None, "case.handle", "unit", requires=("person",)),
     Transition("request_return", _("申请回退"), frozenset({S.HANDLING}), S.RETURN_REQUESTED, "case.handle", "unit",
                requires=("reason",)),
     Transition("approve_return", _("同意回退"), frozenset({S.RETURN_REQUESTED}), S.PENDING_DISPATCH, "case.approve", "approver",

@@ -1,12 +1,47 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
+from django.db.models import Count, F
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from urbangrid.core.access import view_require
+from urbangrid.core.access import actor_of, view_require
 
 from . import card
 from .models import ResponsibilityGrid
+
+
+@login_required
+def grid_page(request, code):
+    """网格页: the 六定 card, members by role, the open cases with their lights and this period's figures."""
+    from urbangrid.cases import engine, services
+    from urbangrid.cases.states import OPEN
+
+    from .figures import PERIODS, grid_figures
+
+    view_require(request, "reference.view")
+    grid = get_object_or_404(ResponsibilityGrid.objects.select_related("region__parent__parent"), code=code)
+    period = request.GET.get("period") or "month"
+    if period not in PERIODS:
+        return HttpResponseBadRequest(_("统计周期应为 day、week 或 month"))
+    now = timezone.now()
+    # Counts are for the whole grid; the list shows only the cases the viewer may open.
+    open_cases = (services.visible_cases(actor_of(request)).filter(responsibility_grid=grid, state__in=OPEN)
+                  .select_related("catalog_class", "current_unit").order_by(F("stage_deadline").asc(nulls_last=True), "pk"))
+    total_open = open_cases.count()
+    rows = [{"case": c, "light": engine.light(c, now)} for c in open_cases[:OPEN_LIMIT]]
+    context = {
+        "grid": grid, "people": card.people_by_role(grid), "segments": grid.road_segments.order_by("code"),
+        "party_organizations": grid.party_organizations.select_related("parent").order_by("level", "code"),
+        "rows": card.responsibility_rows(grid), "scope_svg": card.scope_svg(grid), "report_url": card.report_url(grid),
+        "unit_grid_count": grid.unit_grids.count(), "open_rows": rows, "total_open": total_open, "open_limit": OPEN_LIMIT,
+        "figures": grid_figures(grid, period, now), "period": period, "periods": PERIODS.items(),
+    }
+    return render(request, "grids/page.html", context)
+
+
+OPEN_LIMIT = 100
 
 
 @login_required

@@ -156,7 +156,11 @@ def track(request, code):
             else:
                 return redirect("public:track", code=code)
     # A merged report follows its master case: same status, same timeline from the merge on.
-    followed = case.duplicate_of if case.duplicate_of_id else case
+    followed = case
+    for _hop in range(10):  # a master merged in turn into another: follow to the case still open
+        if not followed.duplicate_of_id:
+            break
+        followed = followed.duplicate_of
     closed = followed.state == "closed" or followed.reopen_count
     photos = [p for p in CasePhoto.objects.filter(case=case).order_by("pk") if p.kind == "before" or (closed and p.kind == "after")]
     timeline = public_timeline(case) + (public_timeline(followed) if followed is not case else [])

@@ -17,7 +17,8 @@ class FilterForm(forms.Form):
     source = forms.ChoiceField(label=_("来源"), choices=[("", _("全部"))] + list(Source.choices), required=False)
     date_from = forms.DateField(label=_("上报日期自"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    sort = forms.ChoiceField(choices=[("deadline", ""), ("-deadline", "")], required=False, widget=forms.HiddenInput)
+    sort = forms.ChoiceField(choices=[("deadline", ""), ("-deadline", ""), ("reported", ""), ("-reported", "")],
+                             required=False, widget=forms.HiddenInput)
     # Drill-down from the dashboard: which date the period applies to, and narrower sets of cases.
     date_field = forms.ChoiceField(choices=[("created_at", ""), ("filed_at", ""), ("dispatched_at", ""), ("closed_at", "")],
                                    required=False, widget=forms.HiddenInput)

@@ -19,21 +19,25 @@
   }
   Promise.all([getJSON("/api/v1/grids?limit=5000"), getJSON("/api/v1/road-segments?limit=5000")]).then(([grids, roads]) => {
     const gl = L.geoJSON(grids, {
+      coordsToLatLng: UGCoords.coordsToLatLng,
       style: { color: "#0b63c5", weight: 1.5, fillOpacity: 0.08 },
       onEachFeature: (f, layer) => layer.bindTooltip(esc(f.properties.code + " " + f.properties.name)),
     }).addTo(map);
-    L.geoJSON(roads, { style: { color: "#e07b00", weight: 4, opacity: 0.7 },
+    L.geoJSON(roads, { coordsToLatLng: UGCoords.coordsToLatLng, style: { color: "#e07b00", weight: 4, opacity: 0.7 },
       onEachFeature: (f, layer) => layer.bindTooltip(esc(f.properties.name)) }).addTo(map);
     if (gl.getBounds().isValid()) map.fitBounds(gl.getBounds());
-    else map.setView([31.86, 117.25], 13);
+    else map.setView(UGCoords.toMap(31.86, 117.25), 13);
     el.dataset.loaded = String(grids.features.length);
   });
   const out = document.getElementById("locate-result");
   let marker = null;
   map.on("click", async (e) => {
-    const { lat, lng } = e.latlng;
+    const { lat, lng } = UGCoords.fromMap(e.latlng);  // the locator works in WGS-84
     if (marker) marker.remove();
     marker = L.marker(e.latlng).addTo(map);
+    // Where the click was on the tiles, and the WGS-84 point asked for (read by the browser tests).
+    el.dataset.clickedOnMap = `${e.latlng.lng.toFixed(7)},${e.latlng.lat.toFixed(7)}`;
+    el.dataset.clicked = `${lng.toFixed(7)},${lat.toFixed(7)}`;
     try {
       const r = await getJSON(`/api/v1/locate?lon=${lng.toFixed(7)}&lat=${lat.toFixed(7)}`);
       out.innerHTML = `<strong>${esc(r.unit_grid_code)}</strong> · <a href="/grids/${encodeURIComponent(r.responsibility_grid_code)}/card/">${esc(r.responsibility_grid_code)} ${esc(r.responsibility_grid_name)}</a><br>` +

@@ -26,7 +26,7 @@
   const mapEl = document.getElementById("dash-map");
   const map = L.map(mapEl, { zoomControl: true, maxZoom: 19 });
   if (root.dataset.tileUrl) L.tileLayer(root.dataset.tileUrl, { attribution: root.dataset.tileAttribution, maxZoom: 19 }).addTo(map);
-  map.setView([31.86, 117.25], 13);
+  map.setView(UGCoords.toMap(31.86, 117.25), 13);
 
   function shade(n, max) {
     if (!n) return { color: "#0b63c5", weight: 1, fillColor: "#0b63c5", fillOpacity: 0.04 };
@@ -38,6 +38,7 @@
     const counts = d.map.grid_open || {};
     const max = Math.max(0, ...Object.values(counts));
     const gridLayer = L.geoJSON(grids, {
+      coordsToLatLng: UGCoords.coordsToLatLng,  // GeoJSON is WGS-84; the tiles may be GCJ-02
       style: (f) => shade(counts[f.properties.code] || 0, max),
       onEachFeature: (f, layer) => layer.bindTooltip(
         `${esc(f.properties.code)} ${esc(f.properties.name)}<br>${esc(L10N.open_in_grid)}: ${counts[f.properties.code] || 0}`),
@@ -54,7 +55,7 @@
                            className: `marker-cluster ug-cluster ug-cluster-${worst}` });
       },
     });
-    const markers = d.map.cases.map(([lon, lat, light, number]) => L.circleMarker([lat, lon], {
+    const markers = d.map.cases.map(([lon, lat, light, number]) => L.circleMarker(UGCoords.toMap(lat, lon), {
       light, radius: 7, color: "#fff", weight: 1.5, fillColor: COLORS[light] || COLORS[""], fillOpacity: 0.95,
       className: `ug-case ug-${light || "none"}`,
     }).bindPopup(`${esc(L10N.case)} <a href="/cases/${encodeURIComponent(number)}/">${esc(number)}</a>`));
@@ -62,7 +63,7 @@
     cluster.addTo(map);
 
     const heatMax = Math.max(1, ...d.map.heat.map((p) => p[2]));
-    const heat = L.heatLayer(d.map.heat.map(([lon, lat, n]) => [lat, lon, 0.25 + 0.75 * (n / heatMax)]),
+    const heat = L.heatLayer(d.map.heat.map(([lon, lat, n]) => { const p = UGCoords.toMap(lat, lon); return [p.lat, p.lng, 0.25 + 0.75 * (n / heatMax)]; }),
                              { radius: 18, blur: 15, maxZoom: 16, max: 1 });
     // leaflet.heat draws on an animation frame; if the map has no size at that moment (layout
     // not settled, page unloading) getImageData throws on a 0-wide canvas. Skip such frames:

@@ -235,13 +235,14 @@
   function makeMap(el) {
     const map = L.map(el, { zoomControl: true, tap: true });
     if (C.tile_url) L.tileLayer(C.tile_url, { attribution: C.tile_attribution || "", maxZoom: 19 }).addTo(map);
-    map.setView([31.87, 117.24], 14);
+    map.setView(UGCoords.toMap(31.87, 117.24), 14);
     return map;
   }
   async function drawMyGrids(map) {
     try {
       const fc = await getJSON(C.grids_url);
       const layer = L.geoJSON(fc, {
+        coordsToLatLng: UGCoords.coordsToLatLng,  // GeoJSON is WGS-84; the tiles may be GCJ-02
         style: { color: "#0b63c5", weight: 2, fillOpacity: 0.1 },
         onEachFeature: (f, l) => l.bindTooltip(esc(`${f.properties.code} ${f.properties.name}`)),
       }).addTo(map);
@@ -269,7 +270,7 @@
       let me = null, ring = null;
       gps.textContent = t("gps_locating");
       navigator.geolocation.watchPosition((pos) => {
-        const ll = [pos.coords.latitude, pos.coords.longitude];
+        const ll = UGCoords.toMap(pos.coords.latitude, pos.coords.longitude);
         if (!me) {
           me = L.circleMarker(ll, { radius: 8, color: "#fff", weight: 2, fillColor: "#e65014", fillOpacity: 1 }).addTo(map).bindTooltip(t("my_position"));
           ring = L.circle(ll, { radius: pos.coords.accuracy || 0, color: "#e65014", weight: 1, fillOpacity: 0.08 }).addTo(map);
@@ -378,21 +379,21 @@
     function place(lat, lon, pan) {
       point = { lat, lon };
       if (!marker) {
-        marker = L.marker([lat, lon], { draggable: true, autoPan: true }).addTo(map);
-        marker.on("dragend", () => { const ll = marker.getLatLng(); place(ll.lat, ll.lng, false); });
+        marker = L.marker(UGCoords.toMap(lat, lon), { draggable: true, autoPan: true }).addTo(map);
+        marker.on("dragend", () => { const ll = UGCoords.fromMap(marker.getLatLng()); place(ll.lat, ll.lng, false); });
       } else {
-        marker.setLatLng([lat, lon]);
+        marker.setLatLng(UGCoords.toMap(lat, lon));
       }
-      if (pan) map.setView([lat, lon], Math.max(map.getZoom(), 16));
+      if (pan) map.setView(UGCoords.toMap(lat, lon), Math.max(map.getZoom(), 16));
       $("#m-map").dataset.lat = lat.toFixed(6);
       $("#m-map").dataset.lon = lon.toFixed(6);
       resolveGrid();
     }
-    map.on("click", (e) => place(e.latlng.lat, e.latlng.lng, false));
+    map.on("click", (e) => { const w = UGCoords.fromMap(e.latlng); place(w.lat, w.lng, false); });
     function fallbackPlace() {
       gridsReady.then(({ layer }) => {
         if (point) return;
-        const c = layer && layer.getBounds().isValid() ? layer.getBounds().getCenter() : map.getCenter();
+        const c = UGCoords.fromMap(layer && layer.getBounds().isValid() ? layer.getBounds().getCenter() : map.getCenter());
         place(c.lat, c.lng, true);
       });
     }
