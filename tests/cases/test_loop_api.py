@@ -83,6 +83,10 @@ def test_full_loop(staff):
     assert {p["kind"] for p in body["photos"]} == {"before", "after", "check"}
     assert staff["inspector"].get(body["photos"][0]["url"]).status_code == 200
     assert all(e["data"]["stopped"][0]["on_time"] for e in body["events"] if e["data"].get("stopped"))
+    # Each event names the post the work was done in, even for a login holding several roles with the
+    # permission (the demo's unit handler is also a 分网格长).
+    roles = {e["action"]: e["role"] for e in body["events"]}
+    assert roles["feed_back"] == "unit_handler" and roles["check_pass"] == "inspector" and roles["dispatch"] == "dispatcher"
 
 
 def _to_handling(staff, code="0401", point=INSIDE_WG01):

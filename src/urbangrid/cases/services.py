@@ -22,7 +22,7 @@ from .fastload import load_case
 from .models import Case, CaseEvent, CaseNumberSequence, CasePhoto, CaseUnit
 from .photos import PhotoError, clean_photo
 from .states import NEEDS_VERIFICATION, OPEN, PhotoKind, Satisfaction, Source, State, Urgency
-from .workflow import TABLE, allowed_from
+from .workflow import SCOPE_ROLES, TABLE, allowed_from
 
 PUBLIC_SOURCES = frozenset({Source.PUBLIC_WEB, Source.PUBLIC_APP, Source.OPEN311})
 MAX_TEXT = 4000
@@ -309,7 +309,7 @@ def _event(case, t, actor, at, from_state, outcome, inputs, unit=None, public=Tr
     return CaseEvent(
         case=case, seq=case.version, action=t.action, from_state=from_state or "", to_state=case.state, at=at,
         actor_user=actor.user if getattr(actor.user, "pk", None) else None, actor_person=actor.person,
-        role=actor.role_for(t.permission) if t.permission else "", unit=unit,
+        role=actor.role_for(t.permission, SCOPE_ROLES.get(t.scope, ())) if t.permission else "", unit=unit,
         note=inputs.get("opinion") or inputs.get("reason") or "", reason_code=str(inputs.get("reason_code") or "")[:40],
         data=data, deadline=case.stage_deadline, stage=case.stage, public=public,
     )

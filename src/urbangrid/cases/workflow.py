@@ -115,6 +115,14 @@ TRANSITIONS = [
 ]
 
 TABLE = {t.action: t for t in TRANSITIONS}
+
+# The post a scope's work is done in, recorded on the event when the actor holds several roles that carry
+# the permission (a 分网格长 who is also a unit's 处置人员 feeds back as 处置人员).
+SCOPE_ROLES = {
+    "report": ("inspector",), "grid_inspector": ("inspector",), "unit": ("unit_handler",),
+    "district": ("district_dispatcher",), "approver": ("dispatcher", "district_dispatcher"),
+    "centre": ("intake_operator", "shift_lead", "dispatcher"), "supervisor": ("dispatcher", "leader", "grid_leader"),
+}
 ACTIONS = tuple(TABLE)
 
 

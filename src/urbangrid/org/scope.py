@@ -31,10 +31,14 @@ class Actor:
     def grids_as(self, role):
         return self.grids_by_role.get(role, set())
 
-    def role_for(self, perm):
-        """The role that grants ``perm`` (recorded on case events), or ""."""
+    def role_for(self, perm, prefer=()):
+        """The role that grants ``perm`` (recorded on case events), or "": the first of ``prefer`` the actor
+        holds with that permission, else the first such role by name."""
         from .roles import ROLE_PERMISSIONS
 
+        for role in prefer:
+            if role in self.roles and perm in ROLE_PERMISSIONS.get(Role(role), ()):
+                return Role(role).value
         for role in sorted(self.roles, key=str):
             if perm in ROLE_PERMISSIONS.get(role, ()):
                 return role.value
