@@ -33,8 +33,9 @@ def build_demo(seed=2024, log=print, history=False, cases=None):
     from urbangrid.assessment.demo_deductions import build_deductions
     from urbangrid.assessment.models import Deduction
 
-    log("· 倒扣分与申诉 …")
-    build_deductions(seed=seed, log=log)
+    if history:  # the council's deductions walk the same years as the case history (and link to its cases)
+        log("· 倒扣分与申诉 …")
+        build_deductions(seed=seed, log=log)
     summary = {
         "责任网格": ResponsibilityGrid.objects.count(),
         "单元网格": UnitGrid.objects.count(),
