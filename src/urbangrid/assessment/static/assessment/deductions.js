@@ -71,11 +71,11 @@
   // ---- the map: GPS first, then the pin can be dragged or the map tapped -------------------------
   const map = L.map($("#m-map"), { zoomControl: true, tap: true });
   if (C.tile_url) L.tileLayer(C.tile_url, { attribution: C.tile_attribution || "", maxZoom: 19 }).addTo(map);
-  map.setView([31.87, 117.24], 14);
+  map.setView(UGCoords.toMap(31.87, 117.24), 14);
   let gridsLayer = null;
   if ((C.my_grids || []).length) {
     gridsLayer = L.geoJSON({ type: "FeatureCollection", features: C.my_grids.filter((g) => g.geometry).map((g) => ({ type: "Feature", geometry: g.geometry, properties: g })) },
-      { style: { color: "#0b63c5", weight: 2, fillOpacity: 0.08 } }).addTo(map);
+      { style: { color: "#0b63c5", weight: 2, fillOpacity: 0.08 }, coordsToLatLng: UGCoords.coordsToLatLng }).addTo(map);
     if (gridsLayer.getBounds().isValid()) map.fitBounds(gridsLayer.getBounds(), { padding: [10, 10] });
   }
   let marker = null;
@@ -110,20 +110,20 @@
   function place(lat, lon, pan) {
     point = { lat, lon };
     if (!marker) {
-      marker = L.marker([lat, lon], { draggable: true, autoPan: true }).addTo(map);
-      marker.on("dragend", () => { const ll = marker.getLatLng(); place(ll.lat, ll.lng, false); });
+      marker = L.marker(UGCoords.toMap(lat, lon), { draggable: true, autoPan: true }).addTo(map);
+      marker.on("dragend", () => { const ll = UGCoords.fromMap(marker.getLatLng()); place(ll.lat, ll.lng, false); });
     } else {
-      marker.setLatLng([lat, lon]);
+      marker.setLatLng(UGCoords.toMap(lat, lon));
     }
-    if (pan) map.setView([lat, lon], Math.max(map.getZoom(), 16));
+    if (pan) map.setView(UGCoords.toMap(lat, lon), Math.max(map.getZoom(), 16));
     $("#m-map").dataset.lat = lat.toFixed(6);
     $("#m-map").dataset.lon = lon.toFixed(6);
     resolve();
   }
-  map.on("click", (e) => place(e.latlng.lat, e.latlng.lng, false));
+  map.on("click", (e) => { const w = UGCoords.fromMap(e.latlng); place(w.lat, w.lng, false); });
   function fallback() {
     if (point) return;
-    const c = gridsLayer && gridsLayer.getBounds().isValid() ? gridsLayer.getBounds().getCenter() : map.getCenter();
+    const c = UGCoords.fromMap(gridsLayer && gridsLayer.getBounds().isValid() ? gridsLayer.getBounds().getCenter() : map.getCenter());
     place(c.lat, c.lng, true);
   }
   const gps = $("#gps-state");
