@@ -12,6 +12,8 @@ def main(argv=None):
 
     argv = list(sys.argv if argv is None else argv)
     argv[0] = "urbangrid"
+    if len(argv) > 1 and argv[1] == "export-all":  # the documented spelling of the export_all command
+        argv[1] = "export_all"
     execute_from_command_line(argv)
 
 

@@ -185,7 +185,7 @@ class CaseFilter(Schema):
     date_to: date | None = None
     q: str | None = None
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=10**9)  # beyond a database integer is a 422, not a 500
 
 
 def _ref(case, name, related, attr):

@@ -21,7 +21,7 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -86,6 +86,8 @@ def endpoint(*methods):
                 return view(request, fmt, **kwargs)
             except Open311Error as exc:
                 return errors(fmt, exc.status, (exc.code, exc.description))
+            except DataError:  # text PostgreSQL refuses (NUL characters): bad input, not a server error
+                return errors(fmt, 400, (400, "a parameter contains characters that cannot be stored (NUL)"))
             except services.CaseError as exc:
                 status = exc.status if exc.status in (403, 404) else 400
                 detail = exc.message
