@@ -55,6 +55,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "urbangrid.core.middleware.ContentSecurityPolicyMiddleware",
+    "urbangrid.core.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "urbangrid.core.middleware.ChineseByDefaultMiddleware",

@@ -1,5 +1,23 @@
 from django.conf import settings
+from django.http import HttpResponseBadRequest
 from django.utils import translation
+from django.utils.translation import gettext as _
+
+
+class RejectNulMiddleware:
+    """A NUL character in a page's URL or query answers 400: PostgreSQL refuses NUL in text, so it would
+    otherwise reach a query and fail there. The JSON APIs answer it themselves with their error bodies."""
+
+    API_PREFIXES = ("/api/", "/open311/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(self.API_PREFIXES) and (
+                "\x00" in request.path or any("\x00" in k or any("\x00" in v for v in vs) for k, vs in request.GET.lists())):
+            return HttpResponseBadRequest(_("请求中含有不允许的空字符"), content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
 
 
 class ChineseByDefaultMiddleware:
