@@ -227,14 +227,25 @@ class Evaluation:
             self._calendar = wt.get_calendar()
         return self._calendar
 
-    # the period's events (one indexed query)
+    # the period's events (one indexed query), with their cases' source and regions
     @property
     def events(self):
         if self._events is None:
-            rows = (CaseEvent.objects.filter(action__in=COUNTED, at__gte=self.start, at__lt=self.eff_end).order_by()
-                    .values_list("case_id", "seq", "action", "at", "actor_person_id", "role", "unit_id", "data",
-                                 "from_state", "to_state", "case__source", *LEVEL_FIELD.values()))
-            self._events = [Ev(*r[:11], tuple(r[11:])) for r in rows.iterator(chunk_size=5000)]
+            from urbangrid.cases.models import Case
+
+            rows = list(CaseEvent.objects.filter(action__in=COUNTED, at__gte=self.start, at__lt=self.eff_end).order_by()
+                        .values_list("case_id", "seq", "action", "at", "actor_person_id", "role", "unit_id", "data",
+                                     "from_state", "to_state").iterator(chunk_size=5000))
+            # The cases by id (primary key look-ups), not a join: a join hashes the whole case table, whose
+            # cost would grow with the history instead of the period.
+            ids = sorted({r[0] for r in rows})
+            fields = [f.replace("case__", "") for f in LEVEL_FIELD.values()]
+            cases = {}
+            for i in range(0, len(ids), ID_CHUNK):
+                for pk, source, *regions in (Case.objects.filter(pk__in=ids[i:i + ID_CHUNK]).order_by()
+                                             .values_list("pk", "source", *fields)):
+                    cases[pk] = (source, tuple(regions))
+            self._events = [Ev(*r, *cases[r[0]]) for r in rows]
         return self._events
 
     def on_time(self, data, stage, at):

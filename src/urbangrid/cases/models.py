@@ -186,7 +186,9 @@ class CaseEvent(models.Model):
         verbose_name_plural = _("案件流转记录")
         ordering = ["case_id", "seq"]
         constraints = [models.UniqueConstraint(fields=["case", "seq"], name="unique_case_event_seq")]
-        indexes = [models.Index(fields=["action", "at"], name="caseevent_action_at")]
+        indexes = [models.Index(fields=["action", "at"], name="caseevent_action_at"),
+                   # overdue handling clocks of a period: found by deadline, not by scanning the lookback window
+                   models.Index(fields=["deadline"], condition=models.Q(stage="handle"), name="caseevent_handle_deadline")]
 
     def save(self, *args, **kwargs):
         if self.pk is not None or not self._state.adding:

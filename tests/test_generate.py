@@ -1,0 +1,190 @@
+"""``urbangrid generate``: a consistent megacity dataset (replayable through the engine, intact hash chains,
+evaluable) written in bulk, and clear refusals of nonsense parameters."""
+import os
+import random
+import subprocess
+import sys
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from urbangrid.assessment.evaluation import evaluate, period_of
+from urbangrid.cases import engine
+from urbangrid.cases.models import Case, CaseEvent, CaseNumberSequence, CaseUnit
+from urbangrid.cases.services import Context
+from urbangrid.cases.states import OPEN
+from urbangrid.cases.workflow import TABLE
+from urbangrid.grids.models import Region, ResponsibilityGrid, UnitGrid
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES, GRIDS = 2000, 100
+
+
+def _generate(*extra):
+    call_command("generate", "--cases", str(CASES), "--grids", str(GRIDS), "--years", "1", "--seed", "7",
+                 "--workers", "1", *extra, stdout=open(os.devnull, "w"))
+
+
+def _clocks(stopped):
+    """Stopped clocks compared by instant (the replay's times come back from the database in UTC)."""
+    return [{k: (datetime.fromisoformat(v) if k in ("started", "deadline") and v else str(v) if k == "stage" else v)
+             for k, v in rec.items()} for rec in stopped or ()]
+
+
+def _replay(case, events, ctx):
+    """Drive a fresh in-memory case through ``engine.apply`` with each event's action and inputs; every
+    event must match what the engine produces (state, clock snapshot, stopped clocks with on-time)."""
+    sim = Case(source=case.source, needs_verification=case.needs_verification, handle_limit_value=case.handle_limit_value,
+               handle_limit_unit=case.handle_limit_unit, state=None, version=0, number=case.number)
+    for e in events:
+        t = TABLE[e.action]
+        assert sim.state in t.sources, (case.number, e.action, sim.state)
+        assert e.from_state == (sim.state or ""), (case.number, e.seq)
+        inputs = {k: e.data[k] for k in ("confirmed", "to_district", "self_handled") if k in e.data}
+        if e.action == "accept":
+            inputs["self_handled"] = case.self_handled
+        if e.action == "dispatch":
+            inputs["to_district"] = e.unit_id is None
+        if "extra_time" in e.data:
+            inputs["extra_time"] = (engine.Decimal(e.data["extra_time"][0]), e.data["extra_time"][1])
+        out = engine.apply(sim, t, inputs, e.at, ctx.calendar, ctx.limits)
+        sim.state = out.to_state
+        sim.version += 1
+        assert e.to_state == sim.state, (case.number, e.seq, e.action)
+        assert e.seq == sim.version
+        assert e.stage == sim.stage and e.deadline == sim.stage_deadline, (case.number, e.seq, e.action)
+        assert _clocks(e.data.get("stopped")) == _clocks(out.data.get("stopped")), (case.number, e.seq)
+        assert e.data.get("counts") == out.data["counts"]
+    for field in ("state", "stage", "stage_deadline", "handle_deadline", "handle_first_deadline", "is_overdue",
+                  "handle_overdue", "archive_type", "closed_at", "rework_count", "return_count", "extension_count",
+                  "suspension_count", "supervision_count", "reopen_count"):
+        assert getattr(sim, field) == getattr(case, field), (case.number, field)
+    assert case.version == len(events)
+
+
+@pytest.mark.django_db
+def test_generated_dataset_is_what_the_workflow_would_produce(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    _generate()
+    assert UnitGrid.objects.count() == GRIDS
+    assert ResponsibilityGrid.objects.count() == 4  # 30 unit grids each, the last partial
+    assert Region.objects.filter(level="community").count() == 4
+    # valid, non-overlapping polygons covering the grid's bounding boxes
+    from shapely.geometry import shape
+    from shapely.strtree import STRtree
+
+    polys = [shape(g.geometry) for g in UnitGrid.objects.order_by("pk")]
+    assert all(p.is_valid and p.area > 0 for p in polys)
+    tree = STRtree(polys)
+    for i, p in enumerate(polys):
+        overlapping = [j for j in tree.query(p) if j != i and polys[j].intersection(p).area > 1e-14]
+        assert overlapping == [], i
+    cases = list(Case.objects.order_by("pk"))
+    assert len(cases) == CASES
+    n_open = sum(c.state in OPEN for c in cases)
+    assert 1 <= n_open <= CASES // 100
+    total = len(cases)
+    assert 0.01 < sum(c.rework_count > 0 for c in cases) / total < 0.035  # ≈ 2 % rework
+    for field in ("return_count", "extension_count", "suspension_count"):
+        assert any(getattr(c, field) for c in cases), field
+    assert 0.02 * total < sum(c.archive_type == "overdue" for c in cases) < 0.2 * total
+    # every case's history replays through the engine to the stored case
+    ctx = Context.load()
+    by_case = {}
+    for e in CaseEvent.objects.order_by("case_id", "seq"):
+        by_case.setdefault(e.case_id, []).append(e)
+    for case in cases:
+        _replay(case, by_case[case.pk], ctx)
+        assert case.unit_grid.responsibility_grid_id == case.responsibility_grid_id
+    # dispatched units are linked, numbers continue in the sequence table
+    assert CaseUnit.objects.count() == len({(e.case_id, e.unit_id) for evs in by_case.values() for e in evs
+                                            if e.action in ("dispatch", "dispatch_second") and e.unit_id})
+    for seq in CaseNumberSequence.objects.all():
+        assert Case.objects.filter(number__startswith=str(seq.year)).count() == seq.last
+    # the hash chains are intact
+    call_command("audit", "verify", stdout=open(os.devnull, "w"))
+    # the standard evaluation runs over it with sane numbers
+    last = max(c.created_at for c in cases).astimezone(timezone.get_current_timezone()).date()
+    month = period_of("month", (last.replace(day=1) - timedelta(days=1)))
+    ev = evaluate(month.start, month.end)
+    units, regions = ev.units(), ev.regions("district")
+    filed_events = CaseEvent.objects.filter(action="file", at__gte=month.start, at__lt=month.end).count()
+    assert filed_events > 50
+    assert sum(r["filed"] for r in regions) == filed_events
+    assert sum(u["filed"] for u in units) >= filed_events * 0.9
+    for u in units:
+        assert u["close_rate"] is None or 0 <= u["close_rate"] <= 1
+    rates = [r["ontime_close_rate"] for r in regions if r["ontime_close_rate"] is not None]
+    assert rates and all(0.5 < r <= 1 for r in rates)
+    positions = ev.positions()
+    assert sum(p["indicators"].get("dispatched", 0) for p in positions) > 0
+    year = period_of("year", last)
+    assert sum(r["filed"] for r in evaluate(year.start, year.end).regions("district")) == \
+        CaseEvent.objects.filter(action="file", at__gte=year.start, at__lt=year.end).count()
+
+
+@pytest.mark.django_db
+def test_fast_path_builds_the_same_events_as_the_demo_history(settings, tmp_path):
+    """The light objects give the same chains as the demo's history with model instances and services._event."""
+    from urbangrid.core.demo.history import _arrival_times, _Run
+    from urbangrid.core.generate.cases import GenRun
+    from urbangrid.worktime import clock as wt
+
+    settings.VAR_DIR = tmp_path
+    call_command("generate", "--cases", "100", "--grids", "60", "--years", "1", "--workers", "1", stdout=open(os.devnull, "w"))
+    end = timezone.now().astimezone(wt.TZ).replace(hour=17, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    fast, slow = GenRun(1, end), _Run(1, end)
+    times = _arrival_times(random.Random(3), 300, end - timedelta(days=200), end, fast.cal)
+    items = [(f"2099{i:07d}", at, i % 50 != 0) for i, at in enumerate(times)]
+    cases, events, _links, _stats = fast.chunk(5, 0, 10_000_000, items)
+    slow.rng = random.Random("generate-5-0")
+    reference = [slow.run_case(n, at, finish) for n, at, finish in items]
+    assert [c.chain_hash for c in cases] == [c.chain_hash for c in reference]
+    assert [c.state for c in cases] == [c.state for c in reference]
+    assert len(events) == len(slow.events) and Counter(e.action for e in events) == Counter(e.action for e in slow.events)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("args, message", [
+    (["--cases", "-5", "--grids", "10"], "--cases"),
+    (["--cases", "100", "--grids", "0"], "--grids"),
+    (["--cases", "100", "--grids", "10", "--years", "0"], "--years"),
+    (["--cases", "100", "--grids", "10", "--years", "11"], "--years"),
+    (["--cases", "50", "--grids", "100"], "--grids"),
+    (["--cases", "100", "--grids", "10", "--start", "2099-01-01"], "--start"),
+    (["--cases", "100", "--grids", "10", "--start", "01/02/2024"], "--start"),
+    (["--cases", "100", "--grids", "10", "--workers", "0"], "--workers"),
+    (["--cases", "100", "--append"], "--append"),
+    (["--cases", "100", "--grids", "10", "--append"], "--append"),
+])
+def test_nonsense_parameters_are_refused_and_nothing_is_written(args, message):
+    with pytest.raises(CommandError, match=message.replace("-", r"\-")):
+        call_command("generate", *args, stdout=open(os.devnull, "w"))
+    assert not UnitGrid.objects.exists() and not Case.objects.exists() and not Region.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_non_empty_database_is_refused_unless_appending(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    call_command("generate", "--cases", "100", "--grids", "40", "--workers", "1", stdout=open(os.devnull, "w"))
+    with pytest.raises(CommandError, match="--append"):
+        call_command("generate", "--cases", "100", "--grids", "40", stdout=open(os.devnull, "w"))
+    assert Case.objects.count() == 100
+    # appending adds cases on the same city, numbers continue, chains stay intact
+    call_command("generate", "--cases", "150", "--append", "--workers", "1", stdout=open(os.devnull, "w"))
+    assert Case.objects.count() == 250 and UnitGrid.objects.count() == 40
+    assert sum(CaseNumberSequence.objects.values_list("last", flat=True)) == 250
+    call_command("audit", "verify", stdout=open(os.devnull, "w"))
+
+
+def test_cli_exits_non_zero_with_a_clear_message(tmp_path):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "URBANGRID_VAR_DIR": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-m", "urbangrid.cli", "generate", "--cases", "10", "--grids", "0"],
+                          capture_output=True, text=True, env=env, cwd=ROOT)
+    assert proc.returncode != 0
+    assert "--grids" in proc.stderr
+
