@@ -688,3 +688,23 @@ def link_default_classes():
 
 DEFAULT_ITEM_CLASSES = {"HW01": "0102", "HW02": "0103", "HW03": "0115", "RZ01": "0507", "RZ02": "0201", "RZ03": "0512",
                         "RZ04": "0504"}
+
+
+def ensure_default_standard():
+    """The default deduction standard and policy, as the migration seeds them, when the tables are empty (a
+    database flushed after migrating, a demo rebuilt); items get their local class once the catalogue exists."""
+    from importlib import import_module
+
+    from django.apps import apps as django_apps
+
+    from urbangrid.catalog.models import CatalogClass
+
+    from .models import InspectionItem
+
+    seeding = import_module("urbangrid.assessment.migrations.0004_default_deduction_standard")
+    seeding.seed(django_apps, None)
+    wanted = {code: cls for code, *_rest, cls in seeding.ITEMS if cls}
+    for item in InspectionItem.objects.filter(code__in=wanted, catalog_class__isnull=True):
+        item.catalog_class = CatalogClass.objects.filter(version__code="local-demo", code=wanted[item.code]).first()
+        if item.catalog_class is not None:
+            item.save(update_fields=["catalog_class"])

@@ -19,6 +19,9 @@ def build_demo(seed=2024, log=print, history=False, cases=None):
     seed_calendar(range(2023, 2028))
     log("· 责任清单与部件 …")
     build_responsibility(seed, city)
+    from urbangrid.assessment.deductions import ensure_default_standard
+
+    ensure_default_standard()
     logins, path = build_logins(seed)
     history_summary = {}
     if history:
