@@ -15,6 +15,7 @@ Definitions (standards.md §3.5):
 - 超期 overdue now: open cases whose clock shows red (``queries.light_q``), at the moment of asking.
 A rate with a zero denominator is ``None`` (shown as "—"), never 0 % or 100 %.
 """
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -361,6 +362,66 @@ def heat_points(actor, f, limit=HEAT_LIMIT, digits=HEAT_DIGITS):
     rows = (scoped_cases(actor, f).filter(_created_q(f)).values(hlon=Round("lon", digits), hlat=Round("lat", digits))
             .annotate(n=Count("pk")).order_by("-n", "hlon", "hlat")[:limit])
     return [[round(float(r["hlon"]), digits), round(float(r["hlat"]), digits), r["n"]] for r in rows]
+
+
+# --- a megacity's history: the same figures, computed once a minute --------------------------------------
+
+# At 3 million cases a year a month is 250,000 cases: each aggregate above then reads that many rows
+# (seconds under load). Leaders look at the same period and scope: above this many cases (the planner's
+# estimate, PostgreSQL only) the figures are computed once per scope, filters and minute and shared
+# through the cache (Redis in production); a small city, SQLite and the tests always compute them live.
+CACHE_FROM_CASES = 200_000
+CACHE_SECONDS = 60
+_size = {"at": 0.0, "large": False}
+
+
+def large_history():
+    """Whether the case table holds more than ``CACHE_FROM_CASES`` rows by PostgreSQL's estimate
+    (``pg_class.reltuples``, no scan), asked at most once a minute per process."""
+    import time as _time
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return False
+    if _time.monotonic() - _size["at"] > 60:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [Case._meta.db_table])
+            row = cursor.fetchone()
+        _size.update(at=_time.monotonic(), large=bool(row and row[0] >= CACHE_FROM_CASES))
+    return _size["large"]
+
+
+def _scope_key(actor):
+    """Who sees what: every city-wide actor sees the same cases; anyone else by login and scope."""
+    if actor is None or actor.city_wide or actor.can("case.view_all"):
+        return "city"
+    parts = (getattr(actor.user, "pk", None), getattr(actor.person, "pk", None), sorted(actor.grid_ids),
+             sorted(actor.district_ids), sorted(actor.unit_ids), sorted(actor.tracking_codes))
+    return hashlib.sha1(repr(parts).encode()).hexdigest()
+
+
+def cached(name, actor, f, compute):
+    """``compute()`` or, for a large history, its result of the last minute for the same scope and filters.
+    When that result is older than ``CACHE_SECONDS`` one request (holding a short lock) recomputes it while
+    the others still answer with it, so the workers do not all recompute at the same moment."""
+    if not large_history():
+        return compute()
+    import time as _time
+
+    from django.core.cache import cache
+
+    key = "dashboard:" + hashlib.sha1(repr((name, _scope_key(actor), sorted(f.as_dict().items()))).encode()).hexdigest()
+    hit = cache.get(key)
+    if hit is not None and (_time.time() - hit[0] < CACHE_SECONDS or not cache.add(key + ":lock", 1, 120)):
+        return hit[1]
+    try:
+        value = compute()
+        cache.set(key, (_time.time(), value), CACHE_SECONDS * 10)
+    finally:
+        if hit is not None:
+            cache.delete(key + ":lock")
+    return value
 
 
 def dashboard_data(actor, f, now=None):

@@ -72,7 +72,7 @@ def _class_options():
 def index(request):
     actor = view_require(request, PERM)
     f = metrics.parse_filters(request.GET)
-    k = metrics.kpis(actor, f)
+    k = metrics.cached("kpis", actor, f, lambda: metrics.kpis(actor, f))
     labels = {
         "received": _("受理数"), "closed": _("结案数"), "ontime_rate": _("按期结案率"), "cases": _("案件数"),
         "open_cases": _("在办案件"), "heat": _("热力图（期间上报）"), "grids": _("责任网格（按在办案件数着色）"),
@@ -104,6 +104,6 @@ def data(request):
     if not actor.can(PERM):
         return JsonResponse({"detail": _("无权执行此操作（需要权限 %(perm)s）") % {"perm": PERM}, "code": "forbidden"}, status=403)
     f = metrics.parse_filters(request.GET)
-    body = metrics.dashboard_data(actor, f)
+    body = dict(metrics.cached("data", actor, f, lambda: metrics.dashboard_data(actor, f)))
     body["errors"] = f.errors
     return JsonResponse(body, json_dumps_params={"ensure_ascii": False, "separators": (",", ":")})
