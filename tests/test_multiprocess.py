@@ -3,44 +3,19 @@ a full loop through both servers: what the platform looks like in production, on
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
+from fuzz.servers import BIN
+from fuzz.servers import free_port as _free_port
+from fuzz.servers import pg as _pg
+from fuzz.servers import wait_up as _wait
 
-BIN = Path(sys.executable).parent
 DB = "urbangrid_multiproc"
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _pg(sql):
-    import psycopg
-
-    with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True, connect_timeout=5) as c:
-        c.execute(sql)
-
-
-def _wait(url, seconds=60):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"{url} did not come up")
 
 
 class Api:
