@@ -21,6 +21,7 @@ install: $(STAMP)
 demo: install
 	$(BIN)/urbangrid migrate --noinput
 	$(BIN)/urbangrid demo --seed $(SEED)
+	$(BIN)/urbangrid tallies rebuild
 	@echo "Serving the demo city on http://127.0.0.1:$(PORT)/ (logins in var/demo/logins.json)"
 	$(BIN)/urbangrid runserver 127.0.0.1:$(PORT) --insecure --noreload
 

@@ -1,15 +1,17 @@
 """Monthly and yearly standard evaluation (综合评价) on PostgreSQL against DuckDB on the same data, same run.
 
     .venv/bin/python bench/bench_evaluation.py [--sizes 3000000] [--days 365] [--grids 10000] [--workers N]
-                                               [--repeat 2] [--sqlite-cases 20000]
+                                               [--repeat 2] [--sqlite-cases 20000] [--raw]
 
 For each size (cases per year) the PostgreSQL database ``bench_eval`` is created (dropped first if a
 previous run left it), migrated and filled by ``urbangrid generate`` at that yearly density over ``--days``
 days (365: a full year; fewer: the same density over a shorter window, the year figure then extrapolated
 linearly from the whole window and marked as such). Then:
 
-- ours: ``assessment.evaluation.evaluate(start, end)`` with ``units()``, ``positions()`` and ``regions()`` for
-  all five levels, for a calendar month inside the window and for the year (the whole window);
+- ours: the daily tallies (日统计, ``assessment/tallies.py``) are built once after generation (timed:
+  that is the nightly job's cost), then ``TallyEvaluation(start, end)`` with ``units()``, ``positions()``
+  and ``regions()`` for all five levels, for a calendar month inside the window and for the year (the
+  whole window); with ``--raw`` also ``EventEvaluation`` straight from the event log (checked equal);
 - baseline: the case events joined with their case's source and regions exported from PostgreSQL
   (COPY … CSV), written to Parquet by DuckDB, then the same aggregation as SQL in DuckDB over the Parquet
   file: per-unit, per-post and per-region counts with the engine's on-time flags read from the JSON, the
@@ -45,6 +47,7 @@ def parse_args(argv):
     p.add_argument("--grids", type=int, default=10_000, help="unit grids (default 10000)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="generator processes")
     p.add_argument("--repeat", type=int, default=2, help="timed runs of each evaluation (best kept)")
+    p.add_argument("--raw", action="store_true", help="also time the evaluation straight from the event log")
     p.add_argument("--sqlite-cases", type=int, default=20_000, help="cases for the SQLite generation speed (0: skip)")
     args = p.parse_args(argv)
     c.positive(p, args, "--grids", "--workers", "--repeat")
@@ -71,14 +74,19 @@ def missing_baseline():
 
 # --- ours -------------------------------------------------------------------------------------------
 
-def run_ours(start, end):
-    from urbangrid.assessment.evaluation import evaluate
+def run_ours(start, end, raw=False):
+    """Our evaluation of the period: from the daily tallies (the default), or ``raw`` from the event log."""
+    from urbangrid.assessment.evaluation import EventEvaluation
+    from urbangrid.assessment.tallies import TallyEvaluation
+    from urbangrid.cases.models import CaseEvent
 
     t = time.perf_counter()
-    ev = evaluate(start, end)
+    ev = (EventEvaluation if raw else TallyEvaluation)(start, end)
     units, positions = ev.units(), ev.positions()
     regions = {level: ev.regions(level) for level in LEVELS}
-    return time.perf_counter() - t, {"units": units, "positions": positions, "regions": regions, "events": len(ev.events)}
+    secs = time.perf_counter() - t
+    events = CaseEvent.objects.filter(at__gte=start, at__lt=min(end, ev.eff_end)).count()
+    return secs, {"units": units, "positions": positions, "regions": regions, "events": events}
 
 
 # --- DuckDB -----------------------------------------------------------------------------------------
@@ -305,6 +313,13 @@ def main(argv=None):
             w_start = datetime.combine(first.astimezone(wt.TZ).date(), datetime.min.time(), wt.TZ)
             w_end = datetime.combine(end_day + timedelta(days=1), datetime.min.time(), wt.TZ)
             periods = {"month": (month.start, month.end), "year" if args.days >= 365 else f"window ({args.days} d)": (w_start, w_end)}
+            from urbangrid.assessment import tallies
+
+            c.log("building the daily tallies (日统计)")
+            t = time.perf_counter()
+            tally_events = tallies.rebuild()
+            tally_s = time.perf_counter() - t
+            c.log(f"  {tally_events:,} events tallied in {tally_s:.1f} s")
             c.log("exporting to Parquet")
             parquet, export_s, parquet_bytes = export_parquet(tmp)
             con = duckdb.connect()
@@ -313,7 +328,7 @@ def main(argv=None):
             lookback = int(EvaluationScheme.current().deadline_lookback_days)
             row = {"size": size, "cases": summary["cases"], "events": summary["events"], "gen_wall": gen_wall,
                    "gen": summary, "event_bytes": ev_bytes, "case_bytes": case_bytes, "export_s": export_s,
-                   "parquet_bytes": parquet_bytes, "periods": {}}
+                   "parquet_bytes": parquet_bytes, "tally_s": tally_s, "tally_events": tally_events, "periods": {}}
             for name, (s, e) in periods.items():
                 c.log(f"evaluating {name}: {s:%Y-%m-%d} – {e:%Y-%m-%d}")
                 ours_t, ours = [], None
@@ -326,8 +341,14 @@ def main(argv=None):
                     secs, duck = run_duck(con, queries)
                     duck_t.append(secs)
                 problems = cross_check(ours, duck)
+                raw_s = None
+                if args.raw:
+                    raw_s, raw = run_ours(s, e, raw=True)
+                    for key in ("units", "positions", "regions"):
+                        if raw[key] != ours[key]:
+                            problems.append(f"tallies differ from the raw events in {key}")
                 row["periods"][name] = {"start": s, "end": e, "events": ours["events"], "ours": min(ours_t),
-                                        "duck": min(duck_t), "problems": problems}
+                                        "duck": min(duck_t), "raw": raw_s, "problems": problems}
                 c.log(f"  ours {min(ours_t):.2f} s, DuckDB {min(duck_t):.2f} s, cross-check: {problems[:3] or 'ok'}")
             con.close()
             parquet.unlink()
@@ -352,23 +373,24 @@ def report(args, results, sqlite_speed):
     print(f"- DuckDB {duckdb.__version__} (in process, default threads) over Parquet exported from the same database in the same run")
     print(f"- Data: `urbangrid generate` with {args.grids} unit grids, {args.workers} generator processes; "
           f"{args.days} days at each yearly density\n")
-    print("| cases/year | period | events in period | ours (s) | DuckDB (s) | ratio ours ÷ DuckDB | goal | cross-check |")
-    print("|---:|---|---:|---:|---:|---:|---|---|")
+    print("| cases/year | period | events in period | ours (s) | DuckDB (s) | ratio ours ÷ DuckDB | goal | raw events (s) | cross-check |")
+    print("|---:|---|---:|---:|---:|---:|---|---:|---|")
     for r in results:
         for name, p in r["periods"].items():
             ratio = p["ours"] / p["duck"] if p["duck"] else float("inf")
             goal = f"≤ {GOAL_RATIO:g}×" + (f", < {GOAL_MONTH_S:g} s" if name == "month" else "")
             met = ratio <= GOAL_RATIO and (name != "month" or r["size"] < 3_000_000 or p["ours"] < GOAL_MONTH_S)
             print(f"| {r['size']:,} | {name} {p['start']:%Y-%m-%d}–{(p['end'] - timedelta(days=1)):%Y-%m-%d} | {p['events']:,} | "
-                  f"{p['ours']:.2f} | {p['duck']:.2f} | **{ratio:.1f}** | {goal}: {'met' if met else 'not met'} | "
+                  f"{p['ours']:.2f} | {p['duck']:.2f} | **{ratio:.2f}** | {goal}: {'met' if met else 'not met'} | "
+                  f"{'-' if p['raw'] is None else format(p['raw'], '.1f')} | "
                   f"{'ok' if not p['problems'] else '; '.join(p['problems'][:2])} |")
-    print("\n| cases/year | cases generated | events | generation (s) | cases/s | events/s | event table + indexes | case table + indexes | Parquet export (s) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("\n| cases/year | cases generated | events | generation (s) | cases/s | events/s | event table + indexes | case table + indexes | Parquet export (s) | tally build (s) | tallied events/s |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         g = r["gen"]
         print(f"| {r['size']:,} | {r['cases']:,} | {r['events']:,} | {r['gen_wall']:.0f} | {g['cases_per_second']:,} | "
               f"{g['events_per_second']:,} | {r['event_bytes'] / 2**20:,.0f} MiB | {r['case_bytes'] / 2**20:,.0f} MiB | "
-              f"{r['export_s']:.0f} |")
+              f"{r['export_s']:.0f} | {r['tally_s']:.0f} | {r['tally_events'] / max(r['tally_s'], 1e-9):,.0f} |")
     if sqlite_speed:
         s = sqlite_speed
         print(f"\nSQLite generation (temporary file, one process): {s['cases']:,} cases, {s['events']:,} events in "

@@ -34,6 +34,17 @@ def _append_only_triggers(request):
 
 
 @pytest.fixture(autouse=True)
+def _exact_tallies(settings):
+    # Evaluations in tests see every event at once; production lets today's tally age a minute.
+    from urbangrid.assessment import tallies
+
+    settings.URBANGRID_TALLY_TODAY_MAX_AGE = 0
+    tallies.forget_seen()
+    yield
+    tallies.forget_seen()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_calendar():
     # The per-process calendar cache must not outlive a test's rolled-back rows.
     from urbangrid.worktime import clock

@@ -205,6 +205,10 @@ else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "huey.sqlite3")})
 # Re-check deadlines (overdue, approaching) this often, in minutes.
 URBANGRID_SWEEP_MINUTES = int(os.environ.get("URBANGRID_SWEEP_MINUTES", "5"))
+# 综合评价 from the daily tallies (assessment/tallies.py) instead of the raw event log; today's tally is
+# refreshed when older than this many seconds and new events arrived (0: always exact).
+URBANGRID_EVALUATION_TALLIES = env_bool("URBANGRID_EVALUATION_TALLIES", True)
+URBANGRID_TALLY_TODAY_MAX_AGE = int(os.environ.get("URBANGRID_TALLY_TODAY_MAX_AGE", "60"))
 
 # Notification channels (see urbangrid/cases/notify.py); JSON in the environment, none by default.
 import json as _json  # noqa: E402

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from urbangrid.assessment.evaluation import Evaluation, period_of
+from urbangrid.assessment.evaluation import EventEvaluation, period_of
 from urbangrid.cases.models import Case, CaseEvent
 from urbangrid.core.demo.build import build_demo
 
@@ -17,7 +17,7 @@ def test_month_of_demo_history_bounded_queries(settings, tmp_path):
     build_demo(seed=11, log=lambda m: None, history=True, cases=3000)
     last = CaseEvent.objects.order_by("-at").values_list("at", flat=True).first()
     month = period_of("month", last.date().replace(day=1) - timedelta(days=40))
-    ev = Evaluation(month.start, month.end)
+    ev = EventEvaluation(month.start, month.end)  # the reference: raw events
     with CaptureQueriesContext(connection) as ctx:
         units = ev.units()
         positions = ev.positions()
@@ -25,7 +25,7 @@ def test_month_of_demo_history_bounded_queries(settings, tmp_path):
     assert len(ctx.captured_queries) <= 18, [q["sql"][:120] for q in ctx.captured_queries]
     # the number of queries does not grow with the period (a quarter has three times the events)
     quarter = period_of("quarter", month.first_day)
-    q_ev = Evaluation(quarter.start, quarter.end)
+    q_ev = EventEvaluation(quarter.start, quarter.end)
     with CaptureQueriesContext(connection) as q_ctx:
         q_ev.units(), q_ev.positions(), [q_ev.regions(lv) for lv in ("grid", "responsibility_grid", "community", "street",
                                                                       "district")]

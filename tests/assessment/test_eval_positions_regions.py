@@ -7,7 +7,7 @@ from urbangrid.assessment.models import EvaluationScheme
 from urbangrid.org.models import RoleAssignment
 from urbangrid.worktime import clock as wt
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("both_sources")]
 MARCH = period_of("month", T(2026, 3, 15).date())
 
 

@@ -5,7 +5,7 @@ from eval_helpers import T, Log
 from urbangrid.assessment.evaluation import Evaluation, period_of
 from urbangrid.assessment.models import EvaluationScheme
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("both_sources")]
 MARCH = period_of("month", T(2026, 3, 15).date())
 
 

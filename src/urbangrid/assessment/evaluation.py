@@ -1,16 +1,14 @@
 """综合评价 (standard evaluation) computed from the case event log, per period [start, end) in Asia/Shanghai.
 
-Plain Python: ``evaluate(start, end)`` returns units (部门评价), positions (岗位评价) and regions
-(区域评价). Every number comes from ``CaseEvent`` rows selected by their time ``at`` (the
-``(action, at)`` index), never from the counters kept on ``Case``. The on-time results are the ones
-the workflow engine fixed on each event (``data["stopped"]``), so a suspended (挂账) clock that the
-engine paused is judged as the engine judged it.
+Plain Python. ``EventEvaluation(start, end)`` is the reference: it reads the period's ``CaseEvent`` rows
+(by their time ``at``, the ``(action, at)`` index), never the counters kept on ``Case``, and counts them in
+Python. The on-time results are the ones the workflow engine fixed on each event (``data["stopped"]``),
+so a suspended (挂账) clock that the engine paused is judged as the engine judged it. Its cost is about
+fifteen queries whose rows grow with the period's events (about 50–100 µs per event).
 
-The cost is a fixed number of queries (about fifteen) whose rows grow with the period's events: the
-period's events of the counted actions, the handling clocks whose deadline falls in the period, the
-events of cases closed in the period, plus look-ups of the few follow-ups (作废 after filing, 回退 after a
-dispatch, filing of reported problems). Counting then happens in Python, because the on-time flags sit
-in JSON arrays that SQLite and PostgreSQL query differently.
+``Evaluation(start, end)`` (what pages, reports and the API call) answers from the daily tallies
+(``tallies.TallyEvaluation``, same tables, cost growing with the days and subjects of the period, not
+its events) unless the period ends mid-day in the past, which only the raw events can answer.
 
 Definitions (see also the report in the project docs):
 - Rates are ``None`` when the denominator is zero and score ``scheme.zero_denominator_score`` (100 by
@@ -25,12 +23,16 @@ Definitions (see also the report in the project docs):
   cases); 按期结案数 = those closed with no late clock in any stage up to the close (正常结案, as the
   engine's archive type); 应结案数 = 结案数 ∪ overdue-unhandled cases of the region; 平均处置时长 =
   working hours from each 处置 clock start (dispatch to a unit, 二级派遣, 返工) to its stop (feed_back or
-  回退) minus the 挂账 intervals, averaged over the cases closed in the period.
+  回退) minus the 挂账 intervals (whole seconds per case), averaged over the cases closed in the period.
+- Positions: 回退 (whenever it happens) counts against the dispatch just before it, when that dispatch
+  is in the period; 作废 after filing (whenever) against each filing of the case in the period; a report
+  is 有效 when its case was ever filed or accepted as self-handled.
 """
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -46,6 +48,7 @@ COUNTED = ("report", "send_verify", "verify", "accept", "file", "dispatch", "dis
 HANDLE_STARTS = ("dispatch", "dispatch_second", "check_fail")
 HANDLE_STOPS = ("feed_back", "approve_return", "void")
 BEFORE_FILING = ("reported", "verifying", "pending_filing")
+VALIDATING = ("file", "accept")  # a report is 有效 once filed or accepted (not an accept to pending_filing)
 ID_CHUNK = 5000  # case ids per IN list (well under SQLite's variable limit)
 
 ROLE_LABELS = {
@@ -201,8 +204,102 @@ class Ev:
     regions: tuple  # (unit_grid, responsibility_grid, community, street, district) ids
 
 
-class Evaluation:
-    """One period's evaluation; ``units()``, ``positions()``, ``regions(level)`` give the tables."""
+def handle_clocks(evs, end=None):
+    """The 处置 clocks of one case, followed event by event as the engine ran them.
+
+    ``evs``: (action, at, unit_id, deadline, stage) in ``seq`` order. Returns one dict per clock
+    (``unit``, ``overdue_at``, ``overdue_set_at``, ``stop_at``): ``overdue_at`` is the deadline that passed
+    while the clock ran (not while it was suspended), ``overdue_set_at`` when that deadline was set (the
+    look-back filter), ``stop_at`` when the clock stopped or was replaced (None: still open). For the clock
+    still open after the last event, a running deadline counts as passed when it is before ``end``
+    (``end=None``: always — its would-be overdue time, which the caller compares with its period)."""
+    clocks, clock = [], None
+    for action, at, unit_id, deadline, stage in evs:
+        if clock and not clock["paused"] and clock["overdue_at"] is None and clock["deadline"] and clock["deadline"] < at:
+            clock["overdue_at"], clock["overdue_set_at"] = clock["deadline"], clock["set_at"]
+        if action in HANDLE_STARTS and stage == "handle":
+            if clock is not None:
+                clock["stop_at"] = at
+            clock = {"unit": unit_id, "deadline": deadline, "set_at": at, "paused": False, "overdue_at": None,
+                     "overdue_set_at": None, "stop_at": None}
+            clocks.append(clock)
+        elif clock is None:
+            continue
+        elif action == "approve_suspension":
+            clock["paused"] = True
+        elif action == "resume":
+            clock["paused"] = False
+            clock["deadline"], clock["set_at"] = deadline, at
+        elif action == "approve_extension":
+            clock["deadline"], clock["set_at"] = deadline, at
+        elif action in HANDLE_STOPS:
+            clock["stop_at"] = at
+            clock = None
+    if (clock is not None and not clock["paused"] and clock["overdue_at"] is None and clock["deadline"]
+            and (end is None or clock["deadline"] < end)):
+        clock["overdue_at"], clock["overdue_set_at"] = clock["deadline"], clock["set_at"]
+    return clocks
+
+
+def close_verdicts(evs, late, calendar):
+    """结案 verdicts of one case: {close seq: (on time, handling seconds or None)}, each judged over the
+    case's whole history up to that close. ``evs``: (seq, action, at, data, stage) in ``seq`` order;
+    ``late(data, at)`` says whether an event stopped a clock late. Handling time is the working time of
+    every 处置 clock (dispatch, 二级派遣, 返工 → feed back or 回退) minus its 挂账 intervals, in whole seconds."""
+    out = {}
+    is_late, total, started, paused_at, any_clock = False, 0.0, None, None, False
+    for seq, action, at, data, stage in evs:
+        if late(data, at):
+            is_late = True
+        if action in HANDLE_STARTS and stage == "handle":
+            if started is not None:  # defensive: a clock restarted without a stop
+                total += wt.working_time_between(started, at, calendar)
+            started, paused_at, any_clock = at, None, True
+        elif started is not None:
+            if action == "approve_suspension":
+                paused_at = at
+            elif action == "resume" and paused_at is not None:
+                total -= wt.working_time_between(paused_at, at, calendar)
+                paused_at = None
+            elif action in HANDLE_STOPS:
+                if paused_at is not None:  # stopped while suspended: the pause runs to the stop
+                    total -= wt.working_time_between(paused_at, at, calendar)
+                total += wt.working_time_between(started, at, calendar)
+                started, paused_at = None, None
+        if action == "close":
+            out[seq] = (not is_late, round(total) if any_clock else None)
+    return out
+
+
+class Judge:
+    """The on-time rules of a scheme (the engine's verdicts plus the scheme's grace)."""
+
+    def __init__(self, grace):
+        self.grace = grace
+
+    def on_time(self, data, stage, at):
+        """The engine's on-time verdict for ``stage`` on this event (None if that clock was not stopped)."""
+        for rec in (data or {}).get("stopped") or ():
+            if rec and rec.get("stage") == stage:
+                if rec.get("on_time"):
+                    return True
+                if self.grace and rec.get("deadline"):
+                    return at <= datetime.fromisoformat(rec["deadline"]) + self.grace
+                return False
+        return None
+
+    def late_any(self, data, at):
+        return any(rec and self.on_time(data, rec.get("stage"), at) is False for rec in (data or {}).get("stopped") or ())
+
+
+def new_position_counter():
+    return defaultdict(lambda: defaultdict(int))
+
+
+class EventEvaluation(Judge):
+    """One period's evaluation straight from the event log (the reference implementation);
+    ``units()``, ``positions()``, ``regions(level)`` give the tables. ``TallyEvaluation``
+    (assessment/tallies.py) gives the same tables from the daily tallies."""
 
     def __init__(self, start, end, scheme=None, calendar=None, now=None):
         from .models import EvaluationScheme
@@ -214,7 +311,7 @@ class Evaluation:
         self.eff_end = min(end, self.now)
         self.scheme = scheme or EvaluationScheme.current()
         self.scorer = Scorer(self.scheme)
-        self.grace = timedelta(minutes=int(self.scheme.ontime_grace_minutes or 0))
+        super().__init__(timedelta(minutes=int(self.scheme.ontime_grace_minutes or 0)))
         self._calendar = calendar
         self._events = None
         self._overdue = None
@@ -226,6 +323,10 @@ class Evaluation:
         if self._calendar is None:
             self._calendar = wt.get_calendar()
         return self._calendar
+
+    @property
+    def lookback(self):
+        return self.start - timedelta(days=int(self.scheme.deadline_lookback_days))
 
     # the period's events (one indexed query), with their cases' source and regions
     @property
@@ -248,71 +349,37 @@ class Evaluation:
             self._events = [Ev(*r, *cases[r[0]]) for r in rows]
         return self._events
 
-    def on_time(self, data, stage, at):
-        """The engine's on-time verdict for ``stage`` on this event (None if that clock was not stopped)."""
-        for rec in (data or {}).get("stopped") or ():
-            if rec and rec.get("stage") == stage:
-                if rec.get("on_time"):
-                    return True
-                if self.grace and rec.get("deadline"):
-                    return at <= datetime.fromisoformat(rec["deadline"]) + self.grace
-                return False
-        return None
-
-    def _late_any(self, data, at):
-        return any(rec and self.on_time(data, rec.get("stage"), at) is False for rec in (data or {}).get("stopped") or ())
-
     # handling clocks whose deadline passed in the period without feedback
     def overdue_clocks(self):
         """[(case_id, unit_id, overdue_at)] for 处置 clocks still running (or paused after going overdue)
         at the period's end whose deadline passed within the period."""
         if self._overdue is not None:
             return self._overdue
-        lookback = self.start - timedelta(days=int(self.scheme.deadline_lookback_days))
-        cands = (CaseEvent.objects.filter(action__in=HANDLE_STARTS + ("approve_extension", "resume"), at__gte=lookback,
+        cands = (CaseEvent.objects.filter(action__in=HANDLE_STARTS + ("approve_extension", "resume"), at__gte=self.lookback,
                                           at__lt=self.eff_end, stage="handle", deadline__gte=self.start,
                                           deadline__lt=self.eff_end).order_by().values("case_id"))
         rows = (CaseEvent.objects.filter(case_id__in=cands, at__lt=self.eff_end).order_by("case_id", "seq")
                 .values_list("case_id", "action", "at", "unit_id", "deadline", "stage"))
         by_case = defaultdict(list)
         for r in rows:
-            by_case[r[0]].append(r)
+            by_case[r[0]].append(r[1:])
         out = []
         for case_id, evs in by_case.items():
-            clock = None
-            for _cid, action, at, unit_id, deadline, stage in evs:
-                if clock and not clock["paused"] and clock["overdue_at"] is None and clock["deadline"] and clock["deadline"] < at:
-                    clock["overdue_at"] = clock["deadline"]
-                if action in HANDLE_STARTS and stage == "handle":
-                    clock = {"unit": unit_id, "deadline": deadline, "paused": False, "overdue_at": None}
-                elif clock is None:
-                    continue
-                elif action == "approve_suspension":
-                    clock["paused"] = True
-                elif action == "resume":
-                    clock["paused"] = False
-                    clock["deadline"] = deadline
-                elif action == "approve_extension":
-                    clock["deadline"] = deadline
-                elif action in HANDLE_STOPS:
-                    clock = None
-            if clock is None:
-                continue
-            if not clock["paused"] and clock["overdue_at"] is None and clock["deadline"] and clock["deadline"] < self.eff_end:
-                clock["overdue_at"] = clock["deadline"]
-            if clock["overdue_at"] is not None and self.start <= clock["overdue_at"] < self.eff_end:
-                out.append((case_id, clock["unit"], clock["overdue_at"]))
+            clocks = handle_clocks(evs, end=self.eff_end)
+            last = clocks[-1] if clocks else None
+            if last and last["stop_at"] is None and last["overdue_at"] is not None and self.start <= last["overdue_at"] < self.eff_end:
+                out.append((case_id, last["unit"], last["overdue_at"]))
         self._overdue = out
         return out
 
     # cases closed in the period: on time or not, handling time
     def closed_cases(self):
-        """{case_id: {"ontime": bool, "handle_seconds": float|None}} for cases closed in the period."""
+        """{case_id: {"ontime": bool, "handle_seconds": float|None}} for cases closed in the period (the
+        verdict of each case's last close in the period)."""
         if self._closed is not None:
             return self._closed
-        closing = {e.case_id: e for e in self.events if e.action == "close"}
         result = {}
-        if not closing:
+        if not any(e.action == "close" for e in self.events):
             self._closed = result
             return result
         ids = (CaseEvent.objects.filter(action="close", at__gte=self.start, at__lt=self.eff_end).order_by().values("case_id"))
@@ -320,43 +387,19 @@ class Evaluation:
                 .values_list("case_id", "seq", "action", "at", "data", "stage"))
         by_case = defaultdict(list)
         for r in rows:
-            by_case[r[0]].append(r)
-        cal = self.calendar
+            by_case[r[0]].append(r[1:])
         for case_id, evs in by_case.items():
-            last_close = max((seq for _c, seq, a, at, _d, _s in evs if a == "close" and self.start <= at), default=None)
+            last_close = max((seq for seq, a, at, _d, _s in evs if a == "close" and self.start <= at), default=None)
             if last_close is None:
                 continue
-            late, total, started, paused_at, any_clock = False, 0.0, None, None, False
-            for _c, seq, action, at, data, stage in evs:
-                if seq > last_close:
-                    break
-                if self._late_any(data, at):
-                    late = True
-                if action in HANDLE_STARTS and stage == "handle":
-                    if started is not None:  # defensive: a clock restarted without a stop
-                        total += wt.working_time_between(started, at, cal)
-                    started, paused_at, any_clock = at, None, True
-                elif started is None:
-                    continue
-                elif action == "approve_suspension":
-                    paused_at = at
-                elif action == "resume" and paused_at is not None:
-                    total -= wt.working_time_between(paused_at, at, cal)
-                    paused_at = None
-                elif action in HANDLE_STOPS:
-                    if paused_at is not None:  # stopped while suspended: the pause runs to the stop
-                        total -= wt.working_time_between(paused_at, at, cal)
-                    total += wt.working_time_between(started, at, cal)
-                    started, paused_at = None, None
-            result[case_id] = {"ontime": not late, "handle_seconds": total if any_clock else None}
+            ontime, seconds = close_verdicts([e for e in evs if e[0] <= last_close], self.late_any, self.calendar)[last_close]
+            result[case_id] = {"ontime": ontime, "handle_seconds": seconds}
         self._closed = result
         return result
 
-    # --- 部门评价 -------------------------------------------------------------------------------
-    def units(self):
-        from urbangrid.org.models import Unit
-
-        sc, w = self.scorer, self.scheme.unit_weights
+    # --- the counts behind each table (TallyEvaluation answers the same from the tallies) -----------
+    def unit_counts(self):
+        """{unit_id: {"filed", "closed", "due", "handled", "ontime", "rework", "overdue"}} for units with activity."""
         filed, fed, handled, ontime, rework = (defaultdict(set), defaultdict(set), defaultdict(int), defaultdict(int),
                                                defaultdict(int))
         for e in self.events:
@@ -376,38 +419,17 @@ class Evaluation:
             if unit_id is not None:
                 overdue_cases[unit_id].add(case_id)
                 overdue_clocks[unit_id] += 1
-        active = set(filed) | set(fed) | set(rework) | set(overdue_cases)  # listed even if the unit is inactive now
-        rows = []
-        units = list(Unit.objects.filter(Q(active=True) | Q(pk__in=active)).order_by("code").values_list("pk", "code", "name"))
-        for pk, code, name in units:
-            n_filed, n_closed = len(filed[pk]), len(fed[pk])
-            due = len(fed[pk] | overdue_cases[pk])
-            due_handle = handled[pk] + overdue_clocks[pk]
-            close_rate, ontime_rate, rework_rate = ratio(n_closed, due), ratio(ontime[pk], due_handle), ratio(rework[pk], due)
-            scores = {"filed": band_score(self.scheme.unit_filed_bands, n_filed), "close_rate": sc.rate(close_rate),
-                      "ontime_handle_rate": sc.rate(ontime_rate), "rework_rate": sc.rate(rework_rate, inverse=True)}
-            total = sc.composite(w, scores)
-            grade, color = sc.grade(total)
-            rows.append({
-                "unit_code": code, "unit_name": name, "filed": n_filed, "closed": n_closed, "due_closed": due,
-                "close_rate": close_rate, "handled": handled[pk], "ontime_handled": ontime[pk], "due_handled": due_handle,
-                "overdue_unhandled": overdue_clocks[pk], "ontime_handle_rate": ontime_rate, "rework": rework[pk],
-                "rework_rate": rework_rate, "filed_score": scores["filed"], "close_rate_score": scores["close_rate"],
-                "ontime_handle_rate_score": scores["ontime_handle_rate"], "rework_rate_score": scores["rework_rate"],
-                "score": total, "grade": grade, "color": color,
-            })
-        return rows
+        return {u: {"filed": len(filed[u]), "closed": len(fed[u]), "due": len(fed[u] | overdue_cases[u]),
+                    "handled": handled[u], "ontime": ontime[u], "rework": rework[u], "overdue": overdue_clocks[u]}
+                for u in set(filed) | set(fed) | set(rework) | set(overdue_cases)}
 
-    # --- 岗位评价 -------------------------------------------------------------------------------
-    def positions(self):
-        from urbangrid.org.models import Person, RoleAssignment
-        from urbangrid.org.roles import Role
-
-        sc, pw = self.scorer, self.scheme.position_weights
-        c = defaultdict(lambda: defaultdict(int))  # (role, person) -> counters
+    def position_counts(self):
+        """(counters by (role, person), confirmed public reports by responsibility grid, filings by
+        responsibility grid)."""
+        c = new_position_counter()
         reports_by_person = defaultdict(list)  # person -> case ids reported (inspector source)
         files_by_person = defaultdict(list)
-        dispatches = defaultdict(list)  # case -> [(seq, person)]
+        dispatches = {}  # (case, seq) -> person, the period's dispatches
         verified_public_by_grid, filed_by_grid = defaultdict(int), defaultdict(int)
         for e in self.events:
             p, a = e.person_id, e.action
@@ -446,7 +468,7 @@ class Evaluation:
                 stage = "dispatch" if a == "dispatch" else "second_dispatch"
                 c["dispatcher", p]["dispatched"] += 1
                 c["dispatcher", p]["ontime_dispatched"] += bool(self.on_time(e.data, stage, e.at))
-                dispatches[e.case_id].append((e.seq, p))
+                dispatches[e.case_id, e.seq] = p
         window = CaseEvent.objects.filter(at__gte=self.start, at__lt=self.eff_end).order_by()
         # 有效上报: the inspector's reports that were filed (or accepted as self-handled), whenever
         if reports_by_person:
@@ -454,26 +476,101 @@ class Evaluation:
             ids = sorted({x for cases in reports_by_person.values() for x in cases})
             valid = set()
             for i in range(0, len(ids), ID_CHUNK):
-                valid.update(CaseEvent.objects.filter(case_id__in=ids[i:i + ID_CHUNK], action__in=("file", "accept"))
+                valid.update(CaseEvent.objects.filter(case_id__in=ids[i:i + ID_CHUNK], action__in=VALIDATING)
                              .exclude(action="accept", to_state="pending_filing").order_by()
                              .values_list("case_id", flat=True))
             for p, cases in reports_by_person.items():
                 c["inspector", p]["valid_reported"] = sum(1 for x in cases if x in valid)
-        # 作废 after filing lowers the filer's 准确立案
+        # 作废 after filing (whenever) lowers the filer's 准确立案
         if files_by_person:
             ids = window.filter(action="file").values("case_id")
             voided = set(CaseEvent.objects.filter(case_id__in=ids, action="void").exclude(from_state__in=BEFORE_FILING)
                          .order_by().values_list("case_id", flat=True))
             for p, cases in files_by_person.items():
                 c["shift_lead", p]["voided_after_filing"] = sum(1 for x in cases if x in voided)
-        # 回退 after a dispatch: a wrong dispatch of the latest dispatcher before the return
+        # 回退 (whenever) charged to the dispatch just before it, when that dispatch is in the period
         if dispatches:
             ids = window.filter(action__in=("dispatch", "dispatch_second")).values("case_id")
-            for case_id, seq in (CaseEvent.objects.filter(case_id__in=ids, action="approve_return", at__gte=self.start)
-                                 .order_by().values_list("case_id", "seq")):
-                before = [d for d in dispatches.get(case_id, ()) if d[0] < seq]
-                if before:
-                    c["dispatcher", max(before)[1]]["returned"] += 1
+            evs = defaultdict(list)
+            for case_id, seq, action in (CaseEvent.objects.filter(case_id__in=ids, action__in=("dispatch", "dispatch_second",
+                                                                                               "approve_return"))
+                                         .order_by("case_id", "seq").values_list("case_id", "seq", "action")):
+                evs[case_id].append((seq, action))
+            for case_id, seqs in evs.items():
+                for d_seq in returned_dispatches(seqs):
+                    if (case_id, d_seq) in dispatches:
+                        c["dispatcher", dispatches[case_id, d_seq]]["returned"] += 1
+        return c, verified_public_by_grid, filed_by_grid
+
+    def region_counts(self, level):
+        """{region id at ``level``: {"verified", "filed", "closed", "due", "ontime", "handle_sum", "handle_n"}}."""
+        idx = list(LEVELS).index(level)
+        verified, filed, closed = defaultdict(int), defaultdict(int), defaultdict(set)
+        case_region = {}
+        for e in self.events:
+            key = e.regions[idx]
+            case_region[e.case_id] = key
+            if e.action == "verify" and (e.data or {}).get("confirmed"):
+                verified[key] += 1
+            elif e.action == "file":
+                filed[key] += 1
+            elif e.action == "close":
+                closed[key].add(e.case_id)
+        overdue = defaultdict(set)
+        missing = {cid for cid, _u, _a in self.overdue_clocks() if cid not in case_region}
+        if missing:
+            from urbangrid.cases.models import Case
+
+            field = LEVEL_FIELD[level].replace("case__", "")
+            case_region.update(Case.objects.filter(pk__in=missing).values_list("pk", field))
+        for cid, _u, _a in self.overdue_clocks():
+            overdue[case_region.get(cid)].add(cid)
+        info = self.closed_cases() if any(closed.values()) else {}
+        out = {}
+        for key in set(verified) | set(filed) | set(closed) | set(overdue):
+            handle = [info[cid]["handle_seconds"] for cid in closed[key] if info.get(cid, {}).get("handle_seconds") is not None]
+            out[key] = {"verified": verified[key], "filed": filed[key], "closed": len(closed[key]),
+                        "due": len(closed[key] | overdue[key]),
+                        "ontime": sum(1 for cid in closed[key] if info.get(cid, {}).get("ontime")),
+                        "handle_sum": sum(handle), "handle_n": len(handle)}
+        return out
+
+    # --- 部门评价 -------------------------------------------------------------------------------
+    def units(self):
+        from urbangrid.org.models import Unit
+
+        sc, w = self.scorer, self.scheme.unit_weights
+        counts = self.unit_counts()
+        zero = dict.fromkeys(("filed", "closed", "due", "handled", "ontime", "rework", "overdue"), 0)
+        rows = []
+        # every active unit, and any unit with activity in the period (even if inactive now)
+        units = list(Unit.objects.filter(Q(active=True) | Q(pk__in=list(counts))).order_by("code").values_list("pk", "code", "name"))
+        for pk, code, name in units:
+            k = counts.get(pk, zero)
+            due_handle = k["handled"] + k["overdue"]
+            close_rate, ontime_rate, rework_rate = (ratio(k["closed"], k["due"]), ratio(k["ontime"], due_handle),
+                                                    ratio(k["rework"], k["due"]))
+            scores = {"filed": band_score(self.scheme.unit_filed_bands, k["filed"]), "close_rate": sc.rate(close_rate),
+                      "ontime_handle_rate": sc.rate(ontime_rate), "rework_rate": sc.rate(rework_rate, inverse=True)}
+            total = sc.composite(w, scores)
+            grade, color = sc.grade(total)
+            rows.append({
+                "unit_code": code, "unit_name": name, "filed": k["filed"], "closed": k["closed"], "due_closed": k["due"],
+                "close_rate": close_rate, "handled": k["handled"], "ontime_handled": k["ontime"], "due_handled": due_handle,
+                "overdue_unhandled": k["overdue"], "ontime_handle_rate": ontime_rate, "rework": k["rework"],
+                "rework_rate": rework_rate, "filed_score": scores["filed"], "close_rate_score": scores["close_rate"],
+                "ontime_handle_rate_score": scores["ontime_handle_rate"], "rework_rate_score": scores["rework_rate"],
+                "score": total, "grade": grade, "color": color,
+            })
+        return rows
+
+    # --- 岗位评价 -------------------------------------------------------------------------------
+    def positions(self):
+        from urbangrid.org.models import Person, RoleAssignment
+        from urbangrid.org.roles import Role
+
+        sc, pw = self.scorer, self.scheme.position_weights
+        c, verified_public_by_grid, filed_by_grid = self.position_counts()
         # people holding the posts are listed even without activity
         holders = {"inspector": {Role.INSPECTOR}, "intake_operator": {Role.INTAKE_OPERATOR},
                    "shift_lead": {Role.SHIFT_LEAD}, "dispatcher": {Role.DISPATCHER, Role.DISTRICT_DISPATCHER}}
@@ -542,29 +639,9 @@ class Evaluation:
 
         if level not in LEVELS:
             raise PeriodError(_("区域层级应为 grid、responsibility_grid、community、street 或 district"))
-        idx = list(LEVELS).index(level)
         sc, w = self.scorer, self.scheme.region_weights
-        verified, filed, closed = defaultdict(int), defaultdict(int), defaultdict(set)
-        case_region = {}
-        for e in self.events:
-            key = e.regions[idx]
-            case_region[e.case_id] = key
-            if e.action == "verify" and (e.data or {}).get("confirmed"):
-                verified[key] += 1
-            elif e.action == "file":
-                filed[key] += 1
-            elif e.action == "close":
-                closed[key].add(e.case_id)
-        overdue = defaultdict(set)
-        missing = {cid for cid, _u, _a in self.overdue_clocks() if cid not in case_region}
-        if missing:
-            from urbangrid.cases.models import Case
-
-            field = LEVEL_FIELD[level].replace("case__", "")
-            case_region.update(Case.objects.filter(pk__in=missing).values_list("pk", field))
-        for cid, _u, _a in self.overdue_clocks():
-            overdue[case_region.get(cid)].add(cid)
-        info = self.closed_cases() if any(closed.values()) else {}
+        counts = self.region_counts(level)
+        zero = dict.fromkeys(("verified", "filed", "closed", "due", "ontime", "handle_sum", "handle_n"), 0)
         # the objects of the level, their codes, names, unit-grid counts and ancestors' codes
         if self._regions is None:  # shared by the levels
             self._regions = {r[0]: r for r in Region.objects.values_list("pk", "code", "name", "level", "parent_id")}
@@ -582,30 +659,28 @@ class Evaluation:
             for pk, code, name, community_id in UnitGrid.objects.order_by("code").values_list("pk", "code", "code", "community_id"):
                 objects.append((pk, code, name, [code, *chain_codes(community_id)], 1))
         elif level == "responsibility_grid":
-            counts = dict(UnitGrid.objects.order_by().values_list("responsibility_grid_id").annotate(n=Count("pk")))
+            counts_by = dict(UnitGrid.objects.order_by().values_list("responsibility_grid_id").annotate(n=Count("pk")))
             for pk, code, name, region_id in ResponsibilityGrid.objects.order_by("code").values_list("pk", "code", "name", "region_id"):
-                objects.append((pk, code, name, [code, *chain_codes(region_id)], counts.get(pk, 0)))
+                objects.append((pk, code, name, [code, *chain_codes(region_id)], counts_by.get(pk, 0)))
         else:
             per_community = dict(UnitGrid.objects.order_by().values_list("community_id").annotate(n=Count("pk")))
-            counts = defaultdict(int)
+            counts_by = defaultdict(int)
             for community_id, n in per_community.items():
                 node = community_id
                 while node is not None and node in regions:
-                    counts[node] += n
+                    counts_by[node] += n
                     node = regions[node][4]
             for pk, code, name, lv, parent_id in sorted(regions.values(), key=lambda r: r[1]):
                 if lv == level:
-                    objects.append((pk, code, name, chain_codes(pk), counts.get(pk, 0)))
+                    objects.append((pk, code, name, chain_codes(pk), counts_by.get(pk, 0)))
         class_two = set(self.scheme.class_two_regions or ())
         rows = []
         for pk, code, name, codes, n_grids in objects:
+            k = counts.get(pk, zero)
             region_class = "2" if class_two.intersection(codes) else "1"
-            n_filed, n_closed = filed[pk], len(closed[pk])
-            due = len(closed[pk] | overdue[pk])
-            ontime = sum(1 for cid in closed[pk] if info.get(cid, {}).get("ontime"))
-            handle = [info[cid]["handle_seconds"] for cid in closed[pk] if info.get(cid, {}).get("handle_seconds") is not None]
+            n_filed = k["filed"]
             per_grid = n_filed / n_grids if n_grids else float(n_filed)
-            report_rate, close_rate, ontime_rate = ratio(verified[pk], n_filed), ratio(n_closed, due), ratio(ontime, due)
+            report_rate, close_rate, ontime_rate = ratio(k["verified"], n_filed), ratio(k["closed"], k["due"]), ratio(k["ontime"], k["due"])
             bands = self.scheme.region_class_bands.get(region_class) or next(iter(self.scheme.region_class_bands.values()))
             scores = {"report_rate": sc.rate(report_rate, inverse=True), "filed": band_score(bands, per_grid),
                       "close_rate": sc.rate(close_rate), "ontime_close_rate": sc.rate(ontime_rate)}
@@ -613,15 +688,48 @@ class Evaluation:
             grade, color = sc.grade(total)
             rows.append({
                 "level": level, "code": code, "name": name, "region_class": region_class, "unit_grids": n_grids,
-                "verified_reports": verified[pk], "filed": n_filed, "filed_per_grid": round(per_grid, 4),
-                "report_rate": report_rate, "closed": n_closed, "due_closed": due, "close_rate": close_rate,
-                "ontime_closed": ontime, "ontime_close_rate": ontime_rate,
-                "avg_handle_hours": round(sum(handle) / len(handle) / 3600, 2) if handle else None,
+                "verified_reports": k["verified"], "filed": n_filed, "filed_per_grid": round(per_grid, 4),
+                "report_rate": report_rate, "closed": k["closed"], "due_closed": k["due"], "close_rate": close_rate,
+                "ontime_closed": k["ontime"], "ontime_close_rate": ontime_rate,
+                "avg_handle_hours": round(k["handle_sum"] / k["handle_n"] / 3600, 2) if k["handle_n"] else None,
                 "report_rate_score": scores["report_rate"], "filed_score": scores["filed"],
                 "close_rate_score": scores["close_rate"], "ontime_close_rate_score": scores["ontime_close_rate"],
                 "score": total, "grade": grade, "color": color,
             })
         return rows
+
+
+def returned_dispatches(evs):
+    """The dispatches charged with a 回退: for each approve_return, the dispatch just before it.
+    ``evs``: (seq, action) of a case's dispatch, dispatch_second and approve_return events in seq order."""
+    last = None
+    for seq, action in evs:
+        if action == "approve_return":
+            if last is not None:
+                yield last
+        else:
+            last = seq
+
+
+def use_tallies(start, end, now=None):
+    """Whether an evaluation can come from the daily tallies: they hold whole days, so the period must end
+    at a midnight or now (an explicit ``now`` in the past, mid-day, needs the raw events)."""
+    real_now = timezone.now()
+    if not getattr(settings, "URBANGRID_EVALUATION_TALLIES", True):
+        return False
+    eff_end = min(end, now or real_now)
+    local = eff_end.astimezone(TZ)
+    return local.time() == time(0) or eff_end >= real_now - timedelta(seconds=5)
+
+
+def Evaluation(start, end, scheme=None, calendar=None, now=None):  # noqa: N802 - used like the class it returns
+    """The period's evaluation: from the daily tallies (``TallyEvaluation``) when they can answer it,
+    else from the raw events (``EventEvaluation``); both give the same tables."""
+    if use_tallies(start, end, now):
+        from .tallies import TallyEvaluation
+
+        return TallyEvaluation(start, end, scheme=scheme, calendar=calendar, now=now)
+    return EventEvaluation(start, end, scheme=scheme, calendar=calendar, now=now)
 
 
 def evaluate(start, end, scheme=None, now=None):

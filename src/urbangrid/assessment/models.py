@@ -424,3 +424,97 @@ class DeductionEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("DeductionEvent is append-only")
+
+
+# --- 日统计: daily tallies behind the standard evaluation (derived data, rebuilt from the event log) ----
+
+class TallyDay(models.Model):
+    """日统计状态: when a day's tallies were computed, over how many events, with which on-time grace."""
+
+    day = models.DateField(_("日期"), unique=True)
+    computed_at = models.DateTimeField(_("统计时间"))
+    events = models.PositiveIntegerField(_("事件数"), default=0)
+    grace_minutes = models.PositiveIntegerField(_("按时判定宽限（分钟）"), default=0)
+    dirty = models.BooleanField(_("待重算"), default=False)
+
+    class Meta:
+        verbose_name = _("日统计状态")
+        verbose_name_plural = _("日统计状态")
+        ordering = ["-day"]
+
+    def __str__(self):
+        return str(self.day)
+
+
+class TallyCursor(models.Model):
+    """The last case event whose day was checked for re-tallying (one row)."""
+
+    last_event_id = models.BigIntegerField(default=0)
+
+
+def _counts(*names):
+    return {name: models.BigIntegerField(default=0) for name in names}
+
+
+UNIT_DAY_COUNTS = ("filed", "fed", "handled", "ontime", "rework")
+REGION_DAY_COUNTS = ("verified", "filed", "closed", "ontime", "handle_sum", "handle_n")
+POST_DAY_COUNTS = ("reported", "verified", "ontime_verified", "checked", "ontime_checked", "accepted", "sent_verify",
+                   "ontime_sent_verify", "sent_check", "ontime_sent_check", "filed", "ontime_filed", "closed",
+                   "ontime_closed", "dispatched", "ontime_dispatched")
+
+# Derived tables: plain integers, not foreign keys (rebuilt at any time from the event log).
+UnitDay = type("UnitDay", (models.Model,), {
+    "__module__": __name__,
+    "__doc__": "日统计·单位: a unit's counts of one day (立案 = first dispatch of a case to it, 处置, 按期处置, 返工).",
+    "day": models.DateField(), "unit": models.BigIntegerField(), **_counts(*UNIT_DAY_COUNTS),
+    "Meta": type("Meta", (), {"indexes": [models.Index(fields=["day"], name="unitday_day")]}),
+})
+RegionDay = type("RegionDay", (models.Model,), {
+    "__module__": __name__,
+    "__doc__": "日统计·区域: the counts of one day for one combination of unit grid, responsibility grid, community, "
+               "street and district (核实, 立案, a case's first 结案 with its verdict and handling seconds).",
+    "day": models.DateField(), **{f: models.BigIntegerField(null=True) for f in ("grid", "rgrid", "community", "street",
+                                                                                  "district")},
+    **_counts(*REGION_DAY_COUNTS),
+    "Meta": type("Meta", (), {"indexes": [models.Index(fields=["day"], name="regionday_day")]}),
+})
+PostDay = type("PostDay", (models.Model,), {
+    "__module__": __name__,
+    "__doc__": "日统计·岗位: a post-holder's counts of one day (监督员, 受理员, 值班长, 派遣员).",
+    "day": models.DateField(), "role": models.CharField(max_length=20), "person": models.BigIntegerField(),
+    **_counts(*POST_DAY_COUNTS),
+    "Meta": type("Meta", (), {"indexes": [models.Index(fields=["day"], name="postday_day")]}),
+})
+
+
+class CaseFact(models.Model):
+    """个案统计事实: what one case contributes that a day's sums cannot carry.
+
+    Kinds: ``filed_again`` / ``fed_again`` (a case dispatched to, or fed back by, the same unit again:
+    k1 = unit, prev_day = the previous time), ``closed_again`` (a re-closed case: regions, this and the
+    previous close's verdict and handling seconds), ``report_pending`` (an inspector's report not yet filed:
+    k1 = inspector, day = report day), ``voided_filing`` (a filing later voided: k1 = filer, day = file day),
+    ``returned`` (a dispatch answered by 回退: k1 = dispatcher, day = dispatch day), ``clock`` (a handling
+    clock that went or will go overdue: k1 = unit, regions, overdue_at, stop_at, set_at)."""
+
+    case_id = models.BigIntegerField(db_index=True)
+    kind = models.CharField(max_length=20)
+    day = models.DateField(null=True)
+    k1 = models.BigIntegerField(null=True)
+    r1 = models.BigIntegerField(null=True)
+    r2 = models.BigIntegerField(null=True)
+    r3 = models.BigIntegerField(null=True)
+    r4 = models.BigIntegerField(null=True)
+    r5 = models.BigIntegerField(null=True)
+    prev_day = models.DateField(null=True)
+    n1 = models.BigIntegerField(null=True)
+    n2 = models.BigIntegerField(null=True)
+    p1 = models.BigIntegerField(null=True)
+    p2 = models.BigIntegerField(null=True)
+    overdue_at = models.DateTimeField(null=True)
+    stop_at = models.DateTimeField(null=True)
+    set_at = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "day"], name="casefact_kind_day"),
+                   models.Index(fields=["kind", "overdue_at"], name="casefact_kind_overdue")]
