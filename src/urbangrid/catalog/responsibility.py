@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -105,6 +106,7 @@ def responsibility_table(lon, lat):
 _cache = {}
 _cache_lock = threading.Lock()
 _cache_born = [0.0]
+_cache_generation = [0]  # +1 per clearing: an answer read before a clearing is not stored after it
 _CACHE_MAX = 50_000
 
 
@@ -113,10 +115,13 @@ def invalidate():
     with _cache_lock:
         _cache.clear()
         _cache_born[0] = time.monotonic()
+        _cache_generation[0] += 1
 
 
-def _invalidate_on_change(sender, **kwargs):
+def _invalidate_on_change(sender, using=None, **kwargs):
     invalidate()
+    # Again at commit: another thread may have read (and cached) the old rows while the change was open.
+    transaction.on_commit(invalidate, using=using)
 
 
 def resolve(catalog_class, lon, lat, filing_condition=None):
@@ -135,11 +140,13 @@ def resolve(catalog_class, lon, lat, filing_condition=None):
         invalidate()
     hit = _cache.get(key)
     if hit is None:
+        generation = _cache_generation[0]
         if isinstance(catalog_class, int):
             catalog_class = CatalogClass.objects.get(pk=catalog_class)
         hit = _resolve(catalog_class, loc, condition)
         with _cache_lock:
-            _cache[key] = hit
+            if generation == _cache_generation[0]:
+                _cache[key] = hit
     return dataclasses.replace(hit, location=loc)
 
 

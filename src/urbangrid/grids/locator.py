@@ -97,12 +97,15 @@ class _Index:
         from .models import Region, RoadSegment, UnitGrid
 
         self.version = version
-        regions = {pk: (pk, code, name, parent) for pk, code, name, parent in Region.objects.values_list("pk", "code", "name", "parent_id")}
         # Sorted by code in Python (database collations differ): the lowest index among hits is the
         # lowest code, the deterministic choice for a point on a shared border.
         rows = sorted(UnitGrid.objects.exclude(geometry=None).values_list(
             "code", "pk", "geometry", "min_lat", "max_lat", "community_id",
             "responsibility_grid_id", "responsibility_grid__code", "responsibility_grid__name"))
+        # Regions after the grids: an import committing between the two statements then cannot leave a
+        # grid whose community was not read (a grid of a community deleted meanwhile is gone too: skipped).
+        regions = {pk: (pk, code, name, parent) for pk, code, name, parent in Region.objects.values_list("pk", "code", "name", "parent_id")}
+        rows = [r for r in rows if r[5] in regions]
         ref_lat = float(np.mean([(r[3] + r[4]) / 2 for r in rows])) if rows else 30.0
         self.plane = geo.LocalPlane(ref_lat)
         self.kx, self.ky = self.plane.kx, self.plane.ky
