@@ -207,6 +207,9 @@ else:
 URBANGRID_SWEEP_MINUTES = int(os.environ.get("URBANGRID_SWEEP_MINUTES", "5"))
 # 综合评价 from the daily tallies (assessment/tallies.py) instead of the raw event log; today's tally is
 # refreshed when older than this many seconds and new events arrived (0: always exact).
+# Seconds a process trusts its cached bearer tokens and actors (roles, scope) when they change in another
+# process or by a bulk write (changes through the ORM in this process apply at once).
+URBANGRID_AUTH_CACHE_TTL = float(os.environ.get("URBANGRID_AUTH_CACHE_TTL", "5"))
 URBANGRID_EVALUATION_TALLIES = env_bool("URBANGRID_EVALUATION_TALLIES", True)
 URBANGRID_TALLY_TODAY_MAX_AGE = int(os.environ.get("URBANGRID_TALLY_TODAY_MAX_AGE", "60"))
 

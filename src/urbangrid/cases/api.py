@@ -1,5 +1,6 @@
 """Cases API: create (with photos and an idempotency key), every transition, lists, to-do, detail."""
 from datetime import date, datetime, time
+from datetime import timezone as dt_timezone
 
 from django.db.models import F, Q
 from django.urls import reverse
@@ -9,6 +10,7 @@ from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from urbangrid.catalog.models import CatalogClass
 from urbangrid.core.access import actor_of
+from urbangrid.core.localcache import LocalCache
 from urbangrid.worktime.clock import TZ
 
 from . import engine, queries, services
@@ -290,15 +292,39 @@ def _page(qs, f):
     return {"total": total, "items": [case_out(c, now) for c in rows]}
 
 
-def _class_for(payload):
-    qs = CatalogClass.objects.select_related("version").filter(version__code=payload.catalog_version, code=payload.class_code, active=True)
-    if payload.kind:
-        qs = qs.filter(kind=payload.kind)
+# Classes by (version, code, kind), per process (see core/localcache.py): every report names one, and
+# an edit shows up here at once, in other processes within URBANGRID_RESPONSIBILITY_TTL seconds (the
+# responsibility list caches its answers per class for as long).
+CLASSES = LocalCache("catalog-classes", ("catalog.CatalogClass", "catalog.CatalogVersion"), "URBANGRID_RESPONSIBILITY_TTL", 5.0)
+
+
+def _load_class(version, code, kind):
+    qs = CatalogClass.objects.select_related("version").filter(version__code=version, code=code, active=True)
+    if kind:
+        qs = qs.filter(kind=kind)
     found = list(qs[:2])
-    if len(found) != 1:
+    return found[0] if len(found) == 1 else found or None  # None (unknown) is not kept
+
+
+def _class_for(payload):
+    found = CLASSES.get((payload.catalog_version, payload.class_code, payload.kind or ""),
+                        lambda: _load_class(payload.catalog_version, payload.class_code, payload.kind))
+    if not isinstance(found, CatalogClass):
         field_error = _("未知的问题类别") if not found else _("该代码同时是部件和事项，请指明 kind")
         raise services.Invalid(field_error, "invalid_input", {"class_code": field_error})
-    return found[0]
+    return found
+
+
+def _new_case_out(case):
+    """case_out of a case this request has just created, without reading it back: the grid, district
+    and road codes are those of the location the case was placed by, the class is the one it was
+    reported under, and a new case has no unit, no master and at most the recurrence it was linked to."""
+    loc = case.location
+    case.ref_unit_grid_code, case.ref_responsibility_grid_code = loc.unit_grid_code, loc.responsibility_grid_code
+    case.ref_district_code, case.ref_road_segment_code = loc.district_code, loc.road_segment_code
+    out = case_out(case)
+    # Times as the database gives them back (UTC): the clock computes deadlines in the city's zone.
+    return {k: v.astimezone(dt_timezone.utc) if isinstance(v, datetime) else v for k, v in out.items()}
 
 
 @router.post("/cases", response={201: CaseOut, 200: CaseOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
@@ -313,8 +339,10 @@ def create_case(request, payload: Form[CaseIn], photos: File[list[UploadedFile]]
         after_photos=after_photos or [], idempotency_key=key, reporter_name=payload.reporter_name,
         reporter_contact=payload.reporter_contact, component_identifier=payload.component_identifier,
     )
+    if created:
+        return Status(201, _new_case_out(case))
     case = with_refs(Case.objects.filter(pk=case.pk)).get()
-    return Status(201 if created else 200, case_out(case))
+    return Status(200, case_out(case))
 
 
 @router.get("/cases", response=CasePage, summary="Cases in the actor's scope, filtered and paginated")

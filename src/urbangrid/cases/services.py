@@ -322,11 +322,37 @@ def _save_photos(case, event, kind, cleaned):
         photo.save()
 
 
-@transaction.atomic
+def _store_photo_files(kind, cleaned):
+    """Unsaved photo rows whose files are already stored: written before the report's transaction, so
+    the file system is not waited on while the database is locked; ``_drop_photo_files`` undoes it."""
+    rows = []
+    try:
+        for content, w, h, _hint in cleaned:
+            photo = CasePhoto(kind=kind, width=w, height=h)
+            photo.image.save("photo.jpg", content, save=False)
+            rows.append(photo)
+    except BaseException:
+        _drop_photo_files(rows)
+        raise
+    return rows
+
+
+def _drop_photo_files(rows):
+    for photo in rows:
+        photo.image.delete(save=False)
+
+
 def report(actor, *, catalog_class, lon, lat, description, source, address="", urgency=None, self_handled=False,
            photos=(), after_photos=(), idempotency_key=None, reporter_name="", reporter_contact="",
            component_identifier="", at=None, context=None, require_photos=True, external_ref=None):
-    """信息收集: create a case in ``reported``; returns (case, created)."""
+    """信息收集: create a case in ``reported``; returns (case, created).
+
+    Every check, the location, the photos' re-encoding and files and the recurrence look-up come before
+    the transaction, which holds only the number, the case, its event and its photo rows: on SQLite the
+    write lock is database-wide and on PostgreSQL the year's number row stays locked until commit, so
+    whatever runs inside makes every concurrent report wait. A created case carries ``location`` (the
+    ``Location`` it was placed by), so callers can show its codes without reading it back.
+    """
     at = at or timezone.now()
     if source not in Source.values:
         raise Invalid(_("未知的案件来源"), "invalid_input", {"source": _("未知的案件来源")})
@@ -386,7 +412,6 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
     t = TABLE["report"]
     if not _in_scope(actor, t, case):
         raise Forbidden(_("该位置不在您负责巡查的网格内"), "out_of_scope")
-    case.number = next_number(at)  # taken only once the report is accepted, so refusals leave no gaps
     from .duplicates import previous_closed
 
     case.recurrence_of = previous_closed(catalog_class.pk, case.lon, case.lat, at)
@@ -398,20 +423,34 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
         event.data["recurrence_of"] = case.recurrence_of.number
     if external_ref:
         event.data["external_ref"] = external_ref
-    seal(event, case)
+    stored = _store_photo_files(PhotoKind.BEFORE, before)
     try:
+        stored += _store_photo_files(PhotoKind.AFTER, after)
         with transaction.atomic():
-            case.save()
+            # The number is taken only once the report is accepted, so refusals leave no gaps, and
+            # as late as possible: its row stays locked until the case commits.
+            case.number = next_number(at)
+            seal(event, case)
+            case.save(force_insert=True)
+            event.case = case
+            event.save()
+            for photo in stored:
+                photo.case, photo.event = case, event
+            if stored:
+                CasePhoto.objects.bulk_create(stored)
     except IntegrityError:
-        if key and Case.objects.filter(idempotency_key=key).exists():  # a concurrent retry won
+        _drop_photo_files(stored)
+        # Rolled back (to its savepoint inside a caller's transaction), so the connection answers again:
+        # a concurrent retry of the same submission may have won.
+        if key and Case.objects.filter(idempotency_key=key).exists():
             return Case.objects.get(idempotency_key=key), False
         if external_ref and Case.objects.filter(external_ref=external_ref).exists():
             return Case.objects.get(external_ref=external_ref), False
         raise
-    event.case = case
-    event.save()
-    _save_photos(case, event, PhotoKind.BEFORE, before)
-    _save_photos(case, event, PhotoKind.AFTER, after)
+    except BaseException:
+        _drop_photo_files(stored)
+        raise
+    case.location = loc
     return case, True
 
 
@@ -535,6 +574,7 @@ def _apply_side_effects(case, t, inputs, at):
         case.district_centre = None
     elif action == "feed_back":
         case.fed_back_at = at
+        return case.current_unit  # the unit that handled it: 处置数 and 按期处置 count by this
     elif action == "check_fail":
         return case.current_unit
     elif action in ("accept_task", "assign"):
@@ -552,7 +592,7 @@ def _apply_side_effects(case, t, inputs, at):
         case.satisfaction = ""
         case.current_unit = None
         case.district_centre = None
-    elif action in ("request_return", "request_extension", "request_suspension", "feed_back"):
+    elif action in ("request_return", "request_extension", "request_suspension"):
         return case.current_unit
     return None
 

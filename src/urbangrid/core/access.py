@@ -1,15 +1,40 @@
 """Permission checks shared by views and API routers."""
+import copy
+import dataclasses
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from ninja.errors import HttpError
 
-from urbangrid.org.scope import actor_for
+from urbangrid.org.scope import Actor, actor_for
+
+from .localcache import LocalCache
+
+# Actors (roles, grids, units with their teams, districts) of logged-in users, per process (see
+# core/localcache.py): a role given or taken here applies at once, elsewhere within
+# URBANGRID_AUTH_CACHE_TTL seconds (default 5). Building one costs two or more queries per request.
+ACTORS = LocalCache("actors", (settings.AUTH_USER_MODEL, "org.Person", "org.RoleAssignment", "org.Unit"),
+                    "URBANGRID_AUTH_CACHE_TTL", 5.0, ignore_update_fields=("last_login",))
+_ACTOR_SETS = [f.name for f in dataclasses.fields(Actor) if f.name not in ("user", "person", "city_wide")]
+
+
+def _own_copy(actor, user):
+    """The cached actor for this request's user object, with sets and person of its own (callers may
+    change them; the cached one must not)."""
+    fields = {name: {k: set(v) for k, v in value.items()} if isinstance(value, dict) else set(value)
+              for name in _ACTOR_SETS for value in [getattr(actor, name)]}
+    return Actor(user=user, person=copy.copy(actor.person), city_wide=actor.city_wide, **fields)
 
 
 def actor_of(request):
     actor = getattr(request, "_urbangrid_actor", None)
     if actor is None or actor.user is not request.user:
-        actor = actor_for(request.user)
+        user = request.user
+        if getattr(user, "is_authenticated", False) and getattr(user, "pk", None) is not None:
+            actor = _own_copy(ACTORS.get(user.pk, lambda: actor_for(user)), user)
+        else:
+            actor = actor_for(user)
         request._urbangrid_actor = actor
     return actor
 
