@@ -188,3 +188,133 @@ def test_cli_exits_non_zero_with_a_clear_message(tmp_path):
     assert proc.returncode != 0
     assert "--grids" in proc.stderr
 
+
+
+def test_working_time_axis_gives_the_same_instants_as_the_clock():
+    """fastclock's axis against worktime.clock: additions (ending on a period's end stays there), deadlines
+    in every unit, working time between two instants, on random and on boundary instants, with holidays
+    and a working Saturday."""
+    from datetime import date, time
+
+    from urbangrid.core.generate.fastclock import FastCalendar
+    from urbangrid.worktime import clock as wt
+
+    rng = random.Random(11)
+    days = {date(2025, 10, 1) + timedelta(days=i): False for i in range(7)}
+    days[date(2025, 10, 11)] = True
+    for periods in (wt.DEFAULT_PERIODS, ((time(9), time(12)), (time(13), time(18))), ((time(0), time(23, 59, 59)),)):
+        cal = wt.Calendar(days, periods)
+        fast = FastCalendar(cal)
+        for _ in range(3000):
+            at = datetime(2025, 9, 1, tzinfo=wt.TZ) + timedelta(seconds=rng.randint(0, 90 * 86400), microseconds=rng.randint(0, 999_999))
+            if rng.random() < 0.3:
+                at = datetime.combine(at.date(), rng.choice(rng.choice(cal.periods)), wt.TZ)
+            hours = engine.Decimal(str(round(rng.uniform(0, 60), rng.choice([0, 3, 4]))))
+            assert fast.add(at, fast.hours_us(hours)).isoformat() == wt.add_working_time(at, hours, cal).isoformat()
+            for value, unit in ((1, wt.WORKING_DAYS), (20, wt.WORKING_DAYS), (engine.Decimal("0.5"), wt.WORKING_DAYS),
+                                (4, wt.WORKING_HOURS), (engine.Decimal("2"), wt.CALENDAR_HOURS)):
+                assert fast.deadline(at, value, unit).isoformat() == wt.deadline(at, value, unit, cal).isoformat()
+            other = at + timedelta(seconds=rng.randint(-20 * 86400, 20 * 86400))
+            assert fast.between_us(at, other) == wt.working_timedelta(at, other, cal) // timedelta(microseconds=1)
+
+
+def _small_run(settings, tmp_path, cases=60, grids=60):
+    from urbangrid.core.generate.cases import GenRun
+    from urbangrid.worktime import clock as wt
+
+    settings.VAR_DIR = tmp_path
+    call_command("generate", "--cases", str(cases), "--grids", str(grids), "--years", "1", "--workers", "1",
+                 stdout=open(os.devnull, "w"))
+    end = timezone.now().astimezone(wt.TZ).replace(hour=17, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    return GenRun(1, end), end
+
+
+@pytest.mark.django_db
+def test_every_fast_case_is_what_engine_apply_gives(settings, tmp_path):
+    """Each of 3,000 cases (finished and open, with returns, extensions, suspensions, rework) is replayed
+    through engine.apply and clock from the same random state: every value of the case and its events —
+    states, stages, deadlines, stopped clocks with on-time, counters, hashes — must be the same."""
+    from urbangrid.core.demo.history import _arrival_times
+
+    run, end = _small_run(settings, tmp_path)
+    times = _arrival_times(random.Random(5), 3000, end - timedelta(days=300), end, run.cal)
+    run.rng = random.Random("shapes")
+    run.events, run.links, run.stats, run.next_pk = [], [], Counter(), 20_000_000
+    for i, at in enumerate(times):
+        item = (f"2098{i:07d}", at, i % 40 != 0)
+        state, first = run.rng.getstate(), len(run.events)
+        case = run.run_case(*item)
+        run.check_shape(item, state, case, run.events[first:])  # raises HistoryError on any difference
+    for action in ("request_extension", "approve_suspension", "resume", "check_fail", "approve_return", "dispatch_second",
+                   "callback", "not_file", "void", "verify", "supervise"):
+        assert run.stats[action] > 0, action
+    ontime = Counter(r["on_time"] for e in run.events for r in e.data.get("stopped", ()))
+    assert ontime[True] > 0 and ontime[False] > 0
+
+
+@pytest.mark.django_db
+def test_the_shape_check_notices_a_difference(settings, tmp_path):
+    from urbangrid.core.demo.history import HistoryError
+
+    run, end = _small_run(settings, tmp_path)
+    run.rng = random.Random("tamper")
+    run.events, run.links, run.stats, run.next_pk = [], [], Counter(), 20_000_000
+    item = ("20970000001", end - timedelta(days=30), True)
+    state = run.rng.getstate()
+    case = run.run_case(*item)
+    run.check_shape(item, state, case, run.events)
+    filed = next(e for e in run.events if e.action == "file")
+    filed.deadline += timedelta(microseconds=1)
+    with pytest.raises(HistoryError, match="differs"):
+        run.check_shape(item, state, case, run.events)
+
+
+@pytest.mark.django_db
+def test_fast_rows_and_canonical_text_are_the_reference_ones(settings, tmp_path):
+    """The fast writers give the reference writers' COPY text and executemany values (the JSON of ``data``
+    as the same value), and the hand-built canonical JSON is chain.canonical's."""
+    import json
+
+    from django.db import connection
+
+    from urbangrid.cases import chain
+    from urbangrid.core.demo.history import _arrival_times
+    from urbangrid.core.generate import cases as gen
+
+    run, end = _small_run(settings, tmp_path)
+    times = _arrival_times(random.Random(8), 600, end - timedelta(days=200), end, run.cal)
+    cases, events, links, _stats = run.chunk(9, 0, 30_000_000, [(f"2096{i:07d}", at, i % 30 != 0) for i, at in enumerate(times)])
+    for e in events:
+        assert gen.canonical(e, e.case.number) == chain.canonical(e, e.case.number)
+    for case in cases:
+        assert chain.verify(case, [e for e in events if e.case is case]) is None
+    data_col = gen.EVENT_COLUMNS.index("data")
+
+    def split(payload):
+        return [line.split("\t") for line in payload.decode("utf-8").splitlines()]
+
+    ref, fast = gen.rows_copy(cases, events, links), gen.fast_rows_copy(cases, events, links)
+    assert fast[0] == ref[0] and fast[2] == ref[2]
+    ref_ev, fast_ev = split(ref[1]), split(fast[1])
+    assert len(ref_ev) == len(fast_ev) == len(events)
+    for r, f in zip(ref_ev, fast_ev):
+        assert json.loads(f.pop(data_col)) == json.loads(r.pop(data_col)) and f == r
+    if connection.vendor == "sqlite":
+        ref, fast = gen.rows_tuples(cases, events, links, connection), gen.fast_rows_tuples(cases, events, links, connection)
+        assert fast[0] == ref[0] and fast[2] == ref[2]
+        for r, f in zip(ref[1], fast[1]):
+            r, f = list(r), list(f)
+            assert json.loads(f.pop(data_col)) == json.loads(r.pop(data_col)) and f == r
+
+
+def test_cli_generates_with_worker_processes_on_sqlite(tmp_path):
+    """Several chunks from two worker processes into a SQLite file; the chains verify."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'w.sqlite3'}", "URBANGRID_VAR_DIR": str(tmp_path)}
+    run = [sys.executable, "-m", "urbangrid.cli"]
+    subprocess.run([*run, "migrate", "-v0"], check=True, env=env, cwd=ROOT)
+    proc = subprocess.run([*run, "generate", "--cases", "11000", "--grids", "200", "--workers", "2"],
+                          capture_output=True, text=True, env=env, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert "cases: 11000" in proc.stdout
+    proc = subprocess.run([*run, "audit", "verify"], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -16,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2024, help=_("随机种子（相同种子结果相同）"))
         parser.add_argument("--start", default=None, help=_("第一天 YYYY-MM-DD（默认：截至昨天的 Y 年）"))
         parser.add_argument("--append", action="store_true", help=_("在已有城市（网格、单位、人员）上追加案件，不新建城市"))
-        parser.add_argument("--workers", type=int, default=None, help=_("生成进程数（PostgreSQL；默认 CPU 数）"))
+        parser.add_argument("--workers", type=int, default=None, help=_("生成进程数（默认 CPU 数）"))
 
     def handle(self, *args, cases, grids, years, days, seed, start, append, workers, **options):
         from urbangrid.core.generate.build import GenerateError, Params, default_workers, generate
