@@ -292,6 +292,30 @@ class Judge:
         return any(rec and self.on_time(data, rec.get("stage"), at) is False for rec in (data or {}).get("stopped") or ())
 
 
+# The on-time verdict each post is judged on, by the action that stops its clock.
+POST_ONTIME = {"verify": ("inspector", "verified", "verify"), "check_pass": ("inspector", "checked", "check"),
+               "check_fail": ("inspector", "checked", "check"), "send_check": ("intake_operator", "sent_check", "send_check"),
+               "file": ("shift_lead", "filed", "file"), "close": ("shift_lead", "closed", "close"),
+               "dispatch": ("dispatcher", "dispatched", "dispatch"),
+               "dispatch_second": ("dispatcher", "dispatched", "second_dispatch")}
+
+
+def post_counts(action, source, data, at, on_time):
+    """The 岗位 counters one event by a person adds: [(post, counter, n)] (both evaluations count with it)."""
+    if action == "report":
+        return [("inspector", "reported", 1)] if source == "inspector" else []
+    if action == "accept":
+        return [("intake_operator", "accepted", 1)]
+    if action == "send_verify":
+        ontime = int(bool(on_time(data, "accept", at)))
+        return [("intake_operator", "accepted", 1), ("intake_operator", "sent_verify", 1),
+                ("intake_operator", "ontime_sent_verify", ontime)]
+    if action in POST_ONTIME:
+        post, counter, stage = POST_ONTIME[action]
+        return [(post, counter, 1), (post, f"ontime_{counter}", int(bool(on_time(data, stage, at))))]
+    return []
+
+
 def new_position_counter():
     return defaultdict(lambda: defaultdict(int))
 
@@ -439,35 +463,13 @@ class EventEvaluation(Judge):
                 filed_by_grid[e.regions[1]] += 1
             if p is None:
                 continue
+            for role, counter, n in post_counts(a, e.source, e.data, e.at, self.on_time):
+                c[role, p][counter] += n
             if a == "report" and e.source == "inspector":
-                c["inspector", p]["reported"] += 1
                 reports_by_person[p].append(e.case_id)
-            elif a == "verify":
-                c["inspector", p]["verified"] += 1
-                c["inspector", p]["ontime_verified"] += bool(self.on_time(e.data, "verify", e.at))
-            elif a in ("check_pass", "check_fail"):
-                c["inspector", p]["checked"] += 1
-                c["inspector", p]["ontime_checked"] += bool(self.on_time(e.data, "check", e.at))
-            elif a == "accept":
-                c["intake_operator", p]["accepted"] += 1
-            elif a == "send_verify":
-                c["intake_operator", p]["accepted"] += 1
-                c["intake_operator", p]["sent_verify"] += 1
-                c["intake_operator", p]["ontime_sent_verify"] += bool(self.on_time(e.data, "accept", e.at))
-            elif a == "send_check":
-                c["intake_operator", p]["sent_check"] += 1
-                c["intake_operator", p]["ontime_sent_check"] += bool(self.on_time(e.data, "send_check", e.at))
             elif a == "file":
-                c["shift_lead", p]["filed"] += 1
-                c["shift_lead", p]["ontime_filed"] += bool(self.on_time(e.data, "file", e.at))
                 files_by_person[p].append(e.case_id)
-            elif a == "close":
-                c["shift_lead", p]["closed"] += 1
-                c["shift_lead", p]["ontime_closed"] += bool(self.on_time(e.data, "close", e.at))
             elif a in ("dispatch", "dispatch_second"):
-                stage = "dispatch" if a == "dispatch" else "second_dispatch"
-                c["dispatcher", p]["dispatched"] += 1
-                c["dispatcher", p]["ontime_dispatched"] += bool(self.on_time(e.data, stage, e.at))
                 dispatches[e.case_id, e.seq] = p
         window = CaseEvent.objects.filter(at__gte=self.start, at__lt=self.eff_end).order_by()
         # 有效上报: the inspector's reports that were filed (or accepted as self-handled), whenever

@@ -36,7 +36,7 @@ from urbangrid.cases.models import Case, CaseEvent
 
 from .evaluation import (BEFORE_FILING, HANDLE_STARTS, HANDLE_STOPS, ID_CHUNK, LEVEL_FIELD, LEVELS, TZ,
                          EventEvaluation, Judge, PeriodError, _midnight, close_verdicts, handle_clocks,
-                         new_position_counter, returned_dispatches)
+                         new_position_counter, post_counts, returned_dispatches)
 from .models import (POST_DAY_COUNTS, REGION_DAY_COUNTS, UNIT_DAY_COUNTS, CaseFact, EvaluationScheme, PostDay, RegionDay,
                      TallyCursor, TallyDay, UnitDay)
 
@@ -138,34 +138,8 @@ class RangeCounter:
                 counts[day, "region", regions, "filed"] += 1
             if p is None:
                 continue
-            key = (p,)
-            if action == "report" and source == "inspector":
-                counts[day, "inspector", key, "reported"] += 1
-            elif action == "verify":
-                counts[day, "inspector", key, "verified"] += 1
-                counts[day, "inspector", key, "ontime_verified"] += bool(on(data, "verify", at))
-            elif action in ("check_pass", "check_fail"):
-                counts[day, "inspector", key, "checked"] += 1
-                counts[day, "inspector", key, "ontime_checked"] += bool(on(data, "check", at))
-            elif action == "accept":
-                counts[day, "intake_operator", key, "accepted"] += 1
-            elif action == "send_verify":
-                counts[day, "intake_operator", key, "accepted"] += 1
-                counts[day, "intake_operator", key, "sent_verify"] += 1
-                counts[day, "intake_operator", key, "ontime_sent_verify"] += bool(on(data, "accept", at))
-            elif action == "send_check":
-                counts[day, "intake_operator", key, "sent_check"] += 1
-                counts[day, "intake_operator", key, "ontime_sent_check"] += bool(on(data, "send_check", at))
-            elif action == "file":
-                counts[day, "shift_lead", key, "filed"] += 1
-                counts[day, "shift_lead", key, "ontime_filed"] += bool(on(data, "file", at))
-            elif action == "close":
-                counts[day, "shift_lead", key, "closed"] += 1
-                counts[day, "shift_lead", key, "ontime_closed"] += bool(on(data, "close", at))
-            elif action in ("dispatch", "dispatch_second"):
-                stage = "dispatch" if action == "dispatch" else "second_dispatch"
-                counts[day, "dispatcher", key, "dispatched"] += 1
-                counts[day, "dispatcher", key, "ontime_dispatched"] += bool(on(data, stage, at))
+            for post, counter, n in post_counts(action, source, data, at, on):
+                counts[day, post, (p,), counter] += n
         self.case_facts(case_id, evs, source, regions)
 
     def case_facts(self, case_id, evs, source, regions):
@@ -241,10 +215,6 @@ def tally_range(first, last, scheme=None, calendar=None):
         total += _tally_window(start, end, scheme, calendar)
         start = end + timedelta(days=1)
     return total
-
-
-def tally_day(day, scheme=None, calendar=None):
-    return tally_range(day, day, scheme=scheme, calendar=calendar)
 
 
 def _tally_window(first, last, scheme, calendar):
@@ -374,16 +344,6 @@ def rebuild(first_day=None, last_day=None):
         raise PeriodError("first day after last day")
     mark_new_events()
     return tally_range(first_day, last_day)
-
-
-def invalidate(first_day=None, last_day=None):
-    """Mark days dirty (all, or a range) after writing events in the past outside the service layer."""
-    qs = TallyDay.objects.all()
-    if first_day:
-        qs = qs.filter(day__gte=first_day)
-    if last_day:
-        qs = qs.filter(day__lte=last_day)
-    qs.update(dirty=True)
 
 
 # --- the evaluation from the tallies --------------------------------------------------------------
