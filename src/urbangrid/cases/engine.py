@@ -42,13 +42,13 @@ def _start_clock(case, stage, at, calendar, limits):
         unit = case.handle_limit_unit or FALLBACK_HANDLE[1]
     else:
         value, unit, _share = limits.of(stage)
-    due = wt.deadline(at, value, unit, calendar)
+    due = calendar.deadline(at, value, unit)
     case.stage = stage
     case.stage_started_at = at
     case.stage_deadline = due
     case.stage_paused_at = None
     natural = unit == wt.CALENDAR_HOURS
-    case.stage_budget_seconds = ((due - at) if natural else wt.working_timedelta(at, due, calendar)).total_seconds()
+    case.stage_budget_seconds = ((due - at) if natural else calendar.working_timedelta(at, due)).total_seconds()
     _set_yellow(case, at, calendar, limits.of(stage)[2] if stage != Stage.HANDLE else limits.handle_yellow_share)
     if stage == Stage.HANDLE:
         case.handle_deadline = due
@@ -58,9 +58,9 @@ def _start_clock(case, stage, at, calendar, limits):
 
 def _set_yellow(case, at, calendar, share):
     """The instant the remaining time drops below ``share`` of the whole budget (the yellow light)."""
-    remaining = wt.working_timedelta(at, case.stage_deadline, calendar)
+    remaining = calendar.working_timedelta(at, case.stage_deadline)
     before_yellow = remaining - timedelta(seconds=case.stage_budget_seconds) * float(share)
-    case.stage_yellow_at = wt.add_working_time(at, before_yellow, calendar) if before_yellow > timedelta() else at
+    case.stage_yellow_at = calendar.add_working_time(at, before_yellow) if before_yellow > timedelta() else at
 
 
 def _stop_clock(case, at):
@@ -82,22 +82,23 @@ def _stop_clock(case, at):
 
 
 def apply(case, t, inputs, at, calendar, limits):
-    """Apply table row ``t`` to ``case`` in memory and return the ``Outcome`` (no saving, no checks of who)."""
+    """Apply table row ``t`` to ``case`` in memory and return the ``Outcome`` (no saving, no checks of who).
+    ``calendar`` is a ``worktime.clock.Calendar``: its methods do the working-time arithmetic."""
     out = Outcome(to_state=target_of(t, inputs) or case.state)
     if t.stops and case.stage in t.stops:
         out.stopped.append(_stop_clock(case, at))
     special = t.clock
     if special == "extend":
         extra_value, extra_unit = inputs["extra_time"]
-        due = wt.deadline(case.stage_deadline, extra_value, extra_unit, calendar)
+        due = calendar.deadline(case.stage_deadline, extra_value, extra_unit)
         out.data["extended_from"] = case.stage_deadline.isoformat()
-        case.stage_budget_seconds += wt.working_timedelta(case.stage_deadline, due, calendar).total_seconds()
+        case.stage_budget_seconds += calendar.working_timedelta(case.stage_deadline, due).total_seconds()
         case.stage_deadline = case.handle_deadline = due
         _set_yellow(case, at, calendar, limits.handle_yellow_share)
     elif special == "pause":
         case.stage_paused_at = at
     elif special == "resume":
-        due = wt.resume_deadline(case.stage_deadline, case.stage_paused_at, at, calendar)
+        due = calendar.resume_deadline(case.stage_deadline, case.stage_paused_at, at)
         out.data["paused_from"] = case.stage_paused_at.isoformat()
         case.stage_deadline = case.handle_deadline = due
         case.stage_paused_at = None

@@ -9,9 +9,9 @@ counters and on-time flags, exactly as for a live request. What differs from the
   ``services._event``;
 - deadlines and working-time delays are computed on a precomputed working-time axis (``fastclock``:
   ``clock`` walks the calendar day by day, which made a 20-working-day limit cost more than the rest of
-  the case). ``fastclock.apply`` is ``engine.apply`` on that axis. To keep that honest, the first case of
-  every shape (its sequence of actions × its handling limit) is replayed once more through
-  ``engine.apply`` and ``clock`` themselves, and the run stops if a single value differs;
+  the case): ``engine.apply`` is given the axis as its calendar. To keep that honest, the first case of
+  every shape (its sequence of actions × its handling limit) is replayed once more with ``clock``'s own
+  calendar, and the run stops if a single value differs;
 - rows are built directly as PostgreSQL COPY text or as executemany tuples (``event_copy_line``,
   ``event_tuple``; the generic ``rows_copy`` / ``rows_tuples`` are the reference the tests hold them to)
   and go to the database chunk by chunk from worker processes that generate while the parent writes.
@@ -226,10 +226,7 @@ class GenRun(_Run):
             raise HistoryError(f"{case.number}: {actor.person} may not {action}")
         from_state = case.state
         unit = inputs.pop("_unit", None)
-        if self.fast:
-            outcome = fastclock.apply(case, t, inputs, at, self.fc, self.ctx.limits)
-        else:
-            outcome = engine.apply(case, t, inputs, at, self.cal, self.ctx.limits)
+        outcome = engine.apply(case, t, inputs, at, self.fc if self.fast else self.cal, self.ctx.limits)
         case.state = outcome.to_state
         case.version += 1
         case.updated_at = at

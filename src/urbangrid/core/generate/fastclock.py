@@ -7,16 +7,15 @@ outside working time maps to the next working instant), and ``at_w(w)`` is the i
 which that much working time has passed. Adding ``h`` hours of working time is then
 ``at_w(w(t) + h)``, the same instant ``clock.add_working_time`` returns (an amount ending exactly at the
 end of a period ends there, not at the start of the next), and the working time between two instants is
-a subtraction. ``FastCalendar`` is a ``clock.Calendar`` with the same days and periods, so the engine can
-take it as it is; ``tests/test_generate.py`` checks the axis against ``clock`` on many instants.
+a subtraction. ``FastCalendar`` is a ``clock.Calendar`` with the same days and periods whose arithmetic
+methods (``deadline``, ``working_timedelta``, ``add_working_time``, ``resume_deadline``) use the axis, so
+``engine.apply`` runs on it unchanged; ``tests/test_generate.py`` checks the axis against ``clock`` on many
+instants.
 """
 from bisect import bisect_left
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from urbangrid.cases import engine
-from urbangrid.cases.states import ArchiveType, Stage
-from urbangrid.cases.workflow import clock_started, target_of
 from urbangrid.worktime import clock as wt
 
 TZ = wt.TZ
@@ -95,7 +94,9 @@ class FastCalendar(wt.Calendar):
         r = w - (self._wd_end[i] - self.day_us)
         for s, e in self._spans:
             if r <= e - s:
-                return datetime(d.year, d.month, d.day, tzinfo=TZ) + timedelta(microseconds=s + r)
+                out = datetime(d.year, d.month, d.day, tzinfo=TZ) + timedelta(microseconds=s + r)
+                self._memo = (out, w)  # the engine measures from a deadline just computed
+                return out
             r -= e - s
         raise AssertionError("unreachable: r is at most the day's working time")
 
@@ -136,80 +137,16 @@ class FastCalendar(wt.Calendar):
         """``clock.working_timedelta(a, b)`` in µs (negative when ``b`` is before ``a``)."""
         return self.w(b) - self.w(a)
 
+    # ``clock.Calendar``'s arithmetic methods, which ``engine.apply`` calls, on the axis
 
-# --- engine.apply on the axis ----------------------------------------------------------------------
+    def working_timedelta(self, a, b):
+        return timedelta(microseconds=self.w(b) - self.w(a))
 
-def apply(case, t, inputs, at, fc, limits):
-    """``cases.engine.apply`` with the deadline arithmetic on ``fc``'s axis: the same rules, in the same
-    order, with the same results (the generator replays the first case of every shape through
-    ``engine.apply`` itself and stops on any difference). Clocks are stopped by the engine's own code."""
-    out = engine.Outcome(to_state=target_of(t, inputs) or case.state)
-    if t.stops and case.stage in t.stops:
-        out.stopped.append(engine._stop_clock(case, at))
-    special = t.clock
-    if special == "extend":
-        extra_value, extra_unit = inputs["extra_time"]
-        due = fc.deadline(case.stage_deadline, extra_value, extra_unit)
-        out.data["extended_from"] = case.stage_deadline.isoformat()
-        case.stage_budget_seconds += fc.between_us(case.stage_deadline, due) / 1_000_000
-        case.stage_deadline = case.handle_deadline = due
-        _set_yellow(case, at, fc, limits.handle_yellow_share)
-    elif special == "pause":
-        case.stage_paused_at = at
-    elif special == "resume":
-        deadline, paused = case.stage_deadline, case.stage_paused_at
-        remaining = fc.between_us(paused, deadline)
-        due = fc.add(at, remaining) if remaining > 0 else fc.add(deadline, fc.between_us(paused, at))
-        out.data["paused_from"] = paused.isoformat()
-        case.stage_deadline = case.handle_deadline = due
-        case.stage_paused_at = None
-        _set_yellow(case, at, fc, limits.handle_yellow_share)
-    elif special == "restart_handle":
-        first = case.handle_first_deadline
-        _start_clock(case, Stage.HANDLE, at, fc, limits)
-        if limits.rework_keeps_first_deadline and first:
-            case.stage_deadline = case.handle_deadline = first
-    started = clock_started(t, inputs)
-    if started:
-        _start_clock(case, started, at, fc, limits)
-    for counter in t.increments:
-        setattr(case, counter, getattr(case, counter) + 1)
-    if t.action == "close":
-        case.archive_type = ArchiveType.OVERDUE if (case.is_overdue or case.handle_overdue) else ArchiveType.NORMAL
-        case.closed_at = at
-    out.data["counts"] = list(t.counts)
-    if out.stopped:
-        out.data["stopped"] = out.stopped
-    return out
+    def add_working_time(self, start, amount):
+        return self.add(start, amount // _US if isinstance(amount, timedelta) else self.hours_us(amount))
 
-
-def _start_clock(case, stage, at, fc, limits):
-    if stage == Stage.HANDLE:
-        value = case.handle_limit_value if case.handle_limit_value is not None else engine.FALLBACK_HANDLE[0]
-        unit = case.handle_limit_unit or engine.FALLBACK_HANDLE[1]
-    else:
-        value, unit, _share = limits.of(stage)
-    if unit == wt.CALENDAR_HOURS:
-        due = fc.deadline(at, value, unit)
-        budget = (due - at).total_seconds()
-    else:
-        limit = fc.limit_us(value, unit)
-        due = fc.add(at, limit)
-        budget = limit / 1_000_000  # on the axis the deadline is exactly ``limit`` after ``at``
-    case.stage = stage
-    case.stage_started_at = at
-    case.stage_deadline = due
-    case.stage_paused_at = None
-    case.stage_budget_seconds = budget
-    _set_yellow(case, at, fc, limits.of(stage)[2] if stage != Stage.HANDLE else limits.handle_yellow_share)
-    if stage == Stage.HANDLE:
-        case.handle_deadline = due
-        if case.handle_first_deadline is None:
-            case.handle_first_deadline = due
-
-
-def _set_yellow(case, at, fc, share):
-    # timedelta arithmetic as in engine._set_yellow: the same rounding of the float share
-    remaining = timedelta(microseconds=fc.between_us(at, case.stage_deadline))
-    before_yellow = remaining - timedelta(seconds=case.stage_budget_seconds) * float(share)
-    case.stage_yellow_at = fc.add(at, before_yellow // _US) if before_yellow > timedelta() else at
+    def resume_deadline(self, deadline, paused_at, resumed_at):
+        remaining = self.between_us(paused_at, deadline)
+        if remaining > 0:
+            return self.add(resumed_at, remaining)
+        return self.add(deadline, self.between_us(paused_at, resumed_at))
