@@ -2,7 +2,8 @@
 from datetime import date, datetime, time
 from datetime import timezone as dt_timezone
 
-from django.db.models import F, Q
+from django.db.models import CharField, Q
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -222,15 +223,36 @@ def case_out(case, now=None):
     }
 
 
-# The codes and names case_out shows, joined as single columns: select_related would load the related
-# rows whole, grid and district polygons included, for one code each.
-REFS = {
-    "ref_class_name": F("catalog_class__name"), "ref_unit_grid_code": F("unit_grid__code"),
-    "ref_responsibility_grid_code": F("responsibility_grid__code"), "ref_district_code": F("district__code"),
-    "ref_road_segment_code": F("road_segment__code"), "ref_unit_code": F("current_unit__code"),
-    "ref_unit_name": F("current_unit__name"), "ref_duplicate_of_number": F("duplicate_of__number"),
-    "ref_recurrence_of_number": F("recurrence_of__number"),
-}
+# The codes and names case_out shows, each as a scalar subquery on the related row's primary key.
+# select_related would load the related rows whole (grid and district polygons included) for one code
+# each; nine joins (F("unit_grid__code") …) cost PostgreSQL's planner ~40 ms per query searching join
+# orders, against ~1.5 ms for the subqueries (docs/benchmarks.md, 2026-11-28 (4)). Written as SQL
+# because Django's Subquery costs ~0.3 ms each to compile per request; the names come from the models.
+def _code_of(model, fk, column):
+    outer, inner = Case._meta, model._meta
+    sql = (f'SELECT ref."{inner.get_field(column).column}" FROM "{inner.db_table}" ref '
+           f'WHERE ref."{inner.pk.column}" = "{outer.db_table}"."{outer.get_field(fk).column}"')
+    return RawSQL(sql, (), output_field=CharField())
+
+
+def _refs():
+    from urbangrid.grids.models import Region, ResponsibilityGrid, RoadSegment, UnitGrid
+    from urbangrid.org.models import Unit
+
+    return {
+        "ref_class_name": _code_of(CatalogClass, "catalog_class", "name"),
+        "ref_unit_grid_code": _code_of(UnitGrid, "unit_grid", "code"),
+        "ref_responsibility_grid_code": _code_of(ResponsibilityGrid, "responsibility_grid", "code"),
+        "ref_district_code": _code_of(Region, "district", "code"),
+        "ref_road_segment_code": _code_of(RoadSegment, "road_segment", "code"),
+        "ref_unit_code": _code_of(Unit, "current_unit", "code"),
+        "ref_unit_name": _code_of(Unit, "current_unit", "name"),
+        "ref_duplicate_of_number": _code_of(Case, "duplicate_of", "number"),
+        "ref_recurrence_of_number": _code_of(Case, "recurrence_of", "number"),
+    }
+
+
+REFS = _refs()
 
 
 def with_refs(qs):
