@@ -3,11 +3,12 @@
     .venv/bin/python bench/bench_http_create.py [--db sqlite|postgres] [--requests 400] [--concurrency 4] [--photo-size 64x48]
 
 Builds the demo city on a scratch database (a temporary SQLite file, or the PostgreSQL database
-``urbangrid_bench``, created and dropped here), starts gunicorn (2 sync workers, 127.0.0.1, a free port,
+``urbangrid_bench``, created and dropped here), creates the table of /bench/write, starts gunicorn (2 sync workers, 127.0.0.1, a free port,
 URBANGRID_BENCH=1 so /bench/ping exists), takes a bearer token for the demo inspector from
 POST /api/v1/auth/token, then sends N requests from C client threads (http.client, a new connection per
 request as sync workers close it) to each of: GET /bench/ping (``JsonResponse({"ok": True})``, the
-baseline) and POST /api/v1/cases (multipart: class local-demo 0401 at lon 117.2352 lat 31.8785 in grid
+baseline), POST /bench/write (a bound, not a goal: a JSON view that commits one row through Django's cursor,
+the least any view that stores something costs) and POST /api/v1/cases (multipart: class local-demo 0401 at lon 117.2352 lat 31.8785 in grid
 WG01, one JPEG of --photo-size, 64×48 by default; a phone's 4032x3024 shows the cost of re-encoding).
 Reports requests/s, p50/p95 latency, the gunicorn processes' CPU time per request (robust against other load
 on a shared machine; PostgreSQL's own processes are not counted) and the ratio create ÷ ping (goal ≥ 0.3).
@@ -175,6 +176,23 @@ def rehash_for_server(logins):
         user.save(update_fields=["password"])
 
 
+def create_write_table():
+    """The table of /bench/write (core/bench_views.py), on the benchmark's scratch database."""
+    from django.db import connection
+
+    key = "INTEGER PRIMARY KEY AUTOINCREMENT" if connection.vendor == "sqlite" else "BIGSERIAL PRIMARY KEY"
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE bench_write (id {key}, note TEXT NOT NULL)")
+
+
+def written():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM bench_write")
+        return cursor.fetchone()[0]
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.db == "postgres" and (problem := c.pg_missing()):
@@ -187,6 +205,7 @@ def main(argv=None):
             c.pg_create(c.BENCH_DB)
         logins = c.setup_django(args.db, tmp)
         rehash_for_server(logins)
+        create_write_table()
         from django.db import connections
 
         connections.close_all()
@@ -203,9 +222,10 @@ def main(argv=None):
             [("photos", "photo.jpg", c.jpeg_bytes(size=args.photo_size), "image/jpeg")])
         create = (201, "POST", "/api/v1/cases", body, {"Content-Type": ctype, "Authorization": f"Bearer {json.loads(data)['token']}"})
         ping = (200, "GET", "/bench/ping")
+        write = (201, "POST", "/bench/write", json.dumps({"note": "floor"}), {"Content-Type": "application/json"})
         c.log(f"warming up ({WARMUP} requests each), then {args.requests} requests each at concurrency {args.concurrency}")
         results, cpu = {}, {}
-        for name, spec in (("ping", ping), ("create", create)):
+        for name, spec in (("ping", ping), ("write", write), ("create", create)):
             _rate, _lat, failures = load(port, WARMUP, args.concurrency, *spec)
             cpu_before = server_cpu(proc.pid)
             results[name] = load(port, args.requests, args.concurrency, *spec)
@@ -218,6 +238,7 @@ def main(argv=None):
 
         created = Case.objects.count()
         assert created == WARMUP + args.requests, f"expected {WARMUP + args.requests} cases, found {created}"
+        assert written() == WARMUP + args.requests, f"expected {WARMUP + args.requests} rows in bench_write"
     except (RuntimeError, AssertionError) as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 1
@@ -242,9 +263,11 @@ def main(argv=None):
     print("| endpoint | requests | requests/s | p50 latency | p95 latency | server CPU per request | ratio to ping |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     base = results["ping"][0]
-    for name, label in (("ping", "GET /bench/ping (baseline)"), ("create", "POST /api/v1/cases")):
+    for name, label in (("ping", "GET /bench/ping (baseline)"),
+                        ("write", "POST /bench/write (bound: commits one row, nothing else)"),
+                        ("create", "POST /api/v1/cases")):
         rate, lat, _ = results[name]
-        ratio = f"**{rate / base:.2f}** (goal ≥ {GOAL})" if name == "create" else "1.00"
+        ratio = f"**{rate / base:.2f}** (goal ≥ {GOAL})" if name == "create" else f"{rate / base:.2f}"
         server = "n/a" if cpu.get(name) is None else f"{1000 * cpu[name]:.2f} ms"
         print(f"| {label} | {args.requests:,} | {rate:,.1f} | {1000 * pct(lat, 0.5):.1f} ms | {1000 * pct(lat, 0.95):.1f} ms "
               f"| {server} | {ratio} |")

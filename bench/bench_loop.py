@@ -11,6 +11,8 @@ with a small in-memory JPEG on report, feed_back and check_pass (``--no-photos``
 ``pgbench -c 1 -j 1 -T 10`` on the scratch database ``urbangrid_pgbench``) for PostgreSQL; for SQLite,
 commits per second of Python's sqlite3 doing one INSERT + one UPDATE per transaction (WAL,
 synchronous=NORMAL, BEGIN IMMEDIATE like the application). Goal: transitions/s ÷ baseline TPS ≥ 0.3.
+Also measured, as a bound rather than a goal: the Django ORM floor, ``transaction.atomic()`` around one ORM
+create and one ORM update on the same database and settings (what any Django service pays at least).
 Demo logins are hashed with MD5 in this process (setup speed only; no login is timed).
 """
 import argparse
@@ -110,6 +112,47 @@ def sqlite_baseline(path, seconds=5.0):
     return commits / elapsed, f"Python sqlite3: BEGIN IMMEDIATE; INSERT; UPDATE; COMMIT for {seconds:g} s"
 
 
+def orm_floor(seconds=5.0):
+    """The least any Django service can do per transaction on the benchmark's own database and settings:
+    ``transaction.atomic()`` around one ORM ``create`` and one ORM ``update`` (the SQLite baseline's two
+    statements), on two scratch tables. Not a goal, a bound: a transition reads the case and writes more."""
+    from django.db import connection, models, transaction
+    from django.db.models import F
+
+    class FloorEvent(models.Model):
+        case_id = models.IntegerField()
+        note = models.TextField()
+
+        class Meta:
+            app_label = "core"
+            db_table = "bench_floor_event"
+
+    class FloorCounter(models.Model):
+        n = models.IntegerField()
+
+        class Meta:
+            app_label = "core"
+            db_table = "bench_floor_counter"
+
+    with connection.schema_editor() as editor:
+        editor.create_model(FloorEvent)
+        editor.create_model(FloorCounter)
+    try:
+        FloorCounter.objects.create(pk=1, n=0)
+        commits, start = 0, time.perf_counter()
+        while (elapsed := time.perf_counter() - start) < seconds:
+            with transaction.atomic():
+                FloorEvent.objects.create(case_id=commits, note="floor")
+                FloorCounter.objects.filter(pk=1).update(n=F("n") + 1)
+            commits += 1
+        assert FloorCounter.objects.get(pk=1).n == commits
+    finally:
+        with connection.schema_editor() as editor:
+            editor.delete_model(FloorEvent)
+            editor.delete_model(FloorCounter)
+    return commits / elapsed
+
+
 def pgbench_baseline(pgbench):
     conn = ["-h", c.PG["host"], "-p", str(c.PG["port"]), "-U", c.PG["user"]]
     c.pg_create(PGBENCH_DB)
@@ -145,6 +188,8 @@ def main(argv=None):
         run_loop(WARMUP_CASES, not args.no_photos)
         seconds, spent = run_loop(args.cases, not args.no_photos)
         check_closed(WARMUP_CASES + args.cases)
+        c.log("measuring the Django ORM floor")
+        floor_tps = orm_floor()
         c.log("measuring the baseline")
         base_tps, base_what = sqlite_baseline(tmp / "baseline.sqlite3") if args.db == "sqlite" else pgbench_baseline(pgbench)
     finally:
@@ -164,6 +209,8 @@ def main(argv=None):
     print("|---|---:|---:|---:|---:|---:|")
     print(f"| UrbanGrid `services.report` + `services.transition` | {args.cases:,} | {transitions:,} | {seconds:.2f} | "
           f"{rate:,.1f} transitions/s | **{rate / base_tps:.2f}** (goal ≥ {GOAL}) |")
+    print(f"| Django ORM floor: `atomic()` around one `create` + one `update` (no case logic) | | | | "
+          f"{floor_tps:,.1f} TPS | {floor_tps / base_tps:.2f} |")
     print(f"| baseline | | | | {base_tps:,.1f} TPS | 1.00 |")
     print("\n| action | ms per call (mean) | share of loop time |")
     print("|---|---:|---:|")

@@ -1,7 +1,23 @@
-"""The baseline of bench/bench_http_create.py: a minimal JSON view, mounted at /bench/ping only when the
-environment variable URBANGRID_BENCH=1 is set (see urbangrid.urls)."""
+"""The baselines of bench/bench_http_create.py, mounted only when the environment variable URBANGRID_BENCH=1
+is set (see urbangrid.urls):
+
+- /bench/ping: a minimal JSON view (the goal's baseline);
+- /bench/write: a minimal JSON view that commits one row (a bound: the least any view that stores something
+  costs), into the table ``bench_write`` that the benchmark creates before it starts the server.
+"""
+from django.db import connection, transaction
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
 
 def ping(request):
     return JsonResponse({"ok": True})
+
+
+@csrf_exempt
+@require_POST
+def write(request):
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("INSERT INTO bench_write (note) VALUES (%s)", [request.body[:200].decode("utf-8", "replace")])
+    return JsonResponse({"ok": True}, status=201)
