@@ -380,8 +380,7 @@ def my_tasks(request, filters: Query[CaseFilter]):
 @router.get("/cases/{number}", response={200: CaseDetailOut, 404: ErrorOut}, summary="A case with its whole timeline and my actions")
 def get_case(request, number: str):
     actor = actor_of(request)
-    case = services.get_visible(actor, number)
-    case = with_refs(Case.objects.filter(pk=case.pk)).get()
+    case = services.check_visible(actor, with_refs(Case.objects.filter(number=number)).first(), number)
     return detail_out(actor, case)
 
 

@@ -119,8 +119,13 @@ def can_see(actor, case):
 
 
 def get_visible(actor, number, for_update=False):
-    case = load_case(number, for_update=for_update)
-    if case is None or not can_see(actor, case):  # out of scope answers like missing: no existence leak
+    return check_visible(actor, load_case(number, for_update=for_update), number)
+
+
+def check_visible(actor, case, number):
+    """``case`` (loaded by ``number``, or None) if the actor may see it; out of scope answers like missing
+    (no existence leak)."""
+    if case is None or not can_see(actor, case):
         raise NotFound(_("案件 %(n)s 不存在") % {"n": number}, "not_found")
     return case
 
