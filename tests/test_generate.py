@@ -85,8 +85,11 @@ def test_generated_dataset_is_what_the_workflow_would_produce(settings, tmp_path
         assert overlapping == [], i
     cases = list(Case.objects.order_by("pk"))
     assert len(cases) == CASES
+    # nothing is dated after the moment of generating: the planned 0.1 % open, plus the cases in flight
+    now = timezone.now()
+    assert not CaseEvent.objects.filter(at__gt=now).exists()
     n_open = sum(c.state in OPEN for c in cases)
-    assert 1 <= n_open <= CASES // 100
+    assert 1 <= n_open <= CASES // 1000 + sum(c.created_at > now - timedelta(days=30) for c in cases)
     total = len(cases)
     assert 0.01 < sum(c.rework_count > 0 for c in cases) / total < 0.035  # ≈ 2 % rework
     for field in ("return_count", "extension_count", "suspension_count"):
@@ -128,6 +131,25 @@ def test_generated_dataset_is_what_the_workflow_would_produce(settings, tmp_path
 
 
 @pytest.mark.django_db
+def test_no_step_is_dated_after_the_moment_of_generating(settings, tmp_path):
+    """Generated at 03:15 on a Saturday (Beijing time), the arrivals end at 17:00 on Friday: cases filed late
+    that afternoon would be dispatched on Monday. They are left in flight instead, and a year's evaluation
+    at that moment counts every filing."""
+    from urbangrid.core.generate.build import Params, generate
+
+    settings.VAR_DIR = tmp_path
+    now = datetime(2026, 11, 28, 3, 15, tzinfo=timezone.get_current_timezone())  # a Saturday
+    generate(Params(cases=600, grids=30, years=1, days=30, seed=3), log=lambda m: None, now=now)
+    assert not CaseEvent.objects.filter(at__gt=now).exists()
+    friday = datetime(2026, 11, 27, 12, tzinfo=now.tzinfo)
+    in_flight = Case.objects.filter(created_at__gte=friday, state__in=OPEN)
+    assert in_flight.exists()  # (the planned open cases are not 0.1 % of 600: max(1, …) = 1)
+    year = period_of("year", now.date())
+    assert sum(r["filed"] for r in evaluate(year.start, year.end, now=now).regions("district")) == \
+        CaseEvent.objects.filter(action="file", at__gte=year.start).count()
+
+
+@pytest.mark.django_db
 def test_fast_path_builds_the_same_events_as_the_demo_history(settings, tmp_path):
     """The light objects give the same chains as the demo's history with model instances and services._event."""
     from urbangrid.core.demo.history import _arrival_times, _Run
@@ -137,7 +159,8 @@ def test_fast_path_builds_the_same_events_as_the_demo_history(settings, tmp_path
     settings.VAR_DIR = tmp_path
     call_command("generate", "--cases", "100", "--grids", "60", "--years", "1", "--workers", "1", stdout=open(os.devnull, "w"))
     end = timezone.now().astimezone(wt.TZ).replace(hour=17, minute=0, second=0, microsecond=0) - timedelta(days=1)
-    fast, slow = GenRun(1, end), _Run(1, end)
+    now = timezone.now()
+    fast, slow = GenRun(1, end, now), _Run(1, end, now)
     times = _arrival_times(random.Random(3), 300, end - timedelta(days=200), end, fast.cal)
     items = [(f"2099{i:07d}", at, i % 50 != 0) for i, at in enumerate(times)]
     cases, events, _links, _stats = fast.chunk(5, 0, 10_000_000, items)

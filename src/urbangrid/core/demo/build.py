@@ -61,6 +61,7 @@ def build_demo(seed=2024, log=print, history=False, cases=None):
 
         summary["案件（受理/办结/在办）"] = "/".join(str(n) for n in (
             Case.objects.count(), Case.objects.exclude(state__in=OPEN).count(), Case.objects.filter(state__in=OPEN).count()))
+        summary["在办中：生成时仍在流转"] = history_summary.get("n_in_flight", 0)
         summary["流转记录"] = CaseEvent.objects.count()
         if "seconds" in history_summary:
             summary["案件历史生成用时(秒)"] = history_summary["seconds"]

@@ -8,7 +8,7 @@ cases and events are written with bulk inserts at the end, because 30,000 cases 
 one transaction at a time would take ten minutes. History carries no photos.
 
 Shape (defaults reproduce the document): 30,861 cases received, of which 30,831 finished and 30 still
-open; ~93 % found by inspectors; small ads, clutter, exposed garbage, manhole covers and bins most
+open, plus the cases still in flight when the history is built (no step is dated after that moment); ~93 % found by inspectors; small ads, clutter, exposed garbage, manhole covers and bins most
 common; ~2 % rework, some returns, extensions, suspensions and late closures.
 """
 import random
@@ -24,7 +24,7 @@ from urbangrid.cases.chain import seal
 from urbangrid.core.bulk import fast_insert, next_id
 from urbangrid.cases.models import Case, CaseEvent, CaseNumberSequence, CaseUnit
 from urbangrid.cases.services import Context, _event, _in_scope, system_actor
-from urbangrid.cases.states import NEEDS_VERIFICATION, Satisfaction, Source, State
+from urbangrid.cases.states import NEEDS_VERIFICATION, OPEN, Satisfaction, Source, State
 from urbangrid.cases.workflow import TABLE
 from urbangrid.catalog.models import CatalogClass, ResponsibilityRule
 from urbangrid.catalog.responsibility import REGION_RANK, _pick
@@ -121,9 +121,12 @@ class HistoryError(RuntimeError):
 
 
 class _Run:
-    def __init__(self, seed, end):
+    def __init__(self, seed, end, now=None):
         self.rng = random.Random(f"history-{seed}")
         self.end = end
+        # No step happens after the moment of building: a case whose next step would fall later is left
+        # where it is, in flight, as the live system holds it now (its clocks then run on real time).
+        self.cutoff = now or timezone.now()
         self.ctx = Context.load()
         self.cal = self.ctx.calendar
         self.resolver = _Resolver()
@@ -203,11 +206,17 @@ class _Run:
         stop_at = rng.randint(1, 6) if not finish else None
         steps = 0
 
+        def due(at):
+            """Stop here (before the case is touched) if the next step is the one left undone or lies after now."""
+            if stop_at is not None and steps + 1 >= stop_at:
+                raise _Stop
+            if at > self.cutoff:
+                raise _Stop(in_flight=finish)
+
         def go(action, actor, at, **inputs):
             nonlocal steps
+            due(at)
             steps += 1
-            if stop_at is not None and steps >= stop_at:
-                raise _Stop
             return self.step(case, action, actor, at, **inputs)
 
         try:
@@ -247,11 +256,13 @@ class _Run:
                 case.handle_limit_value = rule.time_limit_value if rule else Decimal("3")
                 case.handle_limit_unit = rule.time_limit_unit if rule else wt.WORKING_DAYS
                 at = self.later(at, 0.05, 0.9)
+                due(at)
                 if unit.command_level == Unit.CommandLevel.DISTRICT and unit.region_id:
                     district = unit.region if unit.region.level == "district" else unit.region.parent
                     case.district_centre = district
                     go("dispatch", by, at, to_district=True)
                     at = self.later(at, 0.05, 0.8)
+                    due(at)
                     case.current_unit = unit
                     self.links.append((case, unit))
                     go("dispatch_second", cast.district_dispatcher[district.pk], at, _unit=unit)
@@ -305,15 +316,19 @@ class _Run:
             if case.source in NEEDS_VERIFICATION:
                 at = self.later(at, 1, 7)
                 sat = rng.choices(list(Satisfaction), [80, 15, 5])[0]
+                due(at)
                 case.satisfaction = sat
                 go("callback", intake, at, satisfaction=sat)
-        except _Stop:
-            pass
+        except _Stop as stop:
+            if stop.in_flight and case.state in OPEN:  # (a closed case awaiting its 回访 is finished)
+                self.stats["in_flight"] += 1
         return case
 
 
 class _Stop(Exception):
-    pass
+    def __init__(self, in_flight=False):
+        super().__init__()
+        self.in_flight = in_flight  # a case meant to finish, stopped by the moment of building
 
 
 def _tracking(rng):
@@ -338,13 +353,14 @@ def _arrival_times(rng, n, start, end, cal):
     return sorted(times)
 
 
-def build_history(seed=2024, received=RECEIVED, still_open=STILL_OPEN, years=3, end=None, log=print):
+def build_history(seed=2024, received=RECEIVED, still_open=STILL_OPEN, years=3, end=None, log=print, now=None):
     """Generate the history once (skips when cases exist); returns counts."""
     if Case.objects.exists():
         return {"skipped": True, "cases": Case.objects.count()}
-    end = end or timezone.now().astimezone(wt.TZ).replace(hour=17, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    now = now or timezone.now()
+    end = end or now.astimezone(wt.TZ).replace(hour=17, minute=0, second=0, microsecond=0) - timedelta(days=1)
     start = end - timedelta(days=365 * years)
-    run = _Run(seed, end)
+    run = _Run(seed, end, now)
     times = _arrival_times(run.rng, received, start, end, run.cal)
     cases, seq = [], Counter()
     for i, at in enumerate(times):

@@ -109,6 +109,7 @@ def check_database(p):
 
 def generate(p, log=print, now=None):
     """Build the dataset described by ``p``; returns a summary with timings."""
+    now = now or timezone.now()
     start, end = check(p, now)
     check_database(p)
     timings, summary = {}, {}
@@ -136,7 +137,7 @@ def generate(p, log=print, now=None):
     timings["city_seconds"] = round(time.perf_counter() - t0, 2)
     log(_("· 案件历史 %(n)s 件（%(a)s — %(b)s）…") % {"n": p.cases, "a": start.date(), "b": end.date()})
     t1 = time.perf_counter()
-    summary.update(write_history(p, start, end, log))
+    summary.update(write_history(p, start, end, log, now))
     timings["history_seconds"] = round(time.perf_counter() - t1, 2)
     summary.update(timings)
     secs = max(timings["history_seconds"], 1e-9)
@@ -179,13 +180,13 @@ def _rows(run, task):
     return rows, len(cases), len(events), stats, Counter(c.state for c in cases)
 
 
-def write_history(p, start, end, log):
+def write_history(p, start, end, log, now=None):
     global _RUN
     from urbangrid.core.bulk import next_id
 
     from .cases import CHUNK, GenRun
 
-    run = GenRun(p.seed, end)
+    run = GenRun(p.seed, end, now)
     items, sequences = _plan_cases(p, start, end, random.Random(f"generate-{p.seed}-arrivals"), run.cal)
     first_pk = next_id(Case)
     tasks = [(p.seed, i, first_pk + k, items[k:k + CHUNK]) for i, k in enumerate(range(0, len(items), CHUNK))]
