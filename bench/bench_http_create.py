@@ -8,7 +8,9 @@ URBANGRID_BENCH=1 so /bench/ping exists), takes a bearer token for the demo insp
 POST /api/v1/auth/token, then sends N requests from C client threads (http.client, a new connection per
 request as sync workers close it) to each of: GET /bench/ping (``JsonResponse({"ok": True})``, the
 baseline), POST /bench/write (a bound, not a goal: a JSON view that commits one row through Django's cursor,
-the least any view that stores something costs) and POST /api/v1/cases (multipart: class local-demo 0401 at lon 117.2352 lat 31.8785 in grid
+the least any view that stores something costs), POST /bench/upload (a bound: the create's own multipart body,
+its photo checked, re-encoded and stored by the project's code, then one row: the least any report with a photo
+costs) and POST /api/v1/cases (multipart: class local-demo 0401 at lon 117.2352 lat 31.8785 in grid
 WG01, one JPEG of --photo-size, 64×48 by default; a phone's 4032x3024 shows the cost of re-encoding).
 Reports requests/s, p50/p95 latency, the gunicorn processes' CPU time per request (robust against other load
 on a shared machine; PostgreSQL's own processes are not counted) and the ratio create ÷ ping (goal ≥ 0.3).
@@ -223,9 +225,10 @@ def main(argv=None):
         create = (201, "POST", "/api/v1/cases", body, {"Content-Type": ctype, "Authorization": f"Bearer {json.loads(data)['token']}"})
         ping = (200, "GET", "/bench/ping")
         write = (201, "POST", "/bench/write", json.dumps({"note": "floor"}), {"Content-Type": "application/json"})
+        upload = (201, "POST", "/bench/upload", body, {"Content-Type": ctype})
         c.log(f"warming up ({WARMUP} requests each), then {args.requests} requests each at concurrency {args.concurrency}")
         results, cpu = {}, {}
-        for name, spec in (("ping", ping), ("write", write), ("create", create)):
+        for name, spec in (("ping", ping), ("write", write), ("upload", upload), ("create", create)):
             _rate, _lat, failures = load(port, WARMUP, args.concurrency, *spec)
             cpu_before = server_cpu(proc.pid)
             results[name] = load(port, args.requests, args.concurrency, *spec)
@@ -238,7 +241,7 @@ def main(argv=None):
 
         created = Case.objects.count()
         assert created == WARMUP + args.requests, f"expected {WARMUP + args.requests} cases, found {created}"
-        assert written() == WARMUP + args.requests, f"expected {WARMUP + args.requests} rows in bench_write"
+        assert written() == 2 * (WARMUP + args.requests), f"expected {2 * (WARMUP + args.requests)} rows in bench_write"
     except (RuntimeError, AssertionError) as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 1
@@ -265,6 +268,7 @@ def main(argv=None):
     base = results["ping"][0]
     for name, label in (("ping", "GET /bench/ping (baseline)"),
                         ("write", "POST /bench/write (bound: commits one row, nothing else)"),
+                        ("upload", "POST /bench/upload (bound: the create's body, its photo checked and stored, one row)"),
                         ("create", "POST /api/v1/cases")):
         rate, lat, _ = results[name]
         ratio = f"**{rate / base:.2f}** (goal ≥ {GOAL})" if name == "create" else f"{rate / base:.2f}"

@@ -29,4 +29,5 @@ urlpatterns = [
 if os.environ.get("URBANGRID_BENCH") == "1":  # the baseline of bench/bench_http_create.py, never in production
     from urbangrid.core import bench_views
 
-    urlpatterns[:0] = [path("bench/ping", bench_views.ping), path("bench/write", bench_views.write)]
+    urlpatterns[:0] = [path("bench/ping", bench_views.ping), path("bench/write", bench_views.write),
+                       path("bench/upload", bench_views.upload)]

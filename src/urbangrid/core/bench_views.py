@@ -3,8 +3,11 @@ is set (see urbangrid.urls):
 
 - /bench/ping: a minimal JSON view (the goal's baseline);
 - /bench/write: a minimal JSON view that commits one row (a bound: the least any view that stores something
-  costs), into the table ``bench_write`` that the benchmark creates before it starts the server.
+  costs), into the table ``bench_write`` that the benchmark creates before it starts the server;
+- /bench/upload: the same, after what any report with a photo must do before its rows: parse the multipart body and
+  check, re-encode and store its photo with the project's own ``clean_photo`` and file storage (a bound too).
 """
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -20,4 +23,16 @@ def ping(request):
 def write(request):
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("INSERT INTO bench_write (note) VALUES (%s)", [request.body[:200].decode("utf-8", "replace")])
+    return JsonResponse({"ok": True}, status=201)
+
+
+@csrf_exempt
+@require_POST
+def upload(request):
+    from urbangrid.cases.photos import clean_photo
+
+    content, _w, _h, _hint = clean_photo(request.FILES["photos"])
+    name = default_storage.save("bench/photo.jpg", content)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("INSERT INTO bench_write (note) VALUES (%s)", [name])
     return JsonResponse({"ok": True}, status=201)
