@@ -57,10 +57,13 @@ def _start_clock(case, stage, at, calendar, limits):
 
 
 def _set_yellow(case, at, calendar, share):
-    """The instant the remaining time drops below ``share`` of the whole budget (the yellow light)."""
+    """The instant the remaining time drops below ``share`` of the whole budget (the yellow light). A clock
+    already past its deadline (an extension or a resume that still ends before now) turned yellow at the
+    deadline at the latest: never after it."""
     remaining = calendar.working_timedelta(at, case.stage_deadline)
     before_yellow = remaining - timedelta(seconds=case.stage_budget_seconds) * float(share)
-    case.stage_yellow_at = calendar.add_working_time(at, before_yellow) if before_yellow > timedelta() else at
+    case.stage_yellow_at = (calendar.add_working_time(at, before_yellow) if before_yellow > timedelta()
+                            else min(at, case.stage_deadline))
 
 
 def _stop_clock(case, at):
