@@ -229,6 +229,42 @@ def test_void_merge_supervise_callback_reopen(staff):
     assert re.json()["state"] == "pending_dispatch" and re.json()["reopen_count"] == 1
 
 
+def _todo_numbers(c):
+    r = c.get("/api/v1/cases/todo?limit=200")
+    assert r.status_code == 200, r.content
+    return {row["number"] for row in r.json()["items"]}
+
+
+def test_dissatisfied_case_is_answered_by_keeping_the_closure(staff):
+    """回访不满意: the centre either re-dispatches or keeps the closure with a reason; either way the case
+    leaves the intake to-do, and a new dissatisfied verdict brings it back."""
+    n = _to_handling(staff)
+    staff["unit_handler"].post(f"/api/v1/cases/{n}/actions/feed_back", {"opinion": "完成", "photos": [jpeg()]})
+    act(staff["intake_operator"], n, "send_check")
+    staff["inspector"].post(f"/api/v1/cases/{n}/actions/check_pass", {"opinion": "好", "photos": [jpeg()]})
+    act(staff["shift_lead"], n, "close")
+    intake = staff["intake_operator"]
+    assert act(intake, n, "keep_closed", reason="x").status_code == 422  # not dissatisfied (yet)
+    assert act(intake, n, "callback", satisfaction="dissatisfied").status_code == 200
+    assert n in _todo_numbers(intake)
+    missing = act(intake, n, "keep_closed")
+    assert missing.status_code == 422 and "reason" in missing.content.decode()
+    assert act(staff["unit_handler"], n, "keep_closed", reason="超出职责").status_code in (403, 404)
+    kept = act(intake, n, "keep_closed", reason="诉求超出城市管理职责，已向市民解释")
+    assert kept.status_code == 200, kept.content
+    assert kept.json()["state"] == "closed" and kept.json()["satisfaction"] == "dissatisfied"
+    assert n not in _todo_numbers(intake)
+    event = CaseEvent.objects.filter(case__number=n).order_by("-seq").first()
+    assert (event.action, event.note, event.from_state, event.to_state) == (
+        "keep_closed", "诉求超出城市管理职责，已向市民解释", "closed", "closed")
+    # answered: neither a second keep_closed nor a reopen, until a new verdict
+    assert act(intake, n, "keep_closed", reason="再次").status_code == 422
+    assert act(intake, n, "reopen", reason="市民不满意").status_code == 422
+    assert act(intake, n, "callback", satisfaction="dissatisfied").status_code == 200
+    assert n in _todo_numbers(intake)
+    assert act(intake, n, "reopen", reason="市民再次不满意").json()["state"] == "pending_dispatch"
+
+
 def test_self_handled(staff):
     r = report(staff["inspector"], code="0201", self_handled="true", after_photos=[jpeg((0, 0, 200))])
     assert r.status_code == 201, r.content

@@ -23,7 +23,8 @@ EXPECTED_STAGE = {
     State.CHECKING: Stage.CHECK, State.PENDING_CLOSE: Stage.CLOSE,
 }
 # Guards the services check before the engine runs (inputs aside): modelled here so sequences stay realistic.
-GUARDS = {"reopen": lambda c: c.satisfaction == "dissatisfied", "rate": lambda c: not c.satisfaction,
+GUARDS = {"reopen": lambda c: c.satisfaction == "dissatisfied" and not c.kept_closed,
+          "keep_closed": lambda c: c.satisfaction == "dissatisfied" and not c.kept_closed, "rate": lambda c: not c.satisfaction,
           "callback": lambda c: not c.satisfaction}
 
 
@@ -56,7 +57,9 @@ def test_any_allowed_sequence_keeps_the_case_consistent(self_handled, choices):
         case.state = out.to_state
         case.version += 1
         if t.action in ("callback", "rate"):
-            case.satisfaction = inputs["satisfaction"]
+            case.satisfaction, case.kept_closed = inputs["satisfaction"], False
+        if t.action == "keep_closed":
+            case.kept_closed = True
         if t.action == "reopen":
             case.satisfaction, case.archive_type = "", ""
         reworks += t.action == "check_fail"
@@ -85,6 +88,23 @@ def _assert_consistent(case):
         assert case.archive_type in ("normal", "overdue") and case.closed_at is not None
     for counter in ("rework_count", "return_count", "extension_count", "suspension_count", "supervision_count", "reopen_count"):
         assert getattr(case, counter) >= 0
+
+
+def test_an_extension_that_still_ends_before_now_keeps_yellow_before_the_deadline():
+    """Found by the property above: a 1-hour extension approved long after the deadline leaves the clock
+    red; its yellow instant is at the deadline at the latest, not at the approval."""
+    case = _new_case(False)
+    at = START
+    for action, inputs, minutes in (("report", {}, 0), ("accept", {}, 5), ("file", {}, 5), ("dispatch", {}, 5),
+                                    ("request_extension", {}, 60 * 30), ("approve_extension", {}, 5)):
+        at += timedelta(minutes=minutes)
+        inputs = {**inputs, "self_handled": False, "to_district": False, "extra_time": (Decimal("1"), wt.WORKING_HOURS)}
+        out = engine.apply(case, TABLE[action], inputs, at, CAL, LIMITS)
+        case.state = out.to_state
+    assert case.state == State.HANDLING and case.stage_deadline < at
+    assert case.stage_yellow_at <= case.stage_deadline
+    assert engine.light(case, at) == wt.RED
+    _assert_consistent(case)
 
 
 def test_every_state_is_reachable_and_every_open_state_can_end():

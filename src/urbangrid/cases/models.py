@@ -109,6 +109,9 @@ class Case(models.Model):
     supervision_count = models.PositiveIntegerField(_("督办次数"), default=0)
     reopen_count = models.PositiveIntegerField(_("重新派遣次数"), default=0)
     satisfaction = models.CharField(_("满意度"), max_length=15, choices=Satisfaction.choices, blank=True)
+    # 不满意件的处理: the centre re-dispatched it (reopen) or kept the closure with a reason (keep_closed);
+    # either way it leaves the intake to-do.
+    kept_closed = models.BooleanField(_("不满意维持结案"), default=False)
     chain_hash = models.CharField(_("流转记录链哈希"), max_length=64, blank=True, editable=False)
 
     class Meta:

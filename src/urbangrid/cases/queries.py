@@ -32,7 +32,7 @@ def todo_q(actor):
         q |= Q(state__in=[State.VERIFYING, State.CHECKING], responsibility_grid_id__in=grids)
     if actor.city_wide and Role.INTAKE_OPERATOR in roles:
         q |= Q(state__in=[State.REPORTED, State.FED_BACK]) | Q(state=State.CLOSED, satisfaction="", needs_verification=True)
-        q |= Q(state=State.CLOSED, satisfaction=Satisfaction.DISSATISFIED)
+        q |= Q(state=State.CLOSED, satisfaction=Satisfaction.DISSATISFIED, kept_closed=False)
     if actor.city_wide and Role.SHIFT_LEAD in roles:
         q |= Q(state__in=[State.PENDING_FILING, State.PENDING_CLOSE])
     approvals = [State.RETURN_REQUESTED, State.EXTENSION_REQUESTED, State.SUSPENSION_REQUESTED]

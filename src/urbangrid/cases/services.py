@@ -159,8 +159,8 @@ def available_actions(actor, case):
 
 
 def _guard_ok(t, case):
-    if t.guard == "dissatisfied":
-        return case.satisfaction == Satisfaction.DISSATISFIED
+    if t.guard == "dissatisfied":  # and not yet answered by keeping the closure
+        return case.satisfaction == Satisfaction.DISSATISFIED and not case.kept_closed
     if t.guard == "not_rated":
         return not case.satisfaction
     if t.guard == "unclaimed":
@@ -260,7 +260,9 @@ def _clean_inputs(t, case, raw, photos, require_photos=True):
         if not in_district:
             errors["unit"] = _("二级派遣只能派给本区的单位")
     if t.guard == "dissatisfied" and case.satisfaction != Satisfaction.DISSATISFIED:
-        errors["reason"] = _("只有回访不满意的案件才能重新派遣")
+        errors["reason"] = _("只有回访不满意的案件才能重新派遣或维持结案")
+    elif t.guard == "dissatisfied" and case.kept_closed:
+        errors["reason"] = _("该不满意件已维持结案")
     if t.guard == "not_rated" and case.satisfaction:
         errors["satisfaction"] = _("该案件已评价过")
     if errors:
@@ -591,6 +593,9 @@ def _apply_side_effects(case, t, inputs, at):
         case.is_supervised = True
     elif action in ("callback", "rate"):
         case.satisfaction = inputs["satisfaction"]
+        case.kept_closed = False  # a new verdict asks for a new answer
+    elif action == "keep_closed":
+        case.kept_closed = True
     elif action == "reopen":
         case.archive_type = ""
         case.closed_at = None

@@ -112,6 +112,10 @@ TRANSITIONS = [
     Transition("reopen", _("重新派遣（回访不满意）"), frozenset({S.CLOSED}), S.PENDING_DISPATCH, "case.callback", "centre",
                requires=("reason",), guard="dissatisfied", starts=Stage.DISPATCH, counts=("reopen",),
                increments=("reopen_count",)),
+    # The other answer to a dissatisfied citizen: the work was done to standard (e.g. the demand is outside
+    # the bureau's remit), the closure stands, the reason is on the record and the case leaves the to-do.
+    Transition("keep_closed", _("维持结案（回访不满意）"), frozenset({S.CLOSED}), None, "case.callback", "centre",
+               requires=("reason",), guard="dissatisfied"),
 ]
 
 TABLE = {t.action: t for t in TRANSITIONS}

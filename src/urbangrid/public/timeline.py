@@ -21,7 +21,7 @@ PUBLIC_STEPS = {
     "file": _("已立案"), "dispatch": _("已派遣给责任单位"), "dispatch_second": _("已派遣给责任单位"),
     "feed_back": _("责任单位已处理"), "check_pass": _("现场核查通过"), "check_fail": _("核查未通过，返工处理"),
     "close": _("已办结"), "not_file": _("未予立案"), "void": _("已撤销"), "merge": _("已与同一问题合并"),
-    "rate": _("市民已评价"), "reopen": _("因市民不满意，重新处理"),
+    "rate": _("市民已评价"), "reopen": _("因市民不满意，重新处理"), "keep_closed": _("经复核，维持办结"),
 }
 
 

@@ -319,6 +319,10 @@ class _Run:
                 due(at)
                 case.satisfaction = sat
                 go("callback", intake, at, satisfaction=sat)
+                if sat == Satisfaction.DISSATISFIED:  # the centre answers it (here: explains, keeps the closure)
+                    at = self.later(at, 0.5, 4)
+                    go("keep_closed", intake, at, reason="已向市民解释处置标准，维持结案")
+                    case.kept_closed = True
         except _Stop as stop:
             if stop.in_flight and case.state in OPEN:  # (a closed case awaiting its 回访 is finished)
                 self.stats["in_flight"] += 1

@@ -148,7 +148,8 @@ def _has_o311(case):
 
 
 NOTE_TYPES = {"report": "submitted", "file": "opened", "accept": "opened", "close": "closed", "not_file": "closed",
-              "void": "closed", "merge": "closed", "reopen": "opened"}
+              "void": "closed", "merge": "closed", "reopen": "opened",
+              "keep_closed": "closed"}
 
 
 def action_label(action):
