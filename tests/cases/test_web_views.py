@@ -312,3 +312,28 @@ def test_a_reporter_follows_the_master_through_a_chain_of_merges(demo_city):
     services.transition(actor("shift_lead"), c.number, "file")
     track = Client().get(f"/track/{a.tracking_code}/").content.decode()
     assert "已立案" in track  # c's status, not b's "merged"
+
+
+def test_centre_answers_a_dissatisfied_callback_from_the_case_page(demo_city):
+    """A closed case rated dissatisfied offers 重新派遣 and 维持结案 to the intake operator; keeping the closure
+    takes a reason, leaves the case closed and takes it off the centre's to-do list."""
+    case = new_case(until="dispatch")
+    services.transition(actor("unit_handler"), case.number, "feed_back", {"opinion": "已修复"}, photos=[photo()])
+    services.transition(actor("intake_operator"), case.number, "send_check")
+    services.transition(actor("inspector"), case.number, "check_pass", {"opinion": "好"}, photos=[photo()])
+    services.transition(actor("shift_lead"), case.number, "close")
+    services.transition(actor("intake_operator"), case.number, "callback", {"satisfaction": "dissatisfied"})
+    c = client("intake_operator")
+    page = c.get(f"/cases/{case.number}/").content.decode()
+    assert 'id="reopen-reason"' in page and 'id="keep_closed-reason"' in page  # the two forms
+    assert case.number in c.get("/centre/").content.decode()
+    missing = c.post(f"/cases/{case.number}/act/keep_closed/", {})
+    assert missing.status_code == 422 and 'id="keep_closed-reason-error"' in missing.content.decode()
+    ok = c.post(f"/cases/{case.number}/act/keep_closed/", {"reason": "诉求超出城市管理职责，已解释"})
+    assert ok.status_code == 302
+    case.refresh_from_db()
+    assert (case.state, case.satisfaction, case.kept_closed) == ("closed", "dissatisfied", True)
+    after = c.get(f"/cases/{case.number}/").content.decode()
+    assert 'id="keep_closed-reason"' not in after and 'id="reopen-reason"' not in after
+    assert "诉求超出城市管理职责，已解释" in after
+    assert case.number not in c.get("/centre/").content.decode()
