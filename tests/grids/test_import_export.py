@@ -317,3 +317,34 @@ def test_command_replace_option(sample_fc, tmp_path):
     path.write_text(json.dumps(sample_fc), encoding="utf-8")
     call_command("grids", "import", str(path), "--replace", stdout=io.StringIO())
     assert not RoadSegment.objects.filter(code="R002").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_mutes_only_its_own_thread(sample_fc):
+    """While an import runs (per-row bumps muted in its thread), a grid saved by another thread of the same
+    process still bumps the version; after the import, this thread bumps again."""
+    import threading
+
+    from django.db import connection
+
+    from urbangrid.grids import signals
+
+    import_geojson(sample_fc)
+    region = Region.objects.first()
+    before = GridDataVersion.current()
+    with signals.muted():
+        region.save()  # muted here
+        assert GridDataVersion.current() == before
+
+        def other():
+            try:
+                Region.objects.get(pk=region.pk).save()
+            finally:
+                connection.close()
+
+        t = threading.Thread(target=other)
+        t.start()
+        t.join()
+        assert GridDataVersion.current() == before + 1
+    region.save()
+    assert GridDataVersion.current() == before + 2

@@ -7,14 +7,12 @@ to the same rows, so export → import → export is the identity.
 """
 import json
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
 from django.db import transaction
 from django.db.models import CASCADE, PROTECT, RESTRICT
-from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.translation import gettext as _
 from shapely.errors import GEOSException
 from shapely.geometry import mapping
@@ -454,7 +452,7 @@ def import_geojson(data, replace=False):
     ``replace`` makes the file the whole geography: rows it does not contain are deleted.
     Raises ImportRefused (nothing written) when the document has problems.
     """
-    with transaction.atomic(), _version_signals_muted(), gc_paused():
+    with transaction.atomic(), signals.muted(), gc_paused():
         plan, problems = _check(data, replace)
         if problems:
             raise ImportRefused(problems)
@@ -469,19 +467,6 @@ def import_geojson(data, replace=False):
         if plan.changed() or crossings:
             GridDataVersion.bump()  # once, committed with the edit
     return plan.stats
-
-
-@contextmanager
-def _version_signals_muted():
-    """Per-row version bumps off: bulk writes send no signals anyway, deletes would bump once per row."""
-    for model in MODELS.values():
-        post_save.disconnect(sender=model, dispatch_uid=f"gridversion-save-{model.__name__}")
-        post_delete.disconnect(sender=model, dispatch_uid=f"gridversion-delete-{model.__name__}")
-    m2m_changed.disconnect(sender=RoadSegment.grids.through, dispatch_uid="gridversion-m2m")
-    try:
-        yield
-    finally:
-        signals.connect()
 
 
 def _delete_absent(plan):
