@@ -1,4 +1,6 @@
 """The demo build, in order: geography, units, party, people, catalogue and responsibility list, logins."""
+from django.utils.translation import gettext as _
+
 from urbangrid.grids.locator import locator
 from urbangrid.grids.models import Region, ResponsibilityGrid, RoadSegment, UnitGrid
 from urbangrid.org.models import PartyOrganization, Person, RoleAssignment, Unit
@@ -12,12 +14,12 @@ from .logins import build_logins
 
 
 def build_demo(seed=2024, log=print, history=False, cases=None):
-    log("· 网格与路段、单位、党组织、人员 …")
+    log(_("· 网格与路段、单位、党组织、人员 …"))
     city = build_city(seed)
     locator.invalidate()
-    log("· 工作日历 …")
+    log(_("· 工作日历 …"))
     seed_calendar(range(2023, 2028))
-    log("· 责任清单与部件 …")
+    log(_("· 责任清单与部件 …"))
     build_responsibility(seed, city)
     from urbangrid.assessment.deductions import ensure_default_standard
 
@@ -29,7 +31,7 @@ def build_demo(seed=2024, log=print, history=False, cases=None):
 
         from .history import RECEIVED, build_history
 
-        log("· 案件历史（约三年）…")
+        log(_("· 案件历史（约三年）…"))
         started = time.perf_counter()
         history_summary = build_history(seed=seed, received=cases or RECEIVED, log=log)
         history_summary["seconds"] = round(time.perf_counter() - started, 1)
@@ -37,34 +39,34 @@ def build_demo(seed=2024, log=print, history=False, cases=None):
     from urbangrid.assessment.models import Deduction
 
     if history:  # the council's deductions walk the same years as the case history (and link to its cases)
-        log("· 倒扣分与申诉 …")
+        log(_("· 倒扣分与申诉 …"))
         build_deductions(seed=seed, log=log)
     summary = {
-        "责任网格": ResponsibilityGrid.objects.count(),
-        "单元网格": UnitGrid.objects.count(),
-        "路段": RoadSegment.objects.count(),
-        "区/街道/社区": "/".join(str(Region.objects.filter(level=lv).count()) for lv in ("district", "street", "community")),
-        "单位": Unit.objects.count(),
-        "党总支/党支部/党小组": "/".join(str(PartyOrganization.objects.filter(level=lv).count()) for lv in ("general_branch", "branch", "group")),
-        "党员": Person.objects.filter(is_party_member=True).count(),
-        "人员": Person.objects.count(),
-        "角色分配": RoleAssignment.objects.count(),
-        "事件大类/小类": _majors_minors("local-demo", "event"),
-        "部件大类/小类": _majors_minors("cjt214-2007", "component"),
-        "责任清单规则": ResponsibilityRule.objects.count(),
-        "部件": Component.objects.count(),
-        "倒扣分": Deduction.objects.count(),
+        _("责任网格"): ResponsibilityGrid.objects.count(),
+        _("单元网格"): UnitGrid.objects.count(),
+        _("路段"): RoadSegment.objects.count(),
+        _("区/街道/社区"): "/".join(str(Region.objects.filter(level=lv).count()) for lv in ("district", "street", "community")),
+        _("单位"): Unit.objects.count(),
+        _("党总支/党支部/党小组"): "/".join(str(PartyOrganization.objects.filter(level=lv).count()) for lv in ("general_branch", "branch", "group")),
+        _("党员"): Person.objects.filter(is_party_member=True).count(),
+        _("人员"): Person.objects.count(),
+        _("角色分配"): RoleAssignment.objects.count(),
+        _("事件大类/小类"): _majors_minors("local-demo", "event"),
+        _("部件大类/小类"): _majors_minors("cjt214-2007", "component"),
+        _("责任清单规则"): ResponsibilityRule.objects.count(),
+        _("部件"): Component.objects.count(),
+        _("倒扣分"): Deduction.objects.count(),
     }
     if history_summary:
         from urbangrid.cases.models import Case, CaseEvent
         from urbangrid.cases.states import OPEN
 
-        summary["案件（受理/办结/在办）"] = "/".join(str(n) for n in (
+        summary[_("案件（受理/办结/在办）")] = "/".join(str(n) for n in (
             Case.objects.count(), Case.objects.exclude(state__in=OPEN).count(), Case.objects.filter(state__in=OPEN).count()))
-        summary["在办中：生成时仍在流转"] = history_summary.get("n_in_flight", 0)
-        summary["流转记录"] = CaseEvent.objects.count()
+        summary[_("在办中：生成时仍在流转")] = history_summary.get("n_in_flight", 0)
+        summary[_("流转记录")] = CaseEvent.objects.count()
         if "seconds" in history_summary:
-            summary["案件历史生成用时(秒)"] = history_summary["seconds"]
+            summary[_("案件历史生成用时(秒)")] = history_summary["seconds"]
     return summary, logins, path
 
 
