@@ -8,8 +8,10 @@ cases and events are written with bulk inserts at the end, because 30,000 cases 
 one transaction at a time would take ten minutes. History carries no photos.
 
 Shape (defaults reproduce the document): 30,861 cases received, of which 30,831 finished and 30 still
-open, plus the cases still in flight when the history is built (no step is dated after that moment); ~93 % found by inspectors; small ads, clutter, exposed garbage, manhole covers and bins most
-common; ~2 % rework, some returns, extensions, suspensions and late closures.
+open, less the finishing cases still in flight when the history is built (no step is dated after that
+moment: they stay open); ~93 % found by inspectors; small ads, clutter, exposed garbage, manhole covers
+and bins most common; ~2 % rework, some returns, extensions, suspensions and late closures; dissatisfied
+callbacks answered by keeping the closure.
 """
 import random
 from collections import Counter
