@@ -18,6 +18,7 @@ from urbangrid.cases.models import Case, CaseEvent, CaseNumberSequence, CaseUnit
 from urbangrid.cases.services import Context
 from urbangrid.cases.states import OPEN
 from urbangrid.cases.workflow import TABLE
+from urbangrid.core.demo.history import last_arrival
 from urbangrid.grids.models import Region, ResponsibilityGrid, UnitGrid
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -154,13 +155,12 @@ def test_fast_path_builds_the_same_events_as_the_demo_history(settings, tmp_path
     """The light objects give the same chains as the demo's history with model instances and services._event."""
     from urbangrid.core.demo.history import _arrival_times, _Run
     from urbangrid.core.generate.cases import GenRun
-    from urbangrid.worktime import clock as wt
 
     settings.VAR_DIR = tmp_path
     call_command("generate", "--cases", "100", "--grids", "60", "--years", "1", "--workers", "1", stdout=open(os.devnull, "w"))
-    end = timezone.now().astimezone(wt.TZ).replace(hour=17, minute=0, second=0, microsecond=0) - timedelta(days=1)
     now = timezone.now()
-    fast, slow = GenRun(1, end, now), _Run(1, end, now)
+    end = last_arrival(now)
+    fast, slow = GenRun(1, now), _Run(1, now)
     times = _arrival_times(random.Random(3), 300, end - timedelta(days=200), end, fast.cal)
     items = [(f"2099{i:07d}", at, i % 50 != 0) for i, at in enumerate(times)]
     cases, events, _links, _stats = fast.chunk(5, 0, 10_000_000, items)
@@ -243,13 +243,11 @@ def test_working_time_axis_gives_the_same_instants_as_the_clock():
 
 def _small_run(settings, tmp_path, cases=60, grids=60):
     from urbangrid.core.generate.cases import GenRun
-    from urbangrid.worktime import clock as wt
 
     settings.VAR_DIR = tmp_path
     call_command("generate", "--cases", str(cases), "--grids", str(grids), "--years", "1", "--workers", "1",
                  stdout=open(os.devnull, "w"))
-    end = timezone.now().astimezone(wt.TZ).replace(hour=17, minute=0, second=0, microsecond=0) - timedelta(days=1)
-    return GenRun(1, end), end
+    return GenRun(1), last_arrival(timezone.now())
 
 
 @pytest.mark.django_db

@@ -8,8 +8,8 @@ cases and events are written with bulk inserts at the end, because 30,000 cases 
 one transaction at a time would take ten minutes. History carries no photos.
 
 Shape (defaults reproduce the document): 30,861 cases received, of which 30,831 finished and 30 still
-open, less the finishing cases still in flight when the history is built (no step is dated after that
-moment: they stay open); ~93 % found by inspectors; small ads, clutter, exposed garbage, manhole covers
+open; no step is dated after the moment of building, so the finishing cases still in flight then stay open
+too (taken from the 30,831); ~93 % found by inspectors; small ads, clutter, exposed garbage, manhole covers
 and bins most common; ~2 % rework, some returns, extensions, suspensions and late closures; dissatisfied
 callbacks answered by keeping the closure.
 """
@@ -123,9 +123,8 @@ class HistoryError(RuntimeError):
 
 
 class _Run:
-    def __init__(self, seed, end, now=None):
+    def __init__(self, seed, now=None):
         self.rng = random.Random(f"history-{seed}")
-        self.end = end
         # No step happens after the moment of building: a case whose next step would fall later is left
         # where it is, in flight, as the live system holds it now (its clocks then run on real time).
         self.cutoff = now or timezone.now()
@@ -359,14 +358,19 @@ def _arrival_times(rng, n, start, end, cal):
     return sorted(times)
 
 
+def last_arrival(now):
+    """Where a history ending "now" stops its arrivals: 17:00 the day before, Beijing time."""
+    return now.astimezone(wt.TZ).replace(hour=17, minute=0, second=0, microsecond=0) - timedelta(days=1)
+
+
 def build_history(seed=2024, received=RECEIVED, still_open=STILL_OPEN, years=3, end=None, log=print, now=None):
     """Generate the history once (skips when cases exist); returns counts."""
     if Case.objects.exists():
         return {"skipped": True, "cases": Case.objects.count()}
     now = now or timezone.now()
-    end = end or now.astimezone(wt.TZ).replace(hour=17, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    end = end or last_arrival(now)
     start = end - timedelta(days=365 * years)
-    run = _Run(seed, end, now)
+    run = _Run(seed, now)
     times = _arrival_times(run.rng, received, start, end, run.cal)
     cases, seq = [], Counter()
     for i, at in enumerate(times):

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from urbangrid.cases.models import Case, CaseEvent, CaseNumberSequence, CaseUnit
 from urbangrid.cases.states import OPEN
+from urbangrid.core.demo.history import last_arrival
 from urbangrid.worktime import clock as wt
 
 MAX_CASES = 50_000_000
@@ -75,7 +76,7 @@ def check(p, now=None):
         raise GenerateError(_("--append 沿用已有的网格和人员，不能同时指定 --grids"))
     local_now = now.astimezone(wt.TZ)
     if p.start is None:
-        end = local_now.replace(hour=17, minute=0, second=0, microsecond=0) - timedelta(days=1)
+        end = last_arrival(now)
         start = end - timedelta(days=p.span_days)
     else:
         start = datetime.combine(p.start, datetime.min.time(), wt.TZ)
@@ -186,7 +187,7 @@ def write_history(p, start, end, log, now=None):
 
     from .cases import CHUNK, GenRun
 
-    run = GenRun(p.seed, end, now)
+    run = GenRun(p.seed, now)
     items, sequences = _plan_cases(p, start, end, random.Random(f"generate-{p.seed}-arrivals"), run.cal)
     first_pk = next_id(Case)
     tasks = [(p.seed, i, first_pk + k, items[k:k + CHUNK]) for i, k in enumerate(range(0, len(items), CHUNK))]

@@ -197,8 +197,8 @@ def tracking_code(pk):
 class GenRun(_Run):
     """The demo history's run with light objects; the checks and the engine are the same."""
 
-    def __init__(self, seed, end, now=None):
-        super().__init__(seed, end, now)
+    def __init__(self, seed, now=None):
+        super().__init__(seed, now)
         self.scope_ok = {}
         # Warm every lazy relation a step may follow, so worker processes never query the database.
         for rules in self.resolver.rules.values():
