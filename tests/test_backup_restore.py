@@ -38,7 +38,8 @@ def test_round_trip(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     envs = []
     for name, d in (("ug_backup_a", a), ("ug_backup_b", b)):
-        env = dict(os.environ, URBANGRID_VAR_DIR=str(d))
+        # The audit key lives outside the database (and the backup): the restoring site brings the same key.
+        env = dict(os.environ, URBANGRID_VAR_DIR=str(d), URBANGRID_AUDIT_KEY="backup-test-key")
         if vendor == "postgresql":
             _pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             _pg(f'CREATE DATABASE "{name}"')

@@ -15,13 +15,19 @@ def test_demo_history_totals_and_chains(settings, tmp_path):
     summary, _, _ = build_demo(seed=2024, log=lambda m: None, history=True)
     total = Case.objects.count()
     assert total == 30_861
-    # the document's 30 left open, plus the newest cases whose next step falls after now (none dated later)
-    in_flight = summary["在办中：生成时仍在流转"]
-    assert Case.objects.exclude(state__in=OPEN).count() == 30_831 - in_flight
-    assert Case.objects.filter(state__in=OPEN).count() == 30 + in_flight
+    # the document's story exactly: 30,831 handled, the 30 newest still open (those in flight among them),
+    # and no step dated after now
+    assert Case.objects.exclude(state__in=OPEN).count() == 30_831
+    assert Case.objects.filter(state__in=OPEN).count() == 30
+    assert summary["案件（受理/办结/在办）"] == "30861/30831/30"
     assert not CaseEvent.objects.filter(at__gt=timezone.now()).exists()
-    newest = Case.objects.order_by("-created_at").values_list("created_at", flat=True)[30 + in_flight + 400]
+    newest = Case.objects.order_by("-created_at").values_list("created_at", flat=True)[29]
     assert not Case.objects.filter(state__in=OPEN, created_at__lt=newest).exists()
+    # what the live loop writes: every filed case has its filing time, every supervised case its flag
+    filed = CaseEvent.objects.filter(action="file").values("case_id").distinct().count()
+    assert filed > 25_000 and Case.objects.filter(filed_at__isnull=False).count() == filed
+    supervised = Case.objects.filter(supervision_count__gt=0)
+    assert supervised.exists() and not supervised.filter(is_supervised=False).exists()
     # Channel mix: about 93 % found by inspectors.
     share = Case.objects.filter(source=Source.INSPECTOR).count() / total
     assert 0.90 < share < 0.96

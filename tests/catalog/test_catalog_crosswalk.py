@@ -33,12 +33,14 @@ def test_recount_old_to_new(loaded):
 
 
 def test_split_is_ambiguous_not_double_counted(loaded):
-    CrosswalkEntry.objects.create(old_class=cls(OLD, "0117"), new_class=cls(NEW, "01031"), relation="split")
+    # The shared crosswalk splits 0117 立杆 into the five 2026 pole classes: one row per class.
+    split = ["01030", "01031", "01032", "01033", "01034"]
+    assert sorted(CrosswalkEntry.objects.filter(old_class=cls(OLD, "0117")).values_list("new_class__code", flat=True)) == split
     r = recount({"0117": 4, "0101": 1}, OLD, NEW)
-    assert r.ambiguous == {"0117": (["01030", "01031"], 4)}
+    assert r.ambiguous == {"0117": (split, 4)}
     assert r.counts == {"01001": 1}
-    back = recount({"01030": 2, "01031": 1}, NEW, OLD)
-    assert back.counts == {"0117": 3} and not back.unmapped and not back.ambiguous
+    back = recount({"01030": 2, "01031": 1, "01034": 1}, NEW, OLD)
+    assert back.counts == {"0117": 4} and not back.unmapped and not back.ambiguous
 
 
 def test_edited_entry_changes_counts(loaded):

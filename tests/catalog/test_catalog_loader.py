@@ -38,10 +38,11 @@ def test_load_counts():
     assert events.count() == 54
     assert events.values("major_code").distinct().count() == 5
     assert not CatalogClass.objects.filter(version__code="local-demo", kind=C).exists()
-    assert CrosswalkEntry.objects.count() == 85
+    assert CrosswalkEntry.objects.count() == 89  # 85 old classes, 0117 立杆 split into five 2026 classes
     assert CrosswalkEntry.objects.filter(relation="none", new_class=None).count() == 3
-    split = CrosswalkEntry.objects.get(old_class__code="0117")
-    assert (split.relation, split.verified, split.new_class.code) == ("split", False, "01030")
+    split = CrosswalkEntry.objects.filter(old_class__code="0117").order_by("new_class__code")
+    assert [(e.relation, e.verified, e.new_class.code) for e in split] == [
+        ("split", False, code) for code in ("01030", "01031", "01032", "01033", "01034")]
     assert CrosswalkEntry.objects.get(old_class__code="0102").verified is True
     assert CatalogVersion.objects.get(code="gbt47678.5-2026").identifier_length == 17
     assert CatalogVersion.objects.get(code="cjt214-2007").identifier_length == 16
@@ -50,13 +51,12 @@ def test_load_counts():
 @pytest.mark.django_db
 def test_load_is_idempotent_and_keeps_edits():
     first = load_catalogues()
-    assert first.changed == 85 + 153 + 250 + 54 + 85
+    assert first.changed == 85 + 153 + 250 + 54 + 89
     cls = CatalogClass.objects.get(version__code="cjt214-2007", kind=C, code="0101")
     cls.plain_name, cls.active = "自来水井盖", False
     cls.save()
-    entry = CrosswalkEntry.objects.get(old_class__code="0117")
-    entry.new_class = CatalogClass.objects.get(version__code="gbt47678.5-2026", kind=C, code="01031")
-    entry.verified = True
+    entry = CrosswalkEntry.objects.get(old_class__code="0118")  # an edited mapping is kept by a reload
+    entry.note, entry.verified = "人工核对", True
     entry.save()
     before = snapshot()
     second = load_catalogues()

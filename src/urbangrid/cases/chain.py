@@ -1,14 +1,75 @@
-"""Tamper evidence for the audit trail: each case's events form a hash chain.
+"""Tamper evidence for the audit trail: each case's events form a keyed hash chain.
 
-event.hash = SHA-256(previous hash + canonical JSON of the event's recorded fields); the case keeps the
-head of its chain. Editing, deleting or reordering any event (even with SQL, past the triggers) breaks
-the chain, and ``urbangrid audit verify`` finds where.
+event.hash = HMAC-SHA256(key, previous hash + canonical JSON of the event's recorded fields); the case keeps
+the head of its chain. Editing, deleting or reordering any event (even with SQL, past the triggers) breaks
+the chain, and ``urbangrid audit verify`` finds where. The key is kept outside the database, so whoever can
+write the tables alone cannot recompute a chain that verifies:
+
+- ``URBANGRID_AUDIT_KEY`` (the environment), else the file ``audit.key`` in the var dir, made on first use
+  (32 random bytes, hex, mode 0600). Back it up apart from the database: a restored database verifies only
+  with the key it was written with.
+- Rotation: put the new key first and keep the old ones after it, one per line in the file, or in
+  ``URBANGRID_AUDIT_KEYS_OLD`` (comma-separated). New events are sealed with the first key; ``verify``
+  accepts an event sealed with any listed key, so chains written before the rotation still verify.
 """
 import hashlib
+import hmac
 import json
+import os
+import secrets
 from datetime import timezone as dt_timezone
+from pathlib import Path
 
 GENESIS = "0" * 64
+_keys = {}
+
+
+def _key_file():
+    from django.conf import settings
+
+    return Path(settings.VAR_DIR) / "audit.key"
+
+
+def _make_key_file(path):
+    """A new key, written whole before it appears under its name (two processes starting at once agree)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_hex(32) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass  # another process made it first: use that one
+    finally:
+        tmp.unlink()
+
+
+def keys():
+    """The audit keys as bytes, the sealing key first (cached per process and key source)."""
+    env, old = os.environ.get("URBANGRID_AUDIT_KEY", ""), os.environ.get("URBANGRID_AUDIT_KEYS_OLD", "")
+    path = None if env else _key_file()
+    source = (env, old, str(path))
+    if source not in _keys:
+        if env:
+            lines = [env]
+        else:
+            if not path.exists():
+                _make_key_file(path)
+            lines = [line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+        lines += [k.strip() for k in old.split(",") if k.strip()]
+        if not lines:
+            raise RuntimeError(f"the audit key file {path} holds no key")
+        _keys.clear()
+        _keys[source] = [k.encode("utf-8") for k in lines]
+    return _keys[source]
+
+
+def hasher():
+    """An HMAC-SHA256 with the sealing key and no message yet: ``hasher().copy()`` per event is the fast path."""
+    return hmac.new(keys()[0], digestmod=hashlib.sha256)
 
 
 def _iso(value):
@@ -24,8 +85,13 @@ def canonical(event, case_number):
     }, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def digest(prev, event, case_number):
-    return hashlib.sha256((prev + canonical(event, case_number)).encode("utf-8")).hexdigest()
+def digest(prev, event, case_number, key=None):
+    return hmac.new(key or keys()[0], (prev + canonical(event, case_number)).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _matches(prev, event, case_number):
+    message = (prev + canonical(event, case_number)).encode("utf-8")
+    return any(hmac.compare_digest(hmac.new(key, message, hashlib.sha256).hexdigest(), event.hash) for key in keys())
 
 
 def seal(event, case):
@@ -44,7 +110,7 @@ def verify(case, events=None):
     for expected_seq, event in enumerate(events, start=1):
         if event.seq != expected_seq:
             return f"{case.number}: event {expected_seq} missing (found seq {event.seq})"
-        if event.prev_hash != prev or digest(prev, event, case.number) != event.hash:
+        if event.prev_hash != prev or not _matches(prev, event, case.number):
             return f"{case.number}: event {event.seq} ({event.action}) does not match its hash"
         prev = event.hash
     if prev != (case.chain_hash or GENESIS):

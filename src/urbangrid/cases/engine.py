@@ -1,14 +1,17 @@
-"""The pure part of a transition: given a case (in memory), a table row, inputs and the time, compute
-the new state, clocks, counters and the event. No database access, so the same rules drive live
-requests (``services.transition``) and bulk generation of history (the demo, megacity datasets).
+"""The one step of the case loop: given a case (in memory), a table row, its cleaned inputs, the actor and
+the time, ``apply`` moves the state, the clocks, the counters and the row's effects, and builds the event.
+No database access: the same function writes live requests (``services.transition``), the demo history and
+the megacity generator, and the tests drive it directly. Callers check who may act and save the result;
+none of them sets case fields or builds event data itself.
 """
 from dataclasses import dataclass, field
 from datetime import timedelta
+from datetime import timezone as dt_timezone
 from decimal import Decimal
 
 from urbangrid.worktime import clock as wt
 
-from .states import ArchiveType, Stage
+from .states import Stage
 from .workflow import clock_started, target_of
 
 # Stage limits when no setting exists (worktime.TimeLimitSetting has the configurable ones).
@@ -29,11 +32,37 @@ class Limits:
 
 @dataclass
 class Outcome:
-    """What a transition does, before it is saved."""
+    """What a transition did, before it is saved: ``event`` holds the CaseEvent's fields (by attname)."""
 
     to_state: str
     stopped: list = field(default_factory=list)  # [{"stage", "started", "deadline", "on_time"}]
     data: dict = field(default_factory=dict)
+    unit: object = None  # the unit the event concerns
+    event: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """What the responsibility list gives a unit taking a case: the rule and its handling limit and urgency
+    (``rule_id`` None and the fallback limit when no rule covers the class there: 属地兜底)."""
+
+    rule_id: int | None
+    limit_value: Decimal
+    limit_unit: str
+    urgency: str = ""
+
+    @classmethod
+    def of(cls, rule_id, limit_value, limit_unit, urgency=""):
+        if limit_value is None:
+            return cls(None, FALLBACK_HANDLE[0], FALLBACK_HANDLE[1], "")
+        return cls(rule_id, Decimal(limit_value), limit_unit, urgency or "")
+
+
+def role_of(actor, t):
+    """The post the actor acts in for row ``t`` (recorded on the event)."""
+    from .workflow import SCOPE_ROLES
+
+    return actor.role_for(t.permission, SCOPE_ROLES.get(t.scope, ())) if t.permission else ""
 
 
 def _start_clock(case, stage, at, calendar, limits):
@@ -66,14 +95,20 @@ def _set_yellow(case, at, calendar, share):
                             else min(at, case.stage_deadline))
 
 
+def _iso(value):
+    """An instant as recorded in event data: UTC, whatever zone the caller's datetime carries (one text per
+    instant, so a replayed step records exactly what the live one did)."""
+    return value.astimezone(dt_timezone.utc).isoformat() if value is not None else None
+
+
 def _stop_clock(case, at):
     """Stop the running clock; returns its record with on-time (a paused clock is judged at its pause)."""
     if not case.stage:
         return None
     judged_at = case.stage_paused_at or at
     on_time = case.stage_deadline is None or judged_at <= case.stage_deadline
-    record = {"stage": case.stage, "started": case.stage_started_at.isoformat() if case.stage_started_at else None,
-              "deadline": case.stage_deadline.isoformat() if case.stage_deadline else None, "on_time": on_time}
+    record = {"stage": case.stage, "started": _iso(case.stage_started_at), "deadline": _iso(case.stage_deadline),
+              "on_time": on_time}
     if case.stage == Stage.HANDLE:
         case.handle_overdue = case.handle_overdue or not on_time
     if not on_time:
@@ -84,17 +119,84 @@ def _stop_clock(case, at):
     return record
 
 
-def apply(case, t, inputs, at, calendar, limits):
-    """Apply table row ``t`` to ``case`` in memory and return the ``Outcome`` (no saving, no checks of who).
-    ``calendar`` is a ``worktime.clock.Calendar``: its methods do the working-time arithmetic."""
+def apply(case, t, inputs, at, calendar, limits, actor=None, role=None, public=True):
+    """Carry out table row ``t`` on ``case`` in memory (no saving, no checks of who) and return the ``Outcome``
+    with the event's fields. ``inputs`` are the cleaned inputs (objects, not codes: ``unit_obj``,
+    ``district_obj``, ``person_obj``, ``master_obj``, ``assignment``). ``calendar`` is a
+    ``worktime.clock.Calendar`` (or the generator's axis): its methods do the working-time arithmetic.
+    ``role`` overrides the post looked up for ``actor`` (the generator caches it)."""
+    from_state = case.state
     out = Outcome(to_state=target_of(t, inputs) or case.state)
+    data = out.data
+    unit = None
+    for effect in t.effects:  # before the clocks: a unit taking the case brings its handling limit
+        if not effect.after_clocks:
+            got = effect.apply(case, inputs, at)
+            if got is not None:
+                unit = got
+            data.update(_effect_data(effect, case, inputs))
+    if t.concerns == "current":
+        unit = case.current_unit
+    _clocks(case, t, inputs, at, calendar, limits, out)
+    for effect in t.effects:  # after them: the archive type follows the overdue flags the clocks leave
+        if effect.after_clocks:
+            effect.apply(case, inputs, at)
+    for counter in t.increments:
+        setattr(case, counter, getattr(case, counter) + 1)
+    for key in t.records:
+        value = inputs.get(key)
+        if value is None or value == "":
+            continue
+        data[key] = [str(value[0]), value[1]] if key == "extra_time" else value
+    data["counts"] = list(t.counts)
+    if out.stopped:
+        data["stopped"] = out.stopped
+    case.state = out.to_state
+    case.version += 1
+    case.updated_at = at
+    out.unit = unit
+    user = getattr(actor, "user", None)
+    person = getattr(actor, "person", None)
+    out.event = {
+        "seq": case.version, "action": t.action, "from_state": from_state or "", "to_state": case.state, "at": at,
+        "actor_user_id": user.pk if getattr(user, "pk", None) else None,
+        "actor_person_id": person.pk if person is not None else None,
+        "role": role if role is not None else (role_of(actor, t) if actor is not None else ""),
+        "unit_id": unit.pk if unit is not None else None,
+        "note": inputs.get("opinion") or inputs.get("reason") or "", "reason_code": str(inputs.get("reason_code") or "")[:40],
+        "data": data, "deadline": case.stage_deadline, "stage": case.stage, "public": public,
+    }
+    return out
+
+
+def _effect_data(effect, case, inputs):
+    """What an effect records on the event so that ``replay`` can derive the case fields from it."""
+    from . import effects
+
+    kind = type(effect)
+    if kind is effects.HandOver:
+        if inputs.get("to_district"):
+            district = inputs["district_obj"]
+            return {"district": district.code, "district_id": district.pk}
+        a = inputs["assignment"]
+        return {"rule": a.rule_id, "limit": [str(a.limit_value), a.limit_unit], "urgency": case.urgency}
+    if kind is effects.Claim:
+        person = inputs["person_obj"]
+        return {"person": person.employee_no, "person_id": person.pk} if person is not None else {"person_id": None}
+    if kind is effects.MergeInto:
+        master = inputs["master_obj"]
+        return {"master": master.number, "master_id": master.pk}
+    return {}
+
+
+def _clocks(case, t, inputs, at, calendar, limits, out):
     if t.stops and case.stage in t.stops:
         out.stopped.append(_stop_clock(case, at))
     special = t.clock
     if special == "extend":
         extra_value, extra_unit = inputs["extra_time"]
         due = calendar.deadline(case.stage_deadline, extra_value, extra_unit)
-        out.data["extended_from"] = case.stage_deadline.isoformat()
+        out.data["extended_from"] = _iso(case.stage_deadline)
         case.stage_budget_seconds += calendar.working_timedelta(case.stage_deadline, due).total_seconds()
         case.stage_deadline = case.handle_deadline = due
         _set_yellow(case, at, calendar, limits.handle_yellow_share)
@@ -102,7 +204,7 @@ def apply(case, t, inputs, at, calendar, limits):
         case.stage_paused_at = at
     elif special == "resume":
         due = calendar.resume_deadline(case.stage_deadline, case.stage_paused_at, at)
-        out.data["paused_from"] = case.stage_paused_at.isoformat()
+        out.data["paused_from"] = _iso(case.stage_paused_at)
         case.stage_deadline = case.handle_deadline = due
         case.stage_paused_at = None
         _set_yellow(case, at, calendar, limits.handle_yellow_share)
@@ -114,15 +216,6 @@ def apply(case, t, inputs, at, calendar, limits):
     started = clock_started(t, inputs)
     if started:
         _start_clock(case, started, at, calendar, limits)
-    for counter in t.increments:
-        setattr(case, counter, getattr(case, counter) + 1)
-    if t.action == "close":
-        case.archive_type = ArchiveType.OVERDUE if (case.is_overdue or case.handle_overdue) else ArchiveType.NORMAL
-        case.closed_at = at
-    out.data["counts"] = list(t.counts)
-    if out.stopped:
-        out.data["stopped"] = out.stopped
-    return out
 
 
 def light(case, now):

@@ -29,22 +29,19 @@ def _backoff(attempts):
 
 # --- writing (inside the transition's transaction) ------------------------------------------------
 
-def on_transition(case, action, event):
-    """The outbox rows a transition causes; called by services.transition before it commits."""
-    kind = {"dispatch": Notification.Kind.DISPATCHED, "dispatch_second": Notification.Kind.DISPATCHED,
-            "approve_return": Notification.Kind.RETURNED, "check_fail": Notification.Kind.REWORK,
-            "supervise": Notification.Kind.SUPERVISED, "close": Notification.Kind.CLOSED}.get(action)
-    if kind is None:
-        return None
-    if action in ("dispatch", "dispatch_second", "check_fail", "supervise") and case.current_unit_id:
+def on_transition(case, t, event):
+    """The outbox row of a step whose table row ``notifies``; called by services.transition before it commits.
+    It goes to the unit now holding the case, else to the post whose desk the case lands on."""
+    kind = Notification.Kind(t.notifies)
+    if kind != Notification.Kind.CLOSED and case.current_unit_id and kind != Notification.Kind.RETURNED:
         recipient = {"unit_id": case.current_unit_id, "role": ""}
-    elif action == "dispatch" and case.district_centre_id:
+    elif kind == Notification.Kind.DISPATCHED and case.district_centre_id:
         recipient = {"unit_id": None, "role": "district_dispatcher"}
-    elif action == "approve_return":
+    elif kind == Notification.Kind.RETURNED:
         recipient = {"unit_id": None, "role": "dispatcher"}
     else:
         recipient = {"unit_id": None, "role": "intake_operator"}
-    text = _("案件 %(n)s：%(what)s") % {"n": case.number, "what": Notification.Kind(kind).label}
+    text = _("案件 %(n)s：%(what)s") % {"n": case.number, "what": kind.label}
     if case.stage_deadline:
         text += _("，时限 %(d)s") % {"d": timezone.localtime(case.stage_deadline).strftime("%Y-%m-%d %H:%M")}
     return Notification.objects.create(case=case, kind=kind, text=text, dedupe_key=f"event:{event.pk}", **recipient)

@@ -22,7 +22,7 @@ from .fastload import load_case
 from .models import Case, CaseEvent, CaseNumberSequence, CasePhoto, CaseUnit
 from .photos import PhotoError, clean_photo
 from .states import NEEDS_VERIFICATION, OPEN, PhotoKind, Satisfaction, Source, State, Urgency
-from .workflow import SCOPE_ROLES, TABLE, allowed_from
+from .workflow import TABLE, Action, allowed_from, guard_ok, implied_inputs
 
 PUBLIC_SOURCES = frozenset({Source.PUBLIC_WEB, Source.PUBLIC_APP, Source.OPEN311})
 MAX_TEXT = 4000
@@ -154,18 +154,8 @@ def _in_scope(actor, t, case):
 
 def available_actions(actor, case):
     """The table rows this actor may take on this case now (what the case page offers)."""
-    return [t for t in allowed_from(case.state) if t.action != "report" and actor.can(t.permission) and _in_scope(actor, t, case)
-            and _guard_ok(t, case)]
-
-
-def _guard_ok(t, case):
-    if t.guard == "dissatisfied":  # and not yet answered by keeping the closure
-        return case.satisfaction == Satisfaction.DISSATISFIED and not case.kept_closed
-    if t.guard == "not_rated":
-        return not case.satisfaction
-    if t.guard == "unclaimed":
-        return case.current_person_id is None
-    return True
+    return [t for t in allowed_from(case.state) if t.action != Action.REPORT and actor.can(t.permission)
+            and _in_scope(actor, t, case) and guard_ok(t, case)]
 
 
 def unit_handlers(unit_id):
@@ -189,15 +179,50 @@ def _text(inputs, name, errors, required):
     return value
 
 
-def _clean_inputs(t, case, raw, photos, require_photos=True):
-    """Check and normalise the inputs a row requires; raise Invalid with field messages."""
+class Lookup:
+    """What cleaning a step's inputs reads besides the request: the database here; the demo history and the
+    generator pass one that holds the same things in memory (``core.demo.history._MemoryLookup``), so every
+    writer cleans its inputs with the same ``clean_inputs``."""
+
+    def unit(self, code):
+        return Unit.objects.filter(code=code, active=True).select_related("region").first()
+
+    def district(self, code):
+        from urbangrid.grids.models import Region
+
+        return Region.objects.filter(code=code, level=Region.Level.DISTRICT).first()
+
+    def assignment(self, case):
+        return assignment_for(case)
+
+    def asked_extension(self, case):
+        """The extra time the unit's last extension request asked for, as recorded: [value, unit]."""
+        return (CaseEvent.objects.filter(case=case, action=Action.REQUEST_EXTENSION).order_by("-seq")
+                .values_list("data", flat=True).first() or {}).get("extra_time")
+
+    def master(self, number):
+        return Case.objects.filter(number=number or "").first()
+
+    def handler(self, case, employee_no):
+        return unit_handlers(case.current_unit_id).filter(employee_no=employee_no).first()
+
+    def unit_in_district(self, unit, district_id):
+        region = unit.region
+        return region is not None and any(r.pk == district_id for r in region.ancestors())
+
+
+DATABASE = Lookup()
+
+
+def clean_inputs(t, case, raw, photos=(), require_photos=True, lookup=DATABASE):
+    """Check and normalise the inputs row ``t`` requires (codes become objects); raise Invalid with field
+    messages. The one cleaning of every writer: live requests, the demo history and the generator."""
     errors, inputs = {}, dict(raw)
     inputs["opinion"] = _text(raw, "opinion", errors, "opinion" in t.requires)
     inputs["reason"] = _text(raw, "reason", errors, "reason" in t.requires)
     if t.clock == "extend" and raw.get("extra_value") in (None, ""):
         # The approver grants what the unit asked for unless he sets another amount.
-        asked = (CaseEvent.objects.filter(case=case, action="request_extension").order_by("-seq")
-                 .values_list("data", flat=True).first() or {}).get("extra_time")
+        asked = lookup.asked_extension(case)
         if asked:
             inputs["extra_time"] = (Decimal(asked[0]), asked[1])
         else:
@@ -214,24 +239,23 @@ def _clean_inputs(t, case, raw, photos, require_photos=True):
     if "unit_or_district" in t.requires or "unit" in t.requires:
         unit_code, district_code = raw.get("unit"), raw.get("district")
         if "unit_or_district" in t.requires and district_code and not unit_code:
-            from urbangrid.grids.models import Region
-
-            district = Region.objects.filter(code=district_code, level=Region.Level.DISTRICT).first()
+            district = lookup.district(district_code)
             if district is None:
                 errors["district"] = _("区 %(c)s 不存在") % {"c": district_code}
             inputs["to_district"], inputs["district_obj"] = True, district
         elif unit_code:
-            unit = Unit.objects.filter(code=unit_code, active=True).first()
+            unit = lookup.unit(unit_code)
             if unit is None:
                 errors["unit"] = _("单位 %(c)s 不存在或已停用") % {"c": unit_code}
             inputs["to_district"], inputs["unit_obj"] = False, unit
+            inputs["assignment"] = lookup.assignment(case)
         else:
             errors["unit"] = _("请选择处置单位") if "unit" in t.requires else _("请选择处置单位或二级派遣的区")
     if "satisfaction" in t.requires:
         if raw.get("satisfaction") not in Satisfaction.values:
             errors["satisfaction"] = _("满意度应为 satisfied、basic 或 dissatisfied")
     if "master" in t.requires:
-        master = Case.objects.filter(number=raw.get("master") or "").first()
+        master = lookup.master(raw.get("master"))
         if master is None:
             errors["master"] = _("主案件不存在")
         elif master.pk == case.pk:
@@ -241,23 +265,19 @@ def _clean_inputs(t, case, raw, photos, require_photos=True):
         inputs["master_obj"] = master
     if "person" in t.requires:  # a person named by employee number, who must handle cases for the case's unit
         employee_no = str(raw.get("person") or "").strip()
-        person = unit_handlers(case.current_unit_id).filter(employee_no=employee_no).first() if employee_no else None
+        person = lookup.handler(case, employee_no) if employee_no else None
         if not employee_no:
             errors["person"] = _("请选择处置人员")
         elif person is None:
             errors["person"] = _("%(p)s 不是本单位在岗的处置人员") % {"p": employee_no}
         inputs["person"], inputs["person_obj"] = employee_no, person
-    if t.action == "verify":
+    if "confirmed" in t.records:
         confirmed = raw.get("confirmed", True)
         inputs["confirmed"] = confirmed if isinstance(confirmed, bool) else str(confirmed).lower() not in ("0", "false", "no", "")
     if t.photos and not photos and require_photos:
         errors["photos"] = _("请上传照片")
     if t.guard == "unit_in_district" and inputs.get("unit_obj") is not None:
-        unit = inputs["unit_obj"]
-        region = unit.region
-        in_district = region is not None and (region.pk == case.district_centre_id or
-                                              any(r.pk == case.district_centre_id for r in region.ancestors()))
-        if not in_district:
+        if not lookup.unit_in_district(inputs["unit_obj"], case.district_centre_id):
             errors["unit"] = _("二级派遣只能派给本区的单位")
     if t.guard == "dissatisfied" and case.satisfaction != Satisfaction.DISSATISFIED:
         errors["reason"] = _("只有回访不满意的案件才能重新派遣或维持结案")
@@ -306,20 +326,9 @@ def next_number(at):
 
 # --- the two entry points -----------------------------------------------------------------------
 
-def _event(case, t, actor, at, from_state, outcome, inputs, unit=None, public=True):
-    data = dict(outcome.data)
-    for key in ("confirmed", "satisfaction", "master", "district", "person"):
-        if key in inputs and inputs[key] not in (None, ""):
-            data[key] = inputs[key]
-    if "extra_time" in inputs:
-        data["extra_time"] = [str(inputs["extra_time"][0]), inputs["extra_time"][1]]
-    return CaseEvent(
-        case=case, seq=case.version, action=t.action, from_state=from_state or "", to_state=case.state, at=at,
-        actor_user=actor.user if getattr(actor.user, "pk", None) else None, actor_person=actor.person,
-        role=actor.role_for(t.permission, SCOPE_ROLES.get(t.scope, ())) if t.permission else "", unit=unit,
-        note=inputs.get("opinion") or inputs.get("reason") or "", reason_code=str(inputs.get("reason_code") or "")[:40],
-        data=data, deadline=case.stage_deadline, stage=case.stage, public=public,
-    )
+def _new_event(case, outcome):
+    """The CaseEvent row of an engine outcome."""
+    return CaseEvent(case=case, **outcome.event)
 
 
 def _save_photos(case, event, kind, cleaned):
@@ -410,26 +419,20 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
         description=description, lon=float(lon), lat=float(lat), address=(address or "")[:256],
         unit_grid_id=loc.unit_grid_id, responsibility_grid_id=loc.responsibility_grid_id, community_id=loc.community_id,
         street_id=loc.street_id, district_id=loc.district_id, road_segment_id=loc.road_segment_id,
-        component_identifier=(component_identifier or "")[:17], reporter_user=None if anonymous else actor.user,
+        component_identifier=(component_identifier or "")[:17], reporter_user=actor.user if not anonymous and getattr(actor.user, "pk", None) else None,
         reporter=actor.person, reporter_name=(reporter_name or "")[:50], reporter_contact=(reporter_contact or "")[:100],
         idempotency_key=key, external_ref=external_ref or None,
         needs_verification=source in NEEDS_VERIFICATION, self_handled=bool(self_handled),
-        created_at=at, updated_at=at, state=State.REPORTED, version=1,
+        created_at=at, updated_at=at, state=None, version=0,
     )
-    t = TABLE["report"]
+    t = TABLE[Action.REPORT]
     if not _in_scope(actor, t, case):
         raise Forbidden(_("该位置不在您负责巡查的网格内"), "out_of_scope")
     from .duplicates import previous_closed
 
     case.recurrence_of = previous_closed(catalog_class.pk, case.lon, case.lat, at)
-    outcome = engine.apply(case, t, {}, at, ctx.calendar, ctx.limits)
-    event = _event(case, t, actor, at, None, outcome, {"opinion": description[:200]})
-    event.data["source"] = source
-    event.data["self_handled"] = bool(self_handled)
-    if case.recurrence_of_id:
-        event.data["recurrence_of"] = case.recurrence_of.number
-    if external_ref:
-        event.data["external_ref"] = external_ref
+    outcome = engine.apply(case, t, report_inputs(case), at, ctx.calendar, ctx.limits, actor=actor)
+    event = _new_event(case, outcome)
     stored = _store_photo_files(PhotoKind.BEFORE, before)
     try:
         stored += _store_photo_files(PhotoKind.AFTER, after)
@@ -469,7 +472,7 @@ def transition(actor, number, action, inputs=None, photos=(), expected_version=N
     Invalid (inputs). Nothing is written unless everything passes.
     """
     t = TABLE.get(action)
-    if t is None or action == "report":
+    if t is None or t.action == Action.REPORT or t.internal:
         raise Invalid(_("未知的操作 %(a)s") % {"a": action}, "unknown_action", {"action": _("未知的操作")})
     inputs = dict(inputs or {})
     at = at or timezone.now()
@@ -486,35 +489,28 @@ def transition(actor, number, action, inputs=None, photos=(), expected_version=N
                            "wrong_state")
         if not _in_scope(actor, t, case):
             raise Forbidden(_("该案件不在您的职责范围内，不能执行“%(a)s”") % {"a": t.label}, "out_of_scope")
-        if t.action == "accept":
-            inputs["self_handled"] = case.self_handled
-        if t.guard == "unclaimed" and not _guard_ok(t, case):
+        if t.guard == "unclaimed" and not guard_ok(t, case):
             raise Conflict(_("案件已有处理人，不能再签收"), "already_claimed")
-        if t.action == "accept_task":  # the signer becomes the case's current person
-            inputs["person_obj"] = actor.person
-        cleaned = _clean_inputs(t, case, inputs, photos, require_photos)
+        inputs.update(implied_inputs(t, case, actor))
+        cleaned = clean_inputs(t, case, inputs, photos, require_photos)
         ctx = context or Context.load()
-        from_state = case.state
         before = _snapshot(case)
-        unit = _apply_side_effects(case, t, cleaned, at)
-        outcome = engine.apply(case, t, cleaned, at, ctx.calendar, ctx.limits)
-        case.state = outcome.to_state
-        case.version += 1
-        case.updated_at = at
-        event = _event(case, t, actor, at, from_state, outcome, cleaned, unit=unit)
+        outcome = engine.apply(case, t, cleaned, at, ctx.calendar, ctx.limits, actor=actor)
+        event = _new_event(case, outcome)
         seal(event, case)
         case.save(update_fields=[name for name, value in _snapshot(case).items() if before[name] != value])
-        if unit is not None:  # one statement, whether or not the unit had the case before
-            CaseUnit.objects.bulk_create([CaseUnit(case=case, unit=unit)], ignore_conflicts=True)
+        if outcome.unit is not None and t.concerns == "assigned":  # one statement, had the unit the case before or not
+            CaseUnit.objects.bulk_create([CaseUnit(case=case, unit=outcome.unit)], ignore_conflicts=True)
         event.save()
-        from .notify import on_transition
+        if t.notifies:
+            from .notify import on_transition
 
-        on_transition(case, t.action, event)  # the outbox row commits with the transition, or not at all
+            on_transition(case, t, event)  # the outbox row commits with the transition, or not at all
         if t.photos:
             _save_photos(case, event, t.photos, photo_files)
-        if t.action == "merge":
-            _follow_master(cleaned["master_obj"], case, actor, at)
-        if t.action == "file":
+        if "master_obj" in cleaned:
+            _follow_master(cleaned["master_obj"], case, actor, at, ctx)
+        if t.action == Action.FILE:
             case = _auto_dispatch(case, at, ctx) or case
     return case
 
@@ -539,13 +535,28 @@ def _auto_dispatch(case, at, ctx):
         return None
     if res.fallback or res.rule is None or not res.rule.auto_dispatch:
         return None
-    inputs = {"opinion": _("按责任清单自动派遣：%(e)s") % {"e": res.explanation}}
-    if res.unit.command_level == Unit.CommandLevel.DISTRICT and res.unit.region_id:
-        district = res.unit.region if res.unit.region.level == "district" else res.unit.region.parent
-        inputs["district"] = district.code
-    else:
-        inputs["unit"] = res.unit.code
-    return transition(system_actor(), case.number, "dispatch", inputs, at=at, context=ctx)
+    inputs = auto_dispatch_inputs(res.unit, res.explanation)
+    return transition(system_actor(), case.number, Action.DISPATCH, inputs, at=at, context=ctx)
+
+
+def sub_centre_of(unit):
+    """The district whose sub-centre dispatches to ``unit`` (二级派遣), or None for a unit the city dispatches to."""
+    if unit.command_level == Unit.CommandLevel.DISTRICT and unit.region_id:
+        return unit.region if unit.region.level == "district" else unit.region.parent
+    return None
+
+
+def dispatch_inputs(unit, opinion=""):
+    """The request that sends a case to ``unit``: to the unit itself, or to its district's sub-centre."""
+    district = sub_centre_of(unit)
+    inputs = {"district": district.code} if district is not None else {"unit": unit.code}
+    if opinion:
+        inputs["opinion"] = opinion
+    return inputs
+
+
+def auto_dispatch_inputs(unit, explanation):
+    return dispatch_inputs(unit, _("按责任清单自动派遣：%(e)s") % {"e": explanation})
 
 
 _CASE_FIELDS = None
@@ -559,81 +570,37 @@ def _snapshot(case):
     return {name: getattr(case, attname) for name, attname in _CASE_FIELDS}
 
 
-def _apply_side_effects(case, t, inputs, at):
-    """Case fields a row changes besides state and clock; returns the unit the event concerns."""
-    action = t.action
-    if action == "file":
-        case.filed_at = at
-    elif action == "dispatch":
-        case.dispatched_at = at
-        if inputs.get("to_district"):
-            case.district_centre = inputs["district_obj"]
-            case.current_unit = None
-            return None
-        _set_handler(case, inputs["unit_obj"])
-        return inputs["unit_obj"]
-    elif action == "dispatch_second":
-        _set_handler(case, inputs["unit_obj"])
-        return inputs["unit_obj"]
-    elif action == "approve_return":
-        case.current_unit = None
-        case.current_person = None
-        case.district_centre = None
-    elif action == "feed_back":
-        case.fed_back_at = at
-        return case.current_unit  # the unit that handled it: 处置数 and 按期处置 count by this
-    elif action == "check_fail":
-        return case.current_unit
-    elif action in ("accept_task", "assign"):
-        case.current_person = inputs["person_obj"]
-        return case.current_unit
-    elif action == "merge":
-        case.duplicate_of = inputs["master_obj"]
-    elif action == "supervise":
-        case.is_supervised = True
-    elif action in ("callback", "rate"):
-        case.satisfaction = inputs["satisfaction"]
-        case.kept_closed = False  # a new verdict asks for a new answer
-    elif action == "keep_closed":
-        case.kept_closed = True
-    elif action == "reopen":
-        case.archive_type = ""
-        case.closed_at = None
-        case.satisfaction = ""
-        case.current_unit = None
-        case.district_centre = None
-    elif action in ("request_return", "request_extension", "request_suspension"):
-        return case.current_unit
-    return None
-
-
-def _set_handler(case, unit):
-    """The unit takes the case, with the handling limit from the responsibility list for that class."""
+def assignment_for(case):
+    """The handling limit and urgency the responsibility list gives the case's class at its place
+    (``engine.Assignment``; the fallback limit when no rule covers it: 属地兜底)."""
     from urbangrid.catalog.responsibility import NoResponsibleUnit, resolve
 
-    case.current_unit = unit
-    case.current_person = None
     try:
         res = resolve(case.catalog_class_id, case.lon, case.lat)
     except (NoResponsibleUnit, OutsideManagedArea, ValueError):
         res = None
-    if res is not None and res.time_limit_value is not None:
-        case.rule = res.rule
-        case.handle_limit_value, case.handle_limit_unit = res.time_limit_value, res.time_limit_unit
-        case.urgency = res.urgency or case.urgency
+    if res is None or res.time_limit_value is None:
+        return engine.Assignment.of(None, None, None)
+    return engine.Assignment.of(res.rule.pk if res.rule else None, res.time_limit_value, res.time_limit_unit, res.urgency)
 
 
-def _follow_master(master, duplicate, actor, at):
+def report_inputs(case):
+    """What the report's event records of the case it creates."""
+    previous = case.recurrence_of  # (in a bulk history, a case not saved yet: no id to test)
+    return {"opinion": case.description[:200], "source": str(case.source), "self_handled": bool(case.self_handled),
+            "recurrence_of": previous.number if previous is not None else None, "external_ref": case.external_ref}
+
+
+def _follow_master(master, duplicate, actor, at, ctx):
     """The master case notes the merged duplicate (its reporter follows the master from now on)."""
     master = Case.objects.select_for_update().get(pk=master.pk)
-    master.version += 1
-    master.updated_at = at
-    event = CaseEvent(case=master, seq=master.version, action="merged_in", from_state=master.state, to_state=master.state, at=at,
-                      actor_user=actor.user if getattr(actor.user, "pk", None) else None, actor_person=actor.person,
-                      role=actor.role_for("case.merge"), note=duplicate.number, data={"duplicate": duplicate.number, "counts": []},
-                      deadline=master.stage_deadline, stage=master.stage)
+    t = TABLE[Action.MERGED_IN]
+    before = _snapshot(master)
+    outcome = engine.apply(master, t, {"opinion": duplicate.number, "duplicate": duplicate.number}, at, ctx.calendar,
+                           ctx.limits, actor=actor)
+    event = _new_event(master, outcome)
     seal(event, master)
-    master.save(update_fields=["version", "updated_at", "chain_hash"])
+    master.save(update_fields=[name for name, value in _snapshot(master).items() if before[name] != value])
     event.save()
 
 

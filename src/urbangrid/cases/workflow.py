@@ -1,14 +1,19 @@
-"""The case loop as one declarative table: states, transitions, who may take them, required inputs,
-the clock each one stops or starts, and what it counts toward evaluation.
+"""The case loop as one declarative table: states, transitions, who may take them, required inputs, the
+guard, the clock each one stops or starts, its effects on the case row (``effects.py``), what its event
+records, the notification it sends and what it counts toward evaluation.
 
-``services.transition`` is the only code that interprets this table; views and API routers only name
-an action. A bureau that changes its procedure edits the rows here, not if-chains in views.
+``engine.apply`` is the one function that carries a row out on a case and builds its event; every writer
+of the loop calls it (``services.transition`` for live requests, the demo history, the generator).
+Views and API routers only name an action (``Action``). A bureau that changes its procedure edits the rows
+here, not if-chains in views.
 """
+import enum
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
-from .states import OPEN, State, Stage
+from .effects import Archive, Claim, Clear, Flag, HandOver, MergeInto, Stamp, Verdict
+from .states import OPEN, Satisfaction, State, Stage
 
 S = State
 
@@ -35,8 +40,14 @@ class Transition:
     starts: object = None  # the clock started: a Stage, or a Branch on the target state
     clock: str = ""  # special clock effects: extend, pause, resume, restart_handle
     counts: tuple = ()  # evaluation counters (also recorded on the event)
-    guard: str = ""  # a named guard in services.GUARDS
+    guard: str = ""  # a named guard in GUARDS
     increments: tuple = field(default=())  # case counters to add one to
+    effects: tuple = ()  # effects.Effect objects: what the step does to the case row
+    concerns: str = ""  # the unit the event concerns: "assigned" (the unit handed the case) or "current"
+    records: tuple = ()  # inputs copied into the event's data
+    notifies: str = ""  # the Notification kind the step sends ("" for none)
+    internal: bool = False  # written by the platform as a consequence of another step, never asked for
+    implied: tuple = ()  # inputs taken from the case or the actor, not the request (see implied_inputs)
 
 
 OPEN_STATES = frozenset(OPEN)
@@ -44,78 +55,91 @@ BEFORE_CLOSED = frozenset(OPEN_STATES)
 
 TRANSITIONS = [
     Transition("report", _("上报"), frozenset({None}), S.REPORTED, "case.report", "report",
-               starts=Stage.ACCEPT, counts=("report",)),
+               starts=Stage.ACCEPT, counts=("report",), records=("source", "self_handled", "recurrence_of", "external_ref")),
     Transition("send_verify", _("发核实"), frozenset({S.REPORTED}), S.VERIFYING, "case.send_verify", "centre",
                stops=(Stage.ACCEPT,), starts=Stage.VERIFY, counts=("send_verify",)),
     Transition("verify", _("核实"), frozenset({S.VERIFYING}), Branch("confirmed", {True: S.PENDING_FILING, False: S.NOT_FILED}),
                "case.verify", "grid_inspector", requires=("opinion",), photos="verify", stops=(Stage.VERIFY,),
-               starts=Branch("confirmed", {True: Stage.FILE, False: None}), counts=("verify",)),
+               starts=Branch("confirmed", {True: Stage.FILE, False: None}), counts=("verify",), records=("confirmed",)),
     Transition("accept", _("受理"), frozenset({S.REPORTED}), Branch("self_handled", {True: S.PENDING_CLOSE, False: S.PENDING_FILING}),
                "case.accept", "centre", stops=(Stage.ACCEPT,),
-               starts=Branch("self_handled", {True: Stage.CLOSE, False: Stage.FILE}), counts=("accept",)),
+               starts=Branch("self_handled", {True: Stage.CLOSE, False: Stage.FILE}), counts=("accept",),
+               implied=("self_handled",)),
     Transition("file", _("立案"), frozenset({S.PENDING_FILING}), S.PENDING_DISPATCH, "case.file", "centre",
-               stops=(Stage.FILE,), starts=Stage.DISPATCH, counts=("file",)),
+               stops=(Stage.FILE,), starts=Stage.DISPATCH, counts=("file",), effects=(Stamp("filed_at"),)),
     Transition("not_file", _("不予立案"), frozenset({S.REPORTED, S.PENDING_FILING}), S.NOT_FILED, "case.not_file", "centre",
                requires=("reason",), stops=(Stage.ACCEPT, Stage.FILE), counts=("not_file",)),
     Transition("dispatch", _("派遣"), frozenset({S.PENDING_DISPATCH}),
                Branch("to_district", {False: S.HANDLING, True: S.PENDING_DISTRICT_DISPATCH}), "case.dispatch", "centre",
                requires=("unit_or_district",), stops=(Stage.DISPATCH,),
-               starts=Branch("to_district", {False: Stage.HANDLE, True: Stage.SECOND_DISPATCH}), counts=("dispatch",)),
+               starts=Branch("to_district", {False: Stage.HANDLE, True: Stage.SECOND_DISPATCH}), counts=("dispatch",),
+               effects=(Stamp("dispatched_at"), HandOver()), concerns="assigned", notifies="dispatched"),
     Transition("dispatch_second", _("二级派遣"), frozenset({S.PENDING_DISTRICT_DISPATCH}), S.HANDLING, "case.dispatch_second",
                "district", requires=("unit",), guard="unit_in_district", stops=(Stage.SECOND_DISPATCH,), starts=Stage.HANDLE,
-               counts=("second_dispatch",)),
+               counts=("second_dispatch",), effects=(HandOver(),), concerns="assigned", notifies="dispatched"),
     # Inside the unit: a handler signs for the task (签收) or hands it to a team member (转交/指派). The
     # case stays in handling and its clock runs on; only the current person changes.
-    Transition("accept_task", _("签收"), frozenset({S.HANDLING}), None, "case.handle", "unit", guard="unclaimed"),
-    Transition("assign", _("转交/指派"), frozenset({S.HANDLING}), None, "case.handle", "unit", requires=("person",)),
+    Transition("accept_task", _("签收"), frozenset({S.HANDLING}), None, "case.handle", "unit", guard="unclaimed",
+               effects=(Claim(),), concerns="current", implied=("signer",)),
+    Transition("assign", _("转交/指派"), frozenset({S.HANDLING}), None, "case.handle", "unit", requires=("person",),
+               effects=(Claim(),), concerns="current"),
     Transition("request_return", _("申请回退"), frozenset({S.HANDLING}), S.RETURN_REQUESTED, "case.handle", "unit",
-               requires=("reason",)),
+               requires=("reason",), concerns="current"),
     Transition("approve_return", _("同意回退"), frozenset({S.RETURN_REQUESTED}), S.PENDING_DISPATCH, "case.approve", "approver",
                requires=("opinion",), stops=(Stage.HANDLE,), starts=Stage.DISPATCH, counts=("return",),
-               increments=("return_count",)),
+               increments=("return_count",), effects=(Clear(("current_unit_id", "current_person_id", "district_centre_id")),),
+               notifies="returned"),
     Transition("refuse_return", _("不同意回退"), frozenset({S.RETURN_REQUESTED}), S.HANDLING, "case.approve", "approver",
                requires=("opinion",)),
     Transition("request_extension", _("申请延期"), frozenset({S.HANDLING}), S.EXTENSION_REQUESTED, "case.handle", "unit",
-               requires=("reason", "extra_time")),
+               requires=("reason", "extra_time"), concerns="current", records=("extra_time",)),
     Transition("approve_extension", _("同意延期"), frozenset({S.EXTENSION_REQUESTED}), S.HANDLING, "case.approve", "approver",
-               requires=("opinion",), clock="extend", counts=("extension",), increments=("extension_count",)),
+               requires=("opinion",), clock="extend", counts=("extension",), increments=("extension_count",),
+               records=("extra_time",)),
     Transition("refuse_extension", _("不同意延期"), frozenset({S.EXTENSION_REQUESTED}), S.HANDLING, "case.approve", "approver",
                requires=("opinion",)),
     Transition("request_suspension", _("申请挂账"), frozenset({S.HANDLING}), S.SUSPENSION_REQUESTED, "case.handle", "unit",
-               requires=("reason",)),
+               requires=("reason",), concerns="current"),
     Transition("approve_suspension", _("同意挂账"), frozenset({S.SUSPENSION_REQUESTED}), S.SUSPENDED, "case.approve", "approver",
                requires=("opinion",), clock="pause", counts=("suspension",), increments=("suspension_count",)),
     Transition("refuse_suspension", _("不同意挂账"), frozenset({S.SUSPENSION_REQUESTED}), S.HANDLING, "case.approve", "approver",
                requires=("opinion",)),
     Transition("resume", _("挂账恢复"), frozenset({S.SUSPENDED}), S.HANDLING, "case.approve", "approver", clock="resume"),
+    # The unit that fed back is the one 处置数 and 按期处置 count by.
     Transition("feed_back", _("处置反馈"), frozenset({S.HANDLING}), S.FED_BACK, "case.handle", "unit",
-               requires=("opinion",), photos="after", stops=(Stage.HANDLE,), starts=Stage.SEND_CHECK, counts=("handle",)),
+               requires=("opinion",), photos="after", stops=(Stage.HANDLE,), starts=Stage.SEND_CHECK, counts=("handle",),
+               effects=(Stamp("fed_back_at"),), concerns="current"),
     Transition("send_check", _("发核查"), frozenset({S.FED_BACK}), S.CHECKING, "case.send_check", "centre",
                stops=(Stage.SEND_CHECK,), starts=Stage.CHECK, counts=("send_check",)),
     Transition("check_pass", _("核查通过"), frozenset({S.CHECKING}), S.PENDING_CLOSE, "case.check", "grid_inspector",
                requires=("opinion",), photos="check", stops=(Stage.CHECK,), starts=Stage.CLOSE, counts=("check",)),
     Transition("check_fail", _("核查不通过（返工）"), frozenset({S.CHECKING}), S.HANDLING, "case.check", "grid_inspector",
                requires=("reason",), photos="check", stops=(Stage.CHECK,), clock="restart_handle",
-               counts=("check", "rework"), increments=("rework_count",)),
+               counts=("check", "rework"), increments=("rework_count",), concerns="current", notifies="rework"),
     Transition("close", _("结案"), frozenset({S.PENDING_CLOSE}), S.CLOSED, "case.close", "centre",
-               stops=(Stage.CLOSE,), counts=("close",)),
+               stops=(Stage.CLOSE,), counts=("close",), effects=(Archive(),), notifies="closed"),
     Transition("void", _("作废"), BEFORE_CLOSED - {S.CLOSED}, S.VOIDED, "case.void", "centre",
                requires=("reason",), stops=tuple(Stage), counts=("void",)),
     Transition("merge", _("合并"), frozenset({S.REPORTED, S.PENDING_FILING}), S.MERGED, "case.merge", "centre",
-               requires=("master",), guard="master_open", stops=tuple(Stage), counts=("merge",)),
+               requires=("master",), guard="master_open", stops=tuple(Stage), counts=("merge",), effects=(MergeInto(),)),
+    # The master case's note of a duplicate merged into it (its reporter follows the master from now on).
+    Transition("merged_in", _("合并入本案"), OPEN_STATES, None, "case.merge", "centre", records=("duplicate",), internal=True),
     Transition("supervise", _("督办"), OPEN_STATES, None, "case.supervise", "supervisor",
-               requires=("opinion",), counts=("supervise",), increments=("supervision_count",)),
+               requires=("opinion",), counts=("supervise",), increments=("supervision_count",),
+               effects=(Flag("is_supervised", True),), notifies="supervised"),
     Transition("callback", _("回访"), frozenset({S.CLOSED}), None, "case.callback", "centre",
-               requires=("satisfaction",), counts=("callback",)),
+               requires=("satisfaction",), counts=("callback",), effects=(Verdict(),), records=("satisfaction",)),
     Transition("rate", _("市民评价"), frozenset({S.CLOSED}), None, "case.rate", "citizen",
-               requires=("satisfaction",), guard="not_rated", counts=("callback",)),
+               requires=("satisfaction",), guard="not_rated", counts=("callback",), effects=(Verdict(),),
+               records=("satisfaction",)),
     Transition("reopen", _("重新派遣（回访不满意）"), frozenset({S.CLOSED}), S.PENDING_DISPATCH, "case.callback", "centre",
                requires=("reason",), guard="dissatisfied", starts=Stage.DISPATCH, counts=("reopen",),
-               increments=("reopen_count",)),
+               increments=("reopen_count",),
+               effects=(Clear(("archive_type", "closed_at", "satisfaction", "current_unit_id", "district_centre_id")),)),
     # The other answer to a dissatisfied citizen: the work was done to standard (e.g. the demand is outside
     # the bureau's remit), the closure stands, the reason is on the record and the case leaves the to-do.
     Transition("keep_closed", _("维持结案（回访不满意）"), frozenset({S.CLOSED}), None, "case.callback", "centre",
-               requires=("reason",), guard="dissatisfied"),
+               requires=("reason",), guard="dissatisfied", effects=(Flag("kept_closed", True),)),
 ]
 
 TABLE = {t.action: t for t in TRANSITIONS}
@@ -129,10 +153,47 @@ SCOPE_ROLES = {
 }
 ACTIONS = tuple(TABLE)
 
+# The event log's vocabulary, generated from the table: ``Action.DISPATCH == "dispatch"``. Code outside the
+# table names actions through it (a test holds the rest of the code to that).
+Action = enum.StrEnum("Action", {t.action.upper(): t.action for t in TRANSITIONS})
+
+# Guards: a condition on the case a row needs besides its source state (inputs are checked by the services).
+GUARDS = {
+    "dissatisfied": lambda case: case.satisfaction == Satisfaction.DISSATISFIED and not case.kept_closed,
+    "not_rated": lambda case: not case.satisfaction,
+    "unclaimed": lambda case: case.current_person_id is None,
+}
+
+
+def guard_ok(t, case):
+    check = GUARDS.get(t.guard)
+    return check is None or check(case)
+
+
+def implied_inputs(t, case, actor):
+    """The inputs of row ``t`` that come from the case (self_handled: the reporter's word on 自行处置) or the
+    actor (signer: whoever signs for a task becomes its current person)."""
+    out = {}
+    if "self_handled" in t.implied:
+        out["self_handled"] = case.self_handled
+    if "signer" in t.implied:
+        out["person_obj"] = actor.person
+    return out
+
+
+def rows_that(predicate):
+    """Actions of the rows for which ``predicate(row)`` holds, e.g. the steps that count toward 处置数."""
+    return tuple(t.action for t in TRANSITIONS if predicate(t))
+
+
+def counting(counter):
+    """Actions whose events count toward ``counter`` (the table's ``counts`` column)."""
+    return rows_that(lambda t: counter in t.counts)
+
 
 def allowed_from(state):
-    """Actions whose source states include ``state``."""
-    return [t for t in TRANSITIONS if state in t.sources]
+    """Rows a person may take from ``state`` (internal rows are written by the platform only)."""
+    return [t for t in TRANSITIONS if state in t.sources and not t.internal]
 
 
 def target_of(t, inputs):

@@ -150,6 +150,14 @@ def resolve(catalog_class, lon, lat, filing_condition=None):
     return dataclasses.replace(hit, location=loc)
 
 
+def explain_rule(catalog_class, rule):
+    """Why ``rule`` answers for the class: the text a dispatcher (and the auto-dispatch event) shows."""
+    return _("按责任清单：%(cls)s，适用范围 %(area)s%(cond)s，由 %(unit)s 负责") % {
+        "cls": catalog_class, "area": rule.area_display, "unit": rule.unit,
+        "cond": (_("，立案条件“%(c)s”") % {"c": rule.filing_condition}) if rule.filing_condition else "",
+    }
+
+
 def _resolve(catalog_class, loc, condition):
     regions = _enclosing_regions(loc)
     region_level = dict(regions)
@@ -159,10 +167,7 @@ def _resolve(catalog_class, loc, condition):
     best, conditional = _pick(rules, loc, region_level, condition)
 
     if best is not None:
-        explanation = _("按责任清单：%(cls)s，适用范围 %(area)s%(cond)s，由 %(unit)s 负责") % {
-            "cls": catalog_class, "area": best.area_display, "unit": best.unit,
-            "cond": (_("，立案条件“%(c)s”") % {"c": best.filing_condition}) if best.filing_condition else "",
-        }
+        explanation = explain_rule(catalog_class, best)
         return Resolution(best.unit, best.urgency, best.time_limit_value, best.time_limit_unit, best.filing_standard,
                           best.closing_standard, best, False, explanation, loc)
 

@@ -24,21 +24,6 @@ POSTGRES_REVERSE = [
 ]
 
 
-def install(connection):
-    """(Re)create the triggers; used by the migration and after a test database flush."""
-    with connection.cursor() as cursor:
-        for sql in {"sqlite": SQLITE_REVERSE, "postgresql": POSTGRES_REVERSE}.get(connection.vendor, []):
-            cursor.execute(sql)
-        for sql in {"sqlite": SQLITE, "postgresql": POSTGRES}.get(connection.vendor, []):
-            cursor.execute(sql)
-
-
-def uninstall(connection):
-    with connection.cursor() as cursor:
-        for sql in {"sqlite": SQLITE_REVERSE, "postgresql": POSTGRES_REVERSE}.get(connection.vendor, []):
-            cursor.execute(sql)
-
-
 def forwards(apps, schema_editor):
     statements = {"sqlite": SQLITE, "postgresql": POSTGRES}.get(schema_editor.connection.vendor, [])
     for sql in statements:

@@ -21,15 +21,18 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from urbangrid.cases import engine
+from urbangrid.cases import chain, engine
 from urbangrid.cases.chain import seal
-from urbangrid.core.bulk import fast_insert, next_id
+from urbangrid.cases.duplicates import M_PER_DEG_LAT, _distance
 from urbangrid.cases.models import Case, CaseEvent, CaseNumberSequence, CaseUnit
-from urbangrid.cases.services import Context, _event, _in_scope, system_actor
+from urbangrid.cases.services import (Context, _in_scope, auto_dispatch_inputs, clean_inputs, dispatch_inputs,
+                                      report_inputs, system_actor)
 from urbangrid.cases.states import NEEDS_VERIFICATION, OPEN, Satisfaction, Source, State
-from urbangrid.cases.workflow import TABLE
+from urbangrid.cases.workflow import TABLE, Action, guard_ok, implied_inputs
 from urbangrid.catalog.models import CatalogClass, ResponsibilityRule
-from urbangrid.catalog.responsibility import REGION_RANK, _pick
+from urbangrid.catalog.responsibility import REGION_RANK, _pick, explain_rule
+from urbangrid.core.bulk import fast_insert, next_id
+from urbangrid.grids.locator import locator
 from urbangrid.grids.models import Region, UnitGrid
 from urbangrid.org.models import Person, RoleAssignment, Unit
 from urbangrid.org.roles import Role
@@ -52,12 +55,24 @@ class _Resolver:
 
     def __init__(self):
         self.rules = {}
-        for rule in ResponsibilityRule.objects.filter(active=True).select_related("unit"):
+        for rule in (ResponsibilityRule.objects.filter(active=True, unit__active=True)
+                     .select_related("unit__region__parent", "region", "responsibility_grid")):
             self.rules.setdefault(rule.catalog_class_id, []).append(rule)
         self.levels = dict(Region.objects.values_list("pk", "level"))
         self.parents = dict(Region.objects.values_list("pk", "parent_id"))
         self.territorial = {u.region_id: u for u in Unit.objects.filter(is_territorial=True)}
         self.cache = {}
+        self.explained = {}
+        self.grids = {}  # unit grid id -> UnitGrid, set by the run
+
+    def explain(self, cls, rule):
+        key = (cls.pk, rule.pk)
+        if key not in self.explained:
+            self.explained[key] = explain_rule(cls, rule)
+        return self.explained[key]
+
+    def for_case(self, case):
+        return self(case.catalog_class, self.grids[case.unit_grid_id])
 
     def territorial_unit(self, ug):
         node = ug.community_id
@@ -122,57 +137,174 @@ class HistoryError(RuntimeError):
     pass
 
 
+class _MemoryLookup:
+    """``services.Lookup`` over the demo city held in memory: the history cleans its inputs with the live
+    ``services.clean_inputs`` and never queries the database case by case."""
+
+    def __init__(self, resolver):
+        self.resolver = resolver
+        self.units = {u.code: u for u in Unit.objects.filter(active=True).select_related("region__parent")}
+        self.districts = {r.code: r for r in Region.objects.filter(level=Region.Level.DISTRICT)}
+        regions = {r.pk: r for r in Region.objects.all()}
+        self.parents = {pk: r.parent_id for pk, r in regions.items()}
+        self.grid_of_case = {}
+
+    def unit(self, code):
+        return self.units.get(code)
+
+    def district(self, code):
+        return self.districts.get(code)
+
+    def assignment(self, case):
+        rule, _unit = self.resolver.for_case(case)
+        if rule is None:
+            return engine.Assignment.of(None, None, None)
+        return engine.Assignment.of(rule.pk, rule.time_limit_value, rule.time_limit_unit, rule.urgency)
+
+    def asked_extension(self, case):
+        return case._asked_extension
+
+    def master(self, number):  # the history merges nothing
+        return None
+
+    def handler(self, case, employee_no):  # nor hands tasks on inside a unit
+        return None
+
+    def unit_in_district(self, unit, district_id):
+        node = unit.region_id
+        while node is not None:
+            if node == district_id:
+                return True
+            node = self.parents.get(node)
+        return False
+
+
+class _Recurrences:
+    """``duplicates.previous_closed`` over the cases already run, in memory: the latest case of the same class
+    closed within the window and radius before a report (same distance, same order: closing time, then id)."""
+
+    def __init__(self):
+        from django.conf import settings
+
+        self.radius = getattr(settings, "URBANGRID_RECURRENCE_RADIUS_M", 30)
+        self.window = timedelta(days=getattr(settings, "URBANGRID_RECURRENCE_DAYS", 30))
+        self.cell_lat = self.radius / M_PER_DEG_LAT
+        self.cell_lon = self.radius / (111_320.0 * 0.5)  # cells at least the radius wide up to latitude 60°
+        self.cells = {}
+        self.order = 0
+
+    def _cell(self, lon, lat):
+        return int(lon // self.cell_lon), int(lat // self.cell_lat)
+
+    def add(self, case, cls_pk):
+        if case.state == State.CLOSED and case.closed_at is not None:
+            self.order += 1
+            x, y = self._cell(case.lon, case.lat)
+            self.cells.setdefault((cls_pk, x, y), []).append((case.closed_at, self.order, case))
+
+    def previous(self, cls_pk, lon, lat, at):
+        since, best = at - self.window, None
+        x, y = self._cell(lon, lat)
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                for closed_at, order, case in self.cells.get((cls_pk, x + dx, y + dy), ()):
+                    if since <= closed_at <= at and _distance(case.lon, case.lat, lon, lat) <= self.radius:
+                        if best is None or (closed_at, order) > best[:2]:
+                            best = (closed_at, order, case)
+        return best[2] if best else None
+
+
 class _Run:
     def __init__(self, seed, now=None):
         self.rng = random.Random(f"history-{seed}")
-        # No step happens after the moment of building: a case whose next step would fall later is left
-        # where it is, in flight, as the live system holds it now (its clocks then run on real time).
+        # No step happens after the moment of building: the cases meant to finish fit their remaining steps
+        # in before it; the few left open stop at their step or at the moment, in flight (their clocks then
+        # run on real time).
         self.cutoff = now or timezone.now()
+        chain.keys()  # the audit key exists before any worker process seals with it
         self.ctx = Context.load()
         self.cal = self.ctx.calendar
         self.resolver = _Resolver()
+        self.lookup = _MemoryLookup(self.resolver)
+        self.recurrences = _Recurrences()
         self.cast = _Cast()
         self.system = system_actor()
         self.events = []
         self.links = []
         self.stats = Counter()
+        self.script = None  # a list to record each step as a live request would make it (the one-writer proof)
+        self.finishing = False
+        self.keep_closures = True  # closed cases go to the recurrence index (not while a case is replayed)
         classes = list(CatalogClass.objects.filter(version__is_current=True, active=True).select_related("version"))
         weights = [HOT_CLASSES.get((c.version.code, c.code), 4 if c.kind == "event" else 1) for c in classes]
         self.classes, self.class_weights = classes, weights
         self.grids = list(UnitGrid.objects.select_related("community").only(
             "pk", "code", "community_id", "responsibility_grid_id", "min_lon", "min_lat", "max_lon", "max_lat",
             "community__parent_id"))
+        self.resolver.grids = {ug.pk: ug for ug in self.grids}
         self.street_of = dict(Region.objects.filter(level="street").values_list("pk", "parent_id"))
 
-    # one step, with the checks a live request gets
-    def step(self, case, action, actor, at, **inputs):
+    # one step, with the checks and the input cleaning a live request gets, carried out by the engine
+    def step(self, case, action, actor, at, **raw):
         t = TABLE[action]
         if case.state not in t.sources:
             raise HistoryError(f"{case.number}: {action} not allowed from {case.state}")
-        if not actor.can(t.permission) or not _in_scope(actor, t, case):
+        if not self.may(actor, t, case) or not guard_ok(t, case):
             raise HistoryError(f"{case.number}: {actor.person} may not {action}")
-        from_state = case.state
-        unit = inputs.pop("_unit", None)
-        outcome = engine.apply(case, t, inputs, at, self.cal, self.ctx.limits)
-        case.state = outcome.to_state
-        case.version += 1
-        case.updated_at = at
-        event = _event(case, t, actor, at, from_state, outcome, inputs, unit=unit)
+        if self.script is not None:
+            self.script.append((case.number, action, actor, at, dict(raw)))
+        inputs = report_inputs(case) if t.action == Action.REPORT else dict(raw)
+        inputs.update(implied_inputs(t, case, actor))
+        cleaned = clean_inputs(t, case, inputs, require_photos=False, lookup=self.lookup)
+        outcome = self.apply(case, t, cleaned, at, actor)
+        if outcome.unit is not None and t.concerns == "assigned":
+            self.links.append((case, outcome.unit))
+        event = self.new_event(case, outcome)
         self.events.append(event)
-        if action != "report":
-            seal(event, case)
+        self.seal(event, case)
         self.stats[action] += 1
         return case
 
+    def may(self, actor, t, case):
+        return actor.can(t.permission) and _in_scope(actor, t, case)
+
+    def apply(self, case, t, cleaned, at, actor):
+        return engine.apply(case, t, cleaned, at, self.cal, self.ctx.limits, actor=actor)
+
+    def new_event(self, case, outcome):
+        return CaseEvent(case=case, **outcome.event)
+
+    def seal(self, event, case):
+        seal(event, case)
+
     def later(self, at, lo_h, hi_h):
         """A time ``lo_h``–``hi_h`` working hours after ``at``."""
-        return wt.add_working_time(at, Decimal(str(round(self.rng.uniform(lo_h, hi_h), 3))), self.cal)
+        return self.fit(at, self.add_hours(at, round(self.rng.uniform(lo_h, hi_h), 3)))
+
+    def add_hours(self, at, hours, places=3):
+        return wt.add_working_time(at, Decimal(str(hours)), self.cal)
 
     def handle_time(self, case, at, late):
         """When the unit feeds back: within its limit, or late by up to its limit again."""
         budget_h = case.stage_budget_seconds / 3600
         share = self.rng.uniform(1.05, 1.9) if late else self.rng.uniform(0.08, 0.85)
-        return wt.add_working_time(at, Decimal(str(round(budget_h * share, 4))), self.cal)
+        return self.fit(at, self.add_hours(at, round(budget_h * share, 4), 4))
+
+    def fit(self, at, then):
+        """A finishing case's next step, brought before the moment of building when it would fall after it."""
+        if self.finishing and then > self.cutoff:
+            return at + (self.cutoff - at) / 2
+        return then
+
+    def make_case(self, **fields):
+        return Case(**fields)
+
+    def place(self, ug, lon, lat):
+        """Where the point lies, as a live report finds it (``grids.locator``: grids, regions, nearest road)."""
+        loc = locator.locate(lon, lat)
+        return {"unit_grid_id": loc.unit_grid_id, "responsibility_grid_id": loc.responsibility_grid_id,
+                "community_id": loc.community_id, "street_id": loc.street_id, "district_id": loc.district_id,
+                "road_segment_id": loc.road_segment_id}
 
     def new_case(self, number, at, finish=True):
         rng = self.rng
@@ -181,42 +313,54 @@ class _Run:
         lon = round(rng.uniform(ug.min_lon, ug.max_lon), 7)
         lat = round(rng.uniform(ug.min_lat, ug.max_lat), 7)
         source = rng.choices([s for s, _ in SOURCES], [w for _, w in SOURCES])[0]
-        street_id = ug.community.parent_id
-        case = Case(
-            number=number, source=source, catalog_class=cls, class_code=cls.code, catalog_version=cls.version.code,
+        where = self.place(ug, lon, lat)
+        ug = self.resolver.grids[where["unit_grid_id"]]
+        case = self.make_case(
+            number=number, source=str(source), catalog_class=cls, class_code=cls.code, catalog_version=cls.version.code,
             kind=cls.kind, description=f"{cls.name}（巡查发现）" if source == Source.INSPECTOR else f"群众反映：{cls.name}",
-            lon=lon, lat=lat, unit_grid_id=ug.pk, responsibility_grid_id=ug.responsibility_grid_id,
-            community_id=ug.community_id, street_id=street_id, district_id=self.street_of.get(street_id),
+            lon=lon, lat=lat, **where,
             needs_verification=source in NEEDS_VERIFICATION, created_at=at, updated_at=at, state=None, version=0,
         )
-        case.tracking_code = _tracking(rng)
+        case._asked_extension = None
+        self.set_tracking(case, _tracking(rng))
         inspector = self.cast.inspector_of[ug.responsibility_grid_id]
         reporter = inspector if source == Source.INSPECTOR else rng.choice(self.cast.intake)
         case.reporter = reporter.person
+        case.reporter_user = reporter.user if getattr(reporter.user, "pk", None) else None
         case.self_handled = finish and source == Source.INSPECTOR and cls.kind == "event" and rng.random() < 0.05
-        self.step(case, "report", reporter, at)
-        self.events[-1].data.update({"source": source, "self_handled": case.self_handled})
-        seal(self.events[-1], case)
+        case.recurrence_of = self.recurrences.previous(cls.pk, lon, lat, at)
+        self.step(case, Action.REPORT, reporter, at)
         return case, cls, ug, inspector
+
+    def set_tracking(self, case, code):
+        case.tracking_code = code
 
     def run_case(self, number, at, finish):
         """Drive one case through the loop; ``finish`` False leaves it open at a random step."""
-        rng = self.rng
+        self.finishing = False  # the report itself is never moved
         case, cls, ug, inspector = self.new_case(number, at, finish)
+        self.finishing = finish
+        try:
+            self._course(case, cls, ug, inspector, at, finish)
+        finally:
+            self.finishing = False
+        if self.keep_closures:
+            self.recurrences.add(case, cls.pk)
+        return case
+
+    def _course(self, case, cls, ug, inspector, at, finish):
+        rng = self.rng
         cast = self.cast
         stop_at = rng.randint(1, 6) if not finish else None
         steps = 0
 
-        def due(at):
-            """Stop here (before the case is touched) if the next step is the one left undone or lies after now."""
+        def go(action, actor, at, **inputs):
+            """Stop here (before the case is touched) if this is the step left undone or it lies after now."""
+            nonlocal steps
             if stop_at is not None and steps + 1 >= stop_at:
                 raise _Stop
             if at > self.cutoff:
-                raise _Stop(in_flight=finish)
-
-        def go(action, actor, at, **inputs):
-            nonlocal steps
-            due(at)
+                raise _Stop(in_flight=True)
             steps += 1
             return self.step(case, action, actor, at, **inputs)
 
@@ -224,110 +368,91 @@ class _Run:
             intake, shift, dispatcher = rng.choice(cast.intake), rng.choice(cast.shift), rng.choice(cast.dispatch)
             at = self.later(at, 0.05, 0.6)
             if case.needs_verification:
-                go("send_verify", intake, at)
+                go(Action.SEND_VERIFY, intake, at)
                 at = self.later(at, 0.1, 0.6)
                 confirmed = not finish or rng.random() > 0.08
-                go("verify", inspector, at, confirmed=confirmed, opinion="属实" if confirmed else "现场未发现")
+                go(Action.VERIFY, inspector, at, confirmed=confirmed, opinion="属实" if confirmed else "现场未发现")
                 if not confirmed:
-                    return case
+                    return
             else:
                 if finish and rng.random() < 0.006:
-                    go("not_file", intake, at, reason="不属于城市管理范围")
-                    return case
-                go("accept", intake, at, self_handled=case.self_handled)
+                    go(Action.NOT_FILE, intake, at, reason="不属于城市管理范围")
+                    return
+                go(Action.ACCEPT, intake, at)
                 if case.self_handled:
                     at = self.later(at, 0.1, 1.0)
-                    go("close", shift, at)
-                    return case
+                    go(Action.CLOSE, shift, at)
+                    return
             at = self.later(at, 0.05, 0.8)
             if finish and rng.random() < 0.004:
-                go("void", shift, at, reason="重复上报")
-                return case
-            go("file", shift, at)
+                go(Action.VOID, shift, at, reason="重复上报")
+                return
+            go(Action.FILE, shift, at)
             rework_left = 1 if rng.random() < 0.02 else 0
             returned = rng.random() < 0.012
-            first_pass = True
-            while True:  # dispatch (after a return, to the territory's unit: 属地兜底)
-                rule, unit = self.resolver(cls, ug)
-                by = self.system if (first_pass and rule is not None and rule.auto_dispatch) else dispatcher
-                if not first_pass:
-                    unit = self.resolver.territorial_unit(ug)
-                first_pass = False
-                case.rule, case.urgency = rule, (rule.urgency if rule else case.urgency)
-                case.handle_limit_value = rule.time_limit_value if rule else Decimal("3")
-                case.handle_limit_unit = rule.time_limit_unit if rule else wt.WORKING_DAYS
+            rule, unit = self.resolver(cls, ug)
+            if rule is not None and rule.auto_dispatch:  # 自动派遣, in the same moment as the filing (as live)
+                go(Action.DISPATCH, self.system, at, **auto_dispatch_inputs(unit, self.resolver.explain(cls, rule)))
+            else:
                 at = self.later(at, 0.05, 0.9)
-                due(at)
-                if unit.command_level == Unit.CommandLevel.DISTRICT and unit.region_id:
-                    district = unit.region if unit.region.level == "district" else unit.region.parent
-                    case.district_centre = district
-                    go("dispatch", by, at, to_district=True)
+                go(Action.DISPATCH, dispatcher, at, **dispatch_inputs(unit))
+            while True:
+                if case.district_centre_id and not case.current_unit_id:  # 二级派遣 by the district's sub-centre
                     at = self.later(at, 0.05, 0.8)
-                    due(at)
-                    case.current_unit = unit
-                    self.links.append((case, unit))
-                    go("dispatch_second", cast.district_dispatcher[district.pk], at, _unit=unit)
-                else:
-                    case.current_unit = unit
-                    self.links.append((case, unit))
-                    go("dispatch", by, at, to_district=False, _unit=unit)
-                case.dispatched_at = at
+                    go(Action.DISPATCH_SECOND, cast.district_dispatcher[case.district_centre_id], at, unit=unit.code)
                 handler = cast.handler_of[unit.pk]
                 approver = cast.district_dispatcher[case.district_centre_id] if case.district_centre_id else dispatcher
-                if returned:
-                    returned = False
-                    at = self.later(at, 0.2, 2)
-                    go("request_return", handler, at, reason="不属于本单位职责", _unit=unit)
-                    at = self.later(at, 0.1, 1)
-                    go("approve_return", approver, at, opinion="同意回退，重新派遣")
-                    case.current_unit, case.district_centre = None, None
-                    continue
-                break
+                if not returned:
+                    break
+                returned = False
+                at = self.later(at, 0.2, 2)
+                go(Action.REQUEST_RETURN, handler, at, reason="不属于本单位职责")
+                at = self.later(at, 0.1, 1)
+                go(Action.APPROVE_RETURN, approver, at, opinion="同意回退，重新派遣")
+                unit = self.resolver.territorial_unit(ug)  # 属地兜底 after a return
+                at = self.later(at, 0.05, 0.9)
+                go(Action.DISPATCH, dispatcher, at, **dispatch_inputs(unit))
             late = rng.random() < 0.07
             if rng.random() < 0.006:
                 at = self.later(at, 0.5, 3)
-                go("request_extension", handler, at, reason="需协调材料", extra_time=(Decimal("1"), wt.WORKING_DAYS), _unit=unit)
+                go(Action.REQUEST_EXTENSION, handler, at, reason="需协调材料", extra_value="1", extra_unit=wt.WORKING_DAYS)
+                case._asked_extension = ["1", wt.WORKING_DAYS]
                 at = self.later(at, 0.1, 1)
-                go("approve_extension", approver, at, opinion="同意延期", extra_time=(Decimal("1"), wt.WORKING_DAYS))
+                go(Action.APPROVE_EXTENSION, approver, at, opinion="同意延期")
             if rng.random() < 0.004:
                 at = self.later(at, 0.5, 3)
-                go("request_suspension", handler, at, reason="需上级协调", _unit=unit)
+                go(Action.REQUEST_SUSPENSION, handler, at, reason="需上级协调")
                 at = self.later(at, 0.1, 1)
-                go("approve_suspension", approver, at, opinion="同意挂账")
+                go(Action.APPROVE_SUSPENSION, approver, at, opinion="同意挂账")
                 at = self.later(at, 7, 70)
-                go("resume", approver, at)
+                go(Action.RESUME, approver, at)
             if rng.random() < 0.01 and cast.leaders:
-                go("supervise", rng.choice(cast.leaders), self.later(at, 0.1, 1), opinion="请加快处置")
+                go(Action.SUPERVISE, rng.choice(cast.leaders), self.later(at, 0.1, 1), opinion="请加快处置")
             while True:
                 at = self.handle_time(case, at, late)
-                go("feed_back", handler, at, opinion="已处置完毕", _unit=unit)
-                case.fed_back_at = at
+                go(Action.FEED_BACK, handler, at, opinion="已处置完毕")
                 at = self.later(at, 0.05, 0.8)
-                go("send_check", rng.choice(cast.intake), at)
+                go(Action.SEND_CHECK, rng.choice(cast.intake), at)
                 at = self.later(at, 0.1, 0.5)
                 if rework_left:
                     rework_left -= 1
-                    go("check_fail", inspector, at, reason="现场未处置到位", _unit=unit)
+                    go(Action.CHECK_FAIL, inspector, at, reason="现场未处置到位")
                     late = False
                     continue
-                go("check_pass", inspector, at, opinion="已处置到位")
+                go(Action.CHECK_PASS, inspector, at, opinion="已处置到位")
                 break
             at = self.later(at, 0.05, 0.8)
-            go("close", shift, at)
+            go(Action.CLOSE, shift, at)
             if case.source in NEEDS_VERIFICATION:
                 at = self.later(at, 1, 7)
                 sat = rng.choices(list(Satisfaction), [80, 15, 5])[0]
-                due(at)
-                case.satisfaction = sat
-                go("callback", intake, at, satisfaction=sat)
+                go(Action.CALLBACK, intake, at, satisfaction=str(sat))
                 if sat == Satisfaction.DISSATISFIED:  # the centre answers it (here: explains, keeps the closure)
                     at = self.later(at, 0.5, 4)
-                    go("keep_closed", intake, at, reason="已向市民解释处置标准，维持结案")
-                    case.kept_closed = True
+                    go(Action.KEEP_CLOSED, intake, at, reason="已向市民解释处置标准，维持结案")
         except _Stop as stop:
-            if stop.in_flight and case.state in OPEN:  # (a closed case awaiting its 回访 is finished)
+            if stop.in_flight and case.state in OPEN:
                 self.stats["in_flight"] += 1
-        return case
 
 
 class _Stop(Exception):
@@ -376,12 +501,14 @@ def build_history(seed=2024, received=RECEIVED, still_open=STILL_OPEN, years=3, 
     for i, at in enumerate(times):
         seq[at.year] += 1
         number = f"{at.year}{seq[at.year]:07d}"
-        # The newest cases are the ones still open.
+        # The newest cases are the ones still open; all others finish before the moment of building.
         cases.append(run.run_case(number, at, finish=i < received - still_open))
-    open_now = [c for c in cases if c.state not in (State.CLOSED, State.NOT_FILED, State.VOIDED, State.MERGED)]
+    open_now = [c for c in cases if c.state in OPEN]
     with transaction.atomic():
         for i, case in enumerate(cases, start=next_id(Case)):
             case.pk = i
+        for case in cases:  # relations to cases saved in the same bulk insert take their ids now
+            case.recurrence_of_id = case.recurrence_of.pk if case.recurrence_of is not None else None
         fast_insert(Case, cases)
         first_event = next_id(CaseEvent)
         for i, e in enumerate(run.events):

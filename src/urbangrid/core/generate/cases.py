@@ -5,8 +5,7 @@ against the workflow table, the actor's permission and scope, and the engine's r
 counters and on-time flags, exactly as for a live request. What differs from the demo, for speed:
 
 - the case and its events are light in-memory objects with the same attributes as the models (a Django
-  model instance costs more to build than the rest of a step); ``_light_event`` builds the same event as
-  ``services._event``;
+  model instance costs more to build than the rest of a step); the event's fields are ``engine.apply``'s;
 - deadlines and working-time delays are computed on a precomputed working-time axis (``fastclock``:
   ``clock`` walks the calendar day by day, which made a 20-working-day limit cost more than the rest of
   the case): ``engine.apply`` is given the axis as its calendar. To keep that honest, the first case of
@@ -16,7 +15,6 @@ counters and on-time flags, exactly as for a live request. What differs from the
   ``event_tuple``; the generic ``rows_copy`` / ``rows_tuples`` are the reference the tests hold them to)
   and go to the database chunk by chunk from worker processes that generate while the parent writes.
 """
-import hashlib
 import json
 import random
 import re
@@ -27,12 +25,10 @@ from datetime import timezone as dt_timezone
 from decimal import Decimal
 
 from urbangrid.cases import engine
+from urbangrid.cases import chain
 from urbangrid.cases.chain import GENESIS, seal
 from urbangrid.cases.models import Case, CaseEvent
-from urbangrid.cases.services import _in_scope
-from urbangrid.cases.states import NEEDS_VERIFICATION, Source
-from urbangrid.cases.workflow import TABLE
-from urbangrid.core.demo.history import HistoryError, _Run, _tracking
+from urbangrid.core.demo.history import HistoryError, _Recurrences, _Run
 
 from . import fastclock
 
@@ -75,35 +71,12 @@ class LightEvent:
                  "unit_id", "note", "reason_code", "data", "deadline", "stage", "public", "prev_hash", "hash", "data_json")
 
 
-def _light_event(case, t, actor, at, from_state, outcome, inputs, unit=None, public=True, role=None):
-    """``services._event`` without the model instance (same fields, same values)."""
-    data = dict(outcome.data)
-    for key in ("confirmed", "satisfaction", "master", "district"):
-        if key in inputs and inputs[key] not in (None, ""):
-            data[key] = inputs[key]
-    if "extra_time" in inputs:
-        data["extra_time"] = [str(inputs["extra_time"][0]), inputs["extra_time"][1]]
-    e = LightEvent()
-    e.case, e.seq, e.action, e.from_state, e.to_state, e.at = case, case.version, t.action, from_state or "", case.state, at
-    e.actor_user_id = actor.user.pk if getattr(actor.user, "pk", None) else None
-    e.actor_person_id = actor.person.pk if actor.person is not None else None
-    e.role = role if role is not None else actor.role_for(t.permission) if t.permission else ""
-    e.unit_id = unit.pk if unit is not None else None
-    e.note = inputs.get("opinion") or inputs.get("reason") or ""
-    e.reason_code = str(inputs.get("reason_code") or "")[:40]
-    e.data, e.deadline, e.stage, e.public = data, case.stage_deadline, case.stage, public
-    e.prev_hash = e.hash = ""
-    e.data_json = None  # the canonical JSON of ``data``, kept by _seal for the rows
-    return e
-
-
 # chain.canonical, written out: json.dumps(sort_keys=True, ensure_ascii=False, separators=(",", ":"),
 # default=str) costs ~15 µs an event, more than everything else of a step. The same text is built here from
 # the types an event holds; anything else goes to that encoder. The shape check compares the hashes with
 # chain.seal's, and the tests compare the text with chain.canonical.
 _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode
 _ESCAPED = re.compile(r'["\\\x00-\x1f]')
-_sha256 = hashlib.sha256
 
 
 _JSTR = {}  # JSON of the strings that repeat (actions, states, roles, notes, stages, keys)
@@ -182,10 +155,18 @@ def canonical(e, number):
         ',"user":', _json(e.actor_user_id), "}"))
 
 
+_hasher = [None, None]  # (the key list it was made for, chain.hasher())
+
+
 def _seal(event, case):
-    """``chain.seal``, faster: the same canonical JSON and hash."""
+    """``chain.seal``, faster: the same canonical JSON and keyed hash."""
+    keys = chain.keys()
+    if _hasher[0] is not keys:
+        _hasher[:] = keys, chain.hasher()
+    h = _hasher[1].copy()
     event.prev_hash = prev = case.chain_hash or GENESIS
-    event.hash = case.chain_hash = _sha256((prev + canonical(event, case.number)).encode("utf-8")).hexdigest()
+    h.update((prev + canonical(event, case.number)).encode("utf-8"))
+    event.hash = case.chain_hash = h.hexdigest()
 
 
 def tracking_code(pk):
@@ -195,7 +176,8 @@ def tracking_code(pk):
 
 
 class GenRun(_Run):
-    """The demo history's run with light objects; the checks and the engine are the same."""
+    """The demo history's run with light objects and the working-time axis; the checks, the input cleaning
+    and the engine are the same."""
 
     def __init__(self, seed, now=None):
         super().__init__(seed, now)
@@ -204,6 +186,7 @@ class GenRun(_Run):
         for rules in self.resolver.rules.values():
             for rule in rules:
                 _ = rule.unit.region and rule.unit.region.parent
+                _ = rule.region, rule.responsibility_grid
         for unit in self.resolver.territorial.values():
             _ = unit.region and unit.region.parent
         for ug in self.grids:
@@ -213,78 +196,61 @@ class GenRun(_Run):
         self.roles = {}
         self.shapes = set()  # shapes already replayed through the engine in this process
 
-    def step(self, case, action, actor, at, **inputs):
-        t = TABLE[action]
-        if case.state not in t.sources:
-            raise HistoryError(f"{case.number}: {action} not allowed from {case.state}")
+    def may(self, actor, t, case):
         # The scope verdict depends only on the actor and these case attributes: cache it.
-        key = (id(actor), action, case.source, case.responsibility_grid_id, case.district_centre_id, case.current_unit_id)
+        key = (id(actor), t.action, case.source, case.responsibility_grid_id, case.district_centre_id, case.current_unit_id)
         ok = self.scope_ok.get(key)
         if ok is None:
-            ok = self.scope_ok[key] = actor.can(t.permission) and _in_scope(actor, t, case)
-        if not ok:
-            raise HistoryError(f"{case.number}: {actor.person} may not {action}")
-        from_state = case.state
-        unit = inputs.pop("_unit", None)
-        outcome = engine.apply(case, t, inputs, at, self.fc if self.fast else self.cal, self.ctx.limits)
-        case.state = outcome.to_state
-        case.version += 1
-        case.updated_at = at
-        role = self.roles.get((id(actor), t.permission))
+            ok = self.scope_ok[key] = super().may(actor, t, case)
+        return ok
+
+    def apply(self, case, t, cleaned, at, actor):
+        role = self.roles.get((id(actor), t.action))
         if role is None:
-            role = self.roles[id(actor), t.permission] = actor.role_for(t.permission) if t.permission else ""
-        event = _light_event(case, t, actor, at, from_state, outcome, inputs, unit=unit, role=role)
-        self.events.append(event)
-        if action != "report":
-            (_seal if self.fast else seal)(event, case)
-        self.stats[action] += 1
-        return case
+            role = self.roles[id(actor), t.action] = engine.role_of(actor, t)
+        return engine.apply(case, t, cleaned, at, self.fc if self.fast else self.cal, self.ctx.limits, actor=actor,
+                            role=role)
 
-    def later(self, at, lo_h, hi_h):
+    def new_event(self, case, outcome):
+        e = LightEvent()
+        for name, value in outcome.event.items():
+            setattr(e, name, value)
+        e.case, e.prev_hash, e.hash, e.data_json = case, "", "", None
+        return e
+
+    def seal(self, event, case):
+        (_seal if self.fast else seal)(event, case)
+
+    def add_hours(self, at, hours, places=3):
         if not self.fast:
-            return super().later(at, lo_h, hi_h)
-        # hours rounded to 3 decimals, as clock.to_timedelta(Decimal(str(...))) reads them: whole milli-hours
-        return self.fc.add(at, round(round(self.rng.uniform(lo_h, hi_h), 3) * 1000) * 3_600_000)
+            return super().add_hours(at, hours, places)
+        # hours rounded to ``places`` decimals, as clock.to_timedelta(Decimal(str(...))) reads them
+        scale = 10 ** places
+        return self.fc.add(at, round(hours * scale) * (3_600_000_000 // scale))
 
-    def handle_time(self, case, at, late):
-        if not self.fast:
-            return super().handle_time(case, at, late)
-        budget_h = case.stage_budget_seconds / 3600
-        share = self.rng.uniform(1.05, 1.9) if late else self.rng.uniform(0.08, 0.85)
-        return self.fc.add(at, round(round(budget_h * share, 4) * 10_000) * 360_000)
-
-    def new_case(self, number, at, finish=True):
-        rng = self.rng
-        cls = rng.choices(self.classes, self.class_weights)[0]
-        ug = rng.choice(self.grids)
-        lon = round(rng.uniform(ug.min_lon, ug.max_lon), 7)
-        lat = round(rng.uniform(ug.min_lat, ug.max_lat), 7)
-        source = rng.choices([s for s, _ in _sources()], [w for _, w in _sources()])[0]
+    def place(self, ug, lon, lat):
+        # A generated city's grids are rectangles that tile their boxes, and it has no roads: the point's grid is
+        # the one drawn (``test_generate`` checks the tiling), found without the locator's database look-ups.
         street_id = ug.community.parent_id
-        case = LightCase(
-            number=number, source=str(source), catalog_class=cls, class_code=cls.code, catalog_version=cls.version.code,
-            kind=cls.kind, description=f"{cls.name}（巡查发现）" if source == Source.INSPECTOR else f"群众反映：{cls.name}",
-            lon=lon, lat=lat, unit_grid_id=ug.pk, responsibility_grid_id=ug.responsibility_grid_id,
-            community_id=ug.community_id, street_id=street_id, district_id=self.street_of.get(street_id),
-            needs_verification=source in NEEDS_VERIFICATION, created_at=at, updated_at=at, state=None, version=0,
-        )
+        return {"unit_grid_id": ug.pk, "responsibility_grid_id": ug.responsibility_grid_id,
+                "community_id": ug.community_id, "street_id": street_id, "district_id": self.street_of.get(street_id),
+                "road_segment_id": None}
+
+    def make_case(self, **fields):
+        case = LightCase(**fields)
         case.pk = case.id = self.next_pk
         self.next_pk += 1
+        return case
+
+    def set_tracking(self, case, code):
+        # The demo draws a random code (kept so the random stream is the demo's); ids give distinct codes here.
         case.tracking_code = tracking_code(case.pk)
-        _tracking(rng)  # the demo draws a random code here: keep the random stream the same as the demo's
-        inspector = self.cast.inspector_of[ug.responsibility_grid_id]
-        reporter = inspector if source == Source.INSPECTOR else rng.choice(self.cast.intake)
-        case.reporter = reporter.person
-        case.self_handled = finish and source == Source.INSPECTOR and cls.kind == "event" and rng.random() < 0.05
-        self.step(case, "report", reporter, at)
-        self.events[-1].data.update({"source": source, "self_handled": case.self_handled})
-        (_seal if self.fast else seal)(self.events[-1], case)
-        return case, cls, ug, inspector
 
     def chunk(self, seed, index, first_pk, items):
         """Run the cases ``items`` = [(number, at, finish)]; returns (cases, events, links, stats)."""
         self.rng = rng = random.Random(f"generate-{seed}-{index}")
         self.events, self.links, self.stats = [], [], Counter()
+        self.recurrences = _Recurrences()  # a chunk's cases see the closures of the same chunk only
         self.next_pk = first_pk
         cases, shapes, events = [], self.shapes, self.events
         for item in items:
@@ -304,12 +270,13 @@ class GenRun(_Run):
         self.rng = random.Random()
         self.rng.setstate(state)
         self.events, self.links, self.stats, self.next_pk, self.fast = [], [], Counter(), case.pk, False
+        self.keep_closures = False
         try:
             reference = self.run_case(*item)
             ref_events = self.events
         finally:
             self.rng, self.events, self.links, self.stats, self.next_pk = saved
-            self.fast = True
+            self.fast = self.keep_closures = True
         ours = [case_values(case)] + [event_values(e) for e in events]
         theirs = [case_values(reference)] + [event_values(e) for e in ref_events]
         if [[_exact(v) for v in row] for row in ours] != [[_exact(v) for v in row] for row in theirs]:
@@ -320,12 +287,6 @@ class GenRun(_Run):
 def _exact(value):
     """A value compared with its type and, for times, its offset (== alone equates instants)."""
     return (type(value), value.isoformat()) if isinstance(value, datetime) else (type(value), value)
-
-
-def _sources():
-    from urbangrid.core.demo.history import SOURCES
-
-    return SOURCES
 
 
 # --- rows ------------------------------------------------------------------------------------------
