@@ -21,15 +21,15 @@ Q = "period=month&date=2026-03-10"
 
 def small_log():
     log = Log()
-    a = log.case()
-    log.ev(a, "report", T(2026, 3, 2, 8, 40), person=log.inspector)
-    log.ev(a, "accept", T(2026, 3, 2, 8, 50), person=log.intake, stopped=[("accept", True)])
-    log.ev(a, "file", T(2026, 3, 2, 9), person=log.shift, stopped=[("file", True)])
-    log.dispatch(a, T(2026, 3, 2, 9, 10), log.u1, T(2026, 3, 3, 9))
-    log.feed_back(a, T(2026, 3, 3, 10), log.u1, on_time=False)
-    log.ev(a, "close", T(2026, 3, 3, 15), person=log.shift, stopped=[("close", True)])
-    b = log.case(grid=log.other_grid)
-    log.dispatch(b, T(2026, 3, 5, 9), log.u2, T(2026, 3, 6, 9))
+    a = log.case(T(2026, 3, 2, 8, 40))  # by the grid's inspector
+    log.ev(a, "accept", T(2026, 3, 2, 8, 50))
+    log.ev(a, "file", T(2026, 3, 2, 9))
+    log.dispatch(a, T(2026, 3, 2, 9, 10), log.u1)  # due 3 March 09:10 (1 工作日)
+    log.feed_back(a, T(2026, 3, 3, 10))  # late
+    log.close(a, T(2026, 3, 3, 11, 30))  # sent to check 11:00, checked 11:10, closed within the hour: on time
+    # b is filed in February (March has a's filing only) and dispatched on 5 March: due 6 March 09:00, never fed back
+    b = log.filed(T(2026, 2, 27, 16), grid=log.other_grid)
+    log.dispatch(b, T(2026, 3, 5, 9), log.u2)
     return log
 
 

@@ -1,9 +1,12 @@
-"""岗位评价 and 区域评价 on hand-built event logs (March 2026, Asia/Shanghai)."""
+"""岗位评价 and 区域评价 on event logs written by the case service (March 2026, Asia/Shanghai)."""
 import pytest
 
 from eval_helpers import T, Log
 from urbangrid.assessment.evaluation import Evaluation, period_of
 from urbangrid.assessment.models import EvaluationScheme
+from urbangrid.cases.models import CaseEvent
+from urbangrid.catalog import responsibility
+from urbangrid.catalog.models import CatalogClass, ResponsibilityRule
 from urbangrid.org.models import RoleAssignment
 from urbangrid.worktime import clock as wt
 
@@ -12,45 +15,46 @@ MARCH = period_of("month", T(2026, 3, 15).date())
 
 
 def build_positions(log):
+    """Every step through the case service; the on-time verdicts are the engine's (accept, file, dispatch and
+    send_check clocks: 1 working hour; verify and check: 0.5 working hour; handling: 1 工作日)."""
     I, O, S, D = log.inspector, log.intake, log.shift, log.dispatcher
-    r1 = log.case(reporter=I)
-    log.ev(r1, "report", T(2026, 3, 2, 9), person=I, to_state="reported")
-    log.ev(r1, "accept", T(2026, 3, 2, 9, 10), person=O, stopped=[("accept", True)], to_state="pending_filing")
-    log.ev(r1, "file", T(2026, 3, 2, 9, 20), person=S, stopped=[("file", True)], to_state="pending_dispatch")
-    log.dispatch(r1, T(2026, 3, 2, 9, 30), log.u1, T(2026, 3, 3, 9), person=D)
-    log.ev(r1, "approve_return", T(2026, 3, 3, 9), person=D, stopped=[("handle", True)], stage="dispatch",
-           to_state="pending_dispatch")
-    log.ev(r1, "dispatch", T(2026, 3, 3, 16), person=D, unit=log.u2, stopped=[("dispatch", False)], stage="handle",
-           deadline=T(2026, 3, 4, 16), to_state="handling")
-    log.feed_back(r1, T(2026, 3, 4, 9), log.u2)
-    log.ev(r1, "send_check", T(2026, 3, 4, 10), person=O, stopped=[("send_check", True)], stage="check")
-    log.ev(r1, "check_fail", T(2026, 3, 4, 11), person=I, unit=log.u2, stopped=[("check", False)], stage="handle",
-           deadline=T(2026, 3, 5, 11))
-    log.ev(r1, "void", T(2026, 3, 5, 9), person=S, from_state="handling", to_state="voided")
-    r2 = log.case(reporter=I)  # reported, not filed
-    log.ev(r2, "report", T(2026, 3, 3, 9), person=I)
-    log.ev(r2, "not_file", T(2026, 3, 3, 10), person=O, stopped=[("accept", True)], to_state="not_filed")
-    r3 = log.case(reporter=I)  # self-handled: accepted straight to 待结案
-    log.ev(r3, "report", T(2026, 3, 4, 9), person=I)
-    log.ev(r3, "accept", T(2026, 3, 4, 9, 5), person=O, stopped=[("accept", True)], to_state="pending_close")
-    p1 = log.case(source="public_app")
-    log.ev(p1, "report", T(2026, 3, 5, 9))
-    log.ev(p1, "send_verify", T(2026, 3, 5, 9, 10), person=O, stopped=[("accept", True)], to_state="verifying")
-    log.ev(p1, "verify", T(2026, 3, 5, 10), person=I, stopped=[("verify", True)], confirmed=True, to_state="pending_filing")
-    log.ev(p1, "file", T(2026, 3, 5, 15), person=S, stopped=[("file", False)], to_state="pending_dispatch")
-    log.dispatch(p1, T(2026, 3, 5, 15, 10), log.u1, T(2026, 3, 6, 15, 10), person=D)
-    p2 = log.case(source="public_app")
-    log.ev(p2, "report", T(2026, 3, 6, 9))
-    log.ev(p2, "send_verify", T(2026, 3, 6, 16), person=O, stopped=[("accept", False)], to_state="verifying")
-    log.ev(p2, "verify", T(2026, 3, 9, 10), person=I, stopped=[("verify", False)], confirmed=False, to_state="not_filed")
-    v = log.case(reporter=I)  # voided before filing: does not touch 准确立案
-    log.ev(v, "report", T(2026, 3, 9, 9), person=I)
-    log.ev(v, "void", T(2026, 3, 9, 10), person=S, from_state="reported", to_state="voided")
-    other = log.case()  # dispatched by the dispatcher (the helper's default person)
-    log.dispatch(other, T(2026, 3, 9, 9), log.u1, T(2026, 4, 9, 9))
-    sys_case = log.case()  # an automatic dispatch has no person
-    log.ev(sys_case, "dispatch", T(2026, 3, 9, 9), unit=log.u1, stopped=[("dispatch", True)], stage="handle",
-           deadline=T(2026, 4, 9, 9))
+    r1 = log.case(T(2026, 3, 2, 9), reporter=I)
+    log.ev(r1, "accept", T(2026, 3, 2, 9, 10), person=O)  # on time
+    log.ev(r1, "file", T(2026, 3, 2, 9, 20), person=S)  # on time
+    log.dispatch(r1, T(2026, 3, 2, 9, 30), log.u1, person=D)  # on time; due 3 March 09:30
+    log.ev(r1, "request_return", T(2026, 3, 3, 8, 45))
+    log.ev(r1, "approve_return", T(2026, 3, 3, 9), person=D)  # the dispatch clock restarts: due 10:00
+    log.dispatch(r1, T(2026, 3, 3, 16), log.u2, person=D)  # late; due 4 March 16:00
+    log.feed_back(r1, T(2026, 3, 4, 9))  # on time
+    log.ev(r1, "send_check", T(2026, 3, 4, 10), person=O)  # on time (due 10:00)
+    log.ev(r1, "check_fail", T(2026, 3, 4, 11), person=I)  # late (due 10:30); handling restarts
+    log.ev(r1, "void", T(2026, 3, 5, 9), person=S)
+    r2 = log.case(T(2026, 3, 3, 9), reporter=I)  # reported, not filed
+    log.ev(r2, "not_file", T(2026, 3, 3, 10), person=O)  # on time
+    r3 = log.case(T(2026, 3, 4, 9), reporter=I, self_handled=True)  # self-handled: accepted straight to 待结案
+    log.ev(r3, "accept", T(2026, 3, 4, 9, 5), person=O)
+    p1 = log.case(T(2026, 3, 5, 9), source="public_app")
+    log.ev(p1, "send_verify", T(2026, 3, 5, 9, 10), person=O)  # on time
+    log.ev(p1, "verify", T(2026, 3, 5, 9, 30), person=I, confirmed=True)  # on time (due 09:40)
+    log.ev(p1, "file", T(2026, 3, 5, 15), person=S)  # late (due 10:30)
+    log.dispatch(p1, T(2026, 3, 5, 15, 10), log.u1, person=D)  # on time
+    p2 = log.case(T(2026, 3, 6, 9), source="public_app")
+    log.ev(p2, "send_verify", T(2026, 3, 6, 16), person=O)  # late (due 10:00)
+    log.ev(p2, "verify", T(2026, 3, 9, 10), person=I, confirmed=False)  # late (due 6 March 16:30)
+    v = log.case(T(2026, 3, 9, 9), reporter=I)  # voided before filing: does not touch 准确立案
+    log.ev(v, "void", T(2026, 3, 9, 10), person=S)
+    # Two more dispatches in another grid, of public reports accepted and filed by the other intake operator and
+    # shift lead (log.intake2, log.shift2), so that the posts above are judged on the steps above only.
+    log.intake2 = RoleAssignment.objects.filter(role="intake_operator").order_by("-pk").first().person
+    log.shift2 = RoleAssignment.objects.filter(role="shift_lead").order_by("-pk").first().person
+    other = log.filed(T(2026, 3, 9, 9), grid=log.other_grid, intake=log.intake2, shift=log.shift2)
+    log.dispatch(other, T(2026, 3, 9, 9), log.u1)  # by the dispatcher (the helper's default person)
+    # An automatic dispatch has no person: the class's rule dispatches on filing (自动派遣).
+    auto = CatalogClass.objects.exclude(pk=log.cls.pk).order_by("pk").first()
+    ResponsibilityRule.objects.filter(catalog_class=auto).update(auto_dispatch=True)
+    responsibility.invalidate()
+    sys_case = log.filed(T(2026, 3, 9, 9), grid=log.other_grid, cls=auto, intake=log.intake2, shift=log.shift2)
+    assert CaseEvent.objects.filter(case=sys_case, action="dispatch", actor_person__isnull=True).exists()
 
 
 def test_positions(demo_city):
@@ -90,7 +94,7 @@ def test_positions(demo_city):
     assert by["dispatcher", log.dispatcher.pk]["scores"]["dispatched"] == 0
 
     # post holders without activity are listed with empty rates
-    idle = RoleAssignment.objects.filter(role="intake_operator").exclude(person=log.intake).first()
+    idle = RoleAssignment.objects.filter(role="intake_operator").exclude(person__in=[log.intake, log.intake2]).first()
     if idle is not None:
         row = by["intake_operator", idle.person_id]
         assert row["indicators"]["ontime_send_verify_rate"] is None
@@ -109,29 +113,26 @@ def test_position_weights_are_configurable(demo_city):
 
 def build_regions(log):
     g, g2 = log.grid, log.other_grid
-    p1 = log.case(source="public_app")
-    log.ev(p1, "verify", T(2026, 3, 2, 9), person=log.inspector, stopped=[("verify", True)], confirmed=True)
-    log.ev(p1, "file", T(2026, 3, 2, 10), person=log.shift, stopped=[("file", True)])
-    for _ in range(2):
-        f = log.case()
-        log.ev(f, "file", T(2026, 3, 2, 10), person=log.shift, stopped=[("file", True)])
-    k = log.case()  # suspended two days: the suspension is not handling time
-    log.dispatch(k, T(2026, 3, 2, 9), log.u1, T(2026, 3, 3, 9))
-    log.ev(k, "approve_suspension", T(2026, 3, 2, 10), person=log.dispatcher, stage="handle", deadline=T(2026, 3, 3, 9))
-    log.ev(k, "resume", T(2026, 3, 4, 9), person=log.dispatcher, stage="handle", deadline=T(2026, 3, 5, 8, 30))
-    log.feed_back(k, T(2026, 3, 4, 11), log.u1, on_time=True)
-    log.ev(k, "check_pass", T(2026, 3, 4, 14), person=log.inspector, stopped=[("check", True)], stage="close")
-    log.ev(k, "close", T(2026, 3, 4, 15), person=log.shift, stopped=[("close", True)])
-    o = log.case()  # overdue without feedback
-    log.dispatch(o, T(2026, 3, 10, 9), log.u1, T(2026, 3, 11, 9))
-    late = log.case(grid=g2)  # closed, handled late
-    log.dispatch(late, T(2026, 3, 2, 9), log.u2, T(2026, 3, 3, 9))
-    log.feed_back(late, T(2026, 3, 6, 9), log.u2, on_time=False)
-    log.ev(late, "close", T(2026, 3, 6, 15), person=log.shift, stopped=[("close", True)])
-    early = log.case()  # closed in February: not in March
-    log.dispatch(early, T(2026, 2, 2, 9), log.u1, T(2026, 2, 3, 9))
-    log.feed_back(early, T(2026, 2, 2, 11), log.u1)
-    log.ev(early, "close", T(2026, 2, 28, 23, 59, 59), person=log.shift, stopped=[("close", True)])
+    p1 = log.case(T(2026, 3, 2, 8, 30), source="public_app")  # a confirmed public report, filed
+    log.ev(p1, "send_verify", T(2026, 3, 2, 8, 40))
+    log.ev(p1, "verify", T(2026, 3, 2, 9), confirmed=True)
+    log.ev(p1, "file", T(2026, 3, 2, 10))
+    k = log.dispatched(T(2026, 3, 2, 9), log.u1)  # suspended two days: the suspension is not handling time
+    log.ev(k, "request_suspension", T(2026, 3, 2, 9, 30))
+    log.ev(k, "approve_suspension", T(2026, 3, 2, 10))
+    log.ev(k, "resume", T(2026, 3, 4, 9))
+    log.feed_back(k, T(2026, 3, 4, 11))  # on time
+    log.check(k, T(2026, 3, 4, 11, 30), sent=T(2026, 3, 4, 11, 10))
+    log.ev(k, "close", T(2026, 3, 4, 14, 15))  # on time (due 14:30): every clock of k was on time
+    log.dispatched(T(2026, 3, 10, 9), log.u1)  # o: overdue without feedback (due 11 March 09:00)
+    # closed, handled late; filed in February, so its district files nothing in March
+    late = log.filed(T(2026, 2, 27, 16), grid=g2)
+    log.dispatch(late, T(2026, 3, 2, 9), log.u2)
+    log.feed_back(late, T(2026, 3, 6, 9))  # late (due 3 March 09:00)
+    log.close(late, T(2026, 3, 6, 15))
+    early = log.dispatched(T(2026, 2, 2, 9), log.u1)  # closed in February: not in March
+    log.feed_back(early, T(2026, 2, 2, 11))
+    log.close(early, T(2026, 2, 28, 23, 59, 59))
     return k
 
 
@@ -140,6 +141,7 @@ def test_regions_district(demo_city):
     build_regions(log)
     rows = {r["code"]: r for r in Evaluation(MARCH.start, MARCH.end).regions("district")}
     d1 = rows[log.grid.community.parent.parent.code]
+    # filed: p1, k and o (each dispatched case was filed just before its dispatch)
     assert (d1["verified_reports"], d1["filed"], d1["closed"], d1["due_closed"], d1["ontime_closed"]) == (1, 3, 1, 2, 1)
     assert d1["report_rate"] == pytest.approx(1 / 3)
     assert d1["close_rate"] == 0.5 and d1["ontime_close_rate"] == 0.5

@@ -1,9 +1,10 @@
-"""部门评价 on hand-built event logs (March 2026, Asia/Shanghai)."""
+"""部门评价 on event logs written by the case service (March 2026, Asia/Shanghai)."""
 import pytest
 
 from eval_helpers import T, Log
 from urbangrid.assessment.evaluation import Evaluation, period_of
 from urbangrid.assessment.models import EvaluationScheme
+from urbangrid.worktime import clock as wt
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("both_sources")]
 MARCH = period_of("month", T(2026, 3, 15).date())
@@ -18,18 +19,17 @@ def units(scheme=None):
 
 
 def test_filed_closed_due_and_on_time(demo_city):
+    # Deadlines are the engine's: the class's 1 工作日 (7 working hours) from the dispatch.
     log = Log()
     u = log.u1
-    a = log.case()  # dispatched and fed back on time
-    log.dispatch(a, T(2026, 3, 2, 9), u, T(2026, 3, 3, 9))
-    log.feed_back(a, T(2026, 3, 2, 15), u, on_time=True)
-    b = log.case()  # dispatched, deadline passes in March without feedback
-    log.dispatch(b, T(2026, 3, 2, 10), u, T(2026, 3, 4, 10))
-    c = log.case()  # dispatched in February, fed back late in March: handled, not filed in March
-    log.dispatch(c, T(2026, 2, 27, 9), u, T(2026, 2, 27, 16))
-    log.feed_back(c, T(2026, 3, 2, 9), u, on_time=False)
-    d = log.case()  # dispatched in March, deadline in April: filed, nothing due yet
-    log.dispatch(d, T(2026, 3, 31, 16), u, T(2026, 4, 1, 16))
+    a = log.dispatched(T(2026, 3, 2, 9), u)  # dispatched and fed back on time (due 3 March 09:00)
+    log.feed_back(a, T(2026, 3, 2, 15))
+    log.dispatched(T(2026, 3, 2, 10), u)  # b: due 3 March 10:00, passes in March without feedback
+    # c: dispatched on Friday 27 February, due Saturday 28 February 09:00 (a working day in 2026), fed back late
+    # in March: handled, not filed in March
+    c = log.dispatched(T(2026, 2, 27, 9), u)
+    log.feed_back(c, T(2026, 3, 2, 9))
+    log.dispatched(T(2026, 3, 31, 16), u)  # d: due 1 April 16:00: filed, nothing due yet
     r = units()[u.code]
     assert r["filed"] == 3  # a, b, d
     assert r["closed"] == 2  # a, c
@@ -55,15 +55,12 @@ def test_filed_closed_due_and_on_time(demo_city):
 def test_rework_counted_once_per_failed_check(demo_city):
     log = Log()
     u = log.u1
-    c = log.case()
-    log.dispatch(c, T(2026, 3, 2, 9), u, T(2026, 3, 3, 9))
-    for day in (3, 5):
-        log.feed_back(c, T(2026, 3, day, 9), u)
-        log.ev(c, "send_check", T(2026, 3, day, 10), person=log.intake, stopped=[("send_check", True)], stage="check")
-        log.ev(c, "check_fail", T(2026, 3, day, 11), person=log.inspector, unit=u, stopped=[("check", True)],
-               stage="handle", deadline=T(2026, 3, day + 1, 11))
-    log.feed_back(c, T(2026, 3, 9, 9), u, on_time=False)
-    log.ev(c, "check_pass", T(2026, 3, 9, 11), person=log.inspector, stopped=[("check", True)], stage="close")
+    c = log.dispatched(T(2026, 3, 2, 9), u)  # due 3 March 09:00
+    for day in (3, 4):  # fed back on time, failed check, the handling clock restarts: due the next day 10:20
+        log.feed_back(c, T(2026, 3, day, 9))
+        log.check(c, T(2026, 3, day, 10, 20), passed=False, sent=T(2026, 3, day, 10))
+    log.feed_back(c, T(2026, 3, 9, 9))  # late: due 5 March 10:20
+    log.check(c, T(2026, 3, 9, 10, 20), sent=T(2026, 3, 9, 10))
     r = units()[u.code]
     assert r["rework"] == 2
     assert r["closed"] == 1 and r["due_closed"] == 1
@@ -75,8 +72,7 @@ def test_rework_counted_once_per_failed_check(demo_city):
 def test_zero_denominators_score_full_marks(demo_city):
     log = Log()
     u = log.u2
-    c = log.case()
-    log.dispatch(c, T(2026, 3, 31, 17), u, T(2026, 4, 2, 17))
+    log.dispatched(T(2026, 3, 31, 17), u)  # due 1 April 17:00
     r = units()[u.code]
     assert (r["filed"], r["closed"], r["due_closed"], r["due_handled"]) == (1, 0, 0, 0)
     assert r["close_rate"] is None and r["ontime_handle_rate"] is None and r["rework_rate"] is None
@@ -92,28 +88,24 @@ def test_zero_denominators_score_full_marks(demo_city):
 def test_suspension_pauses_the_overdue_clock(demo_city):
     log = Log()
     u = log.u1
-    paused = log.case()  # suspended before its deadline and still suspended at the end of March
-    log.dispatch(paused, T(2026, 3, 10, 9), u, T(2026, 3, 11, 9))
-    log.ev(paused, "approve_suspension", T(2026, 3, 10, 15), person=log.dispatcher, stage="handle",
-           deadline=T(2026, 3, 11, 9))
-    resumed_late = log.case()  # resumed; the moved deadline passes in March without feedback
-    log.dispatch(resumed_late, T(2026, 3, 10, 9), u, T(2026, 3, 11, 9))
-    log.ev(resumed_late, "approve_suspension", T(2026, 3, 10, 15), person=log.dispatcher, stage="handle",
-           deadline=T(2026, 3, 11, 9))
-    log.ev(resumed_late, "resume", T(2026, 3, 20, 9), person=log.dispatcher, stage="handle", deadline=T(2026, 3, 23, 9))
-    resumed_april = log.case()  # resumed with a deadline in April
-    log.dispatch(resumed_april, T(2026, 3, 10, 9), u, T(2026, 3, 11, 9))
-    log.ev(resumed_april, "approve_suspension", T(2026, 3, 10, 15), person=log.dispatcher, stage="handle",
-           deadline=T(2026, 3, 11, 9))
-    log.ev(resumed_april, "resume", T(2026, 3, 31, 9), person=log.dispatcher, stage="handle", deadline=T(2026, 4, 2, 9))
-    extended = log.case()  # an extension moves the deadline past the period
-    log.dispatch(extended, T(2026, 3, 30, 9), u, T(2026, 3, 31, 9))
-    log.ev(extended, "approve_extension", T(2026, 3, 30, 15), person=log.dispatcher, stage="handle",
-           deadline=T(2026, 4, 1, 9))
-    returned = log.case()  # returned after its deadline: no longer the unit's
-    log.dispatch(returned, T(2026, 3, 2, 9), u, T(2026, 3, 3, 9))
-    log.ev(returned, "approve_return", T(2026, 3, 4, 9), person=log.dispatcher, stopped=[("handle", False)],
-           stage="dispatch")
+
+    def suspended(at_dispatch):
+        c = log.dispatched(at_dispatch, u)  # due the next day 09:00
+        log.ev(c, "request_suspension", T(2026, 3, 10, 14, 30))
+        log.ev(c, "approve_suspension", T(2026, 3, 10, 15))  # 3 working hours left: 15:00–17:30, 08:30–09:00
+        return c
+
+    suspended(T(2026, 3, 10, 9))  # paused: suspended before its deadline and still suspended at the end of March
+    resumed_late = suspended(T(2026, 3, 10, 9))  # resumed on Friday 20 March 09:00: due 12:00, passes in March
+    log.ev(resumed_late, "resume", T(2026, 3, 20, 9))
+    resumed_april = suspended(T(2026, 3, 10, 9))  # resumed 31 March 15:00: 2.5 h that day, due 1 April 09:00
+    log.ev(resumed_april, "resume", T(2026, 3, 31, 15))
+    extended = log.dispatched(T(2026, 3, 30, 9), u)  # due 31 March 09:00; one more 工作日: 1 April 09:00
+    log.ev(extended, "request_extension", T(2026, 3, 30, 14, 30), extra_value="1", extra_unit=wt.WORKING_DAYS)
+    log.ev(extended, "approve_extension", T(2026, 3, 30, 15))
+    returned = log.dispatched(T(2026, 3, 2, 9), u)  # returned after its deadline (3 March 09:00): no longer the unit's
+    log.ev(returned, "request_return", T(2026, 3, 4, 8, 45))
+    log.ev(returned, "approve_return", T(2026, 3, 4, 9))
     r = units()[u.code]
     assert r["filed"] == 5
     assert r["overdue_unhandled"] == 1  # only resumed_late
@@ -123,8 +115,7 @@ def test_suspension_pauses_the_overdue_clock(demo_city):
 def test_overdue_once_in_the_period_its_deadline_passed(demo_city):
     log = Log()
     u = log.u1
-    c = log.case()
-    log.dispatch(c, T(2026, 2, 26, 9), u, T(2026, 2, 28, 23, 59, 59))
+    log.dispatched(T(2026, 2, 26, 9), u)  # due Friday 27 February 09:00
     # deadline in February, still unhandled through March: overdue in February only
     assert units()[u.code]["overdue_unhandled"] == 0
     feb = period_of("month", T(2026, 2, 1).date())
@@ -134,12 +125,9 @@ def test_overdue_once_in_the_period_its_deadline_passed(demo_city):
 def test_midnight_edges_in_shanghai(demo_city):
     log = Log()
     u = log.u1
-    first = log.case()
-    log.dispatch(first, T(2026, 3, 1, 0, 0, 0), u, T(2026, 3, 5, 9))  # 2026-02-28 16:00 UTC: March
-    last = log.case()
-    log.dispatch(last, T(2026, 2, 28, 23, 59, 59), u, T(2026, 3, 5, 9))  # February
-    nxt = log.case()
-    log.dispatch(nxt, T(2026, 4, 1, 0, 0, 0), u, T(2026, 4, 5, 9))  # April
+    log.dispatched(T(2026, 3, 1, 0, 0, 0), u)  # 2026-02-28 16:00 UTC: March (filed a second before, in February)
+    log.dispatched(T(2026, 2, 28, 23, 59, 59), u)  # February
+    log.dispatched(T(2026, 4, 1, 0, 0, 0), u)  # April
     assert units()[u.code]["filed"] == 1
     day = period_of("day", T(2026, 3, 1).date())
     assert rows_by_code(Evaluation(day.start, day.end).units())[u.code]["filed"] == 1
@@ -148,9 +136,8 @@ def test_midnight_edges_in_shanghai(demo_city):
 def test_grace_minutes_rule(demo_city):
     log = Log()
     u = log.u1
-    c = log.case()
-    log.dispatch(c, T(2026, 3, 2, 9), u, T(2026, 3, 3, 9))
-    log.ev(c, "feed_back", T(2026, 3, 3, 9, 10), unit=u, stopped=[("handle", False, T(2026, 3, 3, 9))], stage="send_check")
+    c = log.dispatched(T(2026, 3, 2, 9), u)  # due 3 March 09:00
+    log.feed_back(c, T(2026, 3, 3, 9, 10))  # ten minutes late
     assert units()[u.code]["ontime_handled"] == 0
     scheme = EvaluationScheme.current()
     scheme.ontime_grace_minutes = 15
@@ -161,8 +148,7 @@ def test_filed_score_bands_and_weights_from_scheme(demo_city):
     log = Log()
     u = log.u1
     for i in range(51):
-        c = log.case()
-        log.dispatch(c, T(2026, 3, 2, 9), u, T(2026, 4, 30, 9))
+        log.dispatched(T(2026, 3, 2, 9), u)
     scheme = EvaluationScheme.current()
     r = units(scheme)[u.code]
     assert r["filed"] == 51 and r["filed_score"] == 90
@@ -173,13 +159,9 @@ def test_filed_score_bands_and_weights_from_scheme(demo_city):
 def test_voided_cases_are_not_due(demo_city):
     log = Log()
     u = log.u1
-    before = log.case()  # voided before its deadline: never overdue
-    log.dispatch(before, T(2026, 3, 2, 9), u, T(2026, 3, 3, 9))
-    log.ev(before, "void", T(2026, 3, 2, 15), person=log.shift, stopped=[("handle", True)], from_state="handling",
-           to_state="voided")
-    after = log.case()  # voided after its deadline passed: no longer the unit's to close
-    log.dispatch(after, T(2026, 3, 2, 9), u, T(2026, 3, 3, 9))
-    log.ev(after, "void", T(2026, 3, 5, 9), person=log.shift, stopped=[("handle", False)], from_state="handling",
-           to_state="voided")
+    before = log.dispatched(T(2026, 3, 2, 9), u)  # voided before its deadline (3 March 09:00): never overdue
+    log.ev(before, "void", T(2026, 3, 2, 15))
+    after = log.dispatched(T(2026, 3, 2, 9), u)  # voided after its deadline passed: no longer the unit's to close
+    log.ev(after, "void", T(2026, 3, 5, 9))
     r = units()[u.code]
     assert (r["filed"], r["overdue_unhandled"], r["due_closed"], r["close_rate"]) == (2, 0, 0, None)

@@ -1,4 +1,5 @@
-"""Member records (民主评议), party roll-ups, person score tables and rankings on hand-built event logs."""
+"""Member records (民主评议), party roll-ups, person score tables and rankings on event logs written by the case
+service."""
 import io
 
 import pytest
@@ -9,29 +10,40 @@ from eval_helpers import T, Log
 from test_reviews_support import deduction
 from ug_testing import assert_matches_openapi, login_client
 from urbangrid.assessment.evaluation import Evaluation, period_of
-from urbangrid.org.models import PartyOrganization, Person, RoleAssignment
+from urbangrid.org.models import PartyOrganization, Person
 
 pytestmark = pytest.mark.django_db
 YEAR = "period=year&date=2026-03-02"
 
 
 def member_log():
-    """The grid's inspector reports, verifies and checks; a handler feeds back; citizens rate the grid."""
+    """The grid's inspector reports, verifies and checks; a handler feeds back; citizens rate the grid. Every step
+    through the case service, the on-time verdicts the engine's (verify and check: half a working hour)."""
     log = Log()
     g = log.grid.responsibility_grid
     p = log.inspector
-    handler = RoleAssignment.objects.filter(role="unit_handler").order_by("pk").first().person
-    a, b = log.case(), log.case()
-    log.ev(a, "report", T(2026, 3, 2, 8), person=p)
-    log.ev(b, "report", T(2026, 3, 2, 9), person=p)
-    log.ev(b, "verify", T(2026, 3, 2, 10), person=p, stopped=[("verify", True)], confirmed=True)
-    log.ev(a, "check_pass", T(2026, 3, 3, 10), person=p, stopped=[("check", False)])
-    log.ev(b, "check_fail", T(2026, 3, 4, 10), person=p, stopped=[("check", True)])
-    log.ev(a, "feed_back", T(2026, 3, 3, 9), person=handler, unit=log.u1, stopped=[("handle", True)])
-    log.ev(a, "report", T(2025, 12, 31, 23, 59), person=p)  # last year in Shanghai
+    handler = log.handler(log.u1)
+    a = log.case(T(2026, 3, 2, 8), reporter=p)
+    log.ev(a, "accept", T(2026, 3, 2, 8, 10))
+    log.ev(a, "file", T(2026, 3, 2, 8, 20))
+    log.dispatch(a, T(2026, 3, 2, 9), log.u1)  # due 3 March 09:00
+    log.feed_back(a, T(2026, 3, 3, 9), person=handler)  # on time
+    log.ev(a, "send_check", T(2026, 3, 3, 9, 20))
+    log.ev(a, "check_pass", T(2026, 3, 3, 10), person=p)  # late (due 09:50)
+    log.ev(a, "close", T(2026, 3, 3, 10, 30))
+    b = log.case(T(2026, 3, 2, 9), reporter=p)
+    log.ev(b, "send_verify", T(2026, 3, 2, 9, 40))
+    log.ev(b, "verify", T(2026, 3, 2, 10), person=p, confirmed=True)  # on time (due 10:10)
+    log.ev(b, "file", T(2026, 3, 2, 10, 30))
+    log.dispatch(b, T(2026, 3, 2, 11), log.u2)  # another unit: the handler above fed back once
+    log.feed_back(b, T(2026, 3, 4, 9, 30))
+    log.ev(b, "send_check", T(2026, 3, 4, 9, 40))
+    log.ev(b, "check_fail", T(2026, 3, 4, 10), person=p)  # on time (due 10:10)
+    log.case(T(2025, 12, 31, 23, 59), reporter=p)  # last year in Shanghai
+    # A citizen rates a first (市民评价 only once, before any verdict), then three 回访 answers.
+    log.ev(a, "rate", T(2026, 3, 4, 10), satisfaction="satisfied")
     for s in ("satisfied", "basic", "dissatisfied"):
         log.ev(a, "callback", T(2026, 3, 5, 10), satisfaction=s)
-    log.ev(b, "rate", T(2026, 3, 6, 10), satisfaction="satisfied")
     deduction("grid", T(2026, 3, 3, 10), 4, grid=g)
     deduction("person", T(2026, 3, 3, 10), 3, person=p)
     return log, g, p, handler
@@ -99,10 +111,7 @@ def test_member_list_page_and_excel_agree(demo_city, client, openapi_doc):
 
 
 def test_party_rollups_from_grids_and_segments(demo_city, client, openapi_doc):
-    log, g, p, handler = member_log()
-    c = log.case()
-    log.ev(c, "file", T(2026, 3, 2, 9), person=log.shift)
-    log.ev(c, "close", T(2026, 3, 9, 9), person=log.shift)
+    log, g, p, handler = member_log()  # a and b filed in the grid, a closed
     group = PartyOrganization.objects.get(level="group", grids=g)
     branch, general = group.parent, group.parent.parent
     deduction("party", T(2026, 4, 1, 9), 6, party_organization=branch)
@@ -114,13 +123,13 @@ def test_party_rollups_from_grids_and_segments(demo_city, client, openapi_doc):
     year = period_of("year", T(2026, 3, 2).date())
     region = {r["code"]: r for r in Evaluation(year.start, year.end).regions("responsibility_grid")}
     grp = rows[group.code]
-    assert (grp["grids"], grp["filed"], grp["closed"]) == (1, region[g.code]["filed"], region[g.code]["closed"]) == (1, 1, 1)
+    assert (grp["grids"], grp["filed"], grp["closed"]) == (1, region[g.code]["filed"], region[g.code]["closed"]) == (1, 2, 1)
     assert grp["region_score"] == region[g.code]["score"]
     assert grp["members"] == Person.objects.filter(party_organization=group).count()
     groups = list(branch.children.all())
     br = rows[branch.code]
     assert br["grids"] == sum(rows[x.code]["grids"] for x in groups)
-    assert br["filed"] == 1 and rows[general.code]["filed"] == 1
+    assert br["filed"] == 2 and rows[general.code]["filed"] == 2
     assert br["members"] == Person.objects.filter(party_organization__in=[branch, *groups]).count()
     assert br["segments"] == branch.road_segments.count() + sum(x.road_segments.count() for x in groups)
     assert br["party_deduction_points"] == 6 and grp["party_deduction_points"] == 0
@@ -141,7 +150,7 @@ def test_party_rollups_from_grids_and_segments(demo_city, client, openapi_doc):
     wb = load_workbook(io.BytesIO(client.get(f"/assessment/party.xlsx?{YEAR}").content))
     xrows = list(wb.active.iter_rows(values_only=True))
     got = {r[0]: dict(zip(xrows[0], r)) for r in xrows[1:]}
-    assert got[branch.code]["综合得分"] == br["pay_score"] and got[branch.code]["立案数"] == 1
+    assert got[branch.code]["综合得分"] == br["pay_score"] and got[branch.code]["立案数"] == 2
     html = client.get(f"/assessment/party/{branch.code}/?{YEAR}").content.decode()
     assert group.code in html and 'data-section="members"' in html
 
@@ -159,11 +168,9 @@ def test_yearly_person_scores_api(demo_city, client, openapi_doc):
 def test_rankings_with_previous_period_and_trend(demo_city, client, openapi_doc):
     log = Log()
     # March: u1 closes on time, u2 misses a deadline; February: nothing
-    a = log.case()
-    log.dispatch(a, T(2026, 3, 2, 9), log.u1, T(2026, 3, 3, 9))
-    log.feed_back(a, T(2026, 3, 2, 15), log.u1, on_time=True)
-    b = log.case()
-    log.dispatch(b, T(2026, 3, 2, 9), log.u2, T(2026, 3, 3, 9))
+    a = log.dispatched(T(2026, 3, 2, 9), log.u1)  # due 3 March 09:00
+    log.feed_back(a, T(2026, 3, 2, 15))
+    log.dispatched(T(2026, 3, 2, 9), log.u2)  # due 3 March 09:00, never fed back
     login_client(client, "leader")
     body = client.get("/api/v1/reviews/rankings?dim=unit&period=month&date=2026-03-10").json()
     assert_matches_openapi(openapi_doc, "/api/v1/reviews/rankings", "get", 200, body)

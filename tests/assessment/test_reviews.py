@@ -1,4 +1,4 @@
-"""The periodic reviews (日讲评 … 年考核) on hand-built event logs: figures, Asia/Shanghai midnight, the API
+"""The periodic reviews (日讲评 … 年考核) on event logs written by the case service: figures, Asia/Shanghai midnight, the API
 schema, pages, print and Excel exports with the same numbers."""
 import io
 
@@ -6,15 +6,14 @@ import pytest
 from django.test import override_settings
 from openpyxl import load_workbook
 
-from eval_helpers import T, Log
-from test_reviews_support import by_first, deduction, section, set_open, summary
+from eval_helpers import T, Log, set_stage_limit
+from test_reviews_support import by_first, deduction, section, summary
 from ug_testing import assert_matches_openapi, login_client
 from urbangrid.assessment.evaluation import Evaluation, period_of
-from urbangrid.cases.models import Case
 from urbangrid.catalog.models import CatalogClass
+from urbangrid.worktime import clock as wt
 
 pytestmark = pytest.mark.django_db
-FAR = T(2099, 1, 1)
 
 
 def xl(value):
@@ -28,25 +27,33 @@ def api(client, path, status=200):
 
 
 def daily_log():
-    """2026-03-02 (a Monday): reports either side of both midnights, a filed-and-closed case, open cases."""
+    """2026-03-02 (a Monday): reports either side of both midnights, a self-handled case closed that day, open
+    cases. Every step through the case service; the lights are those of the clocks the engine left."""
     log = Log()
     g = log.grid.responsibility_grid
-    a = log.case()  # reported 1 March 23:59:59 — the day before; still handling, overdue
-    log.ev(a, "report", T(2026, 3, 1, 23, 59, 59), person=log.inspector)
-    set_open(a, T(2026, 3, 1, 23, 59, 59), unit=log.u1, deadline=T(2026, 3, 2, 17))
-    b = log.case()  # reported at midnight: counts for 2 March; dispatched to u1; overdue now
-    log.ev(b, "report", T(2026, 3, 2, 0, 0), person=log.inspector)
-    log.dispatch(b, T(2026, 3, 2, 9), log.u1, T(2026, 3, 3, 9))
-    set_open(b, T(2026, 3, 2, 0, 0), unit=log.u1, deadline=T(2026, 3, 3, 9))
-    c = log.case()  # reported one second before the next midnight, filed just after it
-    log.ev(c, "report", T(2026, 3, 2, 23, 59, 59), person=log.inspector)
-    log.ev(c, "file", T(2026, 3, 3, 0, 0), person=log.shift)
-    set_open(c, T(2026, 3, 2, 23, 59, 59), state="reported", stage="accept", deadline=FAR, yellow=FAR)
-    d = log.case()  # reported in February, filed and closed on 2 March
-    log.ev(d, "report", T(2026, 2, 20, 9), person=log.inspector)
-    log.ev(d, "file", T(2026, 3, 2, 10), person=log.shift)
-    log.ev(d, "close", T(2026, 3, 2, 16), person=log.shift)
-    Case.objects.filter(pk=d.pk).update(created_at=T(2026, 2, 20, 9), state="closed", stage="", stage_deadline=None)
+    # a: reported, filed and dispatched to u1 in the last seconds of Sunday 1 March — the day before; still
+    # handling, overdue: 1 工作日 from Sunday night is Monday 17:30
+    a = log.case(T(2026, 3, 1, 23, 59, 56))
+    log.ev(a, "accept", T(2026, 3, 1, 23, 59, 57))
+    log.ev(a, "file", T(2026, 3, 1, 23, 59, 58))
+    log.dispatch(a, T(2026, 3, 1, 23, 59, 59), log.u1)
+    # b: reported at midnight: counts for 2 March; filed that night, dispatched to u1 at 09:00 (due 3 March
+    # 09:00): overdue now
+    b = log.case(T(2026, 3, 2, 0, 0))
+    log.ev(b, "accept", T(2026, 3, 2, 0, 0, 1))
+    log.ev(b, "file", T(2026, 3, 2, 0, 0, 2))
+    log.dispatch(b, T(2026, 3, 2, 9), log.u1)
+    # c: reported one second before the next midnight, filed just after it; its dispatch clock still runs (a
+    # dispatch limit of 99,999 工作日 while it is filed, so it stays green whenever the test runs)
+    c = log.case(T(2026, 3, 2, 23, 59, 59))
+    log.ev(c, "accept", T(2026, 3, 2, 23, 59, 59, 500000))
+    old = set_stage_limit("dispatch", 99999, wt.WORKING_DAYS)
+    log.ev(c, "file", T(2026, 3, 3, 0, 0))
+    set_stage_limit("dispatch", *old)
+    # d: reported (as self-handled) in February, accepted and closed on 2 March: 2 March's filing is b's
+    d = log.case(T(2026, 2, 20, 9), self_handled=True)
+    log.ev(d, "accept", T(2026, 3, 2, 10))
+    log.ev(d, "close", T(2026, 3, 2, 16))
     return log, g, (a, b, c, d)
 
 
@@ -92,13 +99,12 @@ def test_daily_review_defaults_to_yesterday(demo_city, client):
 def test_weekly_inspection_supervised_rework_deductions(demo_city, client):
     log = Log()
     g = log.grid.responsibility_grid
-    e = log.case()
-    log.dispatch(e, T(2026, 3, 2, 9), log.u1, T(2026, 3, 3, 9))
+    e = log.dispatched(T(2026, 3, 2, 9), log.u1)
     log.ev(e, "supervise", T(2026, 3, 3, 10))
     log.ev(e, "supervise", T(2026, 3, 4, 10))
     log.ev(e, "supervise", T(2026, 3, 9, 0, 0))  # next Monday: another week
-    log.ev(e, "check_fail", T(2026, 3, 5, 10), person=log.inspector, unit=log.u1, stopped=[("check", True)])
-    set_open(e, T(2026, 3, 2, 8), unit=log.u1, deadline=T(2026, 3, 6, 9))
+    log.feed_back(e, T(2026, 3, 5, 9))
+    log.check(e, T(2026, 3, 5, 10), passed=False)  # 返工: handling again
     deduction("grid", T(2026, 3, 3, 10), 2, grid=g)
     deduction("grid", T(2026, 3, 9, 0, 0), 5, grid=g)  # next week
     login_client(client, "leader")
@@ -124,18 +130,14 @@ def _classes():
 def test_monthly_summary_trend_and_top_classes(demo_city, client):
     log = Log()
     k1, k2 = _classes()
-    feb = log.case()
-    log.ev(feb, "report", T(2026, 2, 27, 9), person=log.inspector)
-    log.ev(feb, "file", T(2026, 2, 27, 10), person=log.shift)
-    cases = []
+    feb = log.case(T(2026, 2, 27, 9), cls=k1)
+    log.ev(feb, "accept", T(2026, 2, 27, 9, 30))
+    log.ev(feb, "file", T(2026, 2, 27, 10))
     for i, k in enumerate([k1, k2, k2]):
-        c = log.case()
-        Case.objects.filter(pk=c.pk).update(catalog_class=k, class_code=k.code)
-        log.ev(c, "report", T(2026, 3, 2 + i, 9), person=log.inspector)
-        log.ev(c, "file", T(2026, 3, 2 + i, 10), person=log.shift)
-        cases.append(c)
-    Case.objects.filter(pk=feb.pk).update(catalog_class=k1, class_code=k1.code)
-    log.ev(cases[0], "report", T(2026, 3, 31, 23, 59), person=log.inspector)  # still March in Shanghai
+        c = log.case(T(2026, 3, 2 + i, 9), cls=k)
+        log.ev(c, "accept", T(2026, 3, 2 + i, 9, 30))
+        log.ev(c, "file", T(2026, 3, 2 + i, 10))
+    log.case(T(2026, 3, 31, 23, 59))  # still March in Shanghai
     login_client(client, "leader")
     body = api(client, "/api/v1/reviews/monthly?period=month&date=2026-03-10")
     trend = {r["cells"]["indicator"]: r["cells"] for r in section(body, "trend")["rows"]}
@@ -155,16 +157,20 @@ def test_monthly_summary_trend_and_top_classes(demo_city, client):
 def test_quarterly_month_by_month_hotspots_recurring_backlog(demo_city, client):
     log = Log()
     g = log.grid.responsibility_grid
-    jan = log.case()
-    log.dispatch(jan, T(2026, 1, 5, 9), log.u1, T(2026, 1, 6, 9))
-    log.feed_back(jan, T(2026, 1, 5, 15), log.u1)
-    m1, m2 = log.case(), log.case()
+    jan = log.dispatched(T(2026, 1, 5, 9), log.u1, source="inspector")  # reported in the grid on 5 January
+    log.feed_back(jan, T(2026, 1, 5, 15))
+    log.check(jan, T(2026, 1, 5, 15, 30))
+    log.ev(jan, "close", T(2026, 2, 27, 16))  # closed within the 30 days before m2's report
+    m1 = log.case(T(2026, 3, 2, 8))  # elsewhere in the grid: not a recurrence; open and overdue
+    m2 = log.case(T(2026, 3, 2, 8), place_of=jan)  # where jan was: the report records the recurrence (反复)
+    assert m2.recurrence_of_id == jan.pk and m1.recurrence_of_id is None
     for c in (m1, m2):
-        log.ev(c, "report", T(2026, 3, 2, 8), person=log.inspector)
-        log.dispatch(c, T(2026, 3, 2, 9), log.u1, T(2026, 3, 3, 9))
-    set_open(m1, T(2026, 3, 2, 8), unit=log.u1, deadline=T(2026, 3, 3, 9))
-    Case.objects.filter(pk=m2.pk).update(recurrence_of=jan, created_at=T(2026, 3, 2, 8))
-    log.ev(log.case(grid=log.other_grid), "report", T(2026, 2, 2, 8), person=log.inspector)
+        log.ev(c, "accept", T(2026, 3, 2, 8, 20))
+        log.ev(c, "file", T(2026, 3, 2, 8, 40))
+        log.dispatch(c, T(2026, 3, 2, 9), log.u1)  # due 3 March 09:00
+    log.feed_back(m2, T(2026, 3, 2, 15))
+    log.close(m2, T(2026, 3, 2, 16))  # m2 no longer open: the unit's backlog is m1
+    log.case(T(2026, 2, 2, 8), grid=log.other_grid)  # by that grid's inspector
     login_client(client, "leader")
     body = api(client, "/api/v1/reviews/quarterly?period=quarter&date=2026-02-14")
     assert body["period"]["first_day"] == "2026-01-01" and body["period"]["last_day"] == "2026-03-31"
@@ -178,7 +184,7 @@ def test_quarterly_month_by_month_hotspots_recurring_backlog(demo_city, client):
     series = {s["name"]: s["data"] for s in body["charts"]["months"]["series"]}
     assert series[log.u1.name] == [1, 0, 2]
     hot = by_first(section(body, "hotspots"))
-    assert (hot[g.code]["reported"], hot[g.code]["recurring"]) == (2, 1)
+    assert (hot[g.code]["reported"], hot[g.code]["recurring"]) == (3, 1)  # jan, m1, m2; m2 recurs
     assert hot[log.other_grid.responsibility_grid.code]["reported"] == 1
     assert list(hot)[0] == g.code  # most reports first
     rec = section(body, "recurring")["rows"]
@@ -190,12 +196,11 @@ def test_quarterly_month_by_month_hotspots_recurring_backlog(demo_city, client):
 
 def test_yearly_assessment_scores_awards_and_weights(demo_city, client):
     log = Log()
-    c = log.case()
-    log.dispatch(c, T(2026, 3, 2, 9), log.u1, T(2026, 3, 3, 9))
-    log.feed_back(c, T(2026, 3, 4, 9), log.u1, on_time=False)
+    c = log.dispatched(T(2026, 3, 2, 9), log.u1)  # reported (a public report) on 2 March; due 3 March 09:00
+    log.feed_back(c, T(2026, 3, 4, 9))  # late
     deduction("unit", T(2026, 5, 1, 9), 5, unit=log.u1)
-    log.ev(c, "report", T(2026, 3, 31, 23, 59), person=log.inspector)  # March in Shanghai, 15:59 UTC
-    log.ev(c, "report", T(2026, 4, 1, 0, 0), person=log.inspector)  # April in Shanghai, still 31 March in UTC
+    log.case(T(2026, 3, 31, 23, 59))  # March in Shanghai, 15:59 UTC
+    log.case(T(2026, 4, 1, 0, 0))  # April in Shanghai, still 31 March in UTC
     login_client(client, "leader")
     body = api(client, "/api/v1/reviews/yearly?period=year&date=2026-06-01")
     year = period_of("year", T(2026, 6, 1).date())
@@ -210,7 +215,8 @@ def test_yearly_assessment_scores_awards_and_weights(demo_city, client):
     assert bottom[0] == min(r["pay_score"] for r in units.values())
     assert u1["pay_score"] in bottom
     assert body["charts"]["trend"]["categories"][0] == "2026-01" and len(body["charts"]["trend"]["categories"]) == 12
-    assert body["charts"]["trend"]["series"][0]["data"][1:5] == [0, 1, 1, 0]  # month by Asia/Shanghai midnight
+    # reports by Asia/Shanghai month: c's and the one at 23:59 on 31 March in March, the one at midnight in April
+    assert body["charts"]["trend"]["series"][0]["data"][1:5] == [0, 2, 1, 0]
     assert body["charts"]["trend"]["series"][2]["data"][2] == 0  # no close events
     three = api(client, "/api/v1/reviews/yearly?period=year&date=2026-06-01&top=3")
     assert [r["cells"]["pay_score"] for r in section(three, "unit_bottom")["rows"]] == bottom[:3]

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from eval_helpers import T, Log
-from test_reviews_support import by_first, section, set_open
+from test_reviews_support import by_first, section
 from ug_testing import login_client
 from urbangrid.org.models import PartyOrganization, Person, RoleAssignment, Unit
 from urbangrid.org.scope import actor_for
@@ -15,19 +15,18 @@ DAY = "period=day&date=2026-03-02"
 
 
 def activity(log, n=1, grids=None):
-    """n reported-and-dispatched cases per grid (and unit) on 2 March 2026."""
+    """n reported-and-dispatched cases per grid (and unit) on 2 March 2026, each supervised once (open, overdue
+    since 3 March 09:00)."""
     grids = grids or [log.grid, log.other_grid]
     units = list(Unit.objects.filter(active=True).order_by("code")[:4])
     for i in range(n):
         for j, g in enumerate(grids):
             u = units[(i + j) % len(units)]
-            c = log.case(grid=g)
-            log.ev(c, "report", T(2026, 3, 2, 8, i % 60), person=log.inspector)
-            log.ev(c, "file", T(2026, 3, 2, 8, 30), person=log.shift)
-            log.dispatch(c, T(2026, 3, 2, 9), u, T(2026, 3, 3, 9))
+            c = log.case(T(2026, 3, 2, 8, i % 60), grid=g)  # by the grid's inspector
+            log.ev(c, "accept", T(2026, 3, 2, 8, 20))
+            log.ev(c, "file", T(2026, 3, 2, 8, 30))
+            log.dispatch(c, T(2026, 3, 2, 9), u)
             log.ev(c, "supervise", T(2026, 3, 2, 10))
-            log.ev(c, "callback", T(2026, 3, 2, 11), satisfaction="satisfied")
-            set_open(c, T(2026, 3, 2, 8), unit=u, deadline=T(2026, 3, 3, 9))
 
 
 def get(client, url, status):

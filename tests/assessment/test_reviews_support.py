@@ -1,9 +1,8 @@
-"""Helpers shared by the review and member tests (no tests here): deductions written with the ORM, open-case
-state, and reading an API review's section as {first column value: row}."""
+"""Helpers shared by the review and member tests (no tests here): deductions written with the ORM and reading an
+API review's section as {first column value: row}. Cases and their events come from ``eval_helpers.Log``,
+through the case service."""
 from datetime import datetime, timedelta
 from decimal import Decimal
-
-from urbangrid.cases.models import Case
 
 
 def deduction(target_type, at, points, **target):
@@ -25,12 +24,6 @@ def park_demo_deductions():
     from urbangrid.worktime.clock import TZ
 
     Deduction.objects.exclude(item__code="T-REV").update(occurred_at=datetime(2000, 1, 1, tzinfo=TZ))
-
-
-def set_open(case, created_at, state="handling", unit=None, deadline=None, yellow=None, stage="handle"):
-    """Give a hand-built case the state and clock the workflow would have left (for lights and open lists)."""
-    Case.objects.filter(pk=case.pk).update(created_at=created_at, state=state, current_unit=unit, stage=stage,
-                                           stage_deadline=deadline, stage_yellow_at=yellow)
 
 
 def section(body, key):

@@ -92,21 +92,21 @@ def test_new_events_now_and_in_the_past_are_counted(demo_city):
     assert_same(past)
     tallied_at = TallyDay.objects.get(day=T(2026, 3, 10).date()).computed_at
     # events written later with times in that month (an import of history) re-tally their days only
-    a = log.case()
-    log.ev(a, "report", T(2026, 3, 10, 9), person=log.inspector, to_state="reported")
-    log.ev(a, "file", T(2026, 3, 10, 10), person=log.shift, stopped=[("file", True)], to_state="pending_dispatch")
-    log.dispatch(a, T(2026, 3, 10, 11), log.u1, deadline=T(2026, 3, 11, 11))
+    a = log.case(T(2026, 3, 10, 9))
+    log.ev(a, "accept", T(2026, 3, 10, 9, 30))
+    log.ev(a, "file", T(2026, 3, 10, 10))
+    log.dispatch(a, T(2026, 3, 10, 11), log.u1)  # due 11 March 11:00 (1 工作日)
     ref = assert_same(past)
     assert TallyDay.objects.get(day=T(2026, 3, 10).date()).computed_at > tallied_at
     assert sum(u["overdue_unhandled"] for u in ref["units"]) >= 1  # the clock went overdue on the 11th
-    log.feed_back(a, T(2026, 3, 12, 9), log.u1, on_time=False)
+    log.feed_back(a, T(2026, 3, 12, 9))  # late
     ref = assert_same(past)
     assert sum(u["overdue_unhandled"] for u in ref["units"]) == 0
     # today's events, through the factory the pages use
     now = timezone.now()
-    b = log.case()
-    log.ev(b, "report", now - timedelta(minutes=5), person=log.inspector, to_state="reported")
-    log.ev(b, "file", now - timedelta(minutes=4), person=log.shift, stopped=[("file", True)], to_state="pending_dispatch")
+    b = log.case(now - timedelta(minutes=5))
+    log.ev(b, "accept", now - timedelta(minutes=4, seconds=30))
+    log.ev(b, "file", now - timedelta(minutes=4))
     month = period_of("month", tallies.local_day(now))
     ev = Evaluation(month.start, month.end)
     assert isinstance(ev, TallyEvaluation)
@@ -116,23 +116,21 @@ def test_new_events_now_and_in_the_past_are_counted(demo_city):
     # the periodic task re-tallies a day that gained events since
     from urbangrid.assessment.tasks import refresh_tallies
 
-    log.ev(b, "dispatch", now - timedelta(minutes=1), person=log.dispatcher, unit=log.u2, stage="handle",
-           deadline=now + timedelta(hours=4))
+    log.dispatch(b, now - timedelta(minutes=1), log.u2)
     assert str(tallies.local_day(now)) in refresh_tallies.call_local()
     assert UnitDay.objects.filter(day=tallies.local_day(now), unit=log.u2.pk, filed=1).exists()
 
 
 def test_reclosed_case_counts_once_with_its_last_verdict(demo_city):
     log = Log()
-    c = log.case()
-    log.ev(c, "file", T(2026, 4, 1, 9), person=log.shift, stopped=[("file", True)])
-    log.dispatch(c, T(2026, 4, 1, 10), log.u1, deadline=T(2026, 4, 2, 10))
-    log.feed_back(c, T(2026, 4, 1, 15), log.u1, on_time=True)
-    log.ev(c, "close", T(2026, 4, 2, 9), person=log.shift, stopped=[("close", True)])
+    c = log.dispatched(T(2026, 4, 1, 10), log.u1)  # reported, accepted and filed on time just before; due 2 April 10:00
+    log.feed_back(c, T(2026, 4, 1, 15))  # on time
+    log.close(c, T(2026, 4, 1, 16))  # checked and closed within the hour after the feedback: on time
+    log.ev(c, "callback", T(2026, 4, 8, 8, 30), satisfaction="dissatisfied")
     log.ev(c, "reopen", T(2026, 4, 8, 9))
-    log.dispatch(c, T(2026, 4, 8, 10), log.u1, deadline=T(2026, 4, 8, 12))
-    log.feed_back(c, T(2026, 4, 9, 15), log.u1, on_time=False)
-    log.ev(c, "close", T(2026, 4, 10, 9), person=log.shift, stopped=[("close", True)])
+    log.dispatch(c, T(2026, 4, 8, 10), log.u1)  # on time (the reopening started the dispatch clock); due 9 April 10:00
+    log.feed_back(c, T(2026, 4, 9, 15))  # late
+    log.close(c, T(2026, 4, 10, 9))
     for p in (custom(T(2026, 4, 1).date(), T(2026, 4, 30).date()), custom(T(2026, 4, 5).date(), T(2026, 4, 30).date()),
               custom(T(2026, 4, 1).date(), T(2026, 4, 3).date())):
         ref = assert_same(p)

@@ -148,7 +148,6 @@ def apply(case, t, inputs, at, calendar, limits, actor=None, role=None, public=T
         if value is None or value == "":
             continue
         data[key] = [str(value[0]), value[1]] if key == "extra_time" else value
-    data["counts"] = list(t.counts)
     if out.stopped:
         data["stopped"] = out.stopped
     case.state = out.to_state

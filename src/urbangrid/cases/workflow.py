@@ -39,7 +39,7 @@ class Transition:
     stops: tuple = ()  # clocks stopped (their on-time result is recorded on the event)
     starts: object = None  # the clock started: a Stage, or a Branch on the target state
     clock: str = ""  # special clock effects: extend, pause, resume, restart_handle
-    counts: tuple = ()  # evaluation counters (also recorded on the event)
+    counts: tuple = ()  # what the step counts toward in the evaluation (``counting``); the table is the one source
     guard: str = ""  # a named guard in GUARDS
     increments: tuple = field(default=())  # case counters to add one to
     effects: tuple = ()  # effects.Effect objects: what the step does to the case row
