@@ -38,17 +38,35 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from urbangrid.cases.effects import HandOver
 from urbangrid.cases.models import CaseEvent
+from urbangrid.cases.states import IN_HANDLING, Stage
+from urbangrid.cases.workflow import Action, Branch, rows_that
 from urbangrid.worktime import clock as wt
 
 TZ = wt.TZ
 
-COUNTED = ("report", "send_verify", "verify", "accept", "file", "dispatch", "dispatch_second", "approve_return",
-           "feed_back", "send_check", "check_pass", "check_fail", "close", "void")
-HANDLE_STARTS = ("dispatch", "dispatch_second", "check_fail")
-HANDLE_STOPS = ("feed_back", "approve_return", "void")
+
+def _starts(t):
+    """The clocks a workflow row may start (either branch of a ``Branch``)."""
+    return set(t.starts.targets.values()) if isinstance(t.starts, Branch) else {t.starts}
+
+
+# The counters of the workflow table (its ``counts`` column) this evaluation reads, and the events that carry
+# them: the period's events it loads (not 不予立案, 延期, 挂账, 合并, 督办, 回访, 重新派遣).
+EVALUATED_COUNTS = frozenset({"report", "send_verify", "verify", "accept", "file", "dispatch", "second_dispatch",
+                              "return", "handle", "send_check", "check", "close", "void"})
+COUNTED = rows_that(lambda t: not EVALUATED_COUNTS.isdisjoint(t.counts))
+# 派遣 and 二级派遣: the steps that hand the case to a unit (a unit's 立案数 counts the cases they name it in).
+DISPATCHES = rows_that(lambda t: any(isinstance(e, HandOver) for e in t.effects))
+# The 处置 clock: the steps that start it (派遣 to a unit, 二级派遣, 返工) and those that stop it while it runs.
+HANDLE_STARTS = rows_that(lambda t: Stage.HANDLE in _starts(t) or t.clock == "restart_handle")
+HANDLE_STOPS = rows_that(lambda t: Stage.HANDLE in t.stops and not IN_HANDLING.isdisjoint(t.sources))
+# The steps that give a running 处置 clock a new deadline (延期, 挂账恢复); 挂账 pauses it.
+HANDLE_DEADLINES = (Action.APPROVE_EXTENSION, Action.RESUME)
+HANDLE_PAUSES = (Action.APPROVE_SUSPENSION,)
 BEFORE_FILING = ("reported", "verifying", "pending_filing")
-VALIDATING = ("file", "accept")  # a report is 有效 once filed or accepted (not an accept to pending_filing)
+VALIDATING = (Action.FILE, Action.ACCEPT)  # a report is 有效 once filed or accepted (not an accept to pending_filing)
 ID_CHUNK = 5000  # case ids per IN list (well under SQLite's variable limit)
 
 ROLE_LABELS = {
@@ -225,12 +243,12 @@ def handle_clocks(evs, end=None):
             clocks.append(clock)
         elif clock is None:
             continue
-        elif action == "approve_suspension":
+        elif action == Action.APPROVE_SUSPENSION:
             clock["paused"] = True
-        elif action == "resume":
+        elif action == Action.RESUME:
             clock["paused"] = False
             clock["deadline"], clock["set_at"] = deadline, at
-        elif action == "approve_extension":
+        elif action == Action.APPROVE_EXTENSION:
             clock["deadline"], clock["set_at"] = deadline, at
         elif action in HANDLE_STOPS:
             clock["stop_at"] = at
@@ -256,9 +274,9 @@ def close_verdicts(evs, late, calendar):
                 total += wt.working_time_between(started, at, calendar)
             started, paused_at, any_clock = at, None, True
         elif started is not None:
-            if action == "approve_suspension":
+            if action == Action.APPROVE_SUSPENSION:
                 paused_at = at
-            elif action == "resume" and paused_at is not None:
+            elif action == Action.RESUME and paused_at is not None:
                 total -= wt.working_time_between(paused_at, at, calendar)
                 paused_at = None
             elif action in HANDLE_STOPS:
@@ -266,7 +284,7 @@ def close_verdicts(evs, late, calendar):
                     total -= wt.working_time_between(paused_at, at, calendar)
                 total += wt.working_time_between(started, at, calendar)
                 started, paused_at = None, None
-        if action == "close":
+        if action == Action.CLOSE:
             out[seq] = (not is_late, round(total) if any_clock else None)
     return out
 
@@ -293,21 +311,22 @@ class Judge:
 
 
 # The on-time verdict each post is judged on, by the action that stops its clock.
-POST_ONTIME = {"verify": ("inspector", "verified", "verify"), "check_pass": ("inspector", "checked", "check"),
-               "check_fail": ("inspector", "checked", "check"), "send_check": ("intake_operator", "sent_check", "send_check"),
-               "file": ("shift_lead", "filed", "file"), "close": ("shift_lead", "closed", "close"),
-               "dispatch": ("dispatcher", "dispatched", "dispatch"),
-               "dispatch_second": ("dispatcher", "dispatched", "second_dispatch")}
+POST_ONTIME = {Action.VERIFY: ("inspector", "verified", Stage.VERIFY), Action.CHECK_PASS: ("inspector", "checked", Stage.CHECK),
+               Action.CHECK_FAIL: ("inspector", "checked", Stage.CHECK),
+               Action.SEND_CHECK: ("intake_operator", "sent_check", Stage.SEND_CHECK),
+               Action.FILE: ("shift_lead", "filed", Stage.FILE), Action.CLOSE: ("shift_lead", "closed", Stage.CLOSE),
+               Action.DISPATCH: ("dispatcher", "dispatched", Stage.DISPATCH),
+               Action.DISPATCH_SECOND: ("dispatcher", "dispatched", Stage.SECOND_DISPATCH)}
 
 
 def post_counts(action, source, data, at, on_time):
     """The 岗位 counters one event by a person adds: [(post, counter, n)] (both evaluations count with it)."""
-    if action == "report":
+    if action == Action.REPORT:
         return [("inspector", "reported", 1)] if source == "inspector" else []
-    if action == "accept":
+    if action == Action.ACCEPT:
         return [("intake_operator", "accepted", 1)]
-    if action == "send_verify":
-        ontime = int(bool(on_time(data, "accept", at)))
+    if action == Action.SEND_VERIFY:
+        ontime = int(bool(on_time(data, Stage.ACCEPT, at)))
         return [("intake_operator", "accepted", 1), ("intake_operator", "sent_verify", 1),
                 ("intake_operator", "ontime_sent_verify", ontime)]
     if action in POST_ONTIME:
@@ -379,7 +398,7 @@ class EventEvaluation(Judge):
         at the period's end whose deadline passed within the period."""
         if self._overdue is not None:
             return self._overdue
-        cands = (CaseEvent.objects.filter(action__in=HANDLE_STARTS + ("approve_extension", "resume"), at__gte=self.lookback,
+        cands = (CaseEvent.objects.filter(action__in=HANDLE_STARTS + HANDLE_DEADLINES, at__gte=self.lookback,
                                           at__lt=self.eff_end, stage="handle", deadline__gte=self.start,
                                           deadline__lt=self.eff_end).order_by().values("case_id"))
         rows = (CaseEvent.objects.filter(case_id__in=cands, at__lt=self.eff_end).order_by("case_id", "seq")
@@ -403,17 +422,17 @@ class EventEvaluation(Judge):
         if self._closed is not None:
             return self._closed
         result = {}
-        if not any(e.action == "close" for e in self.events):
+        if not any(e.action == Action.CLOSE for e in self.events):
             self._closed = result
             return result
-        ids = (CaseEvent.objects.filter(action="close", at__gte=self.start, at__lt=self.eff_end).order_by().values("case_id"))
+        ids = (CaseEvent.objects.filter(action=Action.CLOSE, at__gte=self.start, at__lt=self.eff_end).order_by().values("case_id"))
         rows = (CaseEvent.objects.filter(case_id__in=ids, at__lt=self.eff_end).order_by("case_id", "seq")
                 .values_list("case_id", "seq", "action", "at", "data", "stage"))
         by_case = defaultdict(list)
         for r in rows:
             by_case[r[0]].append(r[1:])
         for case_id, evs in by_case.items():
-            last_close = max((seq for seq, a, at, _d, _s in evs if a == "close" and self.start <= at), default=None)
+            last_close = max((seq for seq, a, at, _d, _s in evs if a == Action.CLOSE and self.start <= at), default=None)
             if last_close is None:
                 continue
             ontime, seconds = close_verdicts([e for e in evs if e[0] <= last_close], self.late_any, self.calendar)[last_close]
@@ -429,14 +448,14 @@ class EventEvaluation(Judge):
         for e in self.events:
             if e.unit_id is None:
                 continue
-            if e.action in ("dispatch", "dispatch_second"):
+            if e.action in DISPATCHES:
                 filed[e.unit_id].add(e.case_id)
-            elif e.action == "feed_back":
+            elif e.action == Action.FEED_BACK:
                 fed[e.unit_id].add(e.case_id)
                 handled[e.unit_id] += 1
                 if self.on_time(e.data, "handle", e.at):
                     ontime[e.unit_id] += 1
-            elif e.action == "check_fail":
+            elif e.action == Action.CHECK_FAIL:
                 rework[e.unit_id] += 1
         overdue_cases, overdue_clocks = defaultdict(set), defaultdict(int)
         for case_id, unit_id, _at in self.overdue_clocks():
@@ -457,19 +476,19 @@ class EventEvaluation(Judge):
         verified_public_by_grid, filed_by_grid = defaultdict(int), defaultdict(int)
         for e in self.events:
             p, a = e.person_id, e.action
-            if a == "verify" and (e.data or {}).get("confirmed") and e.regions[1] is not None:
+            if a == Action.VERIFY and (e.data or {}).get("confirmed") and e.regions[1] is not None:
                 verified_public_by_grid[e.regions[1]] += 1
-            if a == "file" and e.regions[1] is not None:
+            if a == Action.FILE and e.regions[1] is not None:
                 filed_by_grid[e.regions[1]] += 1
             if p is None:
                 continue
             for role, counter, n in post_counts(a, e.source, e.data, e.at, self.on_time):
                 c[role, p][counter] += n
-            if a == "report" and e.source == "inspector":
+            if a == Action.REPORT and e.source == "inspector":
                 reports_by_person[p].append(e.case_id)
-            elif a == "file":
+            elif a == Action.FILE:
                 files_by_person[p].append(e.case_id)
-            elif a in ("dispatch", "dispatch_second"):
+            elif a in DISPATCHES:
                 dispatches[e.case_id, e.seq] = p
         window = CaseEvent.objects.filter(at__gte=self.start, at__lt=self.eff_end).order_by()
         # 有效上报: the inspector's reports that were filed (or accepted as self-handled), whenever
@@ -479,23 +498,22 @@ class EventEvaluation(Judge):
             valid = set()
             for i in range(0, len(ids), ID_CHUNK):
                 valid.update(CaseEvent.objects.filter(case_id__in=ids[i:i + ID_CHUNK], action__in=VALIDATING)
-                             .exclude(action="accept", to_state="pending_filing").order_by()
+                             .exclude(action=Action.ACCEPT, to_state="pending_filing").order_by()
                              .values_list("case_id", flat=True))
             for p, cases in reports_by_person.items():
                 c["inspector", p]["valid_reported"] = sum(1 for x in cases if x in valid)
         # 作废 after filing (whenever) lowers the filer's 准确立案
         if files_by_person:
-            ids = window.filter(action="file").values("case_id")
-            voided = set(CaseEvent.objects.filter(case_id__in=ids, action="void").exclude(from_state__in=BEFORE_FILING)
+            ids = window.filter(action=Action.FILE).values("case_id")
+            voided = set(CaseEvent.objects.filter(case_id__in=ids, action=Action.VOID).exclude(from_state__in=BEFORE_FILING)
                          .order_by().values_list("case_id", flat=True))
             for p, cases in files_by_person.items():
                 c["shift_lead", p]["voided_after_filing"] = sum(1 for x in cases if x in voided)
         # 回退 (whenever) charged to the dispatch just before it, when that dispatch is in the period
         if dispatches:
-            ids = window.filter(action__in=("dispatch", "dispatch_second")).values("case_id")
+            ids = window.filter(action__in=DISPATCHES).values("case_id")
             evs = defaultdict(list)
-            for case_id, seq, action in (CaseEvent.objects.filter(case_id__in=ids, action__in=("dispatch", "dispatch_second",
-                                                                                               "approve_return"))
+            for case_id, seq, action in (CaseEvent.objects.filter(case_id__in=ids, action__in=DISPATCHES + (Action.APPROVE_RETURN,))
                                          .order_by("case_id", "seq").values_list("case_id", "seq", "action")):
                 evs[case_id].append((seq, action))
             for case_id, seqs in evs.items():
@@ -512,11 +530,11 @@ class EventEvaluation(Judge):
         for e in self.events:
             key = e.regions[idx]
             case_region[e.case_id] = key
-            if e.action == "verify" and (e.data or {}).get("confirmed"):
+            if e.action == Action.VERIFY and (e.data or {}).get("confirmed"):
                 verified[key] += 1
-            elif e.action == "file":
+            elif e.action == Action.FILE:
                 filed[key] += 1
-            elif e.action == "close":
+            elif e.action == Action.CLOSE:
                 closed[key].add(e.case_id)
         overdue = defaultdict(set)
         missing = {cid for cid, _u, _a in self.overdue_clocks() if cid not in case_region}
@@ -706,7 +724,7 @@ def returned_dispatches(evs):
     ``evs``: (seq, action) of a case's dispatch, dispatch_second and approve_return events in seq order."""
     last = None
     for seq, action in evs:
-        if action == "approve_return":
+        if action == Action.APPROVE_RETURN:
             if last is not None:
                 yield last
         else:

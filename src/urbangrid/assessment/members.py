@@ -42,6 +42,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from urbangrid.cases.states import Stage
+from urbangrid.cases.workflow import Action, counting
+
 from .evaluation import Evaluation, PeriodError, Scorer
 from .reviews import _events, _grids, _units, cases_url, owned_grids, party_tree, period_params, ratio, subtree
 
@@ -50,8 +53,11 @@ DEFAULT_WEIGHTS = {
     "unit": {"evaluation": 70, "deductions": 30},
     "party": {"region": 50, "deductions": 30, "members": 20},
 }
-PERSON_ACTIONS = {"report": None, "verify": "verify", "check_pass": "check", "check_fail": "check", "feed_back": "handle"}
-SATISFACTION_ACTIONS = ("callback", "rate")
+# What a member record counts (the workflow table's counters 上报, 核实, 核查, 处置) and the clock each is judged
+# on: {action: stage or None}.
+PERSON_COUNTS = {"report": None, "verify": Stage.VERIFY, "check": Stage.CHECK, "handle": Stage.HANDLE}
+PERSON_ACTIONS = {a: stage for counter, stage in PERSON_COUNTS.items() for a in counting(counter)}
+SATISFACTION_ACTIONS = counting("callback")  # 回访 and 市民评价
 LEVEL_LABELS = {"general_branch": gettext_lazy("党总支"), "branch": gettext_lazy("党支部"), "group": gettext_lazy("党小组")}
 
 
@@ -158,8 +164,8 @@ class PeopleData:
                "unit": self.units.get(unit_id, ("", ""))[1], "party_organization": org[1] if org else "",
                "party_organization_id": party_id, "unit_id": unit_id,
                "grids": " ".join(self.grids.get(g, ("",))[0] for g in grids), "grid_ids": grids,
-               "reports": c.get("report", 0), "verifications": c.get("verify", 0),
-               "checks": c.get("check_pass", 0) + c.get("check_fail", 0), "handled": c.get("feed_back", 0),
+               "reports": c.get(Action.REPORT, 0), "verifications": c.get(Action.VERIFY, 0),
+               "checks": c.get(Action.CHECK_PASS, 0) + c.get(Action.CHECK_FAIL, 0), "handled": c.get(Action.FEED_BACK, 0),
                "timed": c.get("timed", 0), "ontime": c.get("ontime", 0), "ontime_rate": ontime_rate,
                "grid_deductions": g_n, "grid_deduction_points": round(g_points, 2),
                "personal_deduction_points": round(pd["points"] - pd["earned_back"], 2) if pd else 0.0,
@@ -293,7 +299,7 @@ def party_rollups(p, scope, now=None, data=None, level=None, org_code=None):
         own_segments[pk].add(seg)
     grid_pk = {code: pk for pk, (code, _n) in data.grids.items()}
     region = {grid_pk.get(r["code"]): r for r in ev.regions("responsibility_grid")}
-    seg_reports = dict(_events(p, ("report",)).values_list("case__road_segment_id").annotate(n=Count("pk")))
+    seg_reports = dict(_events(p, (Action.REPORT,)).values_list("case__road_segment_id").annotate(n=Count("pk")))
     party_ded = _deduction_scores(p, "party")
     members = member_records(p, _everything(), data=data)
     by_org = defaultdict(list)

@@ -30,9 +30,10 @@ from urbangrid.cases.engine import light
 from urbangrid.cases.models import Case, CaseEvent
 from urbangrid.cases.queries import light_q
 from urbangrid.cases.states import OPEN, State
+from urbangrid.cases.workflow import Action
 from urbangrid.org.roles import Role
 
-from .evaluation import ROLE_LABELS, TZ, Evaluation, Period, PeriodError, period_of
+from .evaluation import DISPATCHES, ROLE_LABELS, TZ, Evaluation, Period, PeriodError, period_of
 
 KINDS = {  # review kind -> (period kind, title)
     "daily": ("day", gettext_lazy("日讲评")),
@@ -206,7 +207,8 @@ def event_counts(p, actions, by):
 
 def totals(p):
     """City totals of the period in one GROUP BY: 上报, 立案, 派遣, 处置, 返工, 结案, 督办."""
-    actions = ("report", "file", "dispatch", "feed_back", "check_fail", "close", "supervise")
+    actions = (Action.REPORT, Action.FILE, Action.DISPATCH, Action.FEED_BACK, Action.CHECK_FAIL, Action.CLOSE,
+               Action.SUPERVISE)
     n = dict(_events(p, actions).values_list("action").annotate(n=Count("pk")))
     return {a: n.get(a, 0) for a in actions}
 
@@ -330,8 +332,8 @@ def _class_names(codes):
 
 
 def top_classes(p, prev, n=TOP_N):
-    cur = dict(_events(p, ("file",)).values_list("case__class_code").annotate(n=Count("pk")))
-    before = dict(_events(prev, ("file",)).values_list("case__class_code").annotate(n=Count("pk"))) if prev else {}
+    cur = dict(_events(p, (Action.FILE,)).values_list("case__class_code").annotate(n=Count("pk")))
+    before = dict(_events(prev, (Action.FILE,)).values_list("case__class_code").annotate(n=Count("pk"))) if prev else {}
     top = sorted(cur.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
     names = _class_names([c for c, _n in top])
     return [{"class_code": c, "class_name": names.get(c, ""), "filed": k, "previous": before.get(c, 0),
@@ -364,7 +366,7 @@ def daily(p, scope, now=None):
     now = now or timezone.now()
     grids, units = _grids(), _units()
     pp = period_params(p)
-    by_grid = event_counts(p, ("report", "file", "close"), "case__responsibility_grid_id")
+    by_grid = event_counts(p, (Action.REPORT, Action.FILE, Action.CLOSE), "case__responsibility_grid_id")
     opened = {r["responsibility_grid_id"]: r for r in Case.objects.filter(
         created_at__gte=p.start, created_at__lt=p.end, state__in=OPEN).order_by().values("responsibility_grid_id").annotate(
         n=Count("pk"), red=Count("pk", filter=light_q("red", now)), yellow=Count("pk", filter=light_q("yellow", now)),
@@ -376,15 +378,15 @@ def daily(p, scope, now=None):
             continue
         code, name = grids.get(gid, ("", ""))
         o = opened.get(gid, {})
-        grid_rows.append({"grid": code, "name": name, "reported": by_grid.get((gid, "report"), 0),
-                          "filed": by_grid.get((gid, "file"), 0), "closed": by_grid.get((gid, "close"), 0),
+        grid_rows.append({"grid": code, "name": name, "reported": by_grid.get((gid, Action.REPORT), 0),
+                          "filed": by_grid.get((gid, Action.FILE), 0), "closed": by_grid.get((gid, Action.CLOSE), 0),
                           "open": o.get("n", 0), "red": o.get("red", 0), "yellow": o.get("yellow", 0),
                           "_links": {"reported": cases_url(grid=code, **pp),
                                      "filed": cases_url(grid=code, **period_params(p, "filed_at")),
                                      "closed": cases_url(grid=code, **period_params(p, "closed_at")),
                                      "open": cases_url(grid=code, **pp),
                                      "red": cases_url(grid=code, light="red", **pp)}})
-    by_unit = event_counts(p, ("dispatch", "dispatch_second", "feed_back", "check_fail"), "unit_id")
+    by_unit = event_counts(p, DISPATCHES + (Action.FEED_BACK, Action.CHECK_FAIL), "unit_id")
     backlog = {r["current_unit_id"]: r for r in Case.objects.filter(state__in=OPEN, current_unit__isnull=False).order_by()
                .values("current_unit_id").annotate(n=Count("pk"), red=Count("pk", filter=light_q("red", now)))}
     unit_rows = []
@@ -394,8 +396,9 @@ def daily(p, scope, now=None):
         code, name = units.get(uid, ("", ""))
         b = backlog.get(uid, {})
         unit_rows.append({"unit_code": code, "unit_name": name,
-                          "dispatched": by_unit.get((uid, "dispatch"), 0) + by_unit.get((uid, "dispatch_second"), 0),
-                          "handled": by_unit.get((uid, "feed_back"), 0), "rework": by_unit.get((uid, "check_fail"), 0),
+                          "dispatched": sum(by_unit.get((uid, a), 0) for a in DISPATCHES),
+                          "handled": by_unit.get((uid, Action.FEED_BACK), 0),
+                          "rework": by_unit.get((uid, Action.CHECK_FAIL), 0),
                           "open": b.get("n", 0), "red": b.get("red", 0),
                           "_links": {"dispatched": cases_url(unit=code, **period_params(p, "dispatched_at")),
                                      "open": cases_url(unit=code), "red": cases_url(unit=code, light="red")}})
@@ -406,9 +409,9 @@ def daily(p, scope, now=None):
     review = Review("daily", KINDS["daily"][1], p, generated_at=now)
     if scope.everything:
         review.summary = [
-            ("reported", _("上报"), t["report"], "int", cases_url(**pp)),
-            ("filed", _("立案"), t["file"], "int", cases_url(**period_params(p, "filed_at"))),
-            ("closed", _("结案"), t["close"], "int", cases_url(**period_params(p, "closed_at"))),
+            ("reported", _("上报"), t[Action.REPORT], "int", cases_url(**pp)),
+            ("filed", _("立案"), t[Action.FILE], "int", cases_url(**period_params(p, "filed_at"))),
+            ("closed", _("结案"), t[Action.CLOSE], "int", cases_url(**period_params(p, "closed_at"))),
             ("still_open", _("当日问题仍未结"), opened_total["n"], "int", cases_url(**pp)),
             ("overdue_now", _("当前超期（红灯）"), _visible_open(scope).filter(light_q("red", now)).count(), "int",
              cases_url(light="red")),
@@ -444,11 +447,11 @@ def weekly(p, scope, now=None):
     unit_pk = {code: pk for pk, (code, _n) in units.items()}
     ev = Evaluation(p.start, p.end, now=now)
     unit_rows = _unit_rows(ev, p, scope, unit_pk)
-    sup = {r["case_id"]: r["n"] for r in _events(p, ("supervise",)).values("case_id").annotate(n=Count("pk"))}
+    sup = {r["case_id"]: r["n"] for r in _events(p, (Action.SUPERVISE,)).values("case_id").annotate(n=Count("pk"))}
     supervised = _case_rows(Case.objects.filter(pk__in=list(sup)).order_by("-supervision_count", "pk"), now, scope, grids, units,
                             extra={cid: {"times": n} for cid, n in sup.items()})
     rework_by_case = {}
-    for r in _events(p, ("check_fail",)).values("case_id", "unit_id").annotate(n=Count("pk")):
+    for r in _events(p, (Action.CHECK_FAIL,)).values("case_id", "unit_id").annotate(n=Count("pk")):
         rework_by_case[r["case_id"]] = rework_by_case.get(r["case_id"], 0) + r["n"]
     rework = _case_rows(Case.objects.filter(pk__in=list(rework_by_case)).order_by("-rework_count", "pk"), now, scope, grids, units,
                         extra={cid: {"times": n} for cid, n in rework_by_case.items()})
@@ -458,11 +461,11 @@ def weekly(p, scope, now=None):
     if scope.everything:
         pp = period_params(p)
         review.summary = [
-            ("reported", _("上报"), t["report"], "int", cases_url(**pp)),
-            ("filed", _("立案"), t["file"], "int", cases_url(**period_params(p, "filed_at"))),
-            ("closed", _("结案"), t["close"], "int", cases_url(**period_params(p, "closed_at"))),
-            ("supervised", _("督办次数"), t["supervise"], "int", None),
-            ("rework", _("返工次数"), t["check_fail"], "int", None),
+            ("reported", _("上报"), t[Action.REPORT], "int", cases_url(**pp)),
+            ("filed", _("立案"), t[Action.FILE], "int", cases_url(**period_params(p, "filed_at"))),
+            ("closed", _("结案"), t[Action.CLOSE], "int", cases_url(**period_params(p, "closed_at"))),
+            ("supervised", _("督办次数"), t[Action.SUPERVISE], "int", None),
+            ("rework", _("返工次数"), t[Action.CHECK_FAIL], "int", None),
         ]
         sections += [Section("districts", _("各区"), _eval_cols("region"), _region_rows(ev, p, "district", scope)),
                      Section("streets", _("各街道"), _eval_cols("region"), _region_rows(ev, p, "street", scope))]
@@ -508,11 +511,13 @@ def _trend_rows(cur, prev, cur_ev_rows, prev_ev_rows, p):
         return s
 
     a, b = sums(cur_ev_rows), sums(prev_ev_rows)
-    items = [("reported", _("上报数"), cur["report"], prev["report"], cases_url(**period_params(p))),
-             ("filed", _("立案数"), cur["file"], prev["file"], cases_url(**period_params(p, "filed_at"))),
-             ("dispatched", _("派遣数"), cur["dispatch"], prev["dispatch"], cases_url(**period_params(p, "dispatched_at"))),
-             ("closed", _("结案数"), cur["close"], prev["close"], cases_url(**period_params(p, "closed_at"))),
-             ("rework", _("返工数"), cur["check_fail"], prev["check_fail"], cases_url(rework=1, **period_params(p, "closed_at"))),
+    items = [("reported", _("上报数"), cur[Action.REPORT], prev[Action.REPORT], cases_url(**period_params(p))),
+             ("filed", _("立案数"), cur[Action.FILE], prev[Action.FILE], cases_url(**period_params(p, "filed_at"))),
+             ("dispatched", _("派遣数"), cur[Action.DISPATCH], prev[Action.DISPATCH],
+              cases_url(**period_params(p, "dispatched_at"))),
+             ("closed", _("结案数"), cur[Action.CLOSE], prev[Action.CLOSE], cases_url(**period_params(p, "closed_at"))),
+             ("rework", _("返工数"), cur[Action.CHECK_FAIL], prev[Action.CHECK_FAIL],
+              cases_url(rework=1, **period_params(p, "closed_at"))),
              ("close_rate", _("结案率"), ratio(a["closed"], a["due_closed"]), ratio(b["closed"], b["due_closed"]), None),
              ("ontime_close_rate", _("按期结案率"), ratio(a["ontime_closed"], a["due_closed"]),
               ratio(b["ontime_closed"], b["due_closed"]), None)]
@@ -605,7 +610,7 @@ def quarterly(p, scope, now=None):
                             [{r["code"]: r for r in m.regions("district")} for m in mevs])
         sections.append(Section("districts", _("各区（含逐月综合指标值）"), _eval_cols("region") + month_cols, drows, month_note))
     # hot spots: grids with most reports, with their recurring (反复) problems
-    reported = dict(_events(p, ("report",)).values_list("case__responsibility_grid_id").annotate(n=Count("pk")))
+    reported = dict(_events(p, (Action.REPORT,)).values_list("case__responsibility_grid_id").annotate(n=Count("pk")))
     recurring = dict(Case.objects.filter(created_at__gte=p.start, created_at__lt=p.end, recurrence_of__isnull=False).order_by()
                      .values_list("responsibility_grid_id").annotate(n=Count("pk")))
     hot = sorted(((g, n) for g, n in reported.items() if g is not None and scope.grid(g)), key=lambda kv: (-kv[1], grids.get(kv[0], ("",))[0]))
@@ -677,9 +682,9 @@ def yearly(p, scope, now=None, top_n=TOP_N):
     ]
     if scope.everything:
         t = totals(p)
-        review.summary = [("reported", _("上报"), t["report"], "int", cases_url(**period_params(p))),
-                          ("filed", _("立案"), t["file"], "int", cases_url(**period_params(p, "filed_at"))),
-                          ("closed", _("结案"), t["close"], "int", cases_url(**period_params(p, "closed_at")))]
+        review.summary = [("reported", _("上报"), t[Action.REPORT], "int", cases_url(**period_params(p))),
+                          ("filed", _("立案"), t[Action.FILE], "int", cases_url(**period_params(p, "filed_at"))),
+                          ("closed", _("结案"), t[Action.CLOSE], "int", cases_url(**period_params(p, "closed_at")))]
         review.charts["trend"] = monthly_trend(p)
     review.charts["grades"] = _grade_chart(grades)
     by_score = sorted(unit_rows, key=lambda r: -(r["pay_score"] or 0))
@@ -688,11 +693,14 @@ def yearly(p, scope, now=None, top_n=TOP_N):
     return review
 
 
+TREND_ACTIONS = (Action.REPORT, Action.FILE, Action.CLOSE)
+
+
 def monthly_trend(p):
     """Month by month 上报 / 立案 / 结案 inside ``p`` (one GROUP BY over the period's events)."""
     from django.db.models.functions import TruncMonth
 
-    rows = (_events(p, ("report", "file", "close")).annotate(m=TruncMonth("at", tzinfo=TZ)).values("m", "action")
+    rows = (_events(p, TREND_ACTIONS).annotate(m=TruncMonth("at", tzinfo=TZ)).values("m", "action")
             .annotate(n=Count("pk")))
     counts = defaultdict(int)
     for r in rows:
@@ -700,9 +708,9 @@ def monthly_trend(p):
         key = f"{m:%Y-%m}" if hasattr(m, "strftime") else str(m)[:7]
         counts[key, r["action"]] += r["n"]
     months = [f"{m.first_day:%Y-%m}" for m in months_of(p)]
-    names = {"report": _("上报"), "file": _("立案"), "close": _("结案")}
+    names = {Action.REPORT: _("上报"), Action.FILE: _("立案"), Action.CLOSE: _("结案")}
     return {"title": str(_("逐月趋势")), "categories": months,
-            "series": [{"name": str(names[a]), "data": [counts[m, a] for m in months]} for a in ("report", "file", "close")],
+            "series": [{"name": str(names[a]), "data": [counts[m, a] for m in months]} for a in TREND_ACTIONS],
             "line": True}
 
 

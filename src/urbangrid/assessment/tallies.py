@@ -33,15 +33,18 @@ from django.db.models import Count, Max, Min, Sum
 from django.utils import timezone
 
 from urbangrid.cases.models import Case, CaseEvent
+from urbangrid.cases.workflow import Action
 
-from .evaluation import (BEFORE_FILING, HANDLE_STARTS, HANDLE_STOPS, ID_CHUNK, LEVEL_FIELD, LEVELS, TZ,
-                         EventEvaluation, Judge, PeriodError, _midnight, close_verdicts, handle_clocks,
-                         new_position_counter, post_counts, returned_dispatches)
+from .evaluation import (BEFORE_FILING, DISPATCHES, HANDLE_DEADLINES, HANDLE_PAUSES, HANDLE_STARTS, HANDLE_STOPS,
+                         ID_CHUNK, LEVEL_FIELD, LEVELS, TZ, VALIDATING, EventEvaluation, Judge, PeriodError, _midnight,
+                         close_verdicts, handle_clocks, new_position_counter, post_counts, returned_dispatches)
 from .models import (POST_DAY_COUNTS, REGION_DAY_COUNTS, UNIT_DAY_COUNTS, CaseFact, EvaluationScheme, PostDay, RegionDay,
                      TallyCursor, TallyDay, UnitDay)
 
 REGION_FIELDS = [f.replace("case__", "") for f in LEVEL_FIELD.values()]
-CLOCK_ACTIONS = frozenset(HANDLE_STARTS + HANDLE_STOPS + ("approve_suspension", "resume", "approve_extension"))
+CLOCK_ACTIONS = frozenset(HANDLE_STARTS + HANDLE_STOPS + HANDLE_PAUSES + HANDLE_DEADLINES)
+# Events whose day matters even before the range: the last dispatch, feedback or close before a repeat in it.
+DAY_KEPT = frozenset(DISPATCHES + (Action.FEED_BACK, Action.CLOSE))
 PER_CASE_KINDS = ("report_pending", "voided_filing", "returned", "clock")  # functions of a case's whole history
 PER_DAY_KINDS = ("filed_again", "fed_again", "closed_again")  # keyed by the day of the repeated event
 
@@ -90,21 +93,21 @@ class RangeCounter:
         on = j.on_time
         seen_dispatch, seen_feed = {}, {}  # unit -> day of the last such event before
         verdicts = (close_verdicts([(e[0], e[1], e[2], e[5], e[9]) for e in evs], j.late_any, self.calendar)
-                    if any(e[1] == "close" for e in evs) else {})
+                    if any(e[1] == Action.CLOSE for e in evs) else {})
         prev_close = None
         for seq, action, at, p, unit, data, from_state, to_state, _deadline, _stage in evs:
             inside = a <= at < b
-            day = local_day(at) if inside or action in ("dispatch", "dispatch_second", "feed_back", "close") else None
+            day = local_day(at) if inside or action in DAY_KEPT else None
             if inside:
                 self.events[day] += 1
-            if action in ("dispatch", "dispatch_second") and unit is not None:
+            if action in DISPATCHES and unit is not None:
                 if inside:
                     if unit in seen_dispatch:
                         self.fact(case_id, "filed_again", day=day, k1=unit, prev_day=seen_dispatch[unit])
                     else:
                         counts[day, "unit", (unit,), "filed"] += 1
                 seen_dispatch[unit] = day
-            elif action == "feed_back" and unit is not None:
+            elif action == Action.FEED_BACK and unit is not None:
                 if inside:
                     if unit in seen_feed:
                         self.fact(case_id, "fed_again", day=day, k1=unit, prev_day=seen_feed[unit])
@@ -114,9 +117,9 @@ class RangeCounter:
                     if on(data, "handle", at):
                         counts[day, "unit", (unit,), "ontime"] += 1
                 seen_feed[unit] = day
-            elif action == "check_fail" and unit is not None and inside:
+            elif action == Action.CHECK_FAIL and unit is not None and inside:
                 counts[day, "unit", (unit,), "rework"] += 1
-            if action == "close":
+            if action == Action.CLOSE:
                 ontime, seconds = verdicts[seq]
                 if inside:
                     if prev_close is None:
@@ -132,9 +135,9 @@ class RangeCounter:
                 prev_close = (day, ontime, seconds)
             if not inside:
                 continue
-            if action == "verify" and (data or {}).get("confirmed"):
+            if action == Action.VERIFY and (data or {}).get("confirmed"):
                 counts[day, "region", regions, "verified"] += 1
-            elif action == "file":
+            elif action == Action.FILE:
                 counts[day, "region", regions, "filed"] += 1
             if p is None:
                 continue
@@ -144,15 +147,15 @@ class RangeCounter:
 
     def case_facts(self, case_id, evs, source, regions):
         """The facts that follow from the case's whole history (recomputed whenever it gains an event)."""
-        valid = any(e[1] in ("file", "accept") and not (e[1] == "accept" and e[7] == "pending_filing") for e in evs)
-        voided = any(e[1] == "void" and e[6] not in BEFORE_FILING for e in evs)
+        valid = any(e[1] in VALIDATING and not (e[1] == Action.ACCEPT and e[7] == "pending_filing") for e in evs)
+        voided = any(e[1] == Action.VOID and e[6] not in BEFORE_FILING for e in evs)
         by_seq = {e[0]: e for e in evs}
         for seq, action, at, p, *_rest in evs:
-            if action == "report" and source == "inspector" and p is not None and not valid:
+            if action == Action.REPORT and source == "inspector" and p is not None and not valid:
                 self.fact(case_id, "report_pending", day=local_day(at), k1=p)
-            elif action == "file" and voided and p is not None:
+            elif action == Action.FILE and voided and p is not None:
                 self.fact(case_id, "voided_filing", day=local_day(at), k1=p)
-        dispatch_evs = [(e[0], e[1]) for e in evs if e[1] in ("dispatch", "dispatch_second", "approve_return")]
+        dispatch_evs = [(e[0], e[1]) for e in evs if e[1] in DISPATCHES or e[1] == Action.APPROVE_RETURN]
         for d_seq in returned_dispatches(dispatch_evs):
             d = by_seq[d_seq]
             if d[3] is not None:
@@ -396,7 +399,7 @@ class TallyEvaluation(EventEvaluation):
                             .annotate(n=Count("pk"))):
                 k[unit][metric] += n
         overdue = self.overdue_clocks()
-        fed_pairs = self._in_period("feed_back", {c for c, _u, _o in overdue}) if overdue else set()
+        fed_pairs = self._in_period(Action.FEED_BACK, {c for c, _u, _o in overdue}) if overdue else set()
         extra_due, clocks = defaultdict(set), defaultdict(int)
         for case_id, unit, _at in overdue:
             if unit is not None:
@@ -456,7 +459,7 @@ class TallyEvaluation(EventEvaluation):
                 r["handle_n"] += 1
         overdue = self.clock_facts()
         if self._closed_overdue is None:  # shared by the levels
-            self._closed_overdue = {c for c, _u in self._in_period("close", {c for c, *_x in overdue})} if overdue else set()
+            self._closed_overdue = {c for c, _u in self._in_period(Action.CLOSE, {c for c, *_x in overdue})} if overdue else set()
         closed_cases = self._closed_overdue
         extra = defaultdict(set)
         for case_id, _u, _o, regions in overdue:

@@ -17,7 +17,7 @@ from urbangrid.worktime.clock import TZ
 from . import engine, queries, services
 from .models import Case, CaseEvent
 from .states import Source
-from .workflow import ACTIONS, TABLE
+from .workflow import ACTIONS, TABLE, Action
 
 router = Router(tags=["cases"])
 
@@ -403,7 +403,7 @@ def dispatch_suggestion(request, number: str):
              response={200: CaseDetailOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
              summary="Take a workflow action (multipart; photos where the action needs them)")
 def take_action(request, number: str, action: str, payload: Form[ActionIn], photos: File[list[UploadedFile]] = None):
-    if action not in ACTIONS or action == "report":
+    if action not in ACTIONS or action == Action.REPORT:
         raise services.NotFound(_("未知的操作 %(a)s") % {"a": action}, "unknown_action")
     actor = actor_of(request)
     inputs = payload.dict(exclude={"expected_version"})
@@ -426,7 +426,7 @@ def _outcome(case, created=False):
     from urbangrid.public.timeline import plain_status
 
     hotline, _sep, external_no = (case.external_ref or "").partition(":")
-    result = (CaseEvent.objects.filter(case=case, action__in=["feed_back", "not_file", "void", "close"]).order_by("-seq")
+    result = (CaseEvent.objects.filter(case=case, action__in=[Action.FEED_BACK, Action.NOT_FILE, Action.VOID, Action.CLOSE]).order_by("-seq")
               .values_list("note", flat=True).first() or "")
     return {"hotline": hotline, "external_no": external_no, "number": case.number, "state": case.state,
             "status_text": str(plain_status(case)), "closed_at": case.closed_at, "result": result,

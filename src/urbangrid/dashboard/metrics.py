@@ -29,6 +29,7 @@ from urbangrid.cases.models import Case, CaseEvent
 from urbangrid.cases.queries import light_q
 from urbangrid.cases.services import visible_cases
 from urbangrid.cases.states import OPEN, ArchiveType, Source, State
+from urbangrid.cases.workflow import Action
 
 TZ = ZoneInfo("Asia/Shanghai")
 PRESETS = ("month", "30d", "year", "custom")
@@ -225,9 +226,9 @@ def kpis(actor, f, now=None):
         ontime=Count("pk", filter=closed & Q(archive_type=ArchiveType.NORMAL)),
         rework=Count("pk", filter=closed & Q(rework_count__gt=0)),
     )
-    ev = _events(actor, f).filter(action__in=["file", "dispatch"]).aggregate(
-        filed=Count("case_id", filter=Q(action="file"), distinct=True),
-        dispatched=Count("case_id", filter=Q(action="dispatch"), distinct=True),
+    ev = _events(actor, f).filter(action__in=[Action.FILE, Action.DISPATCH]).aggregate(
+        filed=Count("case_id", filter=Q(action=Action.FILE), distinct=True),
+        dispatched=Count("case_id", filter=Q(action=Action.DISPATCH), distinct=True),
     )
     live = cases.filter(state__in=OPEN).aggregate(
         open=Count("pk"), overdue=Count("pk", filter=light_q("red", now)), yellow=Count("pk", filter=light_q("yellow", now)))

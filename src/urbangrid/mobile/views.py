@@ -113,6 +113,7 @@ def task(request, actor, number):
     from urbangrid.cases import services
     from urbangrid.cases.models import Case
     from urbangrid.cases.states import PhotoKind
+    from urbangrid.cases.workflow import rows_that
 
     try:
         case = services.get_visible(actor, number)
@@ -120,7 +121,8 @@ def task(request, actor, number):
         raise Http404(number) from None
     case = Case.objects.select_related("catalog_class", "responsibility_grid").get(pk=case.pk)
     actions = {t.action: t for t in services.available_actions(actor, case)}
-    mine = [a for a in ("verify", "check_pass", "check_fail") if a in actions]
+    # the inspector's steps on site: 核实, 核查通过, 核查不通过
+    mine = [a for a in rows_that(lambda t: t.scope == "grid_inspector") if a in actions]
     before = [reverse("cases:photo", args=[p.pk]) for p in case.photos.filter(kind=PhotoKind.BEFORE).order_by("pk")]
     after = [reverse("cases:photo", args=[p.pk]) for p in case.photos.filter(kind=PhotoKind.AFTER).order_by("pk")]
     return render(request, "mobile/task.html", _base_context(

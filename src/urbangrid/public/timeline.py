@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from urbangrid.cases.models import CaseEvent
 from urbangrid.cases.states import State
+from urbangrid.cases.workflow import Action
 
 PLAIN = {
     State.REPORTED: _("已收到，等待受理"), State.VERIFYING: _("已受理，正在现场核实"),
@@ -17,12 +18,15 @@ PLAIN = {
 # Public timeline entries: which actions show, in plain words. Internal steps (approvals, requests,
 # supervision) and every note, name and contact stay inside.
 PUBLIC_STEPS = {
-    "report": _("问题已提交"), "accept": _("已受理"), "send_verify": _("已安排现场核实"), "verify": _("现场核实完成"),
-    "file": _("已立案"), "dispatch": _("已派遣给责任单位"), "dispatch_second": _("已派遣给责任单位"),
-    "feed_back": _("责任单位已处理"), "check_pass": _("现场核查通过"), "check_fail": _("核查未通过，返工处理"),
-    "close": _("已办结"), "not_file": _("未予立案"), "void": _("已撤销"), "merge": _("已与同一问题合并"),
-    "rate": _("市民已评价"), "reopen": _("因市民不满意，重新处理"), "keep_closed": _("经复核，维持办结"),
+    Action.REPORT: _("问题已提交"), Action.ACCEPT: _("已受理"), Action.SEND_VERIFY: _("已安排现场核实"),
+    Action.VERIFY: _("现场核实完成"), Action.FILE: _("已立案"), Action.DISPATCH: _("已派遣给责任单位"),
+    Action.DISPATCH_SECOND: _("已派遣给责任单位"), Action.FEED_BACK: _("责任单位已处理"),
+    Action.CHECK_PASS: _("现场核查通过"), Action.CHECK_FAIL: _("核查未通过，返工处理"), Action.CLOSE: _("已办结"),
+    Action.NOT_FILE: _("未予立案"), Action.VOID: _("已撤销"), Action.MERGE: _("已与同一问题合并"),
+    Action.RATE: _("市民已评价"), Action.REOPEN: _("因市民不满意，重新处理"), Action.KEEP_CLOSED: _("经复核，维持办结"),
 }
+# The entries that name the responsible unit (handed the case, or answering for the work).
+UNIT_SHOWN = frozenset({Action.DISPATCH, Action.DISPATCH_SECOND, Action.FEED_BACK})
 
 
 def plain_status(case):
@@ -35,5 +39,5 @@ def public_timeline(case):
     for e in events:
         # The responsible unit is public (who answers for it); the people are not.
         rows.append({"label": PUBLIC_STEPS[e["action"]], "at": e["at"],
-                     "unit": e["unit__name"] if e["action"] in ("dispatch", "dispatch_second", "feed_back") else ""})
+                     "unit": e["unit__name"] if e["action"] in UNIT_SHOWN else ""})
     return rows

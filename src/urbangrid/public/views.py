@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 from urbangrid.cases import services
 from urbangrid.cases.models import Case, CasePhoto
 from urbangrid.cases.states import Satisfaction, Source
+from urbangrid.cases.workflow import Action
 from urbangrid.catalog.models import CatalogClass
 from urbangrid.core.ratelimit import client_address, hit
 from urbangrid.grids.models import ResponsibilityGrid
@@ -173,9 +174,9 @@ def track(request, code):
 def rate(case, satisfaction, comment=""):
     """回访 by the citizen: recorded on the case; 'not satisfied' sends it back into the loop, counted."""
     actor = citizen_actor(case.tracking_code)
-    services.transition(actor, case.number, "rate", {"satisfaction": satisfaction, "opinion": comment})
+    services.transition(actor, case.number, Action.RATE, {"satisfaction": satisfaction, "opinion": comment})
     if satisfaction == Satisfaction.DISSATISFIED:
-        services.transition(services.system_actor(Role.INTAKE_OPERATOR), case.number, "reopen",
+        services.transition(services.system_actor(Role.INTAKE_OPERATOR), case.number, Action.REOPEN,
                             {"reason": _("市民评价不满意：%(c)s") % {"c": comment or "—"}})
 
 

@@ -35,7 +35,7 @@ from .. import engine, queries, services
 from ..api import LIST_RELATED, detail_out
 from ..models import Case
 from ..states import IN_HANDLING, OPEN, Satisfaction, Source, State
-from ..workflow import TABLE
+from ..workflow import TABLE, Action
 from .forms import FilterForm
 
 PER_PAGE = 50
@@ -304,7 +304,7 @@ def _field_names(t):
     for name in ("satisfaction", "master", "person"):
         if name in t.requires:
             names.append(name)
-    if t.action == "verify":
+    if t.action == Action.VERIFY:
         names.append("confirmed")
     names.append("reason" if "reason" in t.requires else "opinion")
     if t.photos:
@@ -315,7 +315,7 @@ def _field_names(t):
 def _choices(name, t, case):
     if name == "unit":
         units = Unit.objects.filter(active=True).order_by("code")
-        if t.action == "dispatch_second":
+        if t.action == Action.DISPATCH_SECOND:
             d = case.district_centre_id
             units = units.filter(Q(region_id=d) | Q(region__parent_id=d) | Q(region__parent__parent_id=d))
         return [("", _("（请选择）"))] + [(u.code, f"{u.code} {u.name}") for u in units.only("code", "name")]
@@ -347,7 +347,7 @@ def _dispatch_target(suggestion):
 
 
 def _initial(name, t, suggestion):
-    target = _dispatch_target(suggestion) if t.action == "dispatch" else None
+    target = _dispatch_target(suggestion) if t.action == Action.DISPATCH else None
     return target[1] if target and target[0] == name else ""
 
 
@@ -360,7 +360,7 @@ def _action_forms(actor, case, failed=None, posted=None, errors=None):
     """One form per action the viewer may take now; the failed one keeps what the user typed."""
     forms, suggestion = [], None
     for t in services.available_actions(actor, case):
-        if t.action == "dispatch" and suggestion is None:
+        if t.action == Action.DISPATCH and suggestion is None:
             suggestion = services.dispatch_suggestion(case)
         mine = t.action == failed
         fields = []
@@ -370,7 +370,7 @@ def _action_forms(actor, case, failed=None, posted=None, errors=None):
                            "required": _required(name, t), "error": (errors or {}).get(name, "") if mine else "",
                            "choices": _choices(name, t, case),
                            "textarea": name in ("opinion", "reason")})
-        forms.append({"t": t, "fields": fields, "suggestion": suggestion if t.action == "dispatch" else None,
+        forms.append({"t": t, "fields": fields, "suggestion": suggestion if t.action == Action.DISPATCH else None,
                       "url": reverse("work:act", args=[case.number, t.action]), "multipart": bool(t.photos)})
     return forms
 
@@ -394,7 +394,7 @@ def _case_context(actor, case, **form_state):
         "case": case, "light": detail["light"], "events": detail["events"],
         "photos": {kind: [p for p in detail["photos"] if p["kind"] == kind] for kind in ("before", "after")},
         "forms": forms, "benches": _benches_for(actor),
-        "duplicates": _duplicates([case], limit=10).get(case.pk, []) if any(f["t"].action == "merge" for f in forms) else [],
+        "duplicates": _duplicates([case], limit=10).get(case.pk, []) if any(f["t"].action == Action.MERGE for f in forms) else [],
         "source_label": _label(Source, case.source),
         "tile_url": settings.URBANGRID_TILE_URL, "tile_attribution": settings.URBANGRID_TILE_ATTRIBUTION,
     }
@@ -421,7 +421,7 @@ def act(request, number, action):
     actor = actor_of(request)
     case = _visible_or_404(actor, number)
     t = TABLE.get(action)
-    if t is None or action == "report":
+    if t is None or action == Action.REPORT:
         raise Http404(action)
     inputs = {k: v for k, v in request.POST.items() if k not in ("csrfmiddlewaretoken", "expected_version", "next")}
     version = request.POST.get("expected_version") or None

@@ -4,11 +4,9 @@ service_code = "<catalogue version>:<kind>:<class code>", e.g. ``local-demo:even
 ``cjt214-2007:component:0101``: unique across the catalogue versions that are current together
 (a code may exist in two versions, and as both a component and an event within one version).
 """
-from django.utils.translation import gettext as _
-
 from urbangrid.cases.models import CaseEvent, CaseUnit
 from urbangrid.cases.states import TERMINAL, State
-from urbangrid.cases.workflow import TABLE
+from urbangrid.cases.workflow import TABLE, Action
 from urbangrid.catalog.models import CatalogClass
 
 
@@ -110,7 +108,7 @@ class RequestSerializer:
 
     def one(self, case, events, last_unit=None):
         status = open_or_closed(case.state)
-        notes = [e for e in events if e.action != "report" and e.note]
+        notes = [e for e in events if e.action != Action.REPORT and e.note]
         o311 = getattr(case, "open311_request", None) if _has_o311(case) else None
         address = case.address or " ".join(str(r.name) for r in (case.district, case.street, case.community) if r is not None)
         out = {
@@ -147,15 +145,14 @@ def _has_o311(case):
     return True
 
 
-NOTE_TYPES = {"report": "submitted", "file": "opened", "accept": "opened", "close": "closed", "not_file": "closed",
-              "void": "closed", "merge": "closed", "reopen": "opened",
-              "keep_closed": "closed"}
+NOTE_TYPES = {Action.REPORT: "submitted", Action.FILE: "opened", Action.ACCEPT: "opened", Action.CLOSE: "closed",
+              Action.NOT_FILE: "closed", Action.VOID: "closed", Action.MERGE: "closed", Action.REOPEN: "opened",
+              Action.KEEP_CLOSED: "closed"}
 
 
 def action_label(action):
-    if action in TABLE:
-        return str(TABLE[action].label)
-    return {"merged_in": _("并入重复案件")}.get(action, action)
+    # Every event's action is a row of the table (merged_in too); an unknown one is shown as it is.
+    return str(TABLE[action].label) if action in TABLE else action
 
 
 def note_out(event):
@@ -180,8 +177,8 @@ STATE_STATUS = {
     State.CHECKING: "INVESTIGATING", State.PENDING_CLOSE: "FIXED", State.CLOSED: "CLOSED",
     State.NOT_FILED: "NO_FURTHER_ACTION", State.VOIDED: "CANCELLED", State.MERGED: "DUPLICATE",
 }
-ACTION_STATUS = {"reopen": "REOPEN", "approve_return": "INTERNAL_REFERRAL", "merge": "DUPLICATE", "void": "CANCELLED",
-                 "not_file": "NO_FURTHER_ACTION"}
+ACTION_STATUS = {Action.REOPEN: "REOPEN", Action.APPROVE_RETURN: "INTERNAL_REFERRAL", Action.MERGE: "DUPLICATE",
+                 Action.VOID: "CANCELLED", Action.NOT_FILE: "NO_FURTHER_ACTION"}
 
 
 def update_status(event):

@@ -30,6 +30,7 @@ from django.views.decorators.csrf import csrf_exempt
 from urbangrid.cases import services
 from urbangrid.cases.models import Case, CaseEvent
 from urbangrid.cases.states import TERMINAL, Source, State
+from urbangrid.cases.workflow import Action
 from urbangrid.catalog.models import CatalogVersion
 from urbangrid.org.roles import Role
 from urbangrid.org.scope import Actor
@@ -372,7 +373,7 @@ def request_updates(request, fmt):
     if request.method == "POST":
         return _post_update(request, fmt, key)
     start, end = _date_range(request, UPDATES_DEFAULT_WINDOW)
-    qs = (CaseEvent.objects.filter(public=True, at__gte=start, at__lte=end).exclude(action="report")
+    qs = (CaseEvent.objects.filter(public=True, at__gte=start, at__lte=end).exclude(action=Action.REPORT)
           .select_related("case").order_by("at", "pk"))
     number = param(request, "service_request_id")
     if number:
@@ -384,7 +385,8 @@ def request_updates(request, fmt):
 
 # Statuses an outside unit may post, and the transition each one takes (None = recorded only).
 UPDATE_ACTIONS = {
-    "FIXED": "feed_back", "NOT_COUNCILS_RESPONSIBILITY": "request_return", "INTERNAL_REFERRAL": "request_return",
+    "FIXED": Action.FEED_BACK, "NOT_COUNCILS_RESPONSIBILITY": Action.REQUEST_RETURN,
+    "INTERNAL_REFERRAL": Action.REQUEST_RETURN,
     "IN_PROGRESS": None, "ACTION_SCHEDULED": None, "INVESTIGATING": None, "OPEN": None, "PLANNED": None,
     "NO_FURTHER_ACTION": None, "CLOSED": None, "DUPLICATE": None, "FOR_TRIAGE": None,
 }
@@ -425,7 +427,7 @@ def _post_update(request, fmt, key):
             if action is not None:
                 if case.state != State.HANDLING:
                     raise Open311Error(400, f"the request is {case.get_state_display()} ({case.state}), not in handling")
-                inputs = {"opinion": description} if action == "feed_back" else {"reason": description}
+                inputs = {"opinion": description} if action == Action.FEED_BACK else {"reason": description}
                 services.transition(actor, case.number, action, inputs, require_photos=False)
                 record.event = CaseEvent.objects.filter(case=case).order_by("-seq").first()
                 record.save(update_fields=["event"])
