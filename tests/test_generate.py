@@ -18,7 +18,6 @@ from urbangrid.cases import engine
 from urbangrid.cases.models import Case, CaseEvent, CaseNumberSequence, CaseUnit
 from urbangrid.cases.services import Context
 from urbangrid.cases.states import OPEN
-from urbangrid.cases.workflow import TABLE
 from urbangrid.core.demo.history import last_arrival
 from urbangrid.grids.models import Region, ResponsibilityGrid, UnitGrid
 

@@ -9,7 +9,7 @@ from urbangrid.cases import engine
 from urbangrid.cases.chain import GENESIS, digest
 from urbangrid.cases.models import Case, CaseEvent
 from urbangrid.cases.states import OPEN, Stage, State
-from urbangrid.cases.workflow import TABLE, TRANSITIONS, allowed_from, guard_ok
+from urbangrid.cases.workflow import TABLE, allowed_from, guard_ok
 from urbangrid.grids.models import Region
 from urbangrid.org.models import Person, Unit
 from urbangrid.worktime import clock as wt

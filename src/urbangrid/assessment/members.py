@@ -46,7 +46,7 @@ from urbangrid.cases.states import Stage
 from urbangrid.cases.workflow import Action, counting
 
 from .evaluation import Evaluation, PeriodError, Scorer
-from .reviews import _events, _grids, _units, cases_url, owned_grids, party_tree, period_params, ratio, subtree
+from .reviews import _events, _grids, _units, kpi_url, owned_grids, party_tree, ratio, subtree
 
 DEFAULT_WEIGHTS = {
     "person": {"ontime": 30, "satisfaction": 20, "grid_deductions": 20, "personal_deductions": 10, "position": 20},
@@ -174,7 +174,7 @@ class PeopleData:
                "_links": {}}
         if len(grids) == 1:
             code = self.grids[grids[0]][0]
-            row["_links"]["grids"] = cases_url(grid=code, **period_params(self.p))
+            row["_links"]["grids"] = kpi_url(self.p, "received", grid=code)
         row["_links"]["name"] = f"/assessment/members/{pk}/"
         _grade(sc, score, row)
         return row
@@ -262,7 +262,7 @@ def unit_scores(p, scope, ev):
         row = {"unit_id": pk, "code": r["unit_code"], "name": r["unit_name"], "eval_score": r["score"],
                "deductions": d["deductions"] if d else 0, "deduction_points": d["points"] if d else 0.0,
                "deduction_score": dscore, "pay_score": score,
-               "_links": {"eval_score": cases_url(unit=r["unit_code"], **period_params(p, "dispatched_at"))}}
+               "_links": {"eval_score": kpi_url(p, "dispatched", unit=r["unit_code"])}}
         _grade(ev.scorer, score, row)
         rows.append(row)
     return rows
@@ -344,7 +344,7 @@ def party_rollups(p, scope, now=None, data=None, level=None, org_code=None):
                "grid_deduction_points": round(g_points, 2), "region_score": region_score, "member_score": member_score,
                "pay_score": score, "_links": {"name": f"/assessment/party/{code}/"}}
         if len(grids) == 1:
-            row["_links"]["filed"] = cases_url(grid=data.grids[next(iter(grids))][0], **period_params(p, "filed_at"))
+            row["_links"]["filed"] = kpi_url(p, "filed", grid=data.grids[next(iter(grids))][0])
         _grade(data.scorer, score, row)
         rows.append(row)
     return rows
@@ -392,18 +392,18 @@ def _scores(dim, p, scope, now):
         for r in ev.units():
             if scope.unit(pk_of.get(r["unit_code"])):
                 out.append((r["unit_code"], r["unit_code"], r["unit_name"], r["score"], r["grade"], r["color"],
-                            cases_url(unit=r["unit_code"], **period_params(p, "dispatched_at"))))
+                            kpi_url(p, "dispatched", unit=r["unit_code"])))
     elif dim == "grid":
         pk_of = {code: pk for pk, (code, _n) in _grids().items()}
         for r in ev.regions("responsibility_grid"):
             if scope.grid(pk_of.get(r["code"])):
                 out.append((r["code"], r["code"], r["name"], r["score"], r["grade"], r["color"],
-                            cases_url(grid=r["code"], **period_params(p, "filed_at"))))
+                            kpi_url(p, "filed", grid=r["code"])))
     elif dim == "district":
         if scope.everything:
             for r in ev.regions("district"):
                 out.append((r["code"], r["code"], r["name"], r["score"], r["grade"], r["color"],
-                            cases_url(district=r["code"], **period_params(p, "filed_at"))))
+                            kpi_url(p, "filed", district=r["code"])))
     elif dim == "branch":
         for r in party_rollups(p, scope, now=now, data=PeopleData(p, ev=ev, now=now), level="branch"):
             out.append((r["code"], r["code"], r["name"], r["pay_score"], r["grade"], r["color"], f"/assessment/party/{r['code']}/"))

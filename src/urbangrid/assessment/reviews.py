@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from urbangrid.cases import indicators
 from urbangrid.cases.engine import light
 from urbangrid.cases.models import Case, CaseEvent
 from urbangrid.cases.queries import light_q
@@ -33,7 +34,7 @@ from urbangrid.cases.states import OPEN, State
 from urbangrid.cases.workflow import Action
 from urbangrid.org.roles import Role
 
-from .evaluation import DISPATCHES, ROLE_LABELS, TZ, Evaluation, Period, PeriodError, period_of
+from .evaluation import TZ, Evaluation, Period, PeriodError, period_of
 
 KINDS = {  # review kind -> (period kind, title)
     "daily": ("day", gettext_lazy("日讲评")),
@@ -178,6 +179,22 @@ def cases_url(**params):
     return "/cases/?" + urlencode({k: v for k, v in params.items() if v not in (None, "")})
 
 
+def kpi_url(p, key, **params):
+    """The drill-down of a figure defined in ``cases.indicators``: exactly the cases it counts in ``p``."""
+    return cases_url(kpi=key, date_from=p.first_day.isoformat(), date_to=p.last_day.isoformat(), **params)
+
+
+def figures(p, now, keys):
+    """City figures of ``p`` as ``cases.indicators`` defines them (what their links list)."""
+    return indicators.count_many(Case.objects.all(), CaseEvent.objects.filter(at__gte=p.start, at__lt=p.end).order_by(),
+                                 p.start, p.end, now, keys)
+
+
+def figures_by(p, now, key, by):
+    return indicators.count_by(key, Case.objects.all(), CaseEvent.objects.filter(at__gte=p.start, at__lt=p.end),
+                               p.start, p.end, now, by)
+
+
 def period_params(p, date_field="created_at"):
     return {"date_from": p.first_day.isoformat(), "date_to": p.last_day.isoformat(), "date_field": date_field}
 
@@ -284,9 +301,9 @@ def _unit_rows(ev, p, scope, unit_pk):
         if not scope.unit(pk):
             continue
         r = dict(r)
-        r["_links"] = {"filed": cases_url(unit=r["unit_code"], **period_params(p, "dispatched_at")),
-                       "closed": cases_url(unit=r["unit_code"], **period_params(p, "closed_at")),
-                       "rework": cases_url(unit=r["unit_code"], rework=1, **period_params(p, "dispatched_at"))}
+        # 立案数 of a unit: the cases dispatched to it; 结案数: the cases it fed back (evaluation.unit_counts)
+        r["_links"] = {"filed": kpi_url(p, "dispatched", unit=r["unit_code"]),
+                       "closed": kpi_url(p, "handled", unit=r["unit_code"])}
         rows.append(r)
     return rows
 
@@ -300,8 +317,8 @@ def _region_rows(ev, p, level, scope):
     for r in ev.regions(level):
         r = dict(r)
         if param:
-            r["_links"] = {"filed": cases_url(**{param: r["code"]}, **period_params(p, "filed_at")),
-                           "closed": cases_url(**{param: r["code"]}, **period_params(p, "closed_at"))}
+            r["_links"] = {"filed": kpi_url(p, "filed", **{param: r["code"]}),
+                           "closed": kpi_url(p, "closings", **{param: r["code"]})}
         rows.append(r)
     return rows
 
@@ -366,55 +383,54 @@ def daily(p, scope, now=None):
     now = now or timezone.now()
     grids, units = _grids(), _units()
     pp = period_params(p)
-    by_grid = event_counts(p, (Action.REPORT, Action.FILE, Action.CLOSE), "case__responsibility_grid_id")
+    by_grid = {key: figures_by(p, now, key, "responsibility_grid_id") for key in ("received", "filed", "closed")}
     opened = {r["responsibility_grid_id"]: r for r in Case.objects.filter(
         created_at__gte=p.start, created_at__lt=p.end, state__in=OPEN).order_by().values("responsibility_grid_id").annotate(
         n=Count("pk"), red=Count("pk", filter=light_q("red", now)), yellow=Count("pk", filter=light_q("yellow", now)),
         green=Count("pk", filter=light_q("green", now)))}
     opened_total = {k: sum(o[k] for g, o in opened.items() if scope.grid(g)) for k in ("n", "red", "yellow", "green")}
     grid_rows = []
-    for gid in sorted({g for g, _a in by_grid} | set(opened), key=lambda g: grids.get(g, ("~",))[0]):
+    for gid in sorted({g for figure in by_grid.values() for g in figure} | set(opened), key=lambda g: grids.get(g, ("~",))[0]):
         if gid is None or not scope.grid(gid):
             continue
         code, name = grids.get(gid, ("", ""))
         o = opened.get(gid, {})
-        grid_rows.append({"grid": code, "name": name, "reported": by_grid.get((gid, Action.REPORT), 0),
-                          "filed": by_grid.get((gid, Action.FILE), 0), "closed": by_grid.get((gid, Action.CLOSE), 0),
+        grid_rows.append({"grid": code, "name": name, "reported": by_grid["received"].get(gid, 0),
+                          "filed": by_grid["filed"].get(gid, 0), "closed": by_grid["closed"].get(gid, 0),
                           "open": o.get("n", 0), "red": o.get("red", 0), "yellow": o.get("yellow", 0),
-                          "_links": {"reported": cases_url(grid=code, **pp),
-                                     "filed": cases_url(grid=code, **period_params(p, "filed_at")),
-                                     "closed": cases_url(grid=code, **period_params(p, "closed_at")),
-                                     "open": cases_url(grid=code, **pp),
+                          "_links": {"reported": kpi_url(p, "received", grid=code), "filed": kpi_url(p, "filed", grid=code),
+                                     "closed": kpi_url(p, "closed", grid=code),
+                                     "open": kpi_url(p, "reported_open", grid=code),
                                      "red": cases_url(grid=code, light="red", **pp)}})
-    by_unit = event_counts(p, DISPATCHES + (Action.FEED_BACK, Action.CHECK_FAIL), "unit_id")
+    by_unit = event_counts(p, (Action.FEED_BACK, Action.CHECK_FAIL), "unit_id")
+    dispatched = figures_by(p, now, "dispatched", "unit")
     backlog = {r["current_unit_id"]: r for r in Case.objects.filter(state__in=OPEN, current_unit__isnull=False).order_by()
                .values("current_unit_id").annotate(n=Count("pk"), red=Count("pk", filter=light_q("red", now)))}
     unit_rows = []
-    for uid in sorted({u for u, _a in by_unit} | set(backlog), key=lambda u: units.get(u, ("~",))[0]):
+    for uid in sorted({u for u, _a in by_unit} | set(dispatched) | set(backlog), key=lambda u: units.get(u, ("~",))[0]):
         if uid is None or not scope.unit(uid):
             continue
         code, name = units.get(uid, ("", ""))
         b = backlog.get(uid, {})
         unit_rows.append({"unit_code": code, "unit_name": name,
-                          "dispatched": sum(by_unit.get((uid, a), 0) for a in DISPATCHES),
+                          "dispatched": dispatched.get(uid, 0),
                           "handled": by_unit.get((uid, Action.FEED_BACK), 0),
                           "rework": by_unit.get((uid, Action.CHECK_FAIL), 0),
                           "open": b.get("n", 0), "red": b.get("red", 0),
-                          "_links": {"dispatched": cases_url(unit=code, **period_params(p, "dispatched_at")),
-                                     "open": cases_url(unit=code), "red": cases_url(unit=code, light="red")}})
+                          "_links": {"dispatched": kpi_url(p, "dispatched", unit=code), "open": kpi_url(p, "open", unit=code),
+                                     "red": kpi_url(p, "overdue", unit=code)}})
     still_open = _case_rows(Case.objects.filter(created_at__gte=p.start, created_at__lt=p.end, state__in=OPEN)
                             .order_by("stage_deadline", "pk"), now, scope, grids, units)
     overdue = _case_rows(_visible_open(scope).filter(light_q("red", now)).order_by("stage_deadline", "pk"), now, scope, grids, units)
-    t = totals(p)
     review = Review("daily", KINDS["daily"][1], p, generated_at=now)
     if scope.everything:
+        f = figures(p, now, ("received", "filed", "closed", "reported_open", "overdue"))
         review.summary = [
-            ("reported", _("上报"), t[Action.REPORT], "int", cases_url(**pp)),
-            ("filed", _("立案"), t[Action.FILE], "int", cases_url(**period_params(p, "filed_at"))),
-            ("closed", _("结案"), t[Action.CLOSE], "int", cases_url(**period_params(p, "closed_at"))),
-            ("still_open", _("当日问题仍未结"), opened_total["n"], "int", cases_url(**pp)),
-            ("overdue_now", _("当前超期（红灯）"), _visible_open(scope).filter(light_q("red", now)).count(), "int",
-             cases_url(light="red")),
+            ("reported", _("上报"), f["received"], "int", kpi_url(p, "received")),
+            ("filed", _("立案"), f["filed"], "int", kpi_url(p, "filed")),
+            ("closed", _("结案"), f["closed"], "int", kpi_url(p, "closed")),
+            ("still_open", _("当日问题仍未结"), f["reported_open"], "int", kpi_url(p, "reported_open")),
+            ("overdue_now", _("当前超期（红灯）"), f["overdue"], "int", kpi_url(p, "overdue")),
         ]
     review.sections = [
         Section("by_grid", _("按网格"), [("grid", _("责任网格"), "text"), ("name", _("名称"), "text"),
@@ -459,11 +475,11 @@ def weekly(p, scope, now=None):
     review = Review("weekly", KINDS["weekly"][1], p, generated_at=now)
     sections = []
     if scope.everything:
-        pp = period_params(p)
+        f = figures(p, now, ("received", "filed", "closed"))
         review.summary = [
-            ("reported", _("上报"), t[Action.REPORT], "int", cases_url(**pp)),
-            ("filed", _("立案"), t[Action.FILE], "int", cases_url(**period_params(p, "filed_at"))),
-            ("closed", _("结案"), t[Action.CLOSE], "int", cases_url(**period_params(p, "closed_at"))),
+            ("reported", _("上报"), f["received"], "int", kpi_url(p, "received")),
+            ("filed", _("立案"), f["filed"], "int", kpi_url(p, "filed")),
+            ("closed", _("结案"), f["closed"], "int", kpi_url(p, "closed")),
             ("supervised", _("督办次数"), t[Action.SUPERVISE], "int", None),
             ("rework", _("返工次数"), t[Action.CHECK_FAIL], "int", None),
         ]
@@ -511,13 +527,11 @@ def _trend_rows(cur, prev, cur_ev_rows, prev_ev_rows, p):
         return s
 
     a, b = sums(cur_ev_rows), sums(prev_ev_rows)
-    items = [("reported", _("上报数"), cur[Action.REPORT], prev[Action.REPORT], cases_url(**period_params(p))),
-             ("filed", _("立案数"), cur[Action.FILE], prev[Action.FILE], cases_url(**period_params(p, "filed_at"))),
-             ("dispatched", _("派遣数"), cur[Action.DISPATCH], prev[Action.DISPATCH],
-              cases_url(**period_params(p, "dispatched_at"))),
-             ("closed", _("结案数"), cur[Action.CLOSE], prev[Action.CLOSE], cases_url(**period_params(p, "closed_at"))),
-             ("rework", _("返工数"), cur[Action.CHECK_FAIL], prev[Action.CHECK_FAIL],
-              cases_url(rework=1, **period_params(p, "closed_at"))),
+    items = [("reported", _("上报数"), cur["received"], prev["received"], kpi_url(p, "received")),
+             ("filed", _("立案数"), cur["filed"], prev["filed"], kpi_url(p, "filed")),
+             ("dispatched", _("派遣数"), cur["dispatched"], prev["dispatched"], kpi_url(p, "dispatched")),
+             ("closed", _("结案数"), cur["closed"], prev["closed"], kpi_url(p, "closed")),
+             ("rework", _("返工结案数"), cur["rework"], prev["rework"], kpi_url(p, "rework")),
              ("close_rate", _("结案率"), ratio(a["closed"], a["due_closed"]), ratio(b["closed"], b["due_closed"]), None),
              ("ontime_close_rate", _("按期结案率"), ratio(a["ontime_closed"], a["due_closed"]),
               ratio(b["ontime_closed"], b["due_closed"]), None)]
@@ -544,7 +558,8 @@ def monthly(p, scope, now=None):
     if scope.everything:
         pev = Evaluation(prev.start, prev.end, now=now)
         districts = _region_rows(ev, p, "district", scope)
-        trend = _trend_rows(totals(p), totals(prev), districts, pev.regions("district"), p)
+        trend = _trend_rows(figures(p, now, TREND_FIGURES), figures(prev, now, TREND_FIGURES), districts,
+                            pev.regions("district"), p)
         review.summary = [(r["key"], r["indicator"], r["current"], r["kind"], r["_links"].get("current")) for r in trend]
         sections += [Section("trend", _("与上期比较"), [("indicator", _("指标"), "text"), ("current", _("本期"), "mixed"),
                                                    ("previous", _("上期"), "mixed"), ("change", _("变化"), "mixed")], trend,
@@ -681,10 +696,10 @@ def yearly(p, scope, now=None, top_n=TOP_N):
         Section("persons", _("人员绩效得分"), pcols, person_rows, members.person_formula_note()),
     ]
     if scope.everything:
-        t = totals(p)
-        review.summary = [("reported", _("上报"), t[Action.REPORT], "int", cases_url(**period_params(p))),
-                          ("filed", _("立案"), t[Action.FILE], "int", cases_url(**period_params(p, "filed_at"))),
-                          ("closed", _("结案"), t[Action.CLOSE], "int", cases_url(**period_params(p, "closed_at")))]
+        f = figures(p, now, ("received", "filed", "closed"))
+        review.summary = [("reported", _("上报"), f["received"], "int", kpi_url(p, "received")),
+                          ("filed", _("立案"), f["filed"], "int", kpi_url(p, "filed")),
+                          ("closed", _("结案"), f["closed"], "int", kpi_url(p, "closed"))]
         review.charts["trend"] = monthly_trend(p)
     review.charts["grades"] = _grade_chart(grades)
     by_score = sorted(unit_rows, key=lambda r: -(r["pay_score"] or 0))
@@ -694,6 +709,7 @@ def yearly(p, scope, now=None, top_n=TOP_N):
 
 
 TREND_ACTIONS = (Action.REPORT, Action.FILE, Action.CLOSE)
+TREND_FIGURES = ("received", "filed", "dispatched", "closed", "rework")
 
 
 def monthly_trend(p):

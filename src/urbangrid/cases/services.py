@@ -21,7 +21,7 @@ from .chain import seal
 from .fastload import load_case
 from .models import Case, CaseEvent, CaseNumberSequence, CasePhoto, CaseUnit
 from .photos import PhotoError, clean_photo
-from .states import NEEDS_VERIFICATION, OPEN, PhotoKind, Satisfaction, Source, State, Urgency
+from .states import NEEDS_VERIFICATION, OPEN, PhotoKind, Satisfaction, Source, Urgency
 from .workflow import TABLE, Action, allowed_from, guard_ok, implied_inputs
 
 PUBLIC_SOURCES = frozenset({Source.PUBLIC_WEB, Source.PUBLIC_APP, Source.OPEN311})

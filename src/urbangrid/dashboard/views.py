@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from urbangrid.cases.states import Source, State
+from urbangrid.cases.states import Source
 from urbangrid.catalog.models import CatalogClass
 from urbangrid.core.access import actor_of, view_require
 from urbangrid.grids.models import Region
@@ -36,27 +36,30 @@ def _percent(rate):
 
 
 def tiles(f, k):
-    """The KPI tiles: label, value, detail and the case-list link behind each."""
+    """The KPI tiles: label, value, detail and the case-list link behind each (the indicator's own cases)."""
     period = {"date_from": f.date_from.isoformat(), "date_to": f.date_to.isoformat()}
-    closed = {"state": State.CLOSED, "date_field": "closed_at", **period}
-    return [
+    out = [
         {"key": "received", "label": _("受理数"), "value": k["received"], "hint": _("期间上报的案件"),
-         "url": case_list_url(f, date_field="created_at", **period)},
+         "url": case_list_url(f, kpi="received", **period)},
         {"key": "filed", "label": _("立案数"), "value": k["filed"], "hint": _("期间立案的案件"),
-         "url": case_list_url(f, date_field="filed_at", **period)},
+         "url": case_list_url(f, kpi="filed", **period)},
         {"key": "dispatched", "label": _("派遣数"), "value": k["dispatched"], "hint": _("期间派遣的案件"),
-         "url": case_list_url(f, date_field="dispatched_at", **period)},
-        {"key": "closed", "label": _("结案数"), "value": k["closed"], "hint": _("期间结案的案件"), "url": case_list_url(f, **closed)},
+         "url": case_list_url(f, kpi="dispatched", **period)},
+        {"key": "closed", "label": _("结案数"), "value": k["closed"], "hint": _("期间结案的案件"),
+         "url": case_list_url(f, kpi="closed", **period)},
         {"key": "ontime_rate", "label": _("按期结案率"), "value": _percent(k["ontime_rate"]),
          "hint": _("按期结案 %(n)s / 结案 %(d)s") % {"n": k["ontime"], "d": k["closed"]},
-         "url": case_list_url(f, archive_type="normal", **closed)},
+         "url": case_list_url(f, kpi="ontime", **period), "count": k["ontime"]},
         {"key": "rework_rate", "label": _("返工率"), "value": _percent(k["rework_rate"]),
          "hint": _("返工案件 %(n)s / 结案 %(d)s") % {"n": k["rework"], "d": k["closed"]},
-         "url": case_list_url(f, rework="1", **closed)},
+         "url": case_list_url(f, kpi="rework", **period), "count": k["rework"]},
         {"key": "overdue", "label": _("当前超期"), "value": k["overdue"],
          "hint": _("在办 %(open)s，黄灯 %(yellow)s") % {"open": k["open"], "yellow": k["yellow"]},
-         "url": case_list_url(f, light="red"), "alert": k["overdue"] > 0},
+         "url": case_list_url(f, kpi="overdue"), "alert": k["overdue"] > 0},
     ]
+    for tile in out:  # the number of cases the link lists (a rate's numerator)
+        tile.setdefault("count", tile["value"])
+    return out
 
 
 def _class_options():

@@ -2,6 +2,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from ..indicators import INDICATORS
 from ..states import Source, State
 
 LIGHTS = [("", _("全部")), ("red", _("红灯")), ("yellow", _("黄灯")), ("green", _("绿灯"))]
@@ -27,6 +28,9 @@ class FilterForm(forms.Form):
     catalog_version = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
     archive_type = forms.ChoiceField(choices=[("normal", ""), ("overdue", "")], required=False, widget=forms.HiddenInput)
     rework = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # A figure's drill-down (``cases.indicators``): the cases it counts over date_from–date_to.
+    kpi = forms.ChoiceField(choices=[(k, i.label) for k, i in INDICATORS.items()], required=False,
+                            widget=forms.HiddenInput)
 
     def __init__(self, *args, states=(), full=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -34,5 +38,5 @@ class FilterForm(forms.Form):
         self.fields["state"].choices = [("", _("全部"))] + [(s, State(s).label) for s in states]
         if not full:  # the workbenches filter by state, light and text; the case list by everything
             for name in ("grid", "class_code", "source", "date_from", "date_to", "date_field", "district", "unit",
-                         "catalog_version", "archive_type", "rework"):
+                         "catalog_version", "archive_type", "rework", "kpi"):
                 del self.fields[name]

@@ -4,7 +4,7 @@ Views only read through ``services``/``queries`` and change cases through ``serv
 which actions a person sees comes from ``services.available_actions`` (the workflow table).
 """
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -31,7 +31,7 @@ from urbangrid.org.roles import Role
 from urbangrid.worktime.clock import TZ
 from urbangrid.worktime.models import TimeUnit
 
-from .. import engine, queries, services
+from .. import engine, indicators, queries, services
 from ..api import LIST_RELATED, detail_out
 from ..models import Case
 from ..states import IN_HANDLING, OPEN, Satisfaction, Source, State
@@ -113,15 +113,21 @@ def _filtered(qs, f, queue=False):
         qs = qs.filter(class_code=d["class_code"])
     if d.get("source"):
         qs = qs.filter(source=d["source"])
-    date_field = d.get("date_field") or "created_at"
-    if d.get("date_from"):
-        qs = qs.filter(**{f"{date_field}__gte": datetime.combine(d["date_from"], time.min, TZ)})
-    if d.get("date_to"):
-        qs = qs.filter(**{f"{date_field}__lte": datetime.combine(d["date_to"], time.max, TZ)})
+    indicator = indicators.get(d.get("kpi") or "")
+    if indicator is not None:  # a figure's drill-down: the very cases it counts (its unit: the steps' unit)
+        start = datetime.combine(d.get("date_from") or date(2000, 1, 1), time.min, TZ)
+        end = datetime.combine((d.get("date_to") or timezone.localdate()) + timedelta(days=1), time.min, TZ)
+        qs = qs.filter(indicator.cases_q(start, end, timezone.now(), unit=d.get("unit") or None))
+    else:
+        date_field = d.get("date_field") or "created_at"
+        if d.get("date_from"):
+            qs = qs.filter(**{f"{date_field}__gte": datetime.combine(d["date_from"], time.min, TZ)})
+        if d.get("date_to"):
+            qs = qs.filter(**{f"{date_field}__lte": datetime.combine(d["date_to"], time.max, TZ)})
+        if d.get("unit"):
+            qs = qs.filter(current_unit__code=d["unit"])
     if d.get("district"):
         qs = qs.filter(district__code=d["district"])
-    if d.get("unit"):
-        qs = qs.filter(current_unit__code=d["unit"])
     if d.get("catalog_version"):
         qs = qs.filter(catalog_version=d["catalog_version"])
     if d.get("archive_type"):

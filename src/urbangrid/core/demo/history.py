@@ -30,11 +30,11 @@ from urbangrid.cases.services import (Context, _in_scope, auto_dispatch_inputs, 
 from urbangrid.cases.states import NEEDS_VERIFICATION, OPEN, Satisfaction, Source, State
 from urbangrid.cases.workflow import TABLE, Action, guard_ok, implied_inputs
 from urbangrid.catalog.models import CatalogClass, ResponsibilityRule
-from urbangrid.catalog.responsibility import REGION_RANK, _pick, explain_rule
+from urbangrid.catalog.responsibility import _pick, explain_rule
 from urbangrid.core.bulk import fast_insert, next_id
 from urbangrid.grids.locator import locator
 from urbangrid.grids.models import Region, UnitGrid
-from urbangrid.org.models import Person, RoleAssignment, Unit
+from urbangrid.org.models import RoleAssignment, Unit
 from urbangrid.org.roles import Role
 from urbangrid.org.scope import actor_for, actor_for_person
 from urbangrid.worktime import clock as wt

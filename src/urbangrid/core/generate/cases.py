@@ -22,7 +22,6 @@ from collections import Counter
 from datetime import datetime
 
 from datetime import timezone as dt_timezone
-from decimal import Decimal
 
 from urbangrid.cases import engine
 from urbangrid.cases import chain

@@ -1,0 +1,67 @@
+"""Every figure the bureau reads on the demo city (dashboard tiles, the reviews' summaries and tables) equals the
+length of the case list its link opens: each is defined once (``cases.indicators``) and both sides read that."""
+import re
+from datetime import timedelta
+from html import unescape
+
+import pytest
+from django.utils import timezone
+
+from ug_testing import login_client
+from urbangrid.assessment import reviews
+from urbangrid.assessment.evaluation import period_of
+from urbangrid.core.demo.build import build_demo
+
+
+def _listed(client, href):
+    page = client.get(unescape(href) + "&limit=500")
+    assert page.status_code == 200, href
+    total = re.search(r'data-total="(\d+)"', page.content.decode())
+    assert total, href
+    return int(total.group(1))
+
+
+@pytest.fixture
+def demo_history(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    build_demo(seed=2024, log=lambda m: None, history=True, cases=3000)
+
+
+@pytest.mark.django_db
+def test_every_figure_equals_the_list_behind_it(demo_history, client):
+    login_client(client, "leader")
+    today = timezone.localdate()
+    checked = {}
+    # the dashboard, over a week, a month, a quarter and a year
+    for start in (today - timedelta(days=6), today.replace(day=1), today - timedelta(days=90), today - timedelta(days=365)):
+        page = client.get(f"/dashboard/?period=custom&from={start.isoformat()}&to={today.isoformat()}").content.decode()
+        tiles = re.findall(r'href="([^"]+)" data-kpi="(\w+)" data-count="(\d+)"', page)
+        assert len(tiles) == 7
+        for href, key, value in tiles:
+            assert _listed(client, href) == int(value), ("dashboard", start, key, href)
+            checked[f"dashboard:{key}"] = checked.get(f"dashboard:{key}", 0) + int(value)
+    # the reviews: every figure with a link to the case list, in the summaries and in the tables
+    everything = reviews.ReviewScope(everything=True)
+    for kind, on in (("daily", today - timedelta(days=1)), ("daily", today - timedelta(days=2)), ("weekly", today),
+                     ("monthly", today), ("monthly", (today.replace(day=1) - timedelta(days=1))), ("quarterly", today),
+                     ("yearly", today)):
+        review = reviews.build(kind, period_of({"daily": "day", "weekly": "week", "monthly": "month",
+                                                "quarterly": "quarter", "yearly": "year"}[kind], on), everything)
+        figures = [(f"summary:{key}", value, link) for key, _label, value, _kind, link in review.summary]
+        for section in review.sections:
+            for row in section.rows:
+                for column, link in row.get("_links", {}).items():
+                    figures.append((f"{section.key}:{column}", row.get(column), link))
+        for name, value, link in figures:
+            if not link or not link.startswith("/cases/?") or not isinstance(value, int):
+                continue
+            assert _listed(client, link) == value, (kind, on, name, link)
+            checked[f"{kind}:{name}"] = checked.get(f"{kind}:{name}", 0) + value
+    # the check saw real numbers for every figure of the dashboard and the review summaries
+    for key in ("received", "filed", "dispatched", "closed", "overdue"):
+        assert checked[f"dashboard:{key}"] > 0, key
+    for name in ("monthly:summary:reported", "monthly:summary:filed", "monthly:summary:dispatched", "monthly:summary:closed",
+                 "monthly:summary:rework", "weekly:summary:filed", "yearly:summary:closed", "daily:by_unit:open"):
+        assert checked.get(name, 0) > 0, (name, sorted(checked))
+    for name in ("daily:summary:reported", "daily:summary:overdue_now", "daily:by_grid:filed", "daily:by_unit:dispatched"):
+        assert name in checked, (name, sorted(checked))  # compared (a quiet day may count none)
