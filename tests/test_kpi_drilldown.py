@@ -16,8 +16,11 @@ from urbangrid.core.demo.build import build_demo
 def _listed(client, href):
     page = client.get(unescape(href) + "&limit=500")
     assert page.status_code == 200, href
-    total = re.search(r'data-total="(\d+)"', page.content.decode())
+    html = page.content.decode()
+    total = re.search(r'data-total="(\d+)"', html)
     assert total, href
+    if "kpi=" in href:  # the list says which figure it is
+        assert re.search(r'data-indicator="\w+"', html), href
     return int(total.group(1))
 
 

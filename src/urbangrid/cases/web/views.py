@@ -256,6 +256,8 @@ def _bench(request, name):
         "next_reported_sort": "-reported" if sort == "reported" else "reported",
         "mine": actor.person.pk if actor.person else None,
         "benches": _benches_for(actor), "here": request.get_full_path(),
+        "indicator": indicators.get(form.cleaned_data.get("kpi") or ""),
+        "indicator_from": form.cleaned_data.get("date_from"), "indicator_to": form.cleaned_data.get("date_to"),
     }
     template = "cases/_bench_table.html" if request.headers.get("HX-Request") else "cases/bench.html"
     response = render(request, template, context)
