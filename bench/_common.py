@@ -161,3 +161,31 @@ def print_header(title, db, extra=()):
     for line in [*machine(db), *extra]:
         print(f"- {line}")
     print()
+
+
+# --- a baseline checkout ----------------------------------------------------------------------------
+
+class baseline_tree:
+    """``with baseline_tree(ref) as src:`` the ``src`` folder of git revision ``ref`` in a temporary work tree
+    (None when ``ref`` is None), to put first on PYTHONPATH: the same command run with yesterday's code."""
+
+    def __init__(self, ref):
+        self.ref, self.tree = ref, None
+
+    def __enter__(self):
+        if not self.ref:
+            return None
+        import subprocess
+        import tempfile
+
+        self.tree = Path(tempfile.mkdtemp(prefix="ug-bench-base-"))
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(self.tree), self.ref], check=True,
+                       capture_output=True)
+        return self.tree / "src"
+
+    def __exit__(self, *exc):
+        if self.tree is not None:
+            import subprocess
+
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(self.tree)], check=False)
+        return False

@@ -1,21 +1,13 @@
 """Backup and restore round trip, on SQLite and PostgreSQL, photos included, compared table by table."""
 import hashlib
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from ug_testing import drop_site, site_env
 
 BIN = Path(sys.executable).parent
-
-
-def _pg(sql):
-    import psycopg
-
-    with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True, connect_timeout=5) as c:
-        c.execute(sql)
 
 
 def _run(env, *args, check=True):
@@ -34,19 +26,9 @@ def _fingerprint(env):
 
 def test_round_trip(tmp_path):
     # The suite runs once per database (.ci/run): each run proves the round trip on its own database.
-    vendor = "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
     a, b = tmp_path / "a", tmp_path / "b"
-    envs = []
-    for name, d in (("ug_backup_a", a), ("ug_backup_b", b)):
-        # The audit key lives outside the database (and the backup): the restoring site brings the same key.
-        env = dict(os.environ, URBANGRID_VAR_DIR=str(d), URBANGRID_AUDIT_KEY="backup-test-key")
-        if vendor == "postgresql":
-            _pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            _pg(f'CREATE DATABASE "{name}"')
-            env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
-        else:
-            env.pop("DATABASE_URL", None)
-        envs.append(env)
+    # The audit key lives outside the database (and the backup): the restoring site brings the same key.
+    envs = [site_env(d, name, URBANGRID_AUDIT_KEY="backup-test-key") for name, d in (("ug_backup_a", a), ("ug_backup_b", b))]
     try:
         src, dst = envs
         _run(src, "migrate", "--noinput", "-v0")
@@ -76,6 +58,5 @@ def test_round_trip(tmp_path):
         assert bad.returncode != 0 and "backup archive" in bad.stderr
         assert _fingerprint(dst)[0] == after[0]  # nothing lost by the refused attempts
     finally:
-        if vendor == "postgresql":
-            for name in ("ug_backup_a", "ug_backup_b"):
-                _pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for name in ("ug_backup_a", "ug_backup_b"):
+            drop_site(name)

@@ -28,3 +28,37 @@ def jpeg(color=(200, 30, 30), size=(64, 48)):
     buf.seek(0)
     buf.name = "photo.jpg"
     return buf
+
+
+def suite_vendor():
+    """The database the suite runs on (.ci/run runs it once per database)."""
+    import os
+
+    return "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
+
+
+def pg_admin(sql):
+    import psycopg
+
+    with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True, connect_timeout=5) as c:
+        c.execute(sql)
+
+
+def site_env(var_dir, pg_name, **extra):
+    """The environment of a fresh site for the ``urbangrid`` command: its var dir, and on PostgreSQL a new empty
+    database ``pg_name`` (drop it with ``drop_site``); on SQLite the var dir's own file."""
+    import os
+
+    env = dict(os.environ, URBANGRID_VAR_DIR=str(var_dir), **extra)
+    if suite_vendor() == "postgresql":
+        pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+        pg_admin(f'CREATE DATABASE "{pg_name}"')
+        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{pg_name}"
+    else:
+        env.pop("DATABASE_URL", None)
+    return env
+
+
+def drop_site(pg_name):
+    if suite_vendor() == "postgresql":
+        pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')

@@ -10,15 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from ug_testing import drop_site, site_env, suite_vendor
+
 BIN = Path(sys.executable).parent
 PG_NAME = f"ug_audit_{os.getpid()}"
-
-
-def _pg(sql, dbname="postgres"):
-    import psycopg
-
-    with psycopg.connect(host="127.0.0.1", user="postgres", dbname=dbname, autocommit=True, connect_timeout=5) as c:
-        c.execute(sql)
 
 
 def _run(env, *args, check=True):
@@ -60,18 +55,10 @@ class Raw:
 
 @pytest.fixture
 def site(tmp_path):
-    vendor = "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
-    env = dict(os.environ, URBANGRID_VAR_DIR=str(tmp_path))
+    env = site_env(tmp_path, PG_NAME)
     env.pop("URBANGRID_AUDIT_KEY", None)  # the key file in the var dir, made on first use
-    if vendor == "postgresql":
-        _pg(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)')
-        _pg(f'CREATE DATABASE "{PG_NAME}"')
-        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{PG_NAME}"
-    else:
-        env.pop("DATABASE_URL", None)
-    yield env, vendor
-    if vendor == "postgresql":
-        _pg(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)')
+    yield env, suite_vendor()
+    drop_site(PG_NAME)
 
 
 def test_append_only_after_migrate_and_every_tampering_found(site, tmp_path):

@@ -49,10 +49,12 @@ def _make_key_file(path):
 
 def keys():
     """The audit keys as bytes, the sealing key first (cached per process and key source)."""
+    from django.conf import settings
+
     env, old = os.environ.get("URBANGRID_AUDIT_KEY", ""), os.environ.get("URBANGRID_AUDIT_KEYS_OLD", "")
-    path = None if env else _key_file()
-    source = (env, old, str(path))
+    source = (env, old, settings.VAR_DIR)
     if source not in _keys:
+        path = None if env else _key_file()
         if env:
             lines = [env]
         else:
@@ -67,9 +69,18 @@ def keys():
     return _keys[source]
 
 
+_hashers = {}
+
+
 def hasher():
-    """An HMAC-SHA256 with the sealing key and no message yet: ``hasher().copy()`` per event is the fast path."""
-    return hmac.new(keys()[0], digestmod=hashlib.sha256)
+    """An HMAC-SHA256 with the sealing key and no message yet (``.copy()`` it per message: the key's pads are
+    computed once)."""
+    key = keys()[0]
+    h = _hashers.get(key)
+    if h is None:
+        _hashers.clear()
+        h = _hashers[key] = hmac.new(key, digestmod=hashlib.sha256)
+    return h
 
 
 def _iso(value):
@@ -86,7 +97,12 @@ def canonical(event, case_number):
 
 
 def digest(prev, event, case_number, key=None):
-    return hmac.new(key or keys()[0], (prev + canonical(event, case_number)).encode("utf-8"), hashlib.sha256).hexdigest()
+    message = (prev + canonical(event, case_number)).encode("utf-8")
+    if key is not None:
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+    h = hasher().copy()
+    h.update(message)
+    return h.hexdigest()
 
 
 def _matches(prev, event, case_number):

@@ -2,26 +2,7 @@
 whatever code (or SQL console) touches it."""
 from django.db import migrations
 
-SQLITE = [
-    """CREATE TRIGGER caseevent_no_update BEFORE UPDATE ON cases_caseevent
-       BEGIN SELECT RAISE(ABORT, 'case events are append-only'); END""",
-    """CREATE TRIGGER caseevent_no_delete BEFORE DELETE ON cases_caseevent
-       BEGIN SELECT RAISE(ABORT, 'case events are append-only'); END""",
-]
-SQLITE_REVERSE = ["DROP TRIGGER IF EXISTS caseevent_no_update", "DROP TRIGGER IF EXISTS caseevent_no_delete"]
-POSTGRES = [
-    """CREATE OR REPLACE FUNCTION caseevent_append_only() RETURNS trigger AS $$
-       BEGIN RAISE EXCEPTION 'case events are append-only'; END; $$ LANGUAGE plpgsql""",
-    """CREATE TRIGGER caseevent_no_update BEFORE UPDATE OR DELETE ON cases_caseevent
-       FOR EACH ROW EXECUTE FUNCTION caseevent_append_only()""",
-    """CREATE TRIGGER caseevent_no_truncate BEFORE TRUNCATE ON cases_caseevent
-       FOR EACH STATEMENT EXECUTE FUNCTION caseevent_append_only()""",
-]
-POSTGRES_REVERSE = [
-    "DROP TRIGGER IF EXISTS caseevent_no_update ON cases_caseevent",
-    "DROP TRIGGER IF EXISTS caseevent_no_truncate ON cases_caseevent",
-    "DROP FUNCTION IF EXISTS caseevent_append_only()",
-]
+from urbangrid.cases.append_only import POSTGRES, POSTGRES_REVERSE, SQLITE, SQLITE_REVERSE  # noqa: E402
 
 
 def forwards(apps, schema_editor):
