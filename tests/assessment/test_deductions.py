@@ -339,14 +339,36 @@ def test_score_floor_and_base_from_policy(city):
     assert s["points"] == 3.0 and s["score"] == 0.0
 
 
+def _close_through_the_loop(case_id, late):
+    """The deduction's case (a public report) verified, filed, dispatched, handled, checked and closed through the
+    live service: fed back minutes after dispatch (on time) or ten days later (past its 1-working-day limit)."""
+    from datetime import timedelta
+
+    from eval_helpers import Log
+    from urbangrid.cases.workflow import Action
+
+    log = Log()
+    case = Case.objects.get(pk=case_id)
+    t = case.created_at + timedelta(minutes=1)
+    log.ev(case, Action.SEND_VERIFY, t)
+    log.ev(case, Action.VERIFY, t + timedelta(minutes=1), confirmed=True)
+    log.ev(case, Action.FILE, t + timedelta(minutes=2))
+    log.dispatch(case, t + timedelta(minutes=3), log.u1)
+    fed = t + (timedelta(days=10) if late else timedelta(minutes=5))
+    log.feed_back(case, fed)
+    log.close(case, fed + timedelta(hours=1))
+
+
 def test_earn_back_when_case_closed_on_time(city):
     a = city["assessor"]
     ontime, _ = rec(a, item="RZ01", points="0.4", open_case=True)      # earn back 0.2 when closed on time
     late, _ = rec(a, item="HW02", points="0.6", open_case=True)        # closed late: nothing back
     open_, _ = rec(a, item="HW01", points="0.2", open_case=True)       # still open: nothing back
     assert score_of("grid", city["wg01"].pk)["score"] == pytest.approx(98.8)
-    Case.objects.filter(pk=ontime.case_id).update(state="closed", closed_at=timezone.now(), archive_type="normal")
-    Case.objects.filter(pk=late.case_id).update(state="closed", closed_at=timezone.now(), archive_type="overdue")
+    _close_through_the_loop(ontime.case_id, late=False)
+    _close_through_the_loop(late.case_id, late=True)
+    assert Case.objects.get(pk=ontime.case_id).archive_type == "normal"
+    assert Case.objects.get(pk=late.case_id).archive_type == "overdue"
     s = score_of("grid", city["wg01"].pk)
     assert (s["points"], s["earned_back"], s["score"]) == (pytest.approx(1.2), pytest.approx(0.2), pytest.approx(99.0))
     assert svc.earned_back(Deduction.objects.get(pk=ontime.pk)) == Decimal("0.20")
