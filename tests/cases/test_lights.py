@@ -28,6 +28,12 @@ def test_sql_lights_agree_with_the_engine_on_every_edge(demo_city):
     for deadline, yellow, pause in product(deadlines, yellows, pauses):
         case, _ = services.report(inspector, catalog_class=cls, lon=117.2352, lat=31.8785, description="灯",
                                   source="inspector", at=NOW - timedelta(days=1), require_photos=False)
+        # Deliberately hand-set clock fields, the one place a test writes them: this test is about the SQL
+        # condition (``queries.light_q``) agreeing with ``engine.light`` on the same stored values, a property
+        # of the query, not of the loop. The grid of edges (a deadline 1 µs either side of NOW, a yellow instant
+        # at or 1 µs before the deadline or none at all, a pause at or 1 µs around the deadline) is mostly
+        # beyond what the engine's working-time arithmetic writes; the lights the loop itself produces are
+        # tested through the services (tests/dashboard/test_metrics.py, tests/grids/test_grid_page.py).
         Case.objects.filter(pk=case.pk).update(
             state="handling", stage="handle", stage_started_at=NOW - timedelta(days=1), stage_deadline=deadline,
             stage_yellow_at=None if yellow is None else deadline + yellow,

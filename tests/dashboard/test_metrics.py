@@ -1,20 +1,22 @@
-"""Leaders' dashboard: every KPI on small hand-made case sets, period boundaries in Asia/Shanghai,
-zero denominators, filters, trends, rankings, the map rows, permissions and data.json."""
-from datetime import date, datetime, timedelta
+"""Leaders' dashboard: every KPI on small case sets written by the case service at chosen instants, period
+boundaries in Asia/Shanghai, zero denominators, filters, trends, rankings, the map rows, permissions and data.json."""
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 
+from tests.assessment.eval_helpers import SECOND, Log
+from tests.ug_testing import login_client
 from urbangrid.cases import services
-from urbangrid.cases.models import Case, CaseEvent
+from urbangrid.cases.models import Case
+from urbangrid.cases.states import Satisfaction
+from urbangrid.cases.workflow import Action
 from urbangrid.catalog.models import CatalogClass
 from urbangrid.dashboard import metrics
-from urbangrid.grids.models import Region
-from urbangrid.org.models import Unit
+from urbangrid.grids.models import UnitGrid
+from urbangrid.org.models import RoleAssignment, Unit
 from urbangrid.org.scope import actor_for
-from tests.ug_testing import login_client
 
 pytestmark = pytest.mark.django_db
 TZ = ZoneInfo("Asia/Shanghai")
@@ -27,48 +29,133 @@ def bj(*args):
     return datetime(*args, tzinfo=TZ)
 
 
-@pytest.fixture
-def make(demo_city):
-    inspector = actor_for(get_user_model().objects.get(username="inspector"))
-    classes = {code: CatalogClass.objects.get(version__code="local-demo", code=code) for code in ("0401", "0201")}
-    made = []
+LON, LAT = 117.2352, 31.8785  # a point in unit grid WG01 patrolled by the demo's "inspector"
 
-    def _make(created, *, code="0401", source="inspector", events=(), **fields):
-        case, _ = services.report(inspector, catalog_class=classes[code], lon=117.2352, lat=31.8785, description="测试",
-                                  source=source, at=created, require_photos=False)
-        seq = case.version
-        for action, at in events:
-            seq += 1
-            CaseEvent.objects.create(case=case, seq=seq, action=action, from_state="", to_state="handling", at=at)
-        if fields or events:
-            Case.objects.filter(pk=case.pk).update(version=seq, **fields)
-        case.refresh_from_db()
-        made.append(case)
+
+class Loop(Log):
+    """The case loop driven at chosen instants (``tests/assessment/eval_helpers.Log``): cases at one point of
+    WG01 reported by the demo's "inspector", every later step by the post the table row asks for."""
+
+    def __init__(self):
+        super().__init__()
+        self.reporter = actor_for(get_user_model().objects.get(username="inspector"))
+        self.classes = {code: CatalogClass.objects.get(version__code="local-demo", code=code) for code in ("0401", "0201")}
+        self.units = {u.code: u for u in Unit.objects.filter(code__in=("CGJ-SZ", "CGJ-GG"))}
+
+    def report(self, at, code="0401", source="inspector"):
+        case, created = services.report(self.reporter, catalog_class=self.classes[code], lon=LON, lat=LAT, description="测试",
+                                        source=source, at=at, require_photos=False)
+        assert created
         return case
 
-    return _make
+    def accepted_filed(self, case, accept, file):
+        self.ev(case, "accept", accept)
+        self.ev(case, "file", file)  # 0201 is dispatched automatically (to CGJ-GG) in the same instant
+
+    def dispatched(self, at, code="0401", source="inspector", unit="CGJ-SZ"):
+        """Reported, accepted and filed in the three seconds before ``at`` and dispatched at ``at`` (the
+        class 0401's responsibility rule gives CGJ-SZ 2 working hours, yellow at 80 % of them)."""
+        case = self.report(at - 3 * SECOND, code=code, source=source)
+        self.accepted_filed(case, at - 2 * SECOND, at - SECOND)
+        self.dispatch(case, at, self.units.get(unit) or unit)
+        return case
+
+    def far_grid(self, case):
+        """A unit grid of another district than ``case``'s, with an inspector patrolling it."""
+        return next(g for g in UnitGrid.objects.select_related("community__parent").order_by("code")
+                    if g.community.parent.parent_id != case.district_id and self.inspector_of(g) is not None)
+
+    def other_unit(self):
+        """A city-level unit with a 处置人员 of its own that no other case of the set goes to."""
+        handled = RoleAssignment.objects.filter(role="unit_handler").values_list("unit_id", flat=True)
+        return (Unit.objects.filter(active=True, command_level=Unit.CommandLevel.CITY, pk__in=handled)
+                .exclude(code__in=("CGJ-SZ", "CGJ-GG")).order_by("code").first())
+
+    @staticmethod
+    def get(case):
+        return Case.objects.get(pk=case.pk)
 
 
 @pytest.fixture
-def march(make):
-    """A March 2025 case set built around the period's edges."""
-    closed = dict(state="closed", stage="", stage_deadline=None, stage_yellow_at=None)
+def loop(demo_city):
+    return Loop()
+
+
+@pytest.fixture
+def march(loop):
+    """A March 2025 case set built around the period's edges, every case and event written by the case loop.
+
+    The demo's working calendar is 08:30–12:00 and 14:00–17:30 on working days; accepting, filing and
+    dispatching have 1 working hour each, sending to check 1, checking 0.5, closing 1; class 0401 is handled
+    by CGJ-SZ within 2 working hours (manual dispatch), 0201 by CGJ-GG within 1 working day (dispatched
+    automatically when filed). A case closes on time (archive type normal) only if every one of its clocks
+    stopped on time, so the on-time cases run their whole loop within those limits.
+    """
+    lp = loop
+    sz, gg = lp.units["CGJ-SZ"], lp.units["CGJ-GG"]
     c = {}
-    c["before"] = make(datetime(2025, 2, 28, 15, 59, 59, tzinfo=UTC))        # 02-28 23:59:59 local: out
-    c["first"] = make(datetime(2025, 2, 28, 16, 0, tzinfo=UTC), code="0201")  # 03-01 00:00 local: in
-    c["last"] = make(datetime(2025, 3, 31, 15, 59, 59, tzinfo=UTC),           # 03-31 23:59:59 local: in
-                     events=[("file", bj(2025, 4, 1, 9)), ("dispatch", bj(2025, 4, 1, 10))])  # filed after: not counted
-    c["after"] = make(datetime(2025, 3, 31, 16, 0, tzinfo=UTC))               # 04-01 00:00 local: out
-    # Closures in March: on time, late, on time after a rework; a reopened case (closed_at kept) is not closed.
-    c["ontime"] = make(bj(2025, 2, 20, 10), code="0201",
-                       events=[("file", bj(2025, 3, 1, 0, 0)), ("dispatch", bj(2025, 3, 2, 9)), ("dispatch", bj(2025, 3, 3, 9))],
-                       closed_at=bj(2025, 3, 5, 10), archive_type="normal", **closed)
-    c["late"] = make(bj(2025, 3, 10, 10), events=[("file", bj(2025, 3, 10, 11)), ("file", bj(2025, 2, 27, 11))],
-                     closed_at=bj(2025, 3, 31, 23, 59), archive_type="overdue", **closed)
-    c["rework"] = make(bj(2025, 3, 12, 10), source="hotline_12345", events=[("dispatch", bj(2025, 3, 31, 23, 59, 59))],
-                       closed_at=bj(2025, 3, 20, 10), archive_type="normal", rework_count=2, **closed)
-    c["reopened"] = make(bj(2025, 3, 13, 10), state="pending_dispatch", closed_at=bj(2025, 3, 14, 10), archive_type="normal")
-    c["closed_april"] = make(bj(2025, 3, 14, 10), closed_at=bj(2025, 4, 1, 0, 0), archive_type="normal", **closed)
+    c["before"] = lp.report(datetime(2025, 2, 28, 15, 59, 59, tzinfo=UTC))      # 02-28 23:59:59 local: out
+    c["first"] = lp.report(datetime(2025, 2, 28, 16, 0, tzinfo=UTC), code="0201")  # 03-01 00:00 local: in
+    # Filed (and, class 0201, dispatched automatically) at 03-31 23:59:59: the last second of March, its only
+    # filing and dispatch of the month.
+    lp.accepted_filed(c["first"], bj(2025, 3, 3, 9), bj(2025, 3, 31, 23, 59, 59))
+    c["last"] = lp.report(datetime(2025, 3, 31, 15, 59, 59, tzinfo=UTC))       # 03-31 23:59:59 local: in
+    lp.accepted_filed(c["last"], bj(2025, 4, 1, 8, 50), bj(2025, 4, 1, 9))     # filed after: not counted in March
+    lp.dispatch(c["last"], bj(2025, 4, 1, 10), sz)
+    c["after"] = lp.report(datetime(2025, 3, 31, 16, 0, tzinfo=UTC))            # 04-01 00:00 local: out
+
+    # Closed in March on time, after being dispatched twice in March (a return between): reported on Friday
+    # 02-28 17:20 (the filing at Saturday 03-01 00:00 must fall within the filing clock's working hour), filed
+    # at 03-01 00:00 and dispatched automatically, returned by CGJ-GG on Monday, dispatched again on Tuesday.
+    c["ontime"] = ontime = lp.report(bj(2025, 2, 28, 17, 20), code="0201")
+    lp.accepted_filed(ontime, bj(2025, 2, 28, 17, 25), bj(2025, 3, 1, 0, 0))
+    lp.ev(ontime, "request_return", bj(2025, 3, 3, 16, 50))
+    lp.ev(ontime, "approve_return", bj(2025, 3, 3, 17, 0))
+    lp.dispatch(ontime, bj(2025, 3, 4, 8, 55), gg)
+    lp.feed_back(ontime, bj(2025, 3, 5, 8, 50))
+    lp.check(ontime, bj(2025, 3, 5, 9, 20), sent=bj(2025, 3, 5, 9, 10))
+    lp.ev(ontime, "close", bj(2025, 3, 5, 10))
+
+    # Closed late at 03-31 23:59 (local), in another district and by another unit (for the filters and rankings).
+    c["late"] = late = lp.case(bj(2025, 3, 10, 10), grid=lp.far_grid(c["first"]), cls=lp.classes["0401"])
+    lp.accepted_filed(late, bj(2025, 3, 10, 10, 30), bj(2025, 3, 10, 11))
+    lp.dispatch(late, bj(2025, 3, 10, 11, 10), lp.other_unit())
+    lp.feed_back(late, bj(2025, 3, 31, 23))  # its 2 working hours ran out on 03-10
+    lp.close(late, bj(2025, 3, 31, 23, 59))
+
+    # A 12345 hotline case closed on time after two reworks, all within the clocks' limits on 03-20 (reported on
+    # 03-20, not 03-12 as in the hand-made set: with 2 working hours to handle, a case that closes on time runs
+    # its whole loop within a morning; nor is it dispatched again after its closure: first holds that edge now).
+    c["rework"] = rework = lp.dispatched(bj(2025, 3, 20, 8, 38), source="hotline_12345")
+    lp.feed_back(rework, bj(2025, 3, 20, 8, 50))
+    lp.check(rework, bj(2025, 3, 20, 8, 54), passed=False, sent=bj(2025, 3, 20, 8, 52))
+    lp.feed_back(rework, bj(2025, 3, 20, 9, 5))
+    lp.check(rework, bj(2025, 3, 20, 9, 9), passed=False, sent=bj(2025, 3, 20, 9, 7))
+    lp.feed_back(rework, bj(2025, 3, 20, 9, 20))
+    lp.close(rework, bj(2025, 3, 20, 10))
+
+    # Closed in March, then the citizen was dissatisfied at the callback and the case was reopened (back to
+    # pending dispatch; the reopening clears closed_at and the archive type): not closed.
+    c["reopened"] = reopened = lp.dispatched(bj(2025, 3, 13, 10, 15))
+    lp.feed_back(reopened, bj(2025, 3, 13, 11))
+    lp.close(reopened, bj(2025, 3, 13, 11, 40))
+    lp.ev(reopened, Action.CALLBACK, bj(2025, 3, 14, 9), satisfaction=Satisfaction.DISSATISFIED)
+    lp.ev(reopened, Action.REOPEN, bj(2025, 3, 14, 9, 10))
+
+    # Reported and dispatched in March, closed at 04-01 00:00 local: closed in April.
+    c["closed_april"] = closed_april = lp.dispatched(bj(2025, 3, 14, 10, 15))
+    lp.feed_back(closed_april, bj(2025, 3, 31, 17))
+    lp.close(closed_april, bj(2025, 4, 1, 0, 0))
+
+    c = {k: lp.get(v) for k, v in c.items()}
+    # What the loop made of them (the figures below rest on it).
+    assert c["ontime"].state == "closed" and c["ontime"].archive_type == "normal"
+    assert c["rework"].state == "closed" and c["rework"].archive_type == "normal" and c["rework"].rework_count == 2
+    assert c["late"].state == "closed" and c["late"].archive_type == "overdue"
+    assert c["late"].district_id != c["first"].district_id
+    assert c["reopened"].state == "pending_dispatch" and c["reopened"].closed_at is None
+    assert c["closed_april"].state == "closed" and c["closed_april"].closed_at == bj(2025, 4, 1)
+    assert c["first"].state == "handling" and c["ontime"].current_unit_id == gg.pk
     return c
 
 
@@ -76,10 +163,14 @@ def test_kpis_count_the_period_in_beijing_time(march):
     k = metrics.kpis(None, MARCH)
     # first, last, late, rework, reopened, closed_april were reported in March (local time).
     assert k["received"] == 6
-    # file events in March: ontime's (03-01 00:00), late's (03-10); late's February file event and last's April one are out.
-    assert k["filed"] == 2
-    # ontime was dispatched twice in March (counts once), rework at 03-31 23:59:59.
-    assert k["dispatched"] == 2
+    # The live loop files every case before it is dispatched, so every March case dispatched in March was filed
+    # in March too. File events in March: ontime's (03-01 00:00), first's (03-31 23:59:59), late's, rework's,
+    # reopened's, closed_april's = 6; last's (04-01 09:00) is out.
+    assert k["filed"] == 6
+    # Dispatched in March: ontime (03-01 00:00 automatically and again 03-04 after a return: counts once), first
+    # (only at 03-31 23:59:59), late, rework, reopened (once before its closure), closed_april = 6; last's
+    # dispatch (04-01 10:00) is out.
+    assert k["dispatched"] == 6
     assert k["closed"] == 3  # ontime, late, rework; not the reopened one, not the one closed at 04-01 00:00
     assert k["ontime"] == 2 and k["ontime_rate"] == pytest.approx(2 / 3, abs=1e-4)
     assert k["rework"] == 1 and k["rework_rate"] == pytest.approx(1 / 3, abs=1e-4)
@@ -98,7 +189,9 @@ def test_zero_denominators_give_none_not_zero(march):
 
 
 def test_one_day_period_edges(march):
-    assert metrics.kpis(None, metrics.Filters(date_from=date(2025, 2, 28), date_to=date(2025, 2, 28)))["received"] == 1
+    # 02-28: before (23:59:59) and ontime (17:20: its filing at 03-01 00:00 must fall within the filing clock's
+    # working hour, so it is reported on the last working afternoon of February); first (03-01 00:00) is out.
+    assert metrics.kpis(None, metrics.Filters(date_from=date(2025, 2, 28), date_to=date(2025, 2, 28)))["received"] == 2
     assert metrics.kpis(None, metrics.Filters(date_from=date(2025, 3, 31), date_to=date(2025, 3, 31)))["received"] == 1
     april1 = metrics.kpis(None, metrics.Filters(date_from=date(2025, 4, 1), date_to=date(2025, 4, 1)))
     assert april1["received"] == 1 and april1["closed"] == 1 and april1["filed"] == 1 and april1["dispatched"] == 1
@@ -110,30 +203,39 @@ def test_filters_by_source_class_and_district(march):
     assert (k["received"], k["closed"], k["dispatched"], k["rework"]) == (1, 1, 1, 1)
     f = metrics.Filters(date_from=MARCH.date_from, date_to=MARCH.date_to, class_code="0201", catalog_version="local-demo")
     k = metrics.kpis(None, f)
-    assert (k["received"], k["closed"], k["filed"]) == (1, 1, 1)
-    other = Region.objects.filter(level="district").exclude(pk=march["late"].district_id).order_by("code").first()
-    Case.objects.filter(pk=march["late"].pk).update(district=other)
+    # Class 0201: first (received), ontime (closed); both filed in March (ontime at 03-01 00:00, first at 03-31
+    # 23:59:59, which the live loop needs before first's dispatch).
+    assert (k["received"], k["closed"], k["filed"]) == (1, 1, 2)
+    # late was reported in a unit grid of another district.
+    other = march["late"].district
+    assert other != march["first"].district
     k = metrics.kpis(None, metrics.Filters(date_from=MARCH.date_from, date_to=MARCH.date_to, district=other.code))
     assert (k["received"], k["closed"], k["filed"], k["ontime_rate"]) == (1, 1, 1, 0.0)
     k = metrics.kpis(None, metrics.Filters(date_from=MARCH.date_from, date_to=MARCH.date_to, district=march["first"].district.code))
     assert k["received"] == 5
 
 
-def test_overdue_now_counts_open_red_cases(make):
-    now = timezone.now()
+def test_overdue_now_counts_open_red_cases(loop):
+    # Lights at a chosen moment, Tuesday 2025-03-11 16:00, of video cases dispatched to CGJ-SZ (2 working hours,
+    # yellow once less than 20 % of them, 24 minutes, is left); the deadlines are the engine's.
+    now = bj(2025, 3, 11, 16)
     f = metrics.Filters(date_from=date(2020, 1, 1), date_to=date(2020, 1, 1), source="video")
-    base = dict(state="handling", stage="handle")
-    make(now - timedelta(days=3), source="video", stage_deadline=now - timedelta(hours=1), stage_yellow_at=now - timedelta(hours=5), **base)
-    make(now - timedelta(days=1), source="video", stage_deadline=now + timedelta(hours=1), stage_yellow_at=now - timedelta(hours=1), **base)
-    make(now - timedelta(days=1), source="video", stage_deadline=now + timedelta(days=1), stage_yellow_at=now + timedelta(hours=5), **base)
+    loop.dispatched(bj(2025, 3, 11, 9), source="video")  # due 11:00: red
+    loop.dispatched(bj(2025, 3, 11, 14, 20), source="video")  # due 16:20, yellow from 15:56: yellow
+    loop.dispatched(bj(2025, 3, 11, 15, 50), source="video")  # due 17:50 → 03-12 08:50: green
     # Suspended after its deadline had passed: red at its pause.
-    make(now - timedelta(days=9), source="video", stage_deadline=now - timedelta(days=5), stage_yellow_at=now - timedelta(days=6),
-         stage_paused_at=now - timedelta(days=4), state="suspended", stage="handle")
-    # Suspended in time: keeps its (green) light.
-    make(now - timedelta(days=9), source="video", stage_deadline=now - timedelta(days=1), stage_yellow_at=now - timedelta(days=2),
-         stage_paused_at=now - timedelta(days=6), state="suspended", stage="handle")
+    late = loop.dispatched(bj(2025, 3, 10, 9), source="video")  # due 03-10 11:00
+    loop.ev(late, Action.REQUEST_SUSPENSION, bj(2025, 3, 10, 10, 50))
+    loop.ev(late, Action.APPROVE_SUSPENSION, bj(2025, 3, 10, 14, 30))
+    # Suspended in time (before its yellow instant 10:36): keeps its (green) light.
+    paused = loop.dispatched(bj(2025, 3, 10, 9), source="video")
+    loop.ev(paused, Action.REQUEST_SUSPENSION, bj(2025, 3, 10, 9, 10))
+    loop.ev(paused, Action.APPROVE_SUSPENSION, bj(2025, 3, 10, 9, 20))
     # Closed long after its deadline: not open, not counted.
-    make(now - timedelta(days=9), source="video", state="closed", stage_deadline=now - timedelta(days=5), closed_at=now - timedelta(days=1))
+    closed = loop.dispatched(bj(2025, 3, 10, 9), source="video")
+    loop.feed_back(closed, bj(2025, 3, 10, 15))
+    loop.close(closed, bj(2025, 3, 10, 16))
+    assert [loop.get(x).state for x in (late, paused, closed)] == ["suspended", "suspended", "closed"]
     k = metrics.kpis(None, f, now)
     assert (k["open"], k["overdue"], k["yellow"]) == (5, 2, 1)
     m = metrics.open_case_map(None, f, now)
@@ -168,13 +270,17 @@ def test_top_classes_and_rankings(march):
     assert top[1]["code"] == "0201" and top[1]["n"] == 1
     r = metrics.rankings(None, MARCH)
     assert set(r) == {"grid", "unit", "district"}
-    (district,) = r["district"]
-    assert (district["received"], district["closed"], district["ontime"]) == (6, 3, 2)
-    assert district["ontime_rate"] == pytest.approx(0.6667, abs=1e-4)
+    # Two districts: late's (1 received, closed late) and everyone else's (5 received, ontime and rework closed
+    # on time); together 6 received, 3 closed, 2 on time as before.
+    districts = {d["code"]: d for d in r["district"]}
+    assert set(districts) == {march["first"].district.code, march["late"].district.code}
+    main, far = districts[march["first"].district.code], districts[march["late"].district.code]
+    assert (main["received"], main["closed"], main["ontime"], main["ontime_rate"]) == (5, 2, 2, 1.0)
+    assert (far["received"], far["closed"], far["ontime"], far["ontime_rate"]) == (1, 1, 0, 0.0)
     assert sum(g["received"] for g in r["grid"]) == 6
-    unit = Unit.objects.order_by("code").first()
-    Case.objects.filter(pk=march["late"].pk).update(current_unit=unit)
-    units = {u["code"]: u for u in metrics.rankings(None, MARCH)["unit"]}
+    # late was dispatched to a unit no other case went to.
+    unit = march["late"].current_unit
+    units = {u["code"]: u for u in r["unit"]}
     assert units[unit.code]["closed"] == 1 and units[unit.code]["ontime_rate"] == 0.0
 
 
@@ -241,8 +347,9 @@ def test_data_json_schema(client, march):
         assert all(set(row) == {"code", "name", "received", "closed", "ontime", "ontime_rate"} for row in rows)
     assert set(d["map"]) == {"cases", "total", "truncated", "grid_open", "heat"}
     assert all(len(row) == 4 for row in d["map"]["cases"]) and all(len(p) == 3 for p in d["map"]["heat"])
-    # All six March cases were reported at one point: one heat cell weighing 6.
-    assert d["map"]["heat"] == [[117.235, 31.879, 6]]
+    # Five March cases were reported at one point, late at a place in another district: two heat cells.
+    heat = d["map"]["heat"]
+    assert heat[0] == [117.235, 31.879, 5] and len(heat) == 2 and heat[1][2] == 1
     assert client.get("/dashboard/data.json?source=bogus").json()["errors"] == ["source"]
 
 

@@ -1,20 +1,21 @@
 """The grid page (/grids/<code>/): 六定 card, members by role, open cases with lights, this period's figures."""
 import re
-from datetime import timedelta
+from datetime import datetime
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.utils import timezone
+from ug_testing import jpeg, login_client
 
-from urbangrid.cases import services
+from urbangrid.cases import engine, services
 from urbangrid.cases.models import Case
 from urbangrid.catalog.models import CatalogClass
+from urbangrid.grids import views as grid_views
 from urbangrid.org.models import RoleAssignment
 from urbangrid.org.scope import actor_for
-
-from ug_testing import jpeg, login_client
+from urbangrid.worktime import clock as wt
 
 pytestmark = pytest.mark.django_db
 IN_WG01 = (117.2352, 31.8785)
@@ -28,16 +29,25 @@ def photo():
     return SimpleUploadedFile("p.jpg", jpeg().read(), "image/jpeg")
 
 
-def report():
+def at(hour, minute=0):
+    """An instant of Tuesday 2026-03-10 (a working day: 08:30–12:00, 14:00–17:30), Asia/Shanghai."""
+    return datetime(2026, 3, 10, hour, minute, tzinfo=wt.TZ)
+
+
+NOW = at(15)  # the moment the grid page is looked at (its lights and this day's, week's and month's figures)
+
+
+def report(when):
     cls = CatalogClass.objects.get(version__code="local-demo", code="0401")
     case, _ = services.report(actor("inspector"), catalog_class=cls, lon=IN_WG01[0], lat=IN_WG01[1], description="路面塌陷",
-                              source="inspector", photos=[photo()])
+                              source="inspector", photos=[photo()], at=when)
     return case
 
 
 def take(case, *steps):
-    for action, who, inputs in steps:
-        services.transition(actor(who), case.number, action, inputs, photos=[photo()] if action in ("feed_back", "check_pass") else ())
+    for when, action, who, inputs in steps:
+        services.transition(actor(who), case.number, action, inputs, at=when,
+                            photos=[photo()] if action in ("feed_back", "check_pass") else ())
 
 
 def figure(page, name):
@@ -45,16 +55,28 @@ def figure(page, name):
 
 
 @pytest.fixture
-def grid_cases(demo_city):
+def grid_cases(demo_city, monkeypatch):
+    """Three cases reported in WG01 on 2026-03-10 and taken through the case service at chosen instants; the
+    page is looked at at ``NOW`` (15:00 that day), so the engine's own deadlines give the lights."""
     unit = RoleAssignment.objects.get(person__user__username="unit_handler", role="unit_handler").unit.code
-    open_case, handled, closed = report(), report(), report()
-    dispatch = [("accept", "intake_operator", {}), ("file", "shift_lead", {}), ("dispatch", "dispatcher", {"unit": unit})]
-    take(handled, *dispatch)
-    take(closed, *dispatch, ("feed_back", "unit_handler", {"opinion": "已修复"}), ("send_check", "intake_operator", {}),
-         ("check_pass", "inspector", {"opinion": "合格"}), ("close", "shift_lead", {}))
-    # The first case's clock ran out: it shows red and counts as overdue now.
-    Case.objects.filter(pk=open_case.pk).update(stage_deadline=timezone.now() - timedelta(hours=1),
-                                                 stage_yellow_at=timezone.now() - timedelta(hours=2))
+    open_case, handled, closed = report(at(9)), report(at(9, 1)), report(at(9, 2))
+
+    def dispatch(accept, file, send):
+        return [(accept, "accept", "intake_operator", {}), (file, "file", "shift_lead", {}),
+                (send, "dispatch", "dispatcher", {"unit": unit})]
+
+    # Dispatched at 14:30: class 0401 is handled within 2 working hours (due 16:30, yellow from 16:06): green now.
+    take(handled, *dispatch(at(14, 10), at(14, 20), at(14, 30)))
+    # Closed on time in the morning, every step within its clock.
+    take(closed, *dispatch(at(9, 10), at(9, 15), at(9, 20)), (at(10), "feed_back", "unit_handler", {"opinion": "已修复"}),
+         (at(10, 10), "send_check", "intake_operator", {}), (at(10, 20), "check_pass", "inspector", {"opinion": "合格"}),
+         (at(10, 40), "close", "shift_lead", {}))
+    # The first case was never accepted: its acceptance clock (1 working hour from 09:00) ran out at 10:00, so at
+    # NOW it shows red and counts as overdue.
+    assert engine.light(Case.objects.get(pk=open_case.pk), NOW) == "red"
+    assert engine.light(Case.objects.get(pk=handled.pk), NOW) == "green"
+    # The page reads the clock from ``timezone.now()``: give it NOW (the request machinery keeps the real time).
+    monkeypatch.setattr(grid_views, "timezone", SimpleNamespace(now=lambda: NOW))
     return {"open": open_case.number, "handled": handled.number, "closed": closed.number}
 
 
