@@ -6,7 +6,7 @@ PORT ?= 8000
 SEED ?= 2024
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install serve messages clean bench-locate bench-demo
+.PHONY: demo test install system-deps serve messages clean bench-locate bench-demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,14 +18,19 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# chromium, fonts-wqy-microhei, postgresql-client: installed when missing (as root), else one line saying how.
+system-deps:
+	@scripts/system-deps
+
 demo: install
 	$(BIN)/urbangrid migrate --noinput
 	$(BIN)/urbangrid demo --seed $(SEED)
 	$(BIN)/urbangrid tallies rebuild
-	@echo "Serving the demo city on http://127.0.0.1:$(PORT)/ (logins in var/demo/logins.json)"
-	$(BIN)/urbangrid runserver 127.0.0.1:$(PORT) --insecure --noreload
+	@echo "Serving the demo city on http://127.0.0.1:$(PORT)/ with gunicorn (logins in var/demo/logins.json)"
+	URBANGRID_PUBLIC_BASE_URL=$${URBANGRID_PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} \
+	  $(BIN)/urbangrid serve --bind 127.0.0.1:$(PORT) --workers 3
 
-test: install
+test: system-deps install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 messages: install

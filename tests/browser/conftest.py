@@ -14,7 +14,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 @pytest.fixture(scope="session")
 def browser():
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        pytest.fail(f"chromium not found at {CHROMIUM}: .ci/run installs it with apt-get")
+        pytest.fail(f"chromium not found at {CHROMIUM}: `make test` installs it (scripts/system-deps)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
