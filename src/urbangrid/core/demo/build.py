@@ -1,4 +1,6 @@
 """The demo build, in order: geography, units, party, people, catalogue and responsibility list, logins."""
+import time
+
 from django.utils.translation import gettext as _
 
 from urbangrid.grids.locator import locator
@@ -13,13 +15,31 @@ from .responsibility import build_responsibility
 from .logins import build_logins
 
 
+class _Steps:
+    """Step lines of the build, each followed by the time it took."""
+
+    def __init__(self, log):
+        self.log, self.started = log, None
+
+    def __call__(self, label):
+        self.done()
+        self.log(label)
+        self.started = time.perf_counter()
+
+    def done(self):
+        if self.started is not None:
+            self.log(_("  完成，用时 %(s).1f 秒") % {"s": time.perf_counter() - self.started})
+            self.started = None
+
+
 def build_demo(seed=2024, log=print, history=False, cases=None):
-    log(_("· 网格与路段、单位、党组织、人员 …"))
+    step = _Steps(log)
+    step(_("· 网格与路段、单位、党组织、人员 …"))
     city = build_city(seed)
     locator.invalidate()
-    log(_("· 工作日历 …"))
+    step(_("· 工作日历 …"))
     seed_calendar(range(2023, 2028))
-    log(_("· 责任清单与部件 …"))
+    step(_("· 责任清单与部件 …"))
     build_responsibility(seed, city)
     from urbangrid.assessment.deductions import ensure_default_standard
 
@@ -27,11 +47,9 @@ def build_demo(seed=2024, log=print, history=False, cases=None):
     logins, path = build_logins(seed)
     history_summary = {}
     if history:
-        import time
-
         from .history import RECEIVED, build_history
 
-        log(_("· 案件历史（约三年）…"))
+        step(_("· 案件历史（约三年）…"))
         started = time.perf_counter()
         history_summary = build_history(seed=seed, received=cases or RECEIVED, log=log)
         history_summary["seconds"] = round(time.perf_counter() - started, 1)
@@ -39,8 +57,9 @@ def build_demo(seed=2024, log=print, history=False, cases=None):
     from urbangrid.assessment.models import Deduction
 
     if history:  # the council's deductions walk the same years as the case history (and link to its cases)
-        log(_("· 倒扣分与申诉 …"))
+        step(_("· 倒扣分与申诉 …"))
         build_deductions(seed=seed, log=log)
+    step.done()
     summary = {
         _("责任网格"): ResponsibilityGrid.objects.count(),
         _("单元网格"): UnitGrid.objects.count(),
