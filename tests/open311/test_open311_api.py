@@ -365,15 +365,27 @@ def test_updates_post_feeds_back(c, api_key, fmt):
     progress = post(c, "servicerequestupdates", fmt, **{**data, "update_id": "fms-76", "status": "IN_PROGRESS",
                                                          "description": "已安排施工"})
     assert progress.status_code == 200 and Case.objects.get(pk=case.pk).state == "handling"
-    r = post(c, "servicerequestupdates", fmt, **data)
+    # FIXED is 处置反馈: like the cases API it needs the after photo, uploaded as ``media``; without one it is
+    # refused and nothing is recorded.
+    bare = post(c, "servicerequestupdates", fmt, **data)
+    assert bare.status_code == 400 and "photos" in errors_of(bare, fmt)[0]["description"]
+    assert Case.objects.get(pk=case.pk).state == "handling" and not Open311Update.objects.filter(update_id="fms-77").exists()
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from ug_testing import jpeg
+
+    r = post(c, "servicerequestupdates", fmt, **data, media=SimpleUploadedFile("after.jpg", jpeg().getvalue(), "image/jpeg"))
     assert r.status_code == 200, r.content
     rows = items(r, fmt, "service_request_updates", "request_update")
     case.refresh_from_db()
     event = CaseEvent.objects.filter(case=case).order_by("-seq").first()
     assert case.state == "fed_back" and event.action == "feed_back" and event.note == "已回填修复"
+    assert event.photos.filter(kind="after").count() == 1
     assert rows[0]["update_id"] == str(event.pk) and Open311Update.objects.get(key=key, update_id="fms-77").event == event
+    # The same update sent again (a retry after a lost answer) gets the first answer; nothing more is written.
     again = post(c, "servicerequestupdates", fmt, **data)
-    assert again.status_code == 400 and "already exists" in errors_of(again, fmt)[0]["description"]
+    assert again.status_code == 200 and items(again, fmt, "service_request_updates", "request_update") == rows
+    assert CaseEvent.objects.filter(case=case).count() == event.seq
     # The feedback shows in GET servicerequestupdates; the case is no longer in handling, so FIXED again is refused.
     listed = get(c, "servicerequestupdates", fmt, api_key=raw, service_request_id=number)
     assert str(event.pk) in [u["update_id"] for u in items(listed, fmt, "service_requests_updates", "request_update")]

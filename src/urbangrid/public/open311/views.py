@@ -409,8 +409,9 @@ def _post_update(request, fmt, key):
     updated = parse_w3c(updated, "updated_datetime") if updated else None
     if status not in UPDATE_ACTIONS:
         raise Open311Error(400, "unknown status; use one of " + ", ".join(UPDATE_ACTIONS))
-    if Open311Update.objects.filter(key=key, update_id=update_id).exists():
-        raise Open311Error(400, f"update_id {update_id} already exists")
+    first = Open311Update.objects.filter(key=key, update_id=update_id).first()
+    if first is not None:  # a re-sent update (a client retrying after a lost answer): the first answer again
+        return _update_answer(fmt, first)
     case = Case.objects.filter(number=param(request, "service_request_id")).first()
     if case is None:
         raise Open311Error(404, f"service_request_id {param(request, 'service_request_id')} not found")
@@ -428,10 +429,20 @@ def _post_update(request, fmt, key):
                 if case.state != State.HANDLING:
                     raise Open311Error(400, f"the request is {case.get_state_display()} ({case.state}), not in handling")
                 inputs = {"opinion": description} if action == Action.FEED_BACK else {"reason": description}
-                services.transition(actor, case.number, action, inputs, require_photos=False)
+                # The workflow's own requirements hold at this door too: 处置反馈 needs its after photo(s),
+                # uploaded as ``media`` with the update.
+                photos = request.FILES.getlist("media[]") + request.FILES.getlist("media")
+                services.transition(actor, case.number, action, inputs, photos=photos)
                 record.event = CaseEvent.objects.filter(case=case).order_by("-seq").first()
                 record.save(update_fields=["event"])
-    except IntegrityError:
-        raise Open311Error(400, f"update_id {update_id} already exists") from None
+    except IntegrityError:  # the same update posted twice at once: the one that won answers for both
+        first = Open311Update.objects.filter(key=key, update_id=update_id).first()
+        if first is None:
+            raise
+        return _update_answer(fmt, first)
+    return _update_answer(fmt, record)
+
+
+def _update_answer(fmt, record):
     our_id = str(record.event_id) if record.event_id else f"o311-{record.pk}"
     return respond(fmt, "service_request_updates", [{"update_id": our_id}])
