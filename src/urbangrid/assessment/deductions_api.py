@@ -139,7 +139,7 @@ class DeductionFilter(Schema):
     from_: str | None = Field(None, alias="from")
     to: str | None = None
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=10**9)  # beyond a database integer is a 422, not a 500
 
 
 class DeductionAppealIn(Schema):

@@ -42,6 +42,7 @@ from urbangrid.cases.effects import HandOver
 from urbangrid.cases.models import CaseEvent
 from urbangrid.cases.states import IN_HANDLING, Stage
 from urbangrid.cases.workflow import Action, Branch, rows_that
+from urbangrid.core.bounds import EARLIEST, LATEST, date_in_range
 from urbangrid.worktime import clock as wt
 
 TZ = wt.TZ
@@ -135,11 +136,15 @@ def period_of(kind, day):
 
 def _date(value, name):
     if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise PeriodError(_("%(name)s 应为 YYYY-MM-DD 格式的日期") % {"name": name}) from None
+        d = value
+    else:
+        try:
+            d = date.fromisoformat(str(value))
+        except ValueError:
+            raise PeriodError(_("%(name)s 应为 YYYY-MM-DD 格式的日期") % {"name": name}) from None
+    if not date_in_range(d):
+        raise PeriodError(_("%(name)s 应在 %(a)s 至 %(b)s 之间") % {"name": name, "a": EARLIEST, "b": LATEST})
+    return d
 
 
 def parse_period(period=None, day=None, date_from=None, date_to=None, now=None):

@@ -11,6 +11,7 @@ from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from urbangrid.catalog.models import CatalogClass
 from urbangrid.core.access import actor_of
+from urbangrid.core.bounds import EARLIEST, LATEST
 from urbangrid.core.localcache import LocalCache
 from urbangrid.worktime.clock import TZ
 
@@ -184,8 +185,8 @@ class CaseFilter(Schema):
     district: str | None = None
     class_code: str | None = None
     source: str | None = None
-    date_from: date | None = None
-    date_to: date | None = None
+    date_from: date | None = Field(None, ge=EARLIEST, le=LATEST)
+    date_to: date | None = Field(None, ge=EARLIEST, le=LATEST)
     q: str | None = None
     limit: int = Field(50, ge=1, le=500)
     offset: int = Field(0, ge=0, le=10**9)  # beyond a database integer is a 422, not a 500

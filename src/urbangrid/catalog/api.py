@@ -119,7 +119,7 @@ def list_versions(request):
 
 @router.get("/catalog/classes", response=ClassPage, summary="Classes, filtered and paginated")
 def list_classes(request, version: str | None = None, kind: Kind | None = None, q: str | None = None, major: str | None = None,
-                 limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)):
+                 limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=10**9)):
     qs = CatalogClass.objects.select_related("version", "component").order_by("version__code", "kind", "code")
     if version:
         qs = qs.filter(version__code=version)

@@ -59,7 +59,7 @@ class ErrorOut(Schema):
 class BBoxFilter(Schema):
     bbox: str | None = Field(None, description="min_lon,min_lat,max_lon,max_lat")
     limit: int = Field(500, ge=1, le=5000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=10**9)  # beyond a database integer is a 422, not a 500
 
 
 def _bbox_q(bbox):

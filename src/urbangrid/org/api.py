@@ -59,7 +59,7 @@ class PersonFilter(Schema):
     party_organization: str | None = None
     q: str | None = None
     limit: int = Field(100, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=10**9)  # beyond a database integer is a 422, not a 500
 
 
 class PersonPage(Schema):

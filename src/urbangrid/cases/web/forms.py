@@ -1,10 +1,14 @@
 """The workbenches' filter form (GET parameters)."""
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
+
+from urbangrid.core.bounds import EARLIEST, LATEST
 
 from ..indicators import INDICATORS
 from ..states import Source, State
 
+DATE_BOUNDS = [MinValueValidator(EARLIEST), MaxValueValidator(LATEST)]
 LIGHTS = [("", _("全部")), ("red", _("红灯")), ("yellow", _("黄灯")), ("green", _("绿灯"))]
 
 
@@ -16,8 +20,10 @@ class FilterForm(forms.Form):
     grid = forms.CharField(label=_("责任网格"), required=False, max_length=20)
     class_code = forms.CharField(label=_("小类代码"), required=False, max_length=5)
     source = forms.ChoiceField(label=_("来源"), choices=[("", _("全部"))] + list(Source.choices), required=False)
-    date_from = forms.DateField(label=_("上报日期自"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=_("上报日期自"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                                validators=DATE_BOUNDS)
+    date_to = forms.DateField(label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                              validators=DATE_BOUNDS)
     sort = forms.ChoiceField(choices=[("deadline", ""), ("-deadline", ""), ("reported", ""), ("-reported", "")],
                              required=False, widget=forms.HiddenInput)
     # Drill-down from the dashboard: which date the period applies to, and narrower sets of cases.

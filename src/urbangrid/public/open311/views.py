@@ -32,11 +32,13 @@ from urbangrid.cases.models import Case, CaseEvent
 from urbangrid.cases.states import TERMINAL, Source, State
 from urbangrid.cases.workflow import Action
 from urbangrid.catalog.models import CatalogVersion
+from urbangrid.core.bounds import EARLIEST, LATEST, date_in_range
 from urbangrid.org.roles import Role
 from urbangrid.org.scope import Actor
 from urbangrid.worktime.clock import TZ
 
-from . import keys, serializers as ser
+from . import keys
+from . import serializers as ser
 from .render import errors, respond, w3c
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
@@ -143,6 +145,8 @@ def parse_w3c(value, name):
         raise Open311Error(400, f"{name} must be a W3C date-time such as 2026-11-27T08:30:00+08:00") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=TZ)
+    if not date_in_range(dt):
+        raise Open311Error(400, f"{name} must lie between {EARLIEST} and {LATEST}")
     return dt
 
 
