@@ -34,16 +34,20 @@ LON, LAT = 117.2352, 31.8785  # a point in unit grid WG01 patrolled by the demo'
 
 class Loop(Log):
     """The case loop driven at chosen instants (``tests/assessment/eval_helpers.Log``): cases at one point of
-    WG01 reported by the demo's "inspector", every later step by the post the table row asks for."""
+    WG01 reported by the demo's "inspector" (other channels registered at the centre's intake desk), every later
+    step by the post the table row asks for."""
 
     def __init__(self):
         super().__init__()
-        self.reporter = actor_for(get_user_model().objects.get(username="inspector"))
+        users = get_user_model().objects
+        self.reporters = {"inspector": actor_for(users.get(username="inspector")),
+                          "desk": actor_for(users.get(username="intake_operator"))}
         self.classes = {code: CatalogClass.objects.get(version__code="local-demo", code=code) for code in ("0401", "0201")}
         self.units = {u.code: u for u in Unit.objects.filter(code__in=("CGJ-SZ", "CGJ-GG"))}
 
     def report(self, at, code="0401", source="inspector"):
-        case, created = services.report(self.reporter, catalog_class=self.classes[code], lon=LON, lat=LAT, description="测试",
+        reporter = self.reporters["inspector" if source == "inspector" else "desk"]
+        case, created = services.report(reporter, catalog_class=self.classes[code], lon=LON, lat=LAT, description="测试",
                                         source=source, at=at, require_photos=False)
         assert created
         return case

@@ -25,6 +25,16 @@ from .states import NEEDS_VERIFICATION, OPEN, PhotoKind, Satisfaction, Source, U
 from .workflow import TABLE, Action, allowed_from, guard_ok, implied_inputs
 
 PUBLIC_SOURCES = frozenset({Source.PUBLIC_WEB, Source.PUBLIC_APP, Source.OPEN311})
+# Who may say a report came through a channel: the channel is the server's fact about the door and the actor,
+# never the client's word. The inspectors' app is the inspectors'; hotline, video and media reports are
+# registered at the centre's desks; a leader's instruction by the leader or the centre; citizens' channels are
+# open to all; Open311 only through its own door (an API key).
+CENTRE_DESKS = frozenset({Role.INTAKE_OPERATOR, Role.SHIFT_LEAD, Role.DISPATCHER})
+SOURCE_POSTS = {
+    Source.INSPECTOR: frozenset({Role.INSPECTOR}),
+    Source.HOTLINE_12345: CENTRE_DESKS, Source.HOTLINE_12319: CENTRE_DESKS, Source.VIDEO: CENTRE_DESKS,
+    Source.MEDIA: CENTRE_DESKS, Source.LEADER: CENTRE_DESKS | {Role.LEADER},
+}
 MAX_TEXT = 4000
 
 
@@ -360,7 +370,7 @@ def _drop_photo_files(rows):
 
 def report(actor, *, catalog_class, lon, lat, description, source, address="", urgency=None, self_handled=False,
            photos=(), after_photos=(), idempotency_key=None, reporter_name="", reporter_contact="",
-           component_identifier="", at=None, context=None, require_photos=True, external_ref=None):
+           component_identifier="", at=None, context=None, require_photos=True, external_ref=None, door=""):
     """信息收集: create a case in ``reported``; returns (case, created).
 
     Every check, the location, the photos' re-encoding and files and the recurrence look-up come before
@@ -377,6 +387,12 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
         raise Forbidden(_("请先登录"), "login_required")
     if not anonymous and not actor.can("case.report") and source not in PUBLIC_SOURCES:
         raise Forbidden(_("您无权上报案件"), "forbidden")
+    if source == Source.OPEN311 and door != "open311":
+        raise Forbidden(_("“外部系统（Open311）”来源只能经 Open311 接口以 API key 上报"), "forbidden_source")
+    posts = SOURCE_POSTS.get(source)
+    if posts is not None and not anonymous and not getattr(actor.user, "is_superuser", False) \
+            and not (set(actor.roles) & posts):
+        raise Forbidden(_("您的岗位不能以“%(s)s”来源上报") % {"s": Source(source).label}, "forbidden_source")
     key = None
     if idempotency_key:
         key = f"{actor.user.pk if not anonymous else 'public'}:{str(idempotency_key)[:80]}"

@@ -355,7 +355,7 @@ def _create(request, fmt):
     with transaction.atomic():
         case, created = services.report(
             actor, catalog_class=cls, lon=lon, lat=lat, description=description, source=Source.OPEN311,
-            address=param(request, "address_string") or "", photos=photos, require_photos=False,
+            address=param(request, "address_string") or "", photos=photos, require_photos=False, door="open311",
             idempotency_key=_idempotency_key(key, request, code, lon, lat, description),
             reporter_name=name, reporter_contact=contact, **({"external_ref": external_ref} if external_ref else {}))
         if created:
