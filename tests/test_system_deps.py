@@ -11,9 +11,21 @@ SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "system-deps"
 def _run(env, as_nobody):
     argv = [str(SCRIPT)]
     if as_nobody:
+        # a copy in a folder anyone may enter (the checkout's parents may be closed to other users)
+        import tempfile
+
+        folder = tempfile.mkdtemp(prefix="ug-sysdeps-")
+        os.chmod(folder, 0o755)
+        copy = Path(folder) / "system-deps"
+        shutil.copy(SCRIPT, copy)
+        os.chmod(copy, 0o755)
+        argv = [str(copy)]
         argv = [shutil.which("runuser") or "/usr/sbin/runuser", "-u", "nobody", "--", "env",
                 *[f"{k}={v}" for k, v in env.items()], *argv]
-        return subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        try:
+            return subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=folder)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
     return subprocess.run(argv, capture_output=True, text=True, timeout=60, env={**os.environ, **env})
 
 
