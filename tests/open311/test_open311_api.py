@@ -442,3 +442,20 @@ def test_api_key_in_the_query_string_of_a_post(c, api_key):
     r = c.post(f"{BASE}/requests.json?api_key={api_key}", {"service_code": SERVICE, "lat": INSIDE[1], "long": INSIDE[0],
                                                            "description": "x"})
     assert r.status_code == 200 and Case.objects.filter(number=r.json()[0]["service_request_id"]).exists()
+
+
+@pytest.mark.parametrize("fmt", ["xml", "json"])
+def test_oversize_fields_and_nul_characters_are_refused_not_cut(c, api_key, fmt):
+    base = {"api_key": api_key, "service_code": SERVICE, "lat": INSIDE[1], "long": INSIDE[0], "description": "井盖缺失"}
+    before = Case.objects.count()
+    for extra, field in (({"address_string": "长江西路" * 70}, "address_string"), ({"first_name": "张" * 30}, "first_name"),
+                         ({"email": "a" * 60 + "@x.cn"}, "email"), ({"description": "井盖\x00缺失"}, "description"),
+                         ({"attribute[fixmystreet_id]": "9" * 61}, "attribute[fixmystreet_id]")):
+        r = post(c, "requests", fmt, **{**base, **extra})
+        assert r.status_code == 400, (field, r.content)
+        assert field in errors_of(r, fmt)[0]["description"]
+    assert Case.objects.count() == before
+    # at the limits they are kept whole
+    number = new_request(c, api_key, fmt, address_string="长" * 256, first_name="张" * 24, last_name="三" * 24)
+    case = Case.objects.get(number=number)
+    assert case.address == "长" * 256 and case.reporter_name == "张" * 24 + " " + "三" * 24

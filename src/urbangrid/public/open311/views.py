@@ -327,8 +327,24 @@ def _idempotency_key(key, request, code, lon, lat, description):
     return "o311:" + hashlib.sha256(material.encode("utf-8")).hexdigest()[:40]
 
 
+# Field limits of what is stored: longer values are refused, never cut (the sender would not know).
+LIMITS = {"address_string": 256, "first_name": 24, "last_name": 24, "phone": 40, "email": 59,
+          "attribute[fixmystreet_id]": 60, "update_id": 100}
+
+
+def _check_text(request):
+    """Every parameter free of NUL characters, and the stored ones within their limits (400 otherwise)."""
+    for name, value in _params(request).items():
+        if "\x00" in str(value):
+            raise Open311Error(400, f"{name} contains a NUL character")
+        limit = LIMITS.get(name)
+        if limit is not None and len(str(value).strip()) > limit:
+            raise Open311Error(400, f"{name} is longer than {limit} characters")
+
+
 def _create(request, fmt):
     key = _authenticate(request)
+    _check_text(request)
     code = param(request, "service_code")
     if code is None:
         raise Open311Error(400, "service_code is required")
@@ -404,7 +420,8 @@ def _post_update(request, fmt, key):
     missing = [n for n in ("service_request_id", "update_id", "status", "description") if param(request, n) is None]
     if missing:
         raise Open311Error(400, "missing: " + ", ".join(missing))
-    update_id = param(request, "update_id")[:100]
+    _check_text(request)
+    update_id = param(request, "update_id")
     status = param(request, "status").upper()
     description = param(request, "description")
     if len(description) > MAX_DESCRIPTION:
