@@ -22,6 +22,10 @@ class Effect:
     def replay(self, row, event):  # pragma: no cover - interface
         raise NotImplementedError
 
+    def record(self, case, inputs):
+        """What the event must carry for ``replay`` to derive the fields (after ``apply``)."""
+        return {}
+
 
 @dataclass(frozen=True)
 class Stamp(Effect):
@@ -115,6 +119,13 @@ class HandOver(Effect):
             case.urgency = a.urgency
         return unit
 
+    def record(self, case, inputs):
+        if inputs.get("to_district"):
+            district = inputs["district_obj"]
+            return {"district": district.code, "district_id": district.pk}
+        a = inputs["assignment"]
+        return {"rule": a.rule_id, "limit": [str(a.limit_value), a.limit_unit], "urgency": case.urgency}
+
     def replay(self, row, event):
         data = event.data
         if "district_id" in data:
@@ -139,6 +150,10 @@ class Claim(Effect):
     def apply(self, case, inputs, at):
         case.current_person = inputs["person_obj"]
 
+    def record(self, case, inputs):
+        person = inputs["person_obj"]
+        return {"person": person.employee_no, "person_id": person.pk} if person is not None else {"person_id": None}
+
     def replay(self, row, event):
         row["current_person_id"] = event.data.get("person_id")
 
@@ -151,6 +166,10 @@ class MergeInto(Effect):
 
     def apply(self, case, inputs, at):
         case.duplicate_of = inputs["master_obj"]
+
+    def record(self, case, inputs):
+        master = inputs["master_obj"]
+        return {"master": master.number, "master_id": master.pk}
 
     def replay(self, row, event):
         row["duplicate_of_id"] = event.data.get("master_id")

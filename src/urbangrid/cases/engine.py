@@ -134,7 +134,7 @@ def apply(case, t, inputs, at, calendar, limits, actor=None, role=None, public=T
             got = effect.apply(case, inputs, at)
             if got is not None:
                 unit = got
-            data.update(_effect_data(effect, case, inputs))
+            data.update(effect.record(case, inputs))
     if t.concerns == "current":
         unit = case.current_unit
     _clocks(case, t, inputs, at, calendar, limits, out)
@@ -166,26 +166,6 @@ def apply(case, t, inputs, at, calendar, limits, actor=None, role=None, public=T
         "data": data, "deadline": case.stage_deadline, "stage": case.stage, "public": public,
     }
     return out
-
-
-def _effect_data(effect, case, inputs):
-    """What an effect records on the event so that ``replay`` can derive the case fields from it."""
-    from . import effects
-
-    kind = type(effect)
-    if kind is effects.HandOver:
-        if inputs.get("to_district"):
-            district = inputs["district_obj"]
-            return {"district": district.code, "district_id": district.pk}
-        a = inputs["assignment"]
-        return {"rule": a.rule_id, "limit": [str(a.limit_value), a.limit_unit], "urgency": case.urgency}
-    if kind is effects.Claim:
-        person = inputs["person_obj"]
-        return {"person": person.employee_no, "person_id": person.pk} if person is not None else {"person_id": None}
-    if kind is effects.MergeInto:
-        master = inputs["master_obj"]
-        return {"master": master.number, "master_id": master.pk}
-    return {}
 
 
 def _clocks(case, t, inputs, at, calendar, limits, out):

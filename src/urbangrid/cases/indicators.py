@@ -1,9 +1,9 @@
 """The figures the bureau reads (指标: 受理数, 立案数, 派遣数, 结案数, 按期结案数 …), each defined once.
 
 An ``Indicator`` is the set of cases it counts over a period, as a condition on cases (``cases_q``: what a
-drill-down list shows) and as a count (``count``: what a tile, a review or a ranking shows). Counting may take
-a faster road than listing (distinct case ids of the period's events rather than a subquery per case), and
-the tests hold every figure to the length of the list its link opens, on the demo city.
+drill-down list shows) and as a count (``count_many``, ``count_by``: what a tile, a review or a ranking
+shows). Counting may take a faster road than listing (distinct case ids of the period's events rather than a
+subquery per case), and the tests hold every figure to the length of the list its link opens, on the demo city.
 
 Event indicators count a case once in a period when a step of that kind happened in it (a case dispatched,
 returned and dispatched again in one month counts once; dispatched in May and again in June counts in both);
@@ -43,13 +43,6 @@ class Indicator:
             return Q(Exists(self._events(start, end, unit).filter(case_id=OuterRef("pk"))))
         q = _CASE_Q[self.key](start, end, now)
         return q & Q(current_unit__code=unit) if unit else q
-
-    def count(self, cases, start, end, now, unit=None):
-        """How many of ``cases`` (a Case queryset, already scoped and filtered) the indicator counts."""
-        if self.actions:
-            return (self._events(start, end, unit).filter(case__in=cases.values("pk"))
-                    .aggregate(n=Count("case_id", distinct=True))["n"])
-        return cases.filter(self.cases_q(start, end, now, unit)).count()
 
 
 def _closed(start, end, now):
@@ -123,9 +116,3 @@ def count_by(key, cases, events, start, end, now, by):
         field = "current_unit_id" if by == "unit" else by
         rows = cases.filter(i.cases_q(start, end, now)).values(field).annotate(n=Count("pk"))
     return {r[field]: r["n"] for r in rows.order_by()}
-
-
-def listed(cases, key, start, end, now, unit=None):
-    """The cases behind a figure: what its drill-down link lists."""
-    return cases.filter(INDICATORS[key].cases_q(start, end, now, unit))
-

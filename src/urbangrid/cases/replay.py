@@ -13,6 +13,7 @@ where the log shows a clock that ran past its deadline before the next step, and
 from datetime import datetime
 from decimal import Decimal
 
+from .effects import Archive
 from .states import OPEN, ArchiveType
 from .workflow import TABLE
 
@@ -76,7 +77,7 @@ def derive(case, events, now):
         for effect in t.effects:
             if effect.after_clocks:
                 effect.replay(row, e)
-                if row.overran and effect.fields == ("archive_type", "closed_at"):
+                if row.overran and isinstance(effect, Archive):
                     row["_archive_may_be_overdue"] = True
         row["state"], row["version"], row["updated_at"] = e.to_state, e.seq, e.at
         row["chain_hash"] = e.hash

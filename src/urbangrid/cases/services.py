@@ -510,14 +510,9 @@ def transition(actor, number, action, inputs=None, photos=(), expected_version=N
         inputs.update(implied_inputs(t, case, actor))
         cleaned = clean_inputs(t, case, inputs, photos, require_photos)
         ctx = context or Context.load()
-        before = _snapshot(case)
-        outcome = engine.apply(case, t, cleaned, at, ctx.calendar, ctx.limits, actor=actor)
-        event = _new_event(case, outcome)
-        seal(event, case)
-        case.save(update_fields=[name for name, value in _snapshot(case).items() if before[name] != value])
+        outcome, event = _write_step(case, t, cleaned, at, ctx, actor)
         if outcome.unit is not None and t.concerns == "assigned":  # one statement, had the unit the case before or not
             CaseUnit.objects.bulk_create([CaseUnit(case=case, unit=outcome.unit)], ignore_conflicts=True)
-        event.save()
         if t.notifies:
             from .notify import on_transition
 
@@ -610,14 +605,20 @@ def report_inputs(case):
 def _follow_master(master, duplicate, actor, at, ctx):
     """The master case notes the merged duplicate (its reporter follows the master from now on)."""
     master = Case.objects.select_for_update().get(pk=master.pk)
-    t = TABLE[Action.MERGED_IN]
-    before = _snapshot(master)
-    outcome = engine.apply(master, t, {"opinion": duplicate.number, "duplicate": duplicate.number}, at, ctx.calendar,
-                           ctx.limits, actor=actor)
-    event = _new_event(master, outcome)
-    seal(event, master)
-    master.save(update_fields=[name for name, value in _snapshot(master).items() if before[name] != value])
+    _write_step(master, TABLE[Action.MERGED_IN], {"opinion": duplicate.number, "duplicate": duplicate.number}, at, ctx,
+                actor)
+
+
+def _write_step(case, t, inputs, at, ctx, actor):
+    """Carry row ``t`` out on a loaded, locked case through the engine, save the fields it changed and its sealed
+    event (inside the caller's transaction); returns (outcome, event)."""
+    before = _snapshot(case)
+    outcome = engine.apply(case, t, inputs, at, ctx.calendar, ctx.limits, actor=actor)
+    event = _new_event(case, outcome)
+    seal(event, case)
+    case.save(update_fields=[name for name, value in _snapshot(case).items() if before[name] != value])
     event.save()
+    return outcome, event
 
 
 def dispatch_suggestion(case):

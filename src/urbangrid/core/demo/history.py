@@ -145,9 +145,7 @@ class _MemoryLookup:
         self.resolver = resolver
         self.units = {u.code: u for u in Unit.objects.filter(active=True).select_related("region__parent")}
         self.districts = {r.code: r for r in Region.objects.filter(level=Region.Level.DISTRICT)}
-        regions = {r.pk: r for r in Region.objects.all()}
-        self.parents = {pk: r.parent_id for pk, r in regions.items()}
-        self.grid_of_case = {}
+        self.parents = dict(Region.objects.values_list("pk", "parent_id"))
 
     def unit(self, code):
         return self.units.get(code)

@@ -1,6 +1,6 @@
 """Open311 GeoReport v2 endpoint (base /open311/v2/), XML and JSON, with the pagination and
-FixMyStreet servicerequestupdates extensions. See docs/open311 in the report of this module and
-/work/shared/docs/open311.md.
+FixMyStreet servicerequestupdates extensions. The contract as served is ``openapi.py`` beside this module
+(``/open311/v2/openapi.json``).
 
 Choices where the specification leaves room:
 - one jurisdiction: ``jurisdiction_id`` is ignored unless settings.URBANGRID_OPEN311_JURISDICTION is set,
