@@ -1,6 +1,7 @@
 """The JSON API under /api/v1/ (django-ninja); OpenAPI at /api/v1/openapi.json."""
-from django.contrib.auth import authenticate
-from ninja import NinjaAPI, Schema
+from datetime import datetime
+
+from ninja import Field, NinjaAPI, Path, Schema, Status
 from ninja.errors import HttpError
 
 from urbangrid.core.auth import API_AUTH
@@ -53,32 +54,89 @@ api = UrbanGridAPI(title="UrbanGrid API", version="1", urls_namespace="api", aut
 
 
 class TokenIn(Schema):
-    username: str
-    password: str
+    username: str = Field(..., max_length=150)
+    password: str = Field(..., max_length=4096)
 
 
 class TokenOut(Schema):
     token: str
     token_type: str = "bearer"
+    expires_at: datetime | None = Field(None, description="when the token stops working (URBANGRID_TOKEN_TTL_DAYS)")
 
 
-@api.post("/auth/token", auth=None, response={200: TokenOut, 401: dict, 429: dict}, tags=["auth"], summary="Issue a bearer token")
+class TokenInfo(Schema):
+    id: int
+    prefix: str
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    current: bool
+
+
+def _token_out(token, raw):
+    return {"token": raw, "token_type": "bearer", "expires_at": token.expires_at}
+
+
+@api.post("/auth/token", auth=None, response={200: TokenOut, 401: dict, 429: dict}, tags=["auth"],
+          summary="Issue a bearer token (login policy: core/login.py)")
 def issue_token(request, payload: TokenIn):
     from django.utils.translation import gettext as _
 
-    from urbangrid.core.login import clear_failures, locked, record_failure
-    from urbangrid.core.ratelimit import client_address
+    from urbangrid.core import login, tokens
 
-    address = client_address(request)
-    if locked(payload.username, address):
+    user, error = login.attempt(request, payload.username, payload.password, door="api")
+    if error == "locked":
         raise HttpError(429, _("登录失败次数过多，账号已暂时锁定，请稍后再试"))
-    user = authenticate(request, username=payload.username, password=payload.password)
-    if user is None or not user.is_active:
-        record_failure(payload.username, address)
+    if user is None:
         raise HttpError(401, _("用户名或密码错误"))
-    clear_failures(payload.username, address)
-    _, raw = ApiToken.issue(user, name="api")
-    return {"token": raw, "token_type": "bearer"}
+    token, raw = tokens.issue(user, request)
+    return _token_out(token, raw)
+
+
+def _bearer(request):
+    from django.utils.translation import gettext as _
+
+    token = getattr(request, "api_token", None)
+    if token is None:
+        raise HttpError(400, _("此操作须以令牌（Authorization: Bearer）调用"))
+    return token
+
+
+@api.post("/auth/token/rotate", response={200: TokenOut, 400: dict}, tags=["auth"],
+          summary="Replace the presented token by a new one (the old one stops working)")
+def rotate_token(request):
+    from urbangrid.core import tokens
+
+    token, raw = tokens.rotate(_bearer(request), request)
+    return _token_out(token, raw)
+
+
+@api.post("/auth/token/revoke", response={204: None, 400: dict}, tags=["auth"], summary="Revoke the presented token")
+def revoke_token(request):
+    from urbangrid.core import tokens
+
+    tokens.revoke(_bearer(request), request)
+    return Status(204, None)
+
+
+@api.get("/auth/tokens", response=list[TokenInfo], tags=["auth"], summary="The actor's usable tokens")
+def list_tokens(request):
+    current = getattr(getattr(request, "api_token", None), "pk", None)
+    found = ApiToken.objects.filter(user=request.user, revoked_at__isnull=True).select_related("user").order_by("-created_at")
+    return [{"id": t.pk, "prefix": t.prefix, "name": t.name, "created_at": t.created_at, "last_used_at": t.last_used_at,
+             "expires_at": t.expires_at, "current": t.pk == current} for t in found if not t.invalid_reason()]
+
+
+@api.delete("/auth/tokens/{token_id}", response={204: None}, tags=["auth"], summary="Revoke one of the actor's tokens")
+def delete_token(request, token_id: int = Path(..., ge=1, le=2**63 - 1)):
+    from urbangrid.core import tokens
+
+    token = ApiToken.objects.filter(pk=token_id, user=request.user).select_related("user").first()
+    if token is None:
+        raise HttpError(404, "Not found")
+    tokens.revoke(token, request)
+    return Status(204, None)
 
 
 def _mount():

@@ -12,8 +12,9 @@ def main(argv=None):
 
     argv = list(sys.argv if argv is None else argv)
     argv[0] = "urbangrid"
-    if len(argv) > 1 and argv[1] == "export-all":  # the documented spelling of the export_all command
-        argv[1] = "export_all"
+    # The documented spellings of commands whose module names need underscores.
+    if len(argv) > 1 and argv[1] in ("export-all", "unlock-login"):
+        argv[1] = argv[1].replace("-", "_")
     execute_from_command_line(argv)
 
 

@@ -1,8 +1,13 @@
 """Django settings for UrbanGrid, read from the environment.
 
 DATABASE_URL        default: SQLite file var/urbangrid.sqlite3 (WAL, IMMEDIATE transactions)
-URBANGRID_SECRET_KEY  required when DEBUG is off in production; a fixed development key otherwise
+URBANGRID_SECRET_KEY  required in production: `urbangrid serve` and `check --deploy` refuse the built-in key
+                    unless URBANGRID_DEBUG or URBANGRID_DEMO is on; `urbangrid demo` writes a random
+                    per-install key to var/secret.key, used when this is unset
 URBANGRID_DEBUG     "1" to turn debug on (off by default)
+URBANGRID_DEMO      "1" on a demo server (`make demo` sets it): allows the built-in key if no other is set
+URBANGRID_TRUSTED_PROXIES  comma-separated addresses/networks of reverse proxies whose X-Forwarded-For is
+                    believed (default none: the header is ignored)
 URBANGRID_ALLOWED_HOSTS  comma-separated, default "127.0.0.1,localhost"
 URBANGRID_VAR_DIR   where the SQLite file, uploads and demo logins live (default ./var of the checkout)
 """
@@ -27,7 +32,21 @@ def env_bool(name, default=False):
 
 
 DEBUG = env_bool("URBANGRID_DEBUG")
-SECRET_KEY = os.environ.get("URBANGRID_SECRET_KEY") or "urbangrid-development-key-change-me-in-production-0123456789"
+BUILTIN_SECRET_KEY = "urbangrid-development-key-change-me-in-production-0123456789"
+URBANGRID_DEMO = env_bool("URBANGRID_DEMO")
+
+
+def _secret_key():
+    if os.environ.get("URBANGRID_SECRET_KEY"):
+        return os.environ["URBANGRID_SECRET_KEY"]
+    try:  # the demo's per-install key (core/secretkey.py writes it)
+        key = (VAR_DIR / "secret.key").read_text().strip()
+    except OSError:
+        key = ""
+    return key if len(key) >= 50 else BUILTIN_SECRET_KEY
+
+
+SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("URBANGRID_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("URBANGRID_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
@@ -105,7 +124,9 @@ def _database_from_env():
         db["OPTIONS"].update({
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+            # FULL: a commit is on disk before the request answers 201 (NORMAL in WAL mode may lose the
+            # last commits on power loss); bulk loads relax it on their own connection (core/bulk.py).
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
         })
         # Tests run on a file (not :memory:) so that several threads and processes can share it, as in production.
         db["TEST"] = {"NAME": os.environ.get("URBANGRID_TEST_SQLITE") or str(VAR_DIR / "test_urbangrid.sqlite3")}
@@ -209,6 +230,13 @@ URBANGRID_SWEEP_MINUTES = int(os.environ.get("URBANGRID_SWEEP_MINUTES", "5"))
 # refreshed when older than this many seconds and new events arrived (0: always exact).
 # Seconds a process trusts its cached bearer tokens and actors (roles, scope) when they change in another
 # process or by a bulk write (changes through the ORM in this process apply at once).
+# Login policy (core/login.py) and bearer tokens (core/tokens.py).
+URBANGRID_LOGIN_MAX_FAILURES = int(os.environ.get("URBANGRID_LOGIN_MAX_FAILURES", "5"))
+URBANGRID_LOGIN_ACCOUNT_MAX_FAILURES = int(os.environ.get("URBANGRID_LOGIN_ACCOUNT_MAX_FAILURES", "20"))
+URBANGRID_LOGIN_ADDRESS_MAX_FAILURES = int(os.environ.get("URBANGRID_LOGIN_ADDRESS_MAX_FAILURES", "50"))
+URBANGRID_LOGIN_LOCK_SECONDS = int(os.environ.get("URBANGRID_LOGIN_LOCK_SECONDS", "900"))
+URBANGRID_TOKEN_TTL_DAYS = int(os.environ.get("URBANGRID_TOKEN_TTL_DAYS", "30"))
+URBANGRID_TRUSTED_PROXIES = [p.strip() for p in os.environ.get("URBANGRID_TRUSTED_PROXIES", "").split(",") if p.strip()]
 URBANGRID_AUTH_CACHE_TTL = float(os.environ.get("URBANGRID_AUTH_CACHE_TTL", "5"))
 URBANGRID_EVALUATION_TALLIES = env_bool("URBANGRID_EVALUATION_TALLIES", True)
 URBANGRID_TALLY_TODAY_MAX_AGE = int(os.environ.get("URBANGRID_TALLY_TODAY_MAX_AGE", "60"))

@@ -9,8 +9,8 @@ from ninja.security import HttpBearer, SessionAuth
 from .localcache import LocalCache
 from .models import ApiToken, hash_token
 
-# Valid tokens with their users, per process (see core/localcache.py): a token revoked or a user
-# deactivated here is refused at once, elsewhere within URBANGRID_AUTH_CACHE_TTL seconds (default 5).
+# Valid tokens with their users, per process (see core/localcache.py): a token revoked, a password changed
+# or a user deactivated here is refused at once, elsewhere within URBANGRID_AUTH_CACHE_TTL seconds (default 5).
 TOKENS = LocalCache("api-tokens", (ApiToken, settings.AUTH_USER_MODEL), "URBANGRID_AUTH_CACHE_TTL", 5.0,
                     ignore_update_fields=("last_login",))
 
@@ -21,7 +21,7 @@ class BearerToken(HttpBearer):
         if found is None:
             return None
         now = timezone.now()
-        if found.expires_at and found.expires_at < now:  # a cached token expires on time too
+        if found.invalid_reason(now):  # a cached token expires on time too
             return None
         # Record use at most every five minutes: a write per request would cost a commit (and, on
         # SQLite, the database's write lock) per request.
@@ -31,6 +31,7 @@ class BearerToken(HttpBearer):
         # Each request gets its own user instance: views may cache relations on it or change it.
         user = copy.copy(found.user)
         request.user = user
+        request.api_token = found
         return user
 
 

@@ -36,3 +36,23 @@ def fast_insert(model, objs, batch_size=5000):
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+class relaxed_durability:
+    """Inside a bulk load (the demo build, the generator) SQLite may run ``synchronous=NORMAL`` on this
+    connection: a power cut loses at most the load in progress, which is rerun anyway; the server's own
+    connections keep FULL (settings.py). PostgreSQL is left alone."""
+
+    def __enter__(self):
+        # SQLite cannot change the level inside a transaction (a caller's own, or a test's): keep FULL then.
+        self.sqlite = connection.vendor == "sqlite" and not connection.in_atomic_block
+        if self.sqlite:
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA synchronous=NORMAL")
+        return self
+
+    def __exit__(self, *exc):
+        if self.sqlite:
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA synchronous=FULL")
+        return False

@@ -1,58 +1,159 @@
-"""Login with throttling: after too many failures for one username (or from one address) the login is
-locked for a while, whatever the password. The same guard protects the API's token endpoint."""
+"""One login policy for every door: the site's login page, the admin's, and the API's token endpoint.
+
+Failures are counted in the shared store (core/ratelimit.py: the database, or Redis when configured), so
+every server process sees the same counts, under three keys:
+
+- the account *from one address*: URBANGRID_LOGIN_MAX_FAILURES (5) failures lock that pair;
+- the account from anywhere: URBANGRID_LOGIN_ACCOUNT_MAX_FAILURES (20) lock the account, so guessing spread
+  over many addresses stops too, while one mistyping colleague cannot lock a user out for everybody;
+- the address whatever the account: URBANGRID_LOGIN_ADDRESS_MAX_FAILURES (50), enough for an office behind
+  one NAT, few enough to stop one machine trying many accounts.
+
+A lock lasts URBANGRID_LOGIN_LOCK_SECONDS (900) and doubles with each further attempt while locked
+(backoff; the password is not even checked then), up to a day. Every failure, lock, success and unlock is written to the security log
+(``SecurityEvent``); an administrator lifts a lock in the admin (安全日志 › 解除锁定) or with
+``urbangrid unlock-login``.
+"""
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from .ratelimit import client_address
+from .ratelimit import client_address, counters
+
+MAX_LOCK_SECONDS = 24 * 3600
 
 
-def _limits():
-    return (getattr(settings, "URBANGRID_LOGIN_MAX_FAILURES", 5), getattr(settings, "URBANGRID_LOGIN_LOCK_SECONDS", 900))
+def _setting(name, default):
+    return getattr(settings, name, default)
+
+
+def _norm(username):
+    return (username or "").strip().lower()[:150]
 
 
 def _keys(username, address):
-    return [f"login-fail:user:{(username or '').strip().lower()}", f"login-fail:addr:{address}"]
+    """(key, limit) per counter; a limit of 0 turns that counter off."""
+    user = _norm(username)
+    base = _setting("URBANGRID_LOGIN_MAX_FAILURES", 5)
+    return [
+        (f"login:pair:{user}:{address}", base),
+        (f"login:user:{user}", _setting("URBANGRID_LOGIN_ACCOUNT_MAX_FAILURES", max(20, base * 4))),
+        (f"login:addr:{address}", _setting("URBANGRID_LOGIN_ADDRESS_MAX_FAILURES", max(50, base * 10))),
+    ]
 
 
-def locked(username, address):
-    max_failures, _lock = _limits()
-    user_key, addr_key = _keys(username, address)
-    # An address gets more room than a username: an office behind one NAT shares an address.
-    return (cache.get(user_key, 0) >= max_failures) or (cache.get(addr_key, 0) >= max_failures * 4)
+def _lock_seconds(count, limit):
+    base = _setting("URBANGRID_LOGIN_LOCK_SECONDS", 900)
+    return min(MAX_LOCK_SECONDS, base * 2 ** max(0, count - limit))
 
 
-def record_failure(username, address):
-    _max, lock_seconds = _limits()
-    for key in _keys(username, address):
-        cache.add(key, 0, timeout=lock_seconds)
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, timeout=lock_seconds)
+def locked_for(username, address):
+    """Seconds until this account may try again from this address (0: not locked)."""
+    store = counters()
+    return max([store.ttl(key) for key, limit in _keys(username, address) if limit and store.get(key) >= limit] or [0])
 
 
-def clear_failures(username, address):
-    cache.delete(_keys(username, address)[0])
+def _log(kind, username, address, door, user=None, **detail):
+    from .models import SecurityEvent
+
+    SecurityEvent.objects.create(kind=kind, username=_norm(username), address=address[:64], door=door,
+                                 user=user, detail=detail)
 
 
-class ThrottledAuthenticationForm(AuthenticationForm):
+def record_failure(username, address, door, while_locked=False):
+    """Count a failed attempt under every key. An attempt while locked (its password not even checked)
+    counts too: hammering a locked account keeps doubling its lock."""
+    store = counters()
+    newly_locked = []
+    for key, limit in _keys(username, address):
+        if not limit:
+            continue
+        count = store.incr(key, _lock_seconds(0, limit))
+        if count >= limit:
+            store.expire(key, _lock_seconds(count, limit))  # each failure while locked doubles the wait
+            if count == limit:
+                newly_locked.append(key.split(":")[1])
+    _log("login_failed", username, address, door, **({"while_locked": True} if while_locked else {}))
+    if newly_locked:
+        _log("locked", username, address, door, scope=newly_locked)
+
+
+def record_success(user, address, door):
+    # A success clears this account's counter from this address only: the account-wide and address-wide
+    # counts stand, or an attacker could reset them by logging into an account of his own.
+    counters().delete(_keys(user.get_username(), address)[0][0])
+    _log("login_ok", user.get_username(), address, door, user=user)
+
+
+def unlock(username="", address="", by=None):
+    """Lift the locks on an account (from every address it was locked from) and/or an address."""
+    from .models import SecurityEvent
+
+    store = counters()
+    keys = set()
+    if username:
+        keys.add(f"login:user:{_norm(username)}")
+        seen = SecurityEvent.objects.filter(username=_norm(username)).values_list("address", flat=True).distinct()
+        keys.update(f"login:pair:{_norm(username)}:{a}" for a in seen)
+    if address:
+        keys.add(f"login:addr:{address}")
+        if username:
+            keys.add(f"login:pair:{_norm(username)}:{address}")
+    for key in keys:
+        store.delete(key)
+    _log("unlocked", username, address or "", "admin", user=None, by=getattr(by, "username", "") or "")
+
+
+def lock_message(seconds):
+    minutes = max(1, (seconds + 59) // 60)
+    return _("登录失败次数过多，账号已暂时锁定，请 %(m)s 分钟后再试") % {"m": minutes}
+
+
+def attempt(request, username, password, door):
+    """Authenticate under the policy: (user, None) or (None, error code "locked" | "invalid")."""
+    from django.contrib.auth import authenticate
+
+    address = client_address(request)
+    if locked_for(username, address):
+        record_failure(username, address, door, while_locked=True)
+        return None, "locked"
+    user = authenticate(request, username=username, password=password)
+    if user is None or not user.is_active:
+        record_failure(username, address, door)
+        return None, "invalid"
+    record_success(user, address, door)
+    return user, None
+
+
+class PolicyFormMixin:
+    """AuthenticationForm.clean under the login policy."""
+
+    door = "site"
+
     def clean(self):
         username = self.cleaned_data.get("username")
         address = client_address(self.request) if self.request else "unknown"
-        if locked(username, address):
-            raise ValidationError(_("登录失败次数过多，账号已暂时锁定，请 %(m)s 分钟后再试") % {"m": _limits()[1] // 60},
-                                  code="locked")
+        if locked_for(username, address):
+            record_failure(username, address, self.door, while_locked=True)
+            raise ValidationError(lock_message(locked_for(username, address)), code="locked")
         try:
             cleaned = super().clean()
         except ValidationError:
-            record_failure(username, address)
+            record_failure(username, address, self.door)
             raise
-        clear_failures(username, address)
+        record_success(self.get_user(), address, self.door)
         return cleaned
+
+
+class ThrottledAuthenticationForm(PolicyFormMixin, AuthenticationForm):
+    door = "site"
+
+
+class ThrottledAdminAuthenticationForm(PolicyFormMixin, AdminAuthenticationForm):
+    door = "admin"
 
 
 class LoginView(auth_views.LoginView):

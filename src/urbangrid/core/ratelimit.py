@@ -1,23 +1,145 @@
-"""Fixed-window rate limits on the cache (Redis in production, so all app processes share the count)."""
-import time
+"""Counters shared by every server process (login failures, rate limits) and the client's address.
 
-from django.core.cache import cache
+The counters live in Redis when URBANGRID_REDIS_URL is set, otherwise in the database (``Throttle`` rows):
+never in a process's own memory, where each gunicorn worker would count on its own and a limit of N would
+let workers × N through.
+"""
+import ipaddress
+import time
+from datetime import timedelta
+from functools import lru_cache
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+
+@lru_cache(maxsize=8)
+def _proxy_networks(spec):
+    networks = []
+    for item in spec:
+        try:
+            networks.append(ipaddress.ip_network(item.strip(), strict=False))
+        except ValueError:
+            continue  # a bad entry trusts nothing (the deploy check reports it)
+    return tuple(networks)
+
+
+def _trusted(address, networks):
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
 
 
 def client_address(request):
-    # Behind a proxy, configure it to set X-Forwarded-For and trust only the last hop.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    return (forwarded.split(",")[-1].strip() if forwarded else "") or request.META.get("REMOTE_ADDR", "unknown")
+    """The client's address: REMOTE_ADDR, unless that is one of URBANGRID_TRUSTED_PROXIES; then the
+    X-Forwarded-For chain is read from the right, skipping trusted proxies, and the first address that is
+    not one is the client. Without trusted proxies the header is ignored: anyone can write it."""
+    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    networks = _proxy_networks(tuple(getattr(settings, "URBANGRID_TRUSTED_PROXIES", ()) or ()))
+    if not networks or not _trusted(remote, networks):
+        return remote
+    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, networks):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return remote  # a proxy we trust passed on garbage: count it against the proxy
+    return hops[0] if hops else remote
+
+
+class DatabaseCounters:
+    """Counters in the ``Throttle`` table: one UPDATE per hit, atomic on both databases."""
+
+    def incr(self, key, ttl):
+        from .models import Throttle
+
+        now = timezone.now()
+        for _attempt in range(3):
+            with transaction.atomic():
+                if Throttle.objects.filter(key=key, expires_at__gt=now).update(count=F("count") + 1):
+                    return Throttle.objects.filter(key=key).values_list("count", flat=True).first() or 1
+            try:
+                with transaction.atomic():
+                    Throttle.objects.filter(key=key, expires_at__lte=now).delete()
+                    Throttle.objects.create(key=key, count=1, expires_at=now + timedelta(seconds=ttl))
+                    return 1
+            except IntegrityError:  # another process created it first: count on it
+                continue
+        return Throttle.objects.filter(key=key).values_list("count", flat=True).first() or 1
+
+    def get(self, key):
+        from .models import Throttle
+
+        return Throttle.objects.filter(key=key, expires_at__gt=timezone.now()).values_list("count", flat=True).first() or 0
+
+    def expire(self, key, ttl):
+        from .models import Throttle
+
+        Throttle.objects.filter(key=key).update(expires_at=timezone.now() + timedelta(seconds=ttl))
+
+    def ttl(self, key):
+        from .models import Throttle
+
+        until = Throttle.objects.filter(key=key).values_list("expires_at", flat=True).first()
+        return max(0, int((until - timezone.now()).total_seconds())) if until else 0
+
+    def delete(self, key):
+        from .models import Throttle
+
+        Throttle.objects.filter(key=key).delete()
+
+    def purge(self):
+        from .models import Throttle
+
+        return Throttle.objects.filter(expires_at__lte=timezone.now()).delete()[0]
+
+
+class RedisCounters:
+    """Counters in Redis (INCR is atomic; keys expire by themselves)."""
+
+    def __init__(self, url):
+        import redis
+
+        self.client = redis.Redis.from_url(url)
+
+    def incr(self, key, ttl):
+        pipe = self.client.pipeline()
+        pipe.incr(f"ug:{key}")
+        pipe.expire(f"ug:{key}", int(ttl), nx=True)
+        return int(pipe.execute()[0])
+
+    def get(self, key):
+        return int(self.client.get(f"ug:{key}") or 0)
+
+    def expire(self, key, ttl):
+        self.client.expire(f"ug:{key}", int(ttl))
+
+    def ttl(self, key):
+        return max(0, int(self.client.ttl(f"ug:{key}")))
+
+    def delete(self, key):
+        self.client.delete(f"ug:{key}")
+
+    def purge(self):
+        return 0
+
+
+_stores = {}
+
+
+def counters():
+    url = getattr(settings, "URBANGRID_REDIS_URL", "")
+    if url not in _stores:
+        _stores[url] = RedisCounters(url) if url else DatabaseCounters()
+    return _stores[url]
 
 
 def hit(scope, key, limit, window_seconds=3600):
     """Count one hit; True while the key stays within ``limit`` hits in the current window."""
     window = int(time.time() // window_seconds)
-    name = f"rl:{scope}:{key}:{window}"
-    cache.add(name, 0, timeout=window_seconds + 60)
-    try:
-        count = cache.incr(name)
-    except ValueError:  # evicted between add and incr
-        cache.set(name, 1, timeout=window_seconds + 60)
-        count = 1
-    return count <= limit
+    return counters().incr(f"rl:{scope}:{key}:{window}", window_seconds + 60) <= limit

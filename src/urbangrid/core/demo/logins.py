@@ -22,8 +22,14 @@ def _password(rng):
 
 
 def build_logins(seed):
-    """Create (or reset) one user per role, linked to a person holding that role; return the mapping."""
-    rng = random.Random(f"logins-{seed}")
+    """Create (or reset) one user per role, linked to a person holding that role; return the mapping.
+
+    Passwords differ per install (a random salt in var/demo/) and stay the same when one install reruns the
+    demo with the same seed: a demo reachable from a network has no password anybody else knows."""
+    from urbangrid.core.secretkey import install_salt
+
+    salt = install_salt()
+    rng = random.Random(f"logins-{seed}-{salt}")
     User = get_user_model()
     logins, used = {}, set()
     for role in LOGIN_ROLES:
@@ -52,7 +58,7 @@ def build_logins(seed):
     from urbangrid.public.open311.keys import ensure_demo_key
 
     # Outside systems use the Open311 endpoint with this key (linked to the unit_handler's unit for updates).
-    logins["open311_api_key"] = ensure_demo_key(seed)
+    logins["open311_api_key"] = ensure_demo_key(f"{seed}-{salt}")
     path = settings.VAR_DIR / "demo" / "logins.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(logins, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -40,7 +40,7 @@ def authenticate(raw):
 
 
 def ensure_demo_key(seed):
-    """The demo's API key (deterministic per seed), allowed to feed back for the demo unit_handler's unit."""
+    """The demo's API key (deterministic per seed and install salt), allowed to feed back for the demo unit_handler's unit."""
     from urbangrid.org.models import RoleAssignment
 
     from ..models import Open311Key

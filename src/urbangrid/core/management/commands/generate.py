@@ -29,8 +29,11 @@ class Command(BaseCommand):
         params = Params(cases=cases, grids=grids, years=years, seed=seed, start=start, append=append, days=days,
                         workers=workers if workers is not None else default_workers())
         started = time.perf_counter()
+        from urbangrid.core.bulk import relaxed_durability
+
         try:
-            summary = generate(params, log=lambda msg: self.stdout.write(msg))
+            with relaxed_durability():
+                summary = generate(params, log=lambda msg: self.stdout.write(msg))
         except GenerateError as exc:
             raise CommandError(str(exc)) from None
         for key, value in summary.items():

@@ -17,6 +17,14 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help=_("只打印将要执行的命令"))
 
     def handle(self, *args, bind, workers, timeout, dry_run, **options):
+        from django.core.exceptions import ImproperlyConfigured
+
+        from urbangrid.core.checks import refuse_builtin_key
+
+        try:
+            refuse_builtin_key()
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from None
         workers = workers if workers is not None else 2 * (os.cpu_count() or 1) + 1
         if workers < 1 or workers > 256:
             raise CommandError(_("--workers 应在 1 到 256 之间"))
