@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
@@ -138,3 +139,20 @@ def _unit_of_handler(env):
                           "print(R.objects.get(person__user__username='unit_handler', role='unit_handler').unit.code)"],
                          env=env, capture_output=True, text=True, check=True, timeout=60)
     return out.stdout.strip().splitlines()[-1]
+
+
+def test_login_failures_count_across_servers_and_workers(cluster):
+    """Five wrong passwords spread over two servers of two workers each lock the account everywhere: the
+    count is shared (Redis here), not kept per process (where 4 processes × 5 would be let through)."""
+    (a, b), logins, _env = cluster
+    login = {"username": logins["leader"]["username"], "password": logins["leader"]["password"]}
+
+    def status(base, body):
+        try:
+            _token(base, body)
+            return 200
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    assert [status(a if i % 2 else b, {**login, "password": f"wrong-{i}"}) for i in range(5)] == [401] * 5
+    assert status(a, login) == 429 and status(b, login) == 429
