@@ -25,9 +25,9 @@ system-deps:
 demo: install
 	$(BIN)/urbangrid migrate --noinput
 	$(BIN)/urbangrid demo --seed $(SEED)
-	$(BIN)/urbangrid tallies rebuild
+	$(BIN)/urbangrid tallies build
 	@echo "Serving the demo city on http://127.0.0.1:$(PORT)/ with gunicorn (logins in var/demo/logins.json)"
-	URBANGRID_PUBLIC_BASE_URL=$${URBANGRID_PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} \
+	URBANGRID_DEMO=1 URBANGRID_PUBLIC_BASE_URL=$${URBANGRID_PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} \
 	  $(BIN)/urbangrid serve --bind 127.0.0.1:$(PORT) --workers 3
 
 test: system-deps install

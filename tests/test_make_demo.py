@@ -17,8 +17,9 @@ def test_make_demo_serves_gunicorn_on_port_and_the_sign_url_follows(tmp_path):
     assert "--bind 127.0.0.1:8123" in serve and "runserver" not in plan
     base = re.search(r"URBANGRID_PUBLIC_BASE_URL=\$\{URBANGRID_PUBLIC_BASE_URL:-([^}]+)\}", serve).group(1)
     assert base == "http://127.0.0.1:8123"
+    assert "URBANGRID_DEMO=1" in serve  # a demo server (the demo also writes its own random key to var/)
     # what the served processes then print on a sign (and encode in its QR code)
-    env = dict(os.environ, URBANGRID_PUBLIC_BASE_URL=base, URBANGRID_VAR_DIR=str(tmp_path))
+    env = dict(os.environ, URBANGRID_PUBLIC_BASE_URL=base, URBANGRID_VAR_DIR=str(tmp_path), URBANGRID_DEMO="1")
     env.pop("DATABASE_URL", None)
     out = subprocess.run([str(BIN / "urbangrid"), "shell", "-c",
                           "from types import SimpleNamespace as S; from urbangrid.grids.card import report_url;"

@@ -1,12 +1,17 @@
-"""综合评价 API: units (部门), positions (岗位) and regions (区域) for a period."""
+"""综合评价 API: units (部门), positions (岗位) and regions (区域) for a period.
+
+Bounded cost: a period longer than ``URBANGRID_EVALUATION_MAX_DAYS`` days is a 422 naming the fields
+(``{"detail", "code": "invalid_period", "fields": {"from": …, "to": …}}``); nothing is tallied in a request,
+and an answer says whether it counted every day of its period (``complete``, ``missing_days``)."""
 from datetime import date
 
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
+from urbangrid.cases.services import Invalid
 from urbangrid.core.access import api_require
 
-from .evaluation import Evaluation, PeriodError, parse_period
+from .evaluation import Evaluation, PeriodError, parse_period, tracking_gaps
 
 router = Router(tags=["assessment"])
 PERM = "assessment.view"
@@ -92,27 +97,41 @@ class RegionRow(Schema):
     color: str
 
 
-class UnitsOut(Schema):
+class TallyStatus(Schema):
+    complete: bool = Field(True, description="every day of the period is counted (false: see missing_days)")
+    missing_days: list[date] = Field([], description="days whose daily tallies are not ready yet: the figures leave "
+                                                     "them out (the worker tallies them within minutes)")
+
+
+class UnitsOut(TallyStatus):
     period: PeriodOut
     items: list[UnitRow]
 
 
-class PositionsOut(Schema):
+class PositionsOut(TallyStatus):
     period: PeriodOut
     items: list[PositionRow]
 
 
-class RegionsOut(Schema):
+class RegionsOut(TallyStatus):
     period: PeriodOut
     level: str
     items: list[RegionRow]
+
+
+class PeriodInvalid(Invalid):
+    """A period that cannot be evaluated: 422 with the parameters to fix in ``fields``."""
+
+
+def period_invalid(exc):
+    return PeriodInvalid(str(exc), "invalid_period", exc.fields)
 
 
 def _period(q):
     try:
         return parse_period(q.period, q.date, q.from_, q.to)
     except PeriodError as exc:
-        raise HttpError(422, str(exc)) from None
+        raise period_invalid(exc) from None
 
 
 def _out(p):
@@ -120,26 +139,35 @@ def _out(p):
             "end": p.end.isoformat()}
 
 
+def _evaluation(p):
+    with tracking_gaps() as gaps:
+        ev = Evaluation(p.start, p.end)
+    return ev, gaps.as_dict()
+
+
 @router.get("/evaluation/units", response=UnitsOut, summary="部门评价 (units) for a period")
 def evaluation_units(request, q: Query[PeriodQuery]):
     api_require(request, PERM)
     p = _period(q)
-    return {"period": _out(p), "items": Evaluation(p.start, p.end).units()}
+    ev, status = _evaluation(p)
+    return {"period": _out(p), "items": ev.units(), **status}
 
 
 @router.get("/evaluation/positions", response=PositionsOut, summary="岗位评价 (监督员/受理员/值班长/派遣员) for a period")
 def evaluation_positions(request, q: Query[PeriodQuery]):
     api_require(request, PERM)
     p = _period(q)
-    return {"period": _out(p), "items": Evaluation(p.start, p.end).positions()}
+    ev, status = _evaluation(p)
+    return {"period": _out(p), "items": ev.positions(), **status}
 
 
 @router.get("/evaluation/regions", response=RegionsOut, summary="区域评价 for a period at one level")
 def evaluation_regions(request, q: Query[RegionQuery]):
     api_require(request, PERM)
     p = _period(q)
+    ev, status = _evaluation(p)
     try:
-        items = Evaluation(p.start, p.end).regions(q.level)
+        items = ev.regions(q.level)
     except PeriodError as exc:
         raise HttpError(422, str(exc)) from None
-    return {"period": _out(p), "level": q.level, "items": items}
+    return {"period": _out(p), "level": q.level, "items": items, **status}

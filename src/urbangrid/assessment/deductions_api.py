@@ -217,7 +217,7 @@ class PeriodInvalid(svc.DeductionError):
 
 def period_from(period, day, date_from, date_to):
     try:
-        return parse_period(period, day, date_from, date_to)
+        return parse_period(period, day, date_from, date_to, max_days=None)  # a list filter: evaluates nothing
     except PeriodError as exc:
         field = "from" if (date_from or date_to) else ("day" if day else "period")
         raise PeriodInvalid(str(exc), "invalid_period", {field: str(exc)}) from None

@@ -10,6 +10,15 @@ fifteen queries whose rows grow with the period's events (about 50–100 µs per
 (``tallies.TallyEvaluation``, same tables, cost growing with the days and subjects of the period, not
 its events) unless the period ends mid-day in the past, which only the raw events can answer.
 
+Bounded cost per request: a period is at most ``URBANGRID_EVALUATION_MAX_DAYS`` days (``parse_period``
+refuses longer ones with the fields to fix), and a request never tallies: the worker (``tasks``) and
+``urbangrid tallies build`` do. When some days of a period have no ready tally (never tallied, or events
+arrived since), ``Evaluation`` answers from the raw events if the period holds at most
+``URBANGRID_EVALUATION_RAW_MAX_EVENTS`` events (exact, bounded), else from the tallies that are ready and
+lists the other days (``ev.missing``; ``tracking_gaps()`` collects them for a page or an API answer, which
+say so). ``evaluate()`` and ``Evaluation(..., build=True)`` are for the worker, commands and tests: they
+tally what is missing first.
+
 Definitions (see also the report in the project docs):
 - Rates are ``None`` when the denominator is zero and score ``scheme.zero_denominator_score`` (100 by
   default: nothing was due, so nothing failed — the same logic that gives 0 立案 the best 立案数分值).
@@ -28,7 +37,10 @@ Definitions (see also the report in the project docs):
   is in the period; 作废 after filing (whenever) against each filing of the case in the period; a report
   is 有效 when its case was ever filed or accepted as self-handled.
 """
+import contextvars
+import os
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -85,7 +97,30 @@ LEVEL_FIELD = {"grid": "case__unit_grid_id", "responsibility_grid": "case__respo
 # --- periods ------------------------------------------------------------------------------------
 
 class PeriodError(ValueError):
-    pass
+    """A period (or another evaluation parameter) that cannot be answered; ``fields``: {parameter: message}."""
+
+    def __init__(self, message, fields=None):
+        super().__init__(message)
+        self.fields = dict(fields or {})
+
+
+# The longest period a request may ask for: three years and a day (any three calendar years fit).
+DEFAULT_MAX_DAYS = 3 * 365 + 2
+
+
+def app_setting(name, default, cast=int):
+    """One of this app's settings: Django's setting of that name, else the environment variable, else ``default``."""
+    value = getattr(settings, name, None)
+    if value is None:
+        value = os.environ.get(name)
+    return default if value in (None, "") else cast(value)
+
+
+def max_period_days():
+    return app_setting("URBANGRID_EVALUATION_MAX_DAYS", DEFAULT_MAX_DAYS)
+
+
+_FROM_SETTINGS = object()
 
 
 PERIOD_KINDS = ("day", "week", "month", "quarter", "year")
@@ -130,7 +165,8 @@ def period_of(kind, day):
     elif kind == "year":
         a, b = date(day.year, 1, 1), date(day.year + 1, 1, 1)
     else:
-        raise PeriodError(_("统计周期应为 day、week、month、quarter 或 year"))
+        msg = _("统计周期应为 day、week、month、quarter 或 year")
+        raise PeriodError(msg, {"period": msg})
     return Period(_midnight(a), _midnight(b), kind)
 
 
@@ -141,28 +177,41 @@ def _date(value, name):
         try:
             d = date.fromisoformat(str(value))
         except ValueError:
-            raise PeriodError(_("%(name)s 应为 YYYY-MM-DD 格式的日期") % {"name": name}) from None
+            msg = _("%(name)s 应为 YYYY-MM-DD 格式的日期") % {"name": name}
+            raise PeriodError(msg, {name: msg}) from None
     if not date_in_range(d):
-        raise PeriodError(_("%(name)s 应在 %(a)s 至 %(b)s 之间") % {"name": name, "a": EARLIEST, "b": LATEST})
+        msg = _("%(name)s 应在 %(a)s 至 %(b)s 之间") % {"name": name, "a": EARLIEST, "b": LATEST}
+        raise PeriodError(msg, {name: msg})
     return d
 
 
-def parse_period(period=None, day=None, date_from=None, date_to=None, now=None):
+def parse_period(period=None, day=None, date_from=None, date_to=None, now=None, max_days=_FROM_SETTINGS):
     """A Period from ``period`` + ``day`` (default: this month) or ``date_from``/``date_to`` (both
-    included). Raises PeriodError for a reversed range or a period that has not started yet."""
+    included). Raises PeriodError (with the parameters to fix in ``fields``) for a reversed range, a period
+    that has not started yet, or one longer than ``max_days`` days (default ``URBANGRID_EVALUATION_MAX_DAYS``;
+    ``None``: no limit, for plain list filters that evaluate nothing)."""
     now = now or timezone.now()
     today = now.astimezone(TZ).date()
     if date_from or date_to:
         if not (date_from and date_to):
-            raise PeriodError(_("自定义期间须同时提供起始日期 from 和截止日期 to"))
+            msg = _("自定义期间须同时提供起始日期 from 和截止日期 to")
+            raise PeriodError(msg, {"to" if date_from else "from": msg})
         a, b = _date(date_from, "from"), _date(date_to, "to")
         if a > b:
-            raise PeriodError(_("起始日期 %(a)s 晚于截止日期 %(b)s") % {"a": a, "b": b})
+            msg = _("起始日期 %(a)s 晚于截止日期 %(b)s") % {"a": a, "b": b}
+            raise PeriodError(msg, {"from": msg, "to": msg})
         p = Period(_midnight(a), _midnight(b + timedelta(days=1)), "custom")
     else:
         p = period_of(period or "month", _date(day, "date") if day else today)
     if p.first_day > today:
-        raise PeriodError(_("统计期间 %(p)s 尚未开始，不能评价未来的期间") % {"p": p.label()})
+        msg = _("统计期间 %(p)s 尚未开始，不能评价未来的期间") % {"p": p.label()}
+        raise PeriodError(msg, {"from" if p.kind == "custom" else "date": msg})
+    limit = max_period_days() if max_days is _FROM_SETTINGS else max_days
+    days = (p.last_day - p.first_day).days + 1
+    if limit is not None and days > limit:
+        msg = _("统计期间最长 %(n)s 天，%(a)s 至 %(b)s 共 %(d)s 天，请缩短期间") % {
+            "n": limit, "a": p.first_day, "b": p.last_day, "d": days}
+        raise PeriodError(msg, {"from": msg, "to": msg})
     return p
 
 
@@ -348,6 +397,9 @@ class EventEvaluation(Judge):
     """One period's evaluation straight from the event log (the reference implementation);
     ``units()``, ``positions()``, ``regions(level)`` give the tables. ``TallyEvaluation``
     (assessment/tallies.py) gives the same tables from the daily tallies."""
+
+    source = "events"
+    missing = ()  # the days it could not count: none, it reads every event
 
     def __init__(self, start, end, scheme=None, calendar=None, now=None):
         from .models import EvaluationScheme
@@ -747,18 +799,98 @@ def use_tallies(start, end, now=None):
     return local.time() == time(0) or eff_end >= real_now - timedelta(seconds=5)
 
 
-def Evaluation(start, end, scheme=None, calendar=None, now=None):  # noqa: N802 - used like the class it returns
-    """The period's evaluation: from the daily tallies (``TallyEvaluation``) when they can answer it,
-    else from the raw events (``EventEvaluation``); both give the same tables."""
-    if use_tallies(start, end, now):
-        from .tallies import TallyEvaluation
+# Batch code may let every Evaluation() tally what it misses first (the test suite's ``both_sources``
+# fixture does, to run hand-built logs through the tallies). Never set in the server: requests do not tally.
+BUILD_TALLIES = False
 
-        return TallyEvaluation(start, end, scheme=scheme, calendar=calendar, now=now)
-    return EventEvaluation(start, end, scheme=scheme, calendar=calendar, now=now)
+
+def Evaluation(start, end, scheme=None, calendar=None, now=None, build=False):  # noqa: N802 - used like the class it returns
+    """The period's evaluation: from the daily tallies (``TallyEvaluation``) when they can answer it,
+    else from the raw events (``EventEvaluation``); both give the same tables.
+
+    ``build=False`` (pages, the API, reviews): nothing is tallied here. Days without a ready tally are
+    answered from the raw events when the period is small (at most ``URBANGRID_EVALUATION_RAW_MAX_EVENTS``
+    events: exact, bounded cost), else left out and listed in ``ev.missing`` (and in the ``tracking_gaps()``
+    of the request, if any). ``build=True`` (worker, commands, tests): tally them first."""
+    if not use_tallies(start, end, now):
+        return EventEvaluation(start, end, scheme=scheme, calendar=calendar, now=now)
+    from .tallies import TallyEvaluation, raw_affordable
+
+    ev = TallyEvaluation(start, end, scheme=scheme, calendar=calendar, now=now, build=build or BUILD_TALLIES)
+    if ev.missing:
+        if raw_affordable(ev.start, ev.eff_end):
+            return EventEvaluation(start, end, scheme=ev.scheme, calendar=calendar, now=now)
+        gaps = _GAPS.get()
+        if gaps is not None:
+            gaps.days.update(ev.missing)
+    return ev
 
 
 def evaluate(start, end, scheme=None, now=None):
-    return Evaluation(start, end, scheme=scheme, now=now)
+    """An evaluation for batch code (commands, scripts, tests): tallies what is missing first."""
+    return Evaluation(start, end, scheme=scheme, now=now, build=True)
+
+
+# --- days an answer could not count ---------------------------------------------------------------
+
+_GAPS = contextvars.ContextVar("urbangrid_evaluation_gaps", default=None)
+RUNS_SHOWN = 8
+
+
+class TallyGaps:
+    """The days that the evaluations of one page or API answer left out (no ready tally and too many
+    events to count them from the raw log in a request)."""
+
+    def __init__(self):
+        self.days = set()
+
+    def __bool__(self):
+        return bool(self.days)
+
+    @property
+    def complete(self):
+        return not self.days
+
+    @property
+    def count(self):
+        return len(self.days)
+
+    def sorted(self):
+        return sorted(self.days)
+
+    def label(self):
+        """The days as runs: 2026-03-03、2026-03-05 — 2026-03-31 (the first few runs)."""
+        runs = []
+        for d in self.sorted():
+            if runs and runs[-1][1] + timedelta(days=1) == d:
+                runs[-1][1] = d
+            else:
+                runs.append([d, d])
+        text = "、".join(f"{a}" if a == b else f"{a} — {b}" for a, b in runs[:RUNS_SHOWN])
+        return text + ("…" if len(runs) > RUNS_SHOWN else "")
+
+    def message(self):
+        return _("日统计尚未就绪的日期：%(days)s（共 %(n)s 天）。本页数字未包含（或未完全包含）这些日期的记录；"
+                 "后台任务会自动补算，请稍后刷新。") % {"days": self.label(), "n": self.count}
+
+    def export_message(self):
+        return _("日统计尚未就绪的日期：%(days)s（共 %(n)s 天），导出的数字会不完整；后台任务补算后请重试。") % {
+            "days": self.label(), "n": self.count}
+
+    def as_dict(self):
+        """The fields an API answer adds: ``complete`` and ``missing_days``."""
+        return {"complete": self.complete, "missing_days": self.sorted()}
+
+
+@contextmanager
+def tracking_gaps():
+    """Collect the days left out by every ``Evaluation()`` made inside the block (one request)."""
+    gaps = TallyGaps()
+    token = _GAPS.set(gaps)
+    try:
+        yield gaps
+    finally:
+        _GAPS.reset(token)
 
 
 # Column specifications shared by the page, the API documentation and the Excel export.

@@ -1,8 +1,11 @@
 """Pages of the periodic reviews, member records, party roll-ups and rankings: screen, print (A4) and Excel.
 
-Thin: the figures come from ``reviews`` and ``members``; here only parameters, scope and rendering.
+Thin: the figures come from ``reviews`` and ``members``; here only parameters, scope and rendering. The
+pages name the days their evaluations had no ready tally for (``tracked``); an export that would leave days
+out answers 409 instead (``complete_or_409``). Nothing here tallies.
 """
 import io
+from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -16,10 +19,32 @@ from urbangrid.core.access import actor_of
 from urbangrid.core.excel import excel_safe
 
 from . import members, reviews
-from .evaluation import PERIOD_KINDS, PeriodError, parse_period
+from .evaluation import PERIOD_KINDS, PeriodError, parse_period, tracking_gaps
 from .reviews import KINDS, Section
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def tracked(view):
+    """Collect the days the view's evaluations left out in ``request.tally_gaps`` (the pages show them)."""
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        with tracking_gaps() as request.tally_gaps:
+            return view(request, *args, **kwargs)
+    return wrapper
+
+
+def complete_or_409(view):
+    """An export whose evaluations left days out answers 409 with those days rather than a workbook that
+    looks complete."""
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        with tracking_gaps() as gaps:
+            response = view(request, *args, **kwargs)
+        if gaps and response.status_code == 200:
+            return _plain(gaps.export_message(), status=409)
+        return response
+    return wrapper
 
 
 def scope_for(request):
@@ -98,6 +123,7 @@ def _summary(review):
 
 @never_cache
 @login_required
+@tracked
 def review_page(request, kind, printable=False):
     if kind not in KINDS:
         raise Http404(kind)
@@ -172,6 +198,7 @@ def _plain(msg, status=422):
     return HttpResponse(msg, status=status, content_type="text/plain; charset=utf-8")
 
 
+@complete_or_409
 def review_export(request, kind):
     if (r := _login_or_redirect(request)) is not None:
         return r
@@ -196,6 +223,7 @@ def _period_or_error(request):
 
 @never_cache
 @login_required
+@tracked
 def member_list(request):
     scope = scope_for(request)
     context = _form_context(request, "year")
@@ -208,6 +236,7 @@ def member_list(request):
     return render(request, "assessment/reviews/members.html", context)
 
 
+@complete_or_409
 def member_export(request):
     if (r := _login_or_redirect(request)) is not None:
         return r
@@ -222,6 +251,7 @@ def member_export(request):
 
 @never_cache
 @login_required
+@tracked
 def member_detail(request, person_id):
     scope = scope_for(request)
     try:
@@ -258,6 +288,7 @@ def _party_section(request, scope, p, code=None):
 
 @never_cache
 @login_required
+@tracked
 def party_list(request):
     scope = scope_for(request)
     context = {**_form_context(request, "year"), "level": request.GET.get("level", ""),
@@ -274,6 +305,7 @@ def party_list(request):
     return render(request, "assessment/reviews/party.html", context)
 
 
+@complete_or_409
 def party_export(request):
     if (r := _login_or_redirect(request)) is not None:
         return r
@@ -288,6 +320,7 @@ def party_export(request):
 
 @never_cache
 @login_required
+@tracked
 def party_detail(request, code):
     scope = scope_for(request)
     context = _form_context(request, "year")
@@ -327,6 +360,7 @@ def _rankings(request, scope):
 
 @never_cache
 @login_required
+@tracked
 def rankings(request):
     scope = scope_for(request)
     context = {**_form_context(request, "month"), "dim": request.GET.get("dim") or "unit",
@@ -348,6 +382,7 @@ def rankings(request):
     return render(request, "assessment/reviews/rankings.html", context)
 
 
+@complete_or_409
 def rankings_export(request):
     if (r := _login_or_redirect(request)) is not None:
         return r

@@ -2,7 +2,8 @@
 
 The reviews (``/reviews/daily`` … ``/reviews/yearly``) answer the same structure the pages render: summary
 figures, sections (columns with their kinds, rows of cells with drill-down links) and chart data.
-Members, party organisations and rankings have typed rows. Period parameters as for the evaluation API.
+Members, party organisations and rankings have typed rows. Period parameters (and their bounds) as for the
+evaluation API; every answer says whether its evaluations counted every day (``complete``, ``missing_days``).
 """
 from datetime import date
 from typing import Any
@@ -14,8 +15,8 @@ from django.utils.translation import gettext as _
 from urbangrid.core.access import actor_of
 
 from . import members, reviews
-from .api import PeriodQuery
-from .evaluation import PeriodError, parse_period
+from .api import PeriodQuery, TallyStatus, period_invalid
+from .evaluation import PeriodError, parse_period, tracking_gaps
 
 router = Router(tags=["reviews"])
 
@@ -58,7 +59,7 @@ class ReviewSummaryOut(Schema):
     link: str | None
 
 
-class ReviewOut(Schema):
+class ReviewOut(TallyStatus):
     kind: str = Field(description="daily (日讲评) | weekly (周督查) | monthly (月总结) | quarterly (季调度) | yearly (年考核)")
     title: str
     period: ReviewPeriodOut
@@ -95,12 +96,12 @@ class ReviewMemberRow(Schema):
     color: str
 
 
-class ReviewMembersOut(Schema):
+class ReviewMembersOut(TallyStatus):
     period: ReviewPeriodOut
     items: list[ReviewMemberRow]
 
 
-class ReviewMemberOut(Schema):
+class ReviewMemberOut(TallyStatus):
     period: ReviewPeriodOut
     record: ReviewMemberRow
 
@@ -118,7 +119,7 @@ class ReviewUnitScoreRow(Schema):
     color: str
 
 
-class ReviewScoresOut(Schema):
+class ReviewScoresOut(TallyStatus):
     period: ReviewPeriodOut
     units: list[ReviewUnitScoreRow]
     persons: list[ReviewMemberRow]
@@ -154,7 +155,7 @@ class ReviewPartyRow(Schema):
     color: str
 
 
-class ReviewPartyOut(Schema):
+class ReviewPartyOut(TallyStatus):
     period: ReviewPeriodOut
     items: list[ReviewPartyRow]
 
@@ -191,7 +192,7 @@ class ReviewTrendOut(Schema):
     series: list[ReviewSeriesOut]
 
 
-class ReviewRankingsOut(Schema):
+class ReviewRankingsOut(TallyStatus):
     period: ReviewPeriodOut
     dimension: str
     rows: list[ReviewRankRow]
@@ -214,7 +215,7 @@ def _period(q, kind=None):
             return reviews.default_period("yearly")
         return parse_period(q.period, q.date, q.from_, q.to)
     except PeriodError as exc:
-        raise HttpError(422, str(exc)) from None
+        raise period_invalid(exc) from None
 
 
 class ReviewYearQuery(PeriodQuery):
@@ -225,7 +226,9 @@ def _make(kind):
     def endpoint(request, q: Query[PeriodQuery]):
         scope = _scope(request)
         p = _period(q, kind)
-        return reviews.build(kind, p, scope).as_dict()
+        with tracking_gaps() as gaps:
+            out = reviews.build(kind, p, scope).as_dict()
+        return {**out, **gaps.as_dict()}
 
     def yearly_endpoint(request, q: Query[ReviewYearQuery]):
         scope = _scope(request)
@@ -234,7 +237,9 @@ def _make(kind):
             top = reviews.parse_top(q.top)
         except PeriodError as exc:
             raise HttpError(422, str(exc)) from None
-        return reviews.build(kind, p, scope, top_n=top).as_dict()
+        with tracking_gaps() as gaps:
+            out = reviews.build(kind, p, scope, top_n=top).as_dict()
+        return {**out, **gaps.as_dict()}
 
     if kind == "yearly":
         endpoint = yearly_endpoint
@@ -259,24 +264,29 @@ def review_rankings(request, q: Query[ReviewRankQuery]):
     scope = _scope(request)
     p = _period(q) if (q.period or q.date or q.from_ or q.to) else parse_period("month")
     try:
-        data = members.rankings(q.dim, p, scope)
+        with tracking_gaps() as gaps:
+            data = members.rankings(q.dim, p, scope)
     except PeriodError as exc:
         raise HttpError(422, str(exc)) from None
-    return {"period": reviews.period_out(p), **data}
+    return {"period": reviews.period_out(p), **data, **gaps.as_dict()}
 
 
 @router.get("/reviews/scores", response=ReviewScoresOut, summary="Unit and person score tables for performance pay (绩效)")
 def review_scores(request, q: Query[PeriodQuery]):
     scope = _scope(request)
     p = _period(q)
-    return {"period": reviews.period_out(p), **members.score_tables(p, scope)}
+    with tracking_gaps() as gaps:
+        tables = members.score_tables(p, scope)
+    return {"period": reviews.period_out(p), **tables, **gaps.as_dict()}
 
 
 @router.get("/members", response=ReviewMembersOut, summary="Party members' records for the democratic evaluation (民主评议)")
 def member_records(request, q: Query[PeriodQuery]):
     scope = _scope(request)
     p = _period(q)
-    return {"period": reviews.period_out(p), "items": members.member_records(p, scope)}
+    with tracking_gaps() as gaps:
+        items = members.member_records(p, scope)
+    return {"period": reviews.period_out(p), "items": items, **gaps.as_dict()}
 
 
 @router.get("/members/{person_id}", response=ReviewMemberOut, summary="One person's record for a period")
@@ -287,10 +297,11 @@ def member_record(request, person_id: int, q: Query[PeriodQuery]):
     except LookupError:
         raise HttpError(404, _("人员 %(n)s 不存在") % {"n": person_id}) from None
     p = _period(q)
-    rows = members.member_records(p, scope, party_members_only=False, person_id=person.pk)
+    with tracking_gaps() as gaps:
+        rows = members.member_records(p, scope, party_members_only=False, person_id=person.pk)
     if not rows:
         raise HttpError(404, _("人员 %(n)s 不存在") % {"n": person_id})
-    return {"period": reviews.period_out(p), "record": rows[0]}
+    return {"period": reviews.period_out(p), "record": rows[0], **gaps.as_dict()}
 
 
 def _party(request, q, code=None):
@@ -299,21 +310,22 @@ def _party(request, q, code=None):
     if q.level and q.level not in ("general_branch", "branch", "group"):
         raise HttpError(422, _("党组织层级应为 general_branch、branch 或 group"))
     try:
-        rows = members.party_rollups(p, scope, level=q.level, org_code=code)
+        with tracking_gaps() as gaps:
+            rows = members.party_rollups(p, scope, level=q.level, org_code=code)
     except LookupError:
         raise HttpError(404, _("党组织 %(c)s 不存在") % {"c": code}) from None
-    return p, rows
+    return p, rows, gaps.as_dict()
 
 
 @router.get("/party", response=ReviewPartyOut, summary="Party general branches, branches and groups rolled up from their grids and segments")
 def party_rollups(request, q: Query[ReviewPartyQuery]):
-    p, rows = _party(request, q)
-    return {"period": reviews.period_out(p), "items": rows}
+    p, rows, status = _party(request, q)
+    return {"period": reviews.period_out(p), "items": rows, **status}
 
 
 @router.get("/party/{code}", response=ReviewPartyOut, summary="One party organisation's roll-up")
 def party_rollup(request, code: str, q: Query[ReviewPartyQuery]):
-    p, rows = _party(request, q, code)
+    p, rows, status = _party(request, q, code)
     if not rows:
         raise HttpError(404, _("党组织 %(c)s 不存在") % {"c": code})
-    return {"period": reviews.period_out(p), "items": rows}
+    return {"period": reviews.period_out(p), "items": rows, **status}

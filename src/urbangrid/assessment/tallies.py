@@ -20,10 +20,17 @@ refreshed at most every ``URBANGRID_TALLY_TODAY_MAX_AGE`` seconds (0: exact). A 
 on-time grace re-tallies every day it touches; editing the working calendar afterwards needs a rebuild
 (handling seconds are working time).
 
+Who tallies: the worker (``tasks``: today, yesterday and days given events later every minute; every
+missing day, newest first, within a time budget every ten minutes), ``urbangrid tallies build | refresh |
+rebuild``, and the demo build. Never a request: ``TallyEvaluation(build=False)`` only reads which days of
+its period are ready (``unready_days``, read-only, a bounded number of queries) and leaves the others out
+(``missing``). Days before the first event and after today hold nothing and are never tallied.
+
 ``TallyEvaluation`` gives the same tables as ``EventEvaluation`` (tests compare them on the demo history
 and on hand-built logs); its cost grows with the number of days and subjects in the period, not with
 the events.
 """
+import time
 from collections import defaultdict
 from datetime import timedelta
 
@@ -36,7 +43,7 @@ from urbangrid.cases.models import Case, CaseEvent
 from urbangrid.cases.workflow import Action
 
 from .evaluation import (BEFORE_FILING, DISPATCHES, HANDLE_DEADLINES, HANDLE_PAUSES, HANDLE_STARTS, HANDLE_STOPS,
-                         ID_CHUNK, LEVEL_FIELD, LEVELS, TZ, VALIDATING, EventEvaluation, Judge, PeriodError, _midnight,
+                         ID_CHUNK, LEVEL_FIELD, LEVELS, TZ, VALIDATING, EventEvaluation, Judge, PeriodError, _midnight, app_setting,
                          close_verdicts, handle_clocks, new_position_counter, post_counts, returned_dispatches)
 from .models import (POST_DAY_COUNTS, REGION_DAY_COUNTS, UNIT_DAY_COUNTS, CaseFact, EvaluationScheme, PostDay, RegionDay,
                      TallyCursor, TallyDay, UnitDay)
@@ -286,14 +293,40 @@ def mark_new_events():
     _seen["top"] = max(top, agg["top"])
 
 
-def ensure_fresh(first_day, last_day, scheme=None, now=None):
-    """Tally every day of [first_day, last_day] that is missing, dirty, tallied with another grace, or
-    (for the last two days) holds a different number of events than when tallied. Returns the days tallied."""
-    now = now or timezone.now()
+def first_event_day():
+    """The day of the earliest case event (None: no events); one look-up in the ``at`` index."""
+    at = CaseEvent.objects.order_by("at").values_list("at", flat=True).first()
+    return None if at is None else local_day(at)
+
+
+def _span(first_day, last_day, today):
+    """[first_day, last_day] cut to the days that can hold events: from the first event's day to today."""
+    lo = first_event_day()
+    if lo is None:
+        return None
+    first, last = max(first_day, lo), min(last_day, today)
+    return (first, last) if first <= last else None
+
+
+UNACCOUNTED_PROBE = 20000  # events past the cursor a request looks at (more: every day counts as behind)
+
+
+def _unaccounted_days():
+    """Read-only: the days of the events the cursor has not accounted for yet (the worker marks them dirty
+    within a minute). At most UNACCOUNTED_PROBE events are read; None when there are more."""
+    last_id = TallyCursor.objects.filter(pk=1).values_list("last_event_id", flat=True).first() or 0
+    ats = list(CaseEvent.objects.filter(id__gt=last_id).order_by("id").values_list("at", flat=True)[:UNACCOUNTED_PROBE + 1])
+    if len(ats) > UNACCOUNTED_PROBE:
+        return None
+    return {local_day(a) for a in ats}
+
+
+def _todo(first_day, last_day, grace, now, unaccounted=frozenset(), lag=timedelta(0)):
+    """The days of [first_day, last_day] whose tally is missing, dirty, tallied with another grace, behind
+    events not yet accounted for (``unaccounted``: a set of days, None for all), or (for the last two days)
+    holds a different number of events than when tallied; today's tally younger than
+    ``URBANGRID_TALLY_TODAY_MAX_AGE`` seconds (plus ``lag``; 0: always exact) is taken as it is."""
     today = local_day(now)
-    scheme = scheme or EvaluationScheme.current()
-    grace = _grace_minutes(scheme)
-    mark_new_events()
     status = {t.day: t for t in TallyDay.objects.filter(day__gte=first_day, day__lte=last_day)}
     max_age = timedelta(seconds=int(getattr(settings, "URBANGRID_TALLY_TODAY_MAX_AGE", 60)))
     todo = []
@@ -302,17 +335,88 @@ def ensure_fresh(first_day, last_day, scheme=None, now=None):
         if t is None or t.grace_minutes != grace:
             todo.append(d)
             continue
-        if d == today and max_age and t.computed_at > now - max_age:
+        if d == today and max_age and t.computed_at > now - max_age - lag:
             continue  # today's tally is young enough
-        if t.dirty:
+        if t.dirty or unaccounted is None or d in unaccounted:
             todo.append(d)
         elif d >= today - timedelta(days=1):
             n = CaseEvent.objects.filter(at__gte=_midnight(d), at__lt=_midnight(d + timedelta(days=1))).count()
             if n != t.events:
                 todo.append(d)
+    return todo
+
+
+# A request takes today's tally as ready for this long beyond URBANGRID_TALLY_TODAY_MAX_AGE: the worker
+# re-tallies today every minute once it is that old, and needs a moment to do so.
+WORKER_LAG = timedelta(minutes=2)
+
+
+def unready_days(first_day, last_day, scheme=None, now=None):
+    """Read-only (what a request may do): the days of [first_day, last_day] an evaluation cannot take from
+    the tallies now. A fixed number of queries (at most two of them count one day's events)."""
+    now = now or timezone.now()
+    span = _span(first_day, last_day, local_day(now))
+    if span is None:
+        return []
+    grace = _grace_minutes(scheme)
+    return _todo(*span, grace, now, unaccounted=_unaccounted_days(), lag=WORKER_LAG)
+
+
+def ensure_fresh(first_day, last_day, scheme=None, now=None):
+    """Tally every day of [first_day, last_day] (from the first event's day to today) that is not ready
+    (``_todo``). Returns the days tallied. For the worker, commands and tests: never in a request."""
+    now = now or timezone.now()
+    scheme = scheme or EvaluationScheme.current()
+    grace = _grace_minutes(scheme)
+    mark_new_events()
+    span = _span(first_day, last_day, local_day(now))
+    if span is None:
+        return []
+    todo = _todo(*span, grace, now)
     for first, last in _runs(todo):
         tally_range(first, last, scheme=scheme)
     return todo
+
+
+def build_missing(first_day=None, last_day=None, budget_seconds=None, now=None):
+    """Tally the days of [first_day, last_day] (default: the first event's day to today) that are not ready,
+    newest first, a window (WINDOW_DAYS) at a time; with ``budget_seconds``, no new window is started once
+    that much time has passed (the worker's back-fill: the rest follows on its next run). Returns the days
+    tallied, in order (``urbangrid tallies build``)."""
+    now = now or timezone.now()
+    today = local_day(now)
+    scheme = EvaluationScheme.current()
+    mark_new_events()
+    lo = first_event_day()
+    if lo is None:
+        return []
+    span = _span(first_day or lo, last_day or today, today)
+    if span is None:
+        return []
+    todo = _todo(*span, _grace_minutes(scheme), now)
+    started, done = time.monotonic(), []
+    for first, last in reversed(_runs(todo)):
+        end = last
+        while end >= first:
+            if budget_seconds is not None and done and time.monotonic() - started > budget_seconds:
+                return sorted(done)
+            start = max(first, end - timedelta(days=WINDOW_DAYS - 1))
+            tally_range(start, end, scheme=scheme)
+            done.extend(_days(start, end))
+            end = start - timedelta(days=1)
+    return sorted(done)
+
+
+def raw_affordable(start, end):
+    """Whether a request may count [start, end) from the raw events: at most
+    ``URBANGRID_EVALUATION_RAW_MAX_EVENTS`` events in it (0: never). Reads at most that many index entries."""
+    limit = app_setting("URBANGRID_EVALUATION_RAW_MAX_EVENTS", RAW_MAX_EVENTS)
+    if limit <= 0:
+        return False
+    return CaseEvent.objects.filter(at__gte=start, at__lt=end).order_by().values("pk")[:limit + 1].count() <= limit
+
+
+RAW_MAX_EVENTS = 20000  # about one to two seconds of the raw-event evaluation
 
 
 def _runs(days):
@@ -352,13 +456,21 @@ def rebuild(first_day=None, last_day=None):
 # --- the evaluation from the tallies --------------------------------------------------------------
 
 class TallyEvaluation(EventEvaluation):
-    """``EventEvaluation``'s tables from the daily tallies (same numbers; cost follows the days)."""
+    """``EventEvaluation``'s tables from the daily tallies (same numbers; cost follows the days).
 
-    def __init__(self, start, end, scheme=None, calendar=None, now=None):
+    ``build=False`` (requests): tallies nothing; ``missing`` lists the days of the period without a ready
+    tally, which the tables leave out (or count as last tallied). ``build=True``: tallies them first."""
+
+    source = "tallies"
+
+    def __init__(self, start, end, scheme=None, calendar=None, now=None, build=False):
         super().__init__(start, end, scheme=scheme, calendar=calendar, now=now)
         self.first_day = local_day(self.start)
         self.last_day = local_day(self.eff_end - timedelta(microseconds=1))
-        self.tallied = ensure_fresh(self.first_day, self.last_day, scheme=self.scheme)
+        if build:
+            self.tallied, self.missing = ensure_fresh(self.first_day, self.last_day, scheme=self.scheme), []
+        else:
+            self.tallied, self.missing = [], unready_days(self.first_day, self.last_day, scheme=self.scheme)
         self._clock_facts = None
         self._closed_overdue = None
         self._region_rows_cache = None

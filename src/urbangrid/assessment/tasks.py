@@ -1,12 +1,30 @@
-"""Periodic work of the assessment app on the task engine (huey)."""
+"""Periodic work of the assessment app on the task engine (huey).
+
+The daily tallies behind the evaluation are built here (and by ``urbangrid tallies``), never in a request:
+pages and the API read what is ready and say which days are not (``evaluation.Evaluation``).
+"""
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, lock_task
 
 from . import tallies
+from .evaluation import app_setting
+
+BACKFILL_SECONDS = 300  # default of URBANGRID_TALLY_BACKFILL_SECONDS
+
+
+@db_periodic_task(crontab(minute="*"))
+def refresh_tallies():
+    """日统计: keep yesterday's and today's tallies (and any day given events later) current, so that
+    today's figures lag new events by about a minute (``URBANGRID_TALLY_TODAY_MAX_AGE``). One day's worth of
+    work at most when events arrive; a few queries when nothing changed."""
+    return [str(d) for d in tallies.refresh()]
 
 
 @db_periodic_task(crontab(minute="*/10"))
-def refresh_tallies():
-    """日统计: keep yesterday's and today's tallies (and any day given events later) current, so that
-    evaluation pages rarely tally a day themselves."""
-    return [str(d) for d in tallies.refresh()]
+def backfill_tallies():
+    """日统计: tally the days that have none yet (a fresh install, imported or generated history, a rebuilt
+    database), newest first, for at most ``URBANGRID_TALLY_BACKFILL_SECONDS`` per run; the next run goes on.
+    One run at a time."""
+    with lock_task("assessment-backfill-tallies"):
+        budget = app_setting("URBANGRID_TALLY_BACKFILL_SECONDS", BACKFILL_SECONDS, float)
+        return [str(d) for d in tallies.build_missing(budget_seconds=budget)]

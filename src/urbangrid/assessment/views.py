@@ -1,4 +1,8 @@
-"""综合评价 pages: the three tables for a chosen period, and an Excel export per table."""
+"""综合评价 pages: the three tables for a chosen period, and an Excel export per table.
+
+Nothing here tallies (see ``evaluation.Evaluation``): a period longer than ``URBANGRID_EVALUATION_MAX_DAYS``
+is refused with a form message (422); days without a ready tally are named on the page, and an export that
+would leave some out answers 409 instead of an incomplete workbook."""
 import io
 
 from django.contrib.auth.decorators import login_required
@@ -9,7 +13,7 @@ from django.views.decorators.cache import never_cache
 
 from urbangrid.core.access import view_require
 
-from .evaluation import LEVELS, PERIOD_KINDS, RATE_KEYS, ROLE_LABELS, Evaluation, PeriodError, cell, parse_period
+from .evaluation import LEVELS, PERIOD_KINDS, RATE_KEYS, ROLE_LABELS, Evaluation, PeriodError, cell, parse_period, tracking_gaps
 from .evaluation import position_columns, region_columns, unit_columns
 
 PERM = "assessment.view"
@@ -51,7 +55,8 @@ def index(request):
     except PeriodError as exc:
         error = str(exc)
     if p is not None:
-        ev = Evaluation(p.start, p.end)
+        with tracking_gaps() as request.tally_gaps:
+            ev = Evaluation(p.start, p.end)
         positions = ev.positions()
         tables = {
             "units": _table(unit_columns(), ev.units()),
@@ -104,7 +109,10 @@ def export(request, table):
         return HttpResponse(str(exc), status=422, content_type="text/plain; charset=utf-8")
     from openpyxl import Workbook
 
-    ev = Evaluation(p.start, p.end)
+    with tracking_gaps() as gaps:
+        ev = Evaluation(p.start, p.end)
+    if gaps:
+        return HttpResponse(gaps.export_message(), status=409, content_type="text/plain; charset=utf-8")
     wb = Workbook()
     if table == "units":
         _sheet(wb, _("部门评价"), unit_columns(), ev.units(), first=True)

@@ -59,6 +59,12 @@ def build_demo(seed=2024, log=print, history=False, cases=None):
     if history:  # the council's deductions walk the same years as the case history (and link to its cases)
         step(_("· 倒扣分与申诉 …"))
         build_deductions(seed=seed, log=log)
+        # the evaluation reads daily tallies and requests never build them: tally the history now (only the
+        # days not ready yet, so a rerun costs little), so that the first evaluation after the build is fast
+        from urbangrid.assessment.tallies import build_missing
+
+        step(_("· 日统计（综合评价）…"))
+        build_missing()
     step.done()
     summary = {
         _("责任网格"): ResponsibilityGrid.objects.count(),
