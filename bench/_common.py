@@ -138,7 +138,7 @@ def machine(db):
     if db == "sqlite":
         import sqlite3
 
-        database = f"SQLite {sqlite3.sqlite_version} (WAL, synchronous=NORMAL, temporary file)"
+        database = f"SQLite {sqlite3.sqlite_version} (WAL, synchronous=FULL, temporary file)"
     else:
         import psycopg
 

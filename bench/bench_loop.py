@@ -10,7 +10,7 @@ with a small in-memory JPEG on report, feed_back and check_pass (``--no-photos``
 ``require_photos=False``). Baseline: pgbench's TPC-B-like TPS (``pgbench -i -s 1``, then
 ``pgbench -c 1 -j 1 -T 10`` on the scratch database ``urbangrid_pgbench``) for PostgreSQL; for SQLite,
 commits per second of Python's sqlite3 doing one INSERT + one UPDATE per transaction (WAL,
-synchronous=NORMAL, BEGIN IMMEDIATE like the application). Goal: transitions/s ÷ baseline TPS ≥ 0.3.
+synchronous=FULL, BEGIN IMMEDIATE like the application; before 2026-12-03 both ran NORMAL). Goal: transitions/s ÷ baseline TPS ≥ 0.3.
 Also measured, as a bound rather than a goal: the Django ORM floor, ``transaction.atomic()`` around one ORM
 create and one ORM update on the same database and settings (what any Django service pays at least).
 Demo logins are hashed with MD5 in this process (setup speed only; no login is timed).
@@ -93,11 +93,11 @@ def check_closed(n):
     assert closed == n and events == 8 * n, f"expected {n} closed cases and {8 * n} events, got {closed} and {events}"
 
 
-def sqlite_baseline(path, seconds=5.0):
-    """Commits per second: BEGIN IMMEDIATE; INSERT; UPDATE; COMMIT (WAL, synchronous=NORMAL)."""
+def sqlite_baseline(path, seconds=5.0, synchronous="FULL"):
+    """Commits per second: BEGIN IMMEDIATE; INSERT; UPDATE; COMMIT (WAL, synchronous=FULL like the server)."""
     con = sqlite3.connect(path, isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA synchronous=NORMAL")
+    con.execute(f"PRAGMA synchronous={synchronous}")
     con.execute("CREATE TABLE event (id INTEGER PRIMARY KEY, case_id INTEGER, note TEXT)")
     con.execute("CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER)")
     con.execute("INSERT INTO counter VALUES (1, 0)")

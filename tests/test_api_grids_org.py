@@ -70,14 +70,26 @@ def test_regions_units_party_organisations(demo_city, client, openapi_doc):
 
 
 def test_person_phones_follow_scope(demo_city, client, openapi_doc):
-    # The assessor of WG01/WG02 sees phones of people in his grids, not of people elsewhere.
-    login_client(client, "assessor")
+    # The grid leader sees phones of the people in the grids he leads, not of people elsewhere
+    # (the whole matrix: tests/test_privacy_matrix.py).
+    login_client(client, "grid_leader")
     mine = client.get("/api/v1/persons?grid=WG01").json()
     assert_matches_openapi(openapi_doc, "/api/v1/persons", "get", 200, mine)
     assert mine["total"] > 5 and all(p["phone"] for p in mine["items"])
+    from urbangrid.org.models import RoleAssignment
+
+    led = set(RoleAssignment.objects.filter(person__user__username="grid_leader", role="grid_leader").values_list("grid__code", flat=True))
+    assert "WG01" in led and "WG40" not in led
     far = client.get("/api/v1/persons?grid=WG40").json()
-    assert far["total"] > 5 and all(p["phone"] is None for p in far["items"] if p["employee_no"].startswith("CG") and
-                                   not any(r["grid_code"] in ("WG01", "WG02") for r in p["roles"]))
+    assert far["total"] > 5 and all(p["phone"] is None for p in far["items"] if not any(r["grid_code"] in led for r in p["roles"]))
+    # The assessor of WG01/WG02 (a residents' representative) sees no staff phone, even in his grids.
+    client.logout()
+    login_client(client, "assessor")
+    from django.contrib.auth import get_user_model
+
+    me = get_user_model().objects.get(username="assessor").person.employee_no
+    seen = {p["employee_no"]: p["phone"] for p in client.get("/api/v1/persons?grid=WG01").json()["items"]}
+    assert seen[me] and all(phone is None for no, phone in seen.items() if no != me)
     # Centre staff see every phone.
     client.logout()
     login_client(client, "dispatcher")

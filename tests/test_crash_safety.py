@@ -157,7 +157,10 @@ def test_sigkill_leaves_no_half_written_work(vendor, tmp_path):
     env, drop = database_env(tmp_path, f"h4_crash_{vendor}", vendor)
     env["URBANGRID_NOTIFY_CHANNELS"] = json.dumps([{"name": "hook", "type": "webhook", "url": receiver.url, "format": "json"}])
     if vendor == "postgresql":
+        import redis
+
         env["URBANGRID_REDIS_URL"] = "redis://127.0.0.1:6379/12"
+        redis.Redis.from_url(env["URBANGRID_REDIS_URL"]).flushdb()  # no counters or tasks of an earlier run
     procs = []
     try:
         logins = demo(env, tmp_path)

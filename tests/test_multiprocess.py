@@ -53,6 +53,11 @@ def cluster(tmp_path):
         _pg(f'CREATE DATABASE "{DB}"')
     except Exception as exc:  # PostgreSQL is part of the machine; its absence is a failure, not a skip
         pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is needed: {exc}")
+    import redis
+
+    # This Redis database is the cluster's own: counters (login failures, rate limits) and queued tasks of an
+    # earlier run must not carry over.
+    redis.Redis.from_url("redis://127.0.0.1:6379/7").flushdb()
     env = dict(os.environ, DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{DB}", URBANGRID_REDIS_URL="redis://127.0.0.1:6379/7",
                URBANGRID_VAR_DIR=str(tmp_path), URBANGRID_SWEEP_MINUTES="1", URBANGRID_GRID_VERSION_TTL="0")
     env.pop("URBANGRID_HUEY_IMMEDIATE", None)

@@ -92,7 +92,8 @@ def test_bad_public_reports(demo_city, settings):
     from django.core.cache import cache
 
     cache.clear()
-    codes = [_report(anon).status_code for _ in range(3)]
+    fresh = Client(REMOTE_ADDR="10.99.0.1")  # the refused posts above counted against 127.0.0.1 too
+    codes = [_report(fresh).status_code for _ in range(3)]
     assert codes == [302, 302, 429]
     cache.clear()
 

@@ -211,6 +211,15 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", 
           if os.environ.get("URBANGRID_REDIS_URL") else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Public POSTs (citizen reports, ratings): at most this many per client address per hour.
 URBANGRID_PUBLIC_POSTS_PER_HOUR = int(os.environ.get("URBANGRID_PUBLIC_POSTS_PER_HOUR", "30"))
+URBANGRID_OPEN311_POSTS_PER_HOUR = int(os.environ.get("URBANGRID_OPEN311_POSTS_PER_HOUR", "120"))
+# Upload limits (cases/photos.py), all checked before a pixel is decoded.
+URBANGRID_MAX_PHOTO_BYTES = int(os.environ.get("URBANGRID_MAX_PHOTO_BYTES", str(10 * 1024 * 1024)))
+URBANGRID_MAX_PHOTO_PIXELS = int(os.environ.get("URBANGRID_MAX_PHOTO_PIXELS", "25000000"))
+URBANGRID_PHOTO_MAX_SIDE = int(os.environ.get("URBANGRID_PHOTO_MAX_SIDE", "2048"))
+URBANGRID_MAX_PHOTOS_PER_REQUEST = int(os.environ.get("URBANGRID_MAX_PHOTOS_PER_REQUEST", "6"))
+URBANGRID_MAX_PHOTOS_PER_CASE = int(os.environ.get("URBANGRID_MAX_PHOTOS_PER_CASE", "30"))
+# Django stops reading a multipart body after this many files (a 400), before any view runs.
+DATA_UPLOAD_MAX_NUMBER_FILES = URBANGRID_MAX_PHOTOS_PER_REQUEST + 4
 
 # Task engine (huey): SQLite storage beside the database by default, Redis in production.
 URBANGRID_REDIS_URL = os.environ.get("URBANGRID_REDIS_URL", "")
@@ -239,6 +248,11 @@ URBANGRID_TOKEN_TTL_DAYS = int(os.environ.get("URBANGRID_TOKEN_TTL_DAYS", "30"))
 URBANGRID_TRUSTED_PROXIES = [p.strip() for p in os.environ.get("URBANGRID_TRUSTED_PROXIES", "").split(",") if p.strip()]
 URBANGRID_AUTH_CACHE_TTL = float(os.environ.get("URBANGRID_AUTH_CACHE_TTL", "5"))
 URBANGRID_EVALUATION_TALLIES = env_bool("URBANGRID_EVALUATION_TALLIES", True)
+# Evaluations (assessment/evaluation.py): the longest period a request may ask for; below this many events a
+# period with untallied days is counted from the raw events (bounded cost), above it the ready days are shown.
+URBANGRID_EVALUATION_MAX_DAYS = int(os.environ.get("URBANGRID_EVALUATION_MAX_DAYS", "1097"))
+URBANGRID_EVALUATION_RAW_MAX_EVENTS = int(os.environ.get("URBANGRID_EVALUATION_RAW_MAX_EVENTS", "20000"))
+URBANGRID_TALLY_BACKFILL_SECONDS = int(os.environ.get("URBANGRID_TALLY_BACKFILL_SECONDS", "300"))
 URBANGRID_TALLY_TODAY_MAX_AGE = int(os.environ.get("URBANGRID_TALLY_TODAY_MAX_AGE", "60"))
 
 # Notification channels (see urbangrid/cases/notify.py); JSON in the environment, none by default.

@@ -26,6 +26,12 @@ urlpatterns = [
     path("", include("urbangrid.public.urls")),
 ]
 
+# Error answers: GeoReport v2 error lists under /open311/, Django's own pages everywhere else.
+handler400 = "urbangrid.public.open311.errors.bad_request"
+handler403 = "urbangrid.public.open311.errors.permission_denied"
+handler404 = "urbangrid.public.open311.errors.page_not_found"
+handler500 = "urbangrid.public.open311.errors.server_error"
+
 if os.environ.get("URBANGRID_BENCH") == "1":  # the baseline of bench/bench_http_create.py, never in production
     from urbangrid.core import bench_views
 

@@ -231,7 +231,7 @@ def test_get_requests_fields_and_filters(c, api_key, fmt):
     first = new_request(c, api_key)
     second = new_request(c, api_key, description="第二处")
     closed = new_request(c, api_key, description="第三处")
-    services.transition(centre(), closed, "not_file", {"reason": "重复上报"})
+    services.transition(centre(), closed, "not_file", {"reason": "重复上报（内部）", "public_note": "同一问题已有人反映"})
     rows = items(get(c, "requests", fmt), fmt, "service_requests", "request")
     numbers = [r["service_request_id"] for r in rows]
     assert numbers[:3] == [closed, second, first]  # newest first
@@ -241,7 +241,9 @@ def test_get_requests_fields_and_filters(c, api_key, fmt):
     assert row["requested_datetime"].endswith("+08:00") and row["updated_datetime"].endswith("+08:00")
     assert row["agency_responsible"]  # resolved from the responsibility list before dispatch
     closed_row = {r["service_request_id"]: r for r in rows}[closed]
-    assert closed_row["status"] == "closed" and closed_row["status_notes"] == "重复上报"
+    # status_notes: the state in plain words and the step's answer to the citizen, never its (internal) reason.
+    assert closed_row["status"] == "closed" and closed_row["status_notes"] == "经核实不属于受理范围，未立案：同一问题已有人反映"
+    assert row["status_notes"] == "已收到，等待受理"
     # Filters; empty parameters are the same as absent ones.
     only_closed = items(get(c, "requests", fmt, status="closed"), fmt, "service_requests", "request")
     assert closed in [r["service_request_id"] for r in only_closed] and all(r["status"] == "closed" for r in only_closed)
@@ -312,7 +314,9 @@ def test_extensions_notes(c, api_key, fmt):
     assert [n["action"] for n in notes] == list(CaseEvent.objects.filter(case=case, public=True).order_by("seq")
                                                 .values_list("action", flat=True))
     assert notes[0]["type"] == "submitted" and notes[0]["datetime"].endswith("+08:00")
-    assert any(n.get("description") == "请处置" for n in notes if n["action"] == "dispatch") or any(n["action"] == "dispatch" for n in notes)
+    # The staff's opinions ("受理", the dispatcher's "请处置") are internal: no step gave the citizen an answer.
+    assert any(n["action"] == "dispatch" for n in notes) and all(n.get("description") is None for n in notes)
+    assert "请处置".encode() not in r.content
     assert row["agency_responsible"] == case.current_unit.name and row["expected_datetime"].endswith("+08:00")
     assert b"13911112222" not in r.content and "李".encode() not in r.content
     staff_names = [p for p in CaseEvent.objects.filter(case=case).values_list("actor_person__name", flat=True) if p]
@@ -406,8 +410,9 @@ def test_updates_post_refused_for_another_units_case(c, api_key):
 
 
 def test_demo_key_is_stable_and_may_post_updates(demo_city):
+    before = Open311Key.objects.filter(owner__contains="示范").count()  # the demo city's own (per install)
     raw = keys.ensure_demo_key(7)
-    assert keys.ensure_demo_key(7) == raw and Open311Key.objects.filter(owner__contains="示范").count() == 1
+    assert keys.ensure_demo_key(7) == raw and Open311Key.objects.filter(owner__contains="示范").count() == before + 1
     key = keys.authenticate(raw)
     assert key is not None and key.can_post_updates and key.unit == handler_unit()
 

@@ -78,16 +78,6 @@ class GeoReportClient:
         return self._call(f"requests/{urllib.parse.quote(request_id, safe='')}")[0]
 
 
-@pytest.fixture
-def city(settings, tmp_path):
-    from urbangrid.core.demo.build import build_demo
-    from urbangrid.public.open311.keys import ensure_demo_key
-
-    settings.VAR_DIR = tmp_path
-    build_demo(seed=5, log=lambda m: None)
-    return ensure_demo_key(5)
-
-
 @pytest.mark.parametrize("fmt", ["xml", "json"])
 def test_spec_client_against_live_server(live_server, city, fmt):
     discovery = GeoReportClient(f"{live_server.url}/open311/v2", fmt).discovery()

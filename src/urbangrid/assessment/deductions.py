@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from urbangrid.cases.photos import max_photos_per_request
 from urbangrid.cases.services import CaseError
 from urbangrid.grids.locator import OutsideManagedArea, locator
 from urbangrid.org.roles import Role
@@ -23,7 +24,7 @@ from .models import (CountPeriod, Deduction, DeductionEvent, DeductionPhoto, Ded
 
 State = Deduction.State
 MAX_NOTE = 2000
-MAX_PHOTOS = 6
+MAX_PHOTOS = 6  # per deduction; never more than URBANGRID_MAX_PHOTOS_PER_REQUEST
 # Future timestamps from a phone with a drifting clock are accepted up to this much.
 CLOCK_SKEW = timedelta(minutes=10)
 # Grid roles that answer for (and may appeal) a deduction against their responsibility grid.
@@ -353,8 +354,8 @@ def _check_record(actor, *, item, lon, lat, target_type, target, points, note, o
         errors["note"] = _("不能超过 %(n)s 个字") % {"n": MAX_NOTE}
     if require_photos and not photos:
         errors["photos"] = _("请附至少一张现场照片")
-    elif len(photos) > MAX_PHOTOS:
-        errors["photos"] = _("最多 %(n)s 张照片") % {"n": MAX_PHOTOS}
+    elif len(photos) > min(MAX_PHOTOS, max_photos_per_request()):  # counted before any photo is opened
+        errors["photos"] = _("最多 %(n)s 张照片") % {"n": min(MAX_PHOTOS, max_photos_per_request())}
     cls = None
     if open_case:
         cls = catalog_class or (it.catalog_class if it is not None else None)

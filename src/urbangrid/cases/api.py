@@ -18,7 +18,7 @@ from urbangrid.worktime.clock import TZ
 from . import engine, queries, services
 from .models import Case, CaseEvent
 from .states import Source
-from .workflow import ACTIONS, TABLE, Action
+from .workflow import ACTIONS, TABLE, Action, rows_that, takes_public_note
 
 router = Router(tags=["cases"])
 
@@ -166,6 +166,9 @@ class ActionIn(Schema):
     opinion: str = ""
     reason: str = ""
     reason_code: str = ""
+    public_note: str = Field("", description="the answer to the citizen (公开答复), the only words Open311 and the "
+                                             "tracking page show (opinion and reason are internal); only on "
+                                             + ", ".join(rows_that(takes_public_note)))
     unit: str | None = Field(None, description="unit code (dispatch, second-level dispatch)")
     district: str | None = Field(None, description="district code: dispatch to its command sub-centre")
     extra_value: str | None = Field(None, description="extension: amount")

@@ -20,9 +20,9 @@ from . import engine
 from .chain import seal
 from .fastload import load_case
 from .models import Case, CaseEvent, CaseNumberSequence, CasePhoto, CaseUnit
-from .photos import PhotoError, clean_photo
+from .photos import PhotoError, clean_photo, photo_count_error
 from .states import NEEDS_VERIFICATION, OPEN, PhotoKind, Satisfaction, Source, Urgency
-from .workflow import TABLE, Action, allowed_from, guard_ok, implied_inputs
+from .workflow import PUBLIC_NOTE, TABLE, Action, allowed_from, guard_ok, implied_inputs, takes_public_note
 
 PUBLIC_SOURCES = frozenset({Source.PUBLIC_WEB, Source.PUBLIC_APP, Source.OPEN311})
 # Who may say a report came through a channel: the channel is the server's fact about the door and the actor,
@@ -96,14 +96,16 @@ _limits_cache = {}
 # --- who sees what ------------------------------------------------------------------------------
 
 def visible_cases(actor):
-    """Cases the actor may see: the centre all; a unit its own; grid people their grids; a district
-    dispatcher his district; anyone the cases they reported."""
+    """Cases the actor may see: the centre all; a unit its own; grid people their grids, where they hold a role
+    with ``case.view`` (a grid held only as 考核员 opens none); a district dispatcher his district; anyone the cases
+    they reported. The one case-view rule: lists, pages, photos and the API all ask here (or ``can_see``)."""
     qs = Case.objects.all()
     if actor.city_wide or actor.can("case.view_all"):
         return qs
     q = Q(pk__in=[])
-    if actor.grid_ids:
-        q |= Q(responsibility_grid_id__in=actor.grid_ids)
+    grids = actor.grids_with("case.view")
+    if grids:
+        q |= Q(responsibility_grid_id__in=grids)
     if actor.unit_ids:
         q |= Exists(CaseUnit.objects.filter(case=OuterRef("pk"), unit_id__in=actor.unit_ids))
     if actor.district_ids:
@@ -119,7 +121,7 @@ def can_see(actor, case):
     """``visible_cases`` for one loaded case, in Python (a query only for a unit's past cases)."""
     if actor.city_wide or actor.can("case.view_all"):
         return True
-    if case.responsibility_grid_id in actor.grid_ids or case.district_id in actor.district_ids:
+    if case.district_id in actor.district_ids or case.responsibility_grid_id in actor.grids_with("case.view"):
         return True
     if actor.person is not None and case.reporter_id == actor.person.pk:
         return True
@@ -230,6 +232,15 @@ def clean_inputs(t, case, raw, photos=(), require_photos=True, lookup=DATABASE):
     errors, inputs = {}, dict(raw)
     inputs["opinion"] = _text(raw, "opinion", errors, "opinion" in t.requires)
     inputs["reason"] = _text(raw, "reason", errors, "reason" in t.requires)
+    # The answer to the citizen, on the rows that take one; elsewhere it is refused, not dropped (the sender
+    # would believe it published).
+    public_note = _text(raw, PUBLIC_NOTE, errors, False)
+    if takes_public_note(t):
+        inputs[PUBLIC_NOTE] = public_note
+    else:
+        inputs.pop(PUBLIC_NOTE, None)
+        if public_note:
+            errors[PUBLIC_NOTE] = _("这一步不能填写公开答复")
     if t.clock == "extend" and raw.get("extra_value") in (None, ""):
         # The approver grants what the unit asked for unless he sets another amount.
         asked = lookup.asked_extension(case)
@@ -298,6 +309,12 @@ def clean_inputs(t, case, raw, photos=(), require_photos=True, lookup=DATABASE):
     if errors:
         raise Invalid(_("输入有误：%(fields)s") % {"fields": "、".join(sorted(errors))}, "invalid_input", errors)
     return inputs
+
+
+def _check_photo_count(photos, existing, field="photos"):
+    message = photo_count_error(len(photos), existing)
+    if message:
+        raise Invalid(message, "too_many_photos", {field: message})
 
 
 def _clean_photos(photos, field="photos"):
@@ -425,6 +442,11 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
         errors["photos"] = _("监督员上报须附现场照片")
     if self_handled and require_photos and not after_photos:
         errors["after_photos"] = _("自行处置须附处置后照片")
+    # Counted before any photo is opened: one request's before and after photos together.
+    n_before, n_after = len(photos or ()), len(after_photos or ())
+    too_many = photo_count_error(n_before + n_after)
+    if too_many:
+        errors["after_photos" if n_after and not photo_count_error(n_before) else "photos"] = too_many
     if errors:
         raise Invalid(_("输入有误：%(fields)s") % {"fields": "、".join(sorted(errors))}, "invalid_input", errors)
     before, after = _clean_photos(photos), _clean_photos(after_photos, "after_photos")
@@ -492,8 +514,12 @@ def transition(actor, number, action, inputs=None, photos=(), expected_version=N
         raise Invalid(_("未知的操作 %(a)s") % {"a": action}, "unknown_action", {"action": _("未知的操作")})
     inputs = dict(inputs or {})
     at = at or timezone.now()
-    # Image work happens before the write lock is taken (on SQLite the lock is database-wide).
-    photo_files = _clean_photos(photos) if t.photos else []
+    # Image work happens before the write lock is taken (on SQLite the lock is database-wide); the number of
+    # photos, per request and per case, is checked before any of them is opened.
+    photos = list(photos or ()) if t.photos else []
+    if photos:
+        _check_photo_count(photos, CasePhoto.objects.filter(case=get_visible(actor, number)).count())
+    photo_files = _clean_photos(photos)
     with transaction.atomic():
         case = get_visible(actor, number, for_update=True)
         if not actor.can(t.permission):
@@ -518,6 +544,8 @@ def transition(actor, number, action, inputs=None, photos=(), expected_version=N
 
             on_transition(case, t, event)  # the outbox row commits with the transition, or not at all
         if t.photos:
+            if photo_files:  # again under the case's lock: photos another request added meanwhile count too
+                _check_photo_count(photo_files, CasePhoto.objects.filter(case=case).count())
             _save_photos(case, event, t.photos, photo_files)
         if "master_obj" in cleaned:
             _follow_master(cleaned["master_obj"], case, actor, at, ctx)

@@ -6,6 +6,11 @@ records, the notification it sends and what it counts toward evaluation.
 of the loop calls it (``services.transition`` for live requests, the demo history, the generator).
 Views and API routers only name an action (``Action``). A bureau that changes its procedure edits the rows
 here, not if-chains in views.
+
+Public and internal words: a step's ``opinion`` or ``reason`` (the event's note) is internal, for staff only —
+dispatchers', handlers' and verifiers' opinions never leave the building. The rows that record ``PUBLIC_NOTE``
+take, besides it, an answer to the citizen (公开答复): the only free text of a case event that Open311 and the
+citizens' tracking page show, beside the plain words of the state (``public.timeline``).
 """
 import enum
 from dataclasses import dataclass, field
@@ -50,6 +55,10 @@ class Transition:
     implied: tuple = ()  # inputs taken from the case or the actor, not the request (see implied_inputs)
 
 
+# The input (recorded in the event's data) that a row takes as its answer to the citizen; see the docstring.
+PUBLIC_NOTE = "public_note"
+P = PUBLIC_NOTE
+
 OPEN_STATES = frozenset(OPEN)
 BEFORE_CLOSED = frozenset(OPEN_STATES)
 
@@ -68,7 +77,7 @@ TRANSITIONS = [
     Transition("file", _("立案"), frozenset({S.PENDING_FILING}), S.PENDING_DISPATCH, "case.file", "centre",
                stops=(Stage.FILE,), starts=Stage.DISPATCH, counts=("file",), effects=(Stamp("filed_at"),)),
     Transition("not_file", _("不予立案"), frozenset({S.REPORTED, S.PENDING_FILING}), S.NOT_FILED, "case.not_file", "centre",
-               requires=("reason",), stops=(Stage.ACCEPT, Stage.FILE), counts=("not_file",)),
+               requires=("reason",), stops=(Stage.ACCEPT, Stage.FILE), counts=("not_file",), records=(P,)),
     Transition("dispatch", _("派遣"), frozenset({S.PENDING_DISPATCH}),
                Branch("to_district", {False: S.HANDLING, True: S.PENDING_DISTRICT_DISPATCH}), "case.dispatch", "centre",
                requires=("unit_or_district",), stops=(Stage.DISPATCH,),
@@ -108,7 +117,7 @@ TRANSITIONS = [
     # The unit that fed back is the one 处置数 and 按期处置 count by.
     Transition("feed_back", _("处置反馈"), frozenset({S.HANDLING}), S.FED_BACK, "case.handle", "unit",
                requires=("opinion",), photos="after", stops=(Stage.HANDLE,), starts=Stage.SEND_CHECK, counts=("handle",),
-               effects=(Stamp("fed_back_at"),), concerns="current"),
+               effects=(Stamp("fed_back_at"),), concerns="current", records=(P,)),
     Transition("send_check", _("发核查"), frozenset({S.FED_BACK}), S.CHECKING, "case.send_check", "centre",
                stops=(Stage.SEND_CHECK,), starts=Stage.CHECK, counts=("send_check",)),
     Transition("check_pass", _("核查通过"), frozenset({S.CHECKING}), S.PENDING_CLOSE, "case.check", "grid_inspector",
@@ -117,11 +126,12 @@ TRANSITIONS = [
                requires=("reason",), photos="check", stops=(Stage.CHECK,), clock="restart_handle",
                counts=("check", "rework"), increments=("rework_count",), concerns="current", notifies="rework"),
     Transition("close", _("结案"), frozenset({S.PENDING_CLOSE}), S.CLOSED, "case.close", "centre",
-               stops=(Stage.CLOSE,), counts=("close",), effects=(Archive(),), notifies="closed"),
+               stops=(Stage.CLOSE,), counts=("close",), effects=(Archive(),), notifies="closed", records=(P,)),
     Transition("void", _("作废"), BEFORE_CLOSED - {S.CLOSED}, S.VOIDED, "case.void", "centre",
-               requires=("reason",), stops=tuple(Stage), counts=("void",)),
+               requires=("reason",), stops=tuple(Stage), counts=("void",), records=(P,)),
     Transition("merge", _("合并"), frozenset({S.REPORTED, S.PENDING_FILING}), S.MERGED, "case.merge", "centre",
-               requires=("master",), guard="master_open", stops=tuple(Stage), counts=("merge",), effects=(MergeInto(),)),
+               requires=("master",), guard="master_open", stops=tuple(Stage), counts=("merge",), effects=(MergeInto(),),
+               records=(P,)),
     # The master case's note of a duplicate merged into it (its reporter follows the master from now on).
     Transition("merged_in", _("合并入本案"), OPEN_STATES, None, "case.merge", "centre", records=("duplicate",), internal=True),
     Transition("supervise", _("督办"), OPEN_STATES, None, "case.supervise", "supervisor",
@@ -139,7 +149,7 @@ TRANSITIONS = [
     # The other answer to a dissatisfied citizen: the work was done to standard (e.g. the demand is outside
     # the bureau's remit), the closure stands, the reason is on the record and the case leaves the to-do.
     Transition("keep_closed", _("维持结案（回访不满意）"), frozenset({S.CLOSED}), None, "case.callback", "centre",
-               requires=("reason",), guard="dissatisfied", effects=(Flag("kept_closed", True),)),
+               requires=("reason",), guard="dissatisfied", effects=(Flag("kept_closed", True),), records=(P,)),
 ]
 
 TABLE = {t.action: t for t in TRANSITIONS}
@@ -179,6 +189,11 @@ def implied_inputs(t, case, actor):
     if "signer" in t.implied:
         out["person_obj"] = actor.person
     return out
+
+
+def takes_public_note(t):
+    """Whether row ``t`` takes an answer to the citizen (公开答复) besides its internal note."""
+    return PUBLIC_NOTE in t.records
 
 
 def rows_that(predicate):

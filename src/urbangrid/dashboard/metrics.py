@@ -383,7 +383,7 @@ def _scope_key(actor):
     """Who sees what: every city-wide actor sees the same cases; anyone else by login and scope."""
     if actor is None or actor.city_wide or actor.can("case.view_all"):
         return "city"
-    parts = (getattr(actor.user, "pk", None), getattr(actor.person, "pk", None), sorted(actor.grid_ids),
+    parts = (getattr(actor.user, "pk", None), getattr(actor.person, "pk", None), sorted(actor.grids_with("case.view")),
              sorted(actor.district_ids), sorted(actor.unit_ids), sorted(actor.tracking_codes))
     return hashlib.sha1(repr(parts).encode()).hexdigest()
 

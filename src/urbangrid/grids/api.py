@@ -98,7 +98,7 @@ def get_responsibility_grid(request, code: str):
     feature = _rgrid_feature(g)
     from .card import card_data
 
-    feature["properties"]["card"] = card_data(g, include_phones=False)
+    feature["properties"]["card"] = card_data(g)  # no phones here: the persons API gives them by org/privacy.py
     return feature
 
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.urls import reverse
 from shapely.geometry import shape
 
+from urbangrid.org import privacy
 from urbangrid.org.models import RoleAssignment
 from urbangrid.org.roles import GRID_ROLES, Role
 
@@ -52,13 +53,26 @@ def scope_svg(grid, width=360, height=260):
     return "".join(parts)
 
 
-def people_by_role(grid):
+def people_by_role(grid, actor=None):
+    """The grid's people by role. Each person carries ``shown_phone``: his phone if ``actor`` may read it
+    (``org/privacy.py``), else "" (no actor: no phones); ``grouped.phones_hidden`` says whether any was held back."""
     assignments = (RoleAssignment.objects.filter(grid=grid, role__in=GRID_ROLES)
                    .select_related("person", "person__unit").order_by("person__employee_no"))
-    grouped = OrderedDict((role, []) for role in ROLE_ORDER)
+    grouped = PeopleByRole((role, []) for role in ROLE_ORDER)
     for ra in assignments:
         grouped[Role(ra.role)].append(ra.person)
+    people = [p for persons in grouped.values() for p in persons]
+    if actor is None:
+        for p in people:
+            p.shown_phone = ""
+        grouped.phones_hidden = any(p.phone for p in people)
+    else:
+        grouped.phones_hidden = privacy.with_phones(actor, people)
     return grouped
+
+
+class PeopleByRole(OrderedDict):
+    phones_hidden = False
 
 
 def responsibility_rows(grid):
@@ -71,8 +85,9 @@ def responsibility_rows(grid):
     return responsibility_table(point.x, point.y)
 
 
-def card_data(grid, include_phones=True):
-    people = people_by_role(grid)
+def card_data(grid, actor=None):
+    """The card as data; phones only where ``actor`` may read them (no actor: no phone field)."""
+    people = people_by_role(grid, actor)
     return {
         "code": grid.code,
         "name": grid.name,
@@ -82,7 +97,7 @@ def card_data(grid, include_phones=True):
         "people": [
             {"role": role.value, "role_label": str(role.label),
              "people": [{"name": p.name, "unit": p.unit.name if p.unit else "", "title": p.title,
-                         **({"phone": p.phone} if include_phones else {})} for p in persons]}
+                         **({"phone": p.shown_phone or None} if actor is not None else {})} for p in persons]}
             for role, persons in people.items()
         ],
         "content": list(grid.content or []),

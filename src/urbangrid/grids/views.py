@@ -32,7 +32,7 @@ def grid_page(request, code):
     total_open = open_cases.count()
     rows = [{"case": c, "light": engine.light(c, now)} for c in open_cases[:OPEN_LIMIT]]
     context = {
-        "grid": grid, "people": card.people_by_role(grid), "segments": grid.road_segments.order_by("code"),
+        "grid": grid, "people": card.people_by_role(grid, actor_of(request)), "segments": grid.road_segments.order_by("code"),
         "party_organizations": grid.party_organizations.select_related("parent").order_by("level", "code"),
         "rows": card.responsibility_rows(grid), "scope_svg": card.scope_svg(grid), "report_url": card.report_url(grid),
         "unit_grid_count": grid.unit_grids.count(), "open_rows": rows, "total_open": total_open, "open_limit": OPEN_LIMIT,
@@ -52,7 +52,7 @@ def grid_card(request, code, printable=False):
     url = card.report_url(grid)
     context = {
         "grid": grid,
-        "people": card.people_by_role(grid),
+        "people": card.people_by_role(grid, actor_of(request)),
         "segments": grid.road_segments.order_by("code"),
         "party_organizations": grid.party_organizations.select_related("parent").order_by("level", "code"),
         "rows": card.responsibility_rows(grid),

@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
+from urbangrid.cases.photos import max_photos_per_request
 from urbangrid.core.access import actor_of
 from urbangrid.org.roles import Role
 
@@ -73,6 +74,7 @@ def _js_strings():
         "pick_location": _("请选择位置"),
         "need_photo": _("请拍摄至少一张现场照片"),
         "need_after_photo": _("自行处置须附处置后照片"),
+        "too_many_photos": _("一次最多上传 %(n)s 张照片（本次 %(got)s 张）"),
         "need_description": _("请填写问题描述"),
         "need_opinion": _("请填写意见"),
         "no_match": _("没有匹配的类别"),
@@ -93,7 +95,8 @@ def _base_context(request, actor, **extra):
         "config": {"tile_url": settings.URBANGRID_TILE_URL, "tile_attribution": settings.URBANGRID_TILE_ATTRIBUTION,
                    "user": request.user.pk, "sw_url": reverse("mobile:sw"), "scope": reverse("mobile:home"),
                    "grids_url": reverse("mobile:grids"), "top_classes_url": reverse("mobile:top_classes"),
-                   "versions": [{"version": v, "kind": k} for v, k in REPORT_VERSIONS]},
+                   "versions": [{"version": v, "kind": k} for v, k in REPORT_VERSIONS],
+                   "max_photos": max_photos_per_request()},
         **extra,
     }
 

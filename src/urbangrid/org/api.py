@@ -4,6 +4,7 @@ from ninja import Field, Query, Router, Schema
 
 from urbangrid.core.access import api_require
 
+from . import privacy
 from .models import PartyOrganization, Person, RoleAssignment, Unit
 
 router = Router(tags=["organisation"])
@@ -46,7 +47,9 @@ class PersonOut(Schema):
     name: str
     unit_code: str | None
     title: str
-    phone: str | None = Field(None, description="only shown to people whose scope covers this person")
+    phone: str | None = Field(None, description="null unless the caller dispatches or supervises this person (centre posts "
+                                                 "and admin; a district dispatcher in his district; a grid leader or deputy "
+                                                 "for his grids' people) or is this person")
     is_party_member: bool
     party_organization_code: str | None
     roles: list[RoleOut]
@@ -95,13 +98,6 @@ def list_party_organizations(request, level: str | None = None):
     ]
 
 
-def _may_see_phone(actor, person, grid_ids):
-    """Centre staff see every phone; grid people see phones of people sharing one of their grids."""
-    if actor.city_wide or actor.can("grid.view_all"):
-        return True
-    return bool(actor.grid_ids & grid_ids) or (actor.person is not None and actor.person.pk == person.pk)
-
-
 @router.get("/persons", response=PersonPage, summary="Persons and the roles they hold")
 def list_persons(request, filters: Query[PersonFilter]):
     actor = api_require(request, "reference.view")
@@ -122,13 +118,13 @@ def list_persons(request, filters: Query[PersonFilter]):
     roles = {}
     for ra in RoleAssignment.objects.filter(person__in=people).select_related("grid", "road_segment", "region", "unit"):
         roles.setdefault(ra.person_id, []).append(ra)
+    phones = privacy.visible_phone_ids(actor, people)
     items = []
     for p in people:
         mine = roles.get(p.pk, [])
-        grid_ids = {ra.grid_id for ra in mine if ra.grid_id}
         items.append({
             "id": p.pk, "employee_no": p.employee_no, "name": p.name, "unit_code": p.unit.code if p.unit else None,
-            "title": p.title, "phone": p.phone if _may_see_phone(actor, p, grid_ids) else None,
+            "title": p.title, "phone": privacy.phone_or_none(actor, p, phones),
             "is_party_member": p.is_party_member,
             "party_organization_code": p.party_organization.code if p.party_organization else None,
             "roles": [

@@ -37,27 +37,28 @@ CENTRE_POSTS = frozenset({Role.INTAKE_OPERATOR, Role.SHIFT_LEAD, Role.DISPATCHER
 UNIT_ROLES = frozenset({Role.UNIT_HANDLER})
 
 # Permission codes, grouped by what they let a person do. Scope (which grids, units, districts)
-# comes from where the role is held, see ``scope.Actor``.
+# comes from where the role is held, see ``scope.Actor``. ``person.phone``: staff phone numbers of the people
+# the role dispatches or supervises (the rule and its scope: ``org/privacy.py``).
 _VIEW_REF = {"reference.view"}
 ROLE_PERMISSIONS = {
-    Role.GRID_LEADER: _VIEW_REF | {"grid.view", "case.view", "case.supervise", "assessment.view"},
-    Role.DEPUTY_GRID_LEADER: _VIEW_REF | {"grid.view", "case.view", "assessment.view"},
+    Role.GRID_LEADER: _VIEW_REF | {"grid.view", "case.view", "case.supervise", "assessment.view", "person.phone"},
+    Role.DEPUTY_GRID_LEADER: _VIEW_REF | {"grid.view", "case.view", "assessment.view", "person.phone"},
     Role.SUB_GRID_LEADER: _VIEW_REF | {"grid.view", "case.view", "case.handle"},
     Role.GRID_LIAISON: _VIEW_REF | {"grid.view", "case.view", "assessment.view"},
     Role.GRID_OFFICER: _VIEW_REF | {"grid.view", "case.view", "case.handle"},
     Role.INSPECTOR: _VIEW_REF | {"grid.view", "case.view", "case.report", "case.verify", "case.check", "case.self_handle"},
     Role.ASSESSOR: _VIEW_REF | {"grid.view", "assessment.deduct", "case.report"},
     Role.INTAKE_OPERATOR: _VIEW_REF | {"grid.view_all", "case.view_all", "case.accept", "case.send_verify", "case.send_check",
-                                       "case.not_file", "case.merge", "case.callback", "case.report"},
+                                       "case.not_file", "case.merge", "case.callback", "case.report", "person.phone"},
     Role.SHIFT_LEAD: _VIEW_REF | {"grid.view_all", "case.view_all", "case.file", "case.not_file", "case.close", "case.void",
-                                  "case.merge"},
-    Role.DISPATCHER: _VIEW_REF | {"grid.view_all", "case.view_all", "case.dispatch", "case.approve", "case.supervise"},
-    Role.DISTRICT_DISPATCHER: _VIEW_REF | {"grid.view", "case.view", "case.dispatch_second", "case.approve"},
+                                  "case.merge", "person.phone"},
+    Role.DISPATCHER: _VIEW_REF | {"grid.view_all", "case.view_all", "case.dispatch", "case.approve", "case.supervise", "person.phone"},
+    Role.DISTRICT_DISPATCHER: _VIEW_REF | {"grid.view", "case.view", "case.dispatch_second", "case.approve", "person.phone"},
     Role.LEADER: _VIEW_REF | {"grid.view_all", "case.view_all", "case.supervise", "case.report", "dashboard.view",
-                              "assessment.view", "assessment.review_appeal"},
+                              "assessment.view", "assessment.review_appeal", "person.phone"},
     Role.UNIT_HANDLER: _VIEW_REF | {"case.view", "case.handle"},
     Role.ADMIN: _VIEW_REF | {"grid.view_all", "case.view_all", "reference.manage", "dashboard.view", "assessment.view",
-                             "assessment.review_appeal"},
+                             "assessment.review_appeal", "person.phone"},
     Role.CITIZEN: {"case.rate"},
 }
 

@@ -31,6 +31,17 @@ class Actor:
     def grids_as(self, role):
         return self.grids_by_role.get(role, set())
 
+    def grids_with(self, perm):
+        """Responsibility grids where the actor holds a role that grants ``perm``: scope follows permission, so a
+        grid held only as 考核员 (no ``case.view``) opens no case there, and a grid held only as 网格巡查员 no phone."""
+        from .roles import ROLE_PERMISSIONS
+
+        out = set()
+        for role, grids in self.grids_by_role.items():
+            if perm in ROLE_PERMISSIONS.get(role, ()):
+                out |= grids
+        return out
+
     def role_for(self, perm, prefer=()):
         """The role that grants ``perm`` (recorded on case events), or "": the first of ``prefer`` the actor
         holds with that permission, else the first such role by name."""

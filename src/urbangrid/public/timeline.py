@@ -1,9 +1,14 @@
-"""What the public may see of a case: plain-words status and a timeline without notes or names."""
-from django.utils.translation import gettext_lazy as _
+"""What the public may see of a case: plain-words status and a timeline without names, and of the steps' words
+only their answers to the citizen (公开答复, ``workflow.PUBLIC_NOTE``): opinions and reasons stay inside.
+
+The one place Open311 (``status_notes``, ``notes[]``, request updates) and the tracking page take a case's
+public words from.
+"""
+from django.utils.translation import gettext, gettext_lazy as _
 
 from urbangrid.cases.models import CaseEvent
 from urbangrid.cases.states import State
-from urbangrid.cases.workflow import Action
+from urbangrid.cases.workflow import PUBLIC_NOTE, Action
 
 PLAIN = {
     State.REPORTED: _("已收到，等待受理"), State.VERIFYING: _("已受理，正在现场核实"),
@@ -33,11 +38,33 @@ def plain_status(case):
     return PLAIN.get(case.state, case.get_state_display())
 
 
+def public_note(data):
+    """A step's answer to the citizen from its event data ("" when it gave none): never its note."""
+    note = (data or {}).get(PUBLIC_NOTE) if isinstance(data, dict) else None
+    return note if isinstance(note, str) else ""
+
+
+def status_note(case, events):
+    """The case's status in words for the public: the plain words of its state and, when the steps that left
+    it in that state gave one, their latest answer to the citizen. ``events`` are the case's events in order
+    (objects with ``to_state`` and ``data``); an answer given before the case moved on (a feedback that the
+    check then sent back) no longer describes it."""
+    status = str(plain_status(case))
+    for e in reversed(events):
+        if e.to_state != case.state:
+            break
+        note = public_note(e.data)
+        if note:
+            return gettext("%(status)s：%(note)s") % {"status": status, "note": note}
+    return status
+
+
 def public_timeline(case):
-    events = CaseEvent.objects.filter(case=case, action__in=PUBLIC_STEPS).order_by("seq").values("action", "at", "unit__name")
+    events = (CaseEvent.objects.filter(case=case, action__in=PUBLIC_STEPS).order_by("seq")
+              .values("action", "at", "unit__name", "data"))
     rows = []
     for e in events:
-        # The responsible unit is public (who answers for it); the people are not.
+        # The responsible unit is public (who answers for it); the people are not; of the words, the answer.
         rows.append({"label": PUBLIC_STEPS[e["action"]], "at": e["at"],
-                     "unit": e["unit__name"] if e["action"] in UNIT_SHOWN else ""})
+                     "unit": e["unit__name"] if e["action"] in UNIT_SHOWN else "", "note": public_note(e["data"])})
     return rows

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from urbangrid.cases import services
 from urbangrid.cases.models import Case, CasePhoto
+from urbangrid.cases.photos import location_hint, photo_count_error
 from urbangrid.cases.states import Satisfaction, Source
 from urbangrid.cases.workflow import Action
 from urbangrid.catalog.models import CatalogClass
@@ -27,7 +28,7 @@ COMMON = [
     ("local-demo", "0401", gettext_lazy("路面塌陷")), ("cjt214-2007", "0103", gettext_lazy("井盖坏了")),
     ("cjt214-2007", "0118", gettext_lazy("路灯不亮")), ("cjt214-2007", "0305", gettext_lazy("垃圾箱坏了")),
 ]
-MAX_PHOTOS = 3
+MAX_PHOTOS = 3  # on this page; never more than URBANGRID_MAX_PHOTOS_PER_REQUEST
 
 
 def _anonymous():
@@ -56,6 +57,13 @@ class ReportForm(forms.Form):
                                                  .select_related("version").order_by("kind", "code"))
         self.fields["catalog_class"].label_from_instance = lambda c: f"{c.major_name} · {c.plain_name or c.name}"
 
+    def clean(self):
+        # Counted before any photo is opened: the count is the cheap check, the image work comes after.
+        message = photo_count_error(len(self.files.getlist("photos")), per_request=MAX_PHOTOS) if self.files else ""
+        if message:
+            self.add_error("photos", message)
+        return super().clean()
+
 
 def _common_classes():
     found = {(c.version.code, c.code): c for c in CatalogClass.objects.filter(
@@ -70,21 +78,23 @@ def report(request, grid_code=None):
     centre = grid.shape.representative_point() if grid else None
     data = None
     if request.method == "POST":
+        # Every submission counts against the address's limit before anything else is done, whatever becomes
+        # of it: one with a refused photo or an invalid form costs the server work too.
+        if not hit("public-report", client_address(request), settings.URBANGRID_PUBLIC_POSTS_PER_HOUR):
+            return HttpResponse(_("提交过于频繁，请稍后再试"), status=429)
         data = request.POST.copy()
         if not data.get("catalog_class"):
             data["catalog_class"] = data.get("common_class", "")
     form = ReportForm(data, request.FILES or None)
     error = ""
     if request.method == "POST" and form.is_valid():
-        photos = request.FILES.getlist("photos")[:MAX_PHOTOS]
+        photos = request.FILES.getlist("photos")  # at most MAX_PHOTOS: the form refuses more
         lon, lat = form.cleaned_data.get("lon"), form.cleaned_data.get("lat")
         if lon is None or lat is None:
             hint = _photo_location(photos)
             lon, lat = hint if hint else (None, None)
         if lon is None or lat is None:
             form.add_error(None, _("请在地图上点选问题位置"))
-        elif not hit("public-report", client_address(request), settings.URBANGRID_PUBLIC_POSTS_PER_HOUR):
-            return HttpResponse(_("提交过于频繁，请稍后再试"), status=429)
         else:
             try:
                 case, _created = services.report(
@@ -108,16 +118,10 @@ def report(request, grid_code=None):
 
 
 def _photo_location(photos):
-    """The GPS position in the first photo's EXIF, if any (a hint when no point was picked)."""
-    from urbangrid.cases.photos import PhotoError, clean_photo
-
+    """The GPS position in the first photo's EXIF that has one (a hint when no point was picked), read from the
+    photos' headers: no pixel is decoded here (``services.report`` checks and re-encodes the photos once)."""
     for upload in photos:
-        try:
-            _content, _w, _h, gps = clean_photo(upload)
-        except PhotoError:
-            continue
-        finally:
-            upload.seek(0)
+        gps = location_hint(upload)
         if gps:
             return gps["lon"], gps["lat"]
     return None

@@ -35,7 +35,7 @@ from .. import engine, indicators, queries, services
 from ..api import LIST_RELATED, detail_out
 from ..models import Case
 from ..states import IN_HANDLING, OPEN, Satisfaction, Source, State
-from ..workflow import TABLE, Action
+from ..workflow import PUBLIC_NOTE, TABLE, Action, takes_public_note
 from .forms import FilterForm
 
 PER_PAGE = 50
@@ -297,6 +297,7 @@ FIELD_LABELS = {
     "extra_unit": gettext_lazy("时长单位"), "satisfaction": gettext_lazy("满意度"), "master": gettext_lazy("主案件编号"),
     "confirmed": gettext_lazy("核实结果"), "reason": gettext_lazy("原因"), "opinion": gettext_lazy("意见"),
     "photos": gettext_lazy("照片"), "person": gettext_lazy("处置人员"),
+    PUBLIC_NOTE: gettext_lazy("公开答复（市民可见）"),
 }
 
 
@@ -315,6 +316,8 @@ def _field_names(t):
     if t.action == Action.VERIFY:
         names.append("confirmed")
     names.append("reason" if "reason" in t.requires else "opinion")
+    if takes_public_note(t):  # the internal note above; the answer the citizen and Open311 see here
+        names.append(PUBLIC_NOTE)
     if t.photos:
         names.append("photos")
     return names
@@ -377,7 +380,7 @@ def _action_forms(actor, case, failed=None, posted=None, errors=None):
             fields.append({"name": name, "id": f"{t.action}-{name}", "label": FIELD_LABELS[name], "value": value,
                            "required": _required(name, t), "error": (errors or {}).get(name, "") if mine else "",
                            "choices": _choices(name, t, case),
-                           "textarea": name in ("opinion", "reason")})
+                           "textarea": name in ("opinion", "reason", PUBLIC_NOTE)})
         forms.append({"t": t, "fields": fields, "suggestion": suggestion if t.action == Action.DISPATCH else None,
                       "url": reverse("work:act", args=[case.number, t.action]), "multipart": bool(t.photos)})
     return forms

@@ -3,6 +3,8 @@
 checked (and fuzzed) against the running server. The XML twins (``.xml``) have the same parameters."""
 from django.http import JsonResponse
 
+from .views import endpoint
+
 STRING = {"type": "string"}
 NULLABLE_STRING = {"type": "string", "nullable": True}
 W3C = {"type": "string", "format": "date-time"}
@@ -41,7 +43,7 @@ def _json(schema, description="OK"):
 
 def _errors(*statuses):
     text = {400: "Invalid request", 403: "Missing or invalid api_key", 404: "Not found", 405: "Method not allowed",
-            429: "Too many POSTs from this address"}
+            413: "Request body too large", 429: "Too many POSTs from this address"}
     return {str(s): _json(ERRORS, text[s]) for s in statuses}
 
 
@@ -93,7 +95,7 @@ def document():
                     *RANGE, *PAGING, EXTENSIONS],
                     "responses": {"200": _json({"type": "array", "items": REQUEST}), **_errors(400, 404)}},
                 "post": {"operationId": "create_request", "requestBody": _form(POST_REQUEST),
-                         "responses": {"200": _json(CREATED), **_errors(400, 403, 404, 429)}}},
+                         "responses": {"200": _json(CREATED), **_errors(400, 403, 404, 413, 429)}}},
             "/requests/{service_request_id}.json": {"get": {
                 "operationId": "request",
                 "parameters": [{"name": "service_request_id", "in": "path", "required": True, "schema": SEGMENT},
@@ -110,10 +112,11 @@ def document():
                 "post": {"operationId": "post_update", "requestBody": _form(POST_UPDATE),
                          "responses": {"200": _json({"type": "array", "items": {"type": "object", "required": ["update_id"],
                                                                                 "properties": {"update_id": STRING}}}),
-                                       **_errors(400, 403, 404, 429)}}},
+                                       **_errors(400, 403, 404, 413, 429)}}},
         },
     }
 
 
-def openapi(request):
+@endpoint("GET")
+def openapi(request, fmt):
     return JsonResponse(document(), json_dumps_params={"ensure_ascii": False})

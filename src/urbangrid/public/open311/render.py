@@ -77,6 +77,6 @@ def respond(fmt, root, value, status=200):
 
 
 def errors(fmt, status, *items):
-    """``items`` are (code, description) pairs; the HTTP status is 400, 403, 404 or 429."""
+    """``items`` are (code, description) pairs; the HTTP status is 400, 403, 404, 405, 413, 429 or 500."""
     body = [{"code": code, "description": str(description)} for code, description in items]
     return respond(fmt, "errors", body, status=status)

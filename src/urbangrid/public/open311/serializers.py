@@ -9,6 +9,8 @@ from urbangrid.cases.states import TERMINAL, State
 from urbangrid.cases.workflow import TABLE, Action
 from urbangrid.catalog.models import CatalogClass
 
+from ..timeline import PUBLIC_STEPS, public_note, status_note
+
 
 def service_code(catalog_class):
     return f"{catalog_class.version.code}:{catalog_class.kind}:{catalog_class.code}"
@@ -108,13 +110,13 @@ class RequestSerializer:
 
     def one(self, case, events, last_unit=None):
         status = open_or_closed(case.state)
-        notes = [e for e in events if e.action != Action.REPORT and e.note]
         o311 = getattr(case, "open311_request", None) if _has_o311(case) else None
         address = case.address or " ".join(str(r.name) for r in (case.district, case.street, case.community) if r is not None)
         out = {
             "service_request_id": case.number,
             "status": status,
-            "status_notes": notes[-1].note if notes else None,
+            # The state in plain words and the steps' answer to the citizen; never an opinion (event notes).
+            "status_notes": status_note(case, events),
             "service_name": case.catalog_class.plain_name or case.catalog_class.name,
             "service_code": case_service_code(case),
             "description": case.description,
@@ -131,7 +133,8 @@ class RequestSerializer:
             "media_url": (o311.media_url or None) if o311 is not None else None,
         }
         if self.extensions:
-            out["notes"] = [note_out(e) for e in events]
+            # The steps the citizens' tracking page shows, no internal ones (supervision, approvals, returns).
+            out["notes"] = [note_out(e) for e in events if e.action in PUBLIC_STEPS]
         return out
 
 
@@ -156,13 +159,14 @@ def action_label(action):
 
 
 def note_out(event):
-    """One entry of the flow log: no person, no reporter contact, only what the event made public."""
+    """One entry of the flow log: no person, no reporter contact, no internal note; the words only of the
+    step's answer to the citizen (公开答复)."""
     return {
         "datetime": event.at,
         "type": NOTE_TYPES.get(event.action, "activity"),
         "action": event.action,
         "summary": action_label(event.action),
-        "description": event.note or None,
+        "description": public_note(event.data) or None,
         "status": open_or_closed(event.to_state) if event.to_state else None,
     }
 
@@ -191,7 +195,7 @@ def update_out(event):
         "service_request_id": event.case.number,
         "status": update_status(event),
         "updated_datetime": event.at,
-        "description": event.note or action_label(event.action),
+        "description": public_note(event.data) or action_label(event.action),
         "media_url": None,
         "external_status_code": event.action,
     }

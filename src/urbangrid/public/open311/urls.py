@@ -5,7 +5,7 @@ from . import openapi, views
 app_name = "open311"
 F = r"\.(?P<fmt>xml|json)$"
 urlpatterns = [
-    re_path(r"^openapi\.json$", openapi.openapi, name="openapi"),
+    re_path(r"^openapi\.(?P<fmt>json)$", openapi.openapi, name="openapi"),
     re_path(r"^discovery" + F, views.discovery, name="discovery"),
     re_path(r"^services" + F, views.service_list, name="services"),
     re_path(r"^services/(?P<code>[^/]+)" + F, views.service_definition, name="service"),

@@ -9,8 +9,10 @@ Choices where the specification leaves room:
   point inside that grid); ``address_string`` alone cannot be located and is 400;
 - GET requests: default the last 90 days, newest first, ``page_size`` ≤ 1000 (default 1000), ``page`` from 1;
   a start/end range longer than 90 days is 400; dates without a timezone are read as Asia/Shanghai;
-- POSTs are limited per client address (REMOTE_ADDR) to settings.URBANGRID_OPEN311_POSTS_PER_HOUR
-  (default 120) per clock hour, counted in the Django cache (Redis in production); over the limit: 429.
+- POSTs are limited per client address (core/ratelimit.client_address) to settings.URBANGRID_OPEN311_POSTS_PER_HOUR
+  (default 120) per clock hour, counted in the Django cache (Redis in production); over the limit: 429;
+- a body longer than ``max_body()`` is 413 before it is read; every other error, here or before a view
+  (unknown path, a body Django refuses, a server error), is a GeoReport error list too (``errors.py``).
 """
 import hashlib
 import math
@@ -20,7 +22,6 @@ from functools import wraps
 from types import SimpleNamespace
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DataError, IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -33,12 +34,14 @@ from urbangrid.cases.states import TERMINAL, Source, State
 from urbangrid.cases.workflow import Action
 from urbangrid.catalog.models import CatalogVersion
 from urbangrid.core.bounds import EARLIEST, LATEST, date_in_range
+from urbangrid.core.ratelimit import client_address, hit
 from urbangrid.org.roles import Role
 from urbangrid.org.scope import Actor
 from urbangrid.worktime.clock import TZ
 
 from . import keys
 from . import serializers as ser
+from .errors import too_large
 from .render import errors, respond, w3c
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
@@ -54,25 +57,30 @@ class Open311Error(Exception):
         self.status, self.description, self.code = status, str(description), code or status
 
 
-def _client(request):
-    return request.META.get("REMOTE_ADDR") or "unknown"
-
-
 def _rate_limited(request):
+    # One shared limiter (core/ratelimit.py): counted in the store every server process shares, per client
+    # address (X-Forwarded-For only through trusted proxies).
     limit = int(getattr(settings, "URBANGRID_OPEN311_POSTS_PER_HOUR", 120))
-    window = int(timezone.now().timestamp() // 3600)
-    key = f"open311:posts:{_client(request)}:{window}"
-    cache.add(key, 0, timeout=3700)
+    return not hit("open311-posts", client_address(request), limit)
+
+
+def _too_long(request):
+    """A body longer than any acceptable POST (the allowed photos at their largest, plus the form fields) is
+    refused before it is read: URBANGRID_OPEN311_MAX_BODY, by default from the upload limits."""
+    from urbangrid.cases.photos import max_photos_per_request
+
+    limit = getattr(settings, "URBANGRID_OPEN311_MAX_BODY", None) or (
+        max_photos_per_request() * settings.URBANGRID_MAX_PHOTO_BYTES + settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=3700)
-        count = 1
-    return count > limit
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False  # Django answers a bad length itself
+    return length > limit
 
 
 def endpoint(*methods):
-    """CSRF-exempt (API keys, no cookies), method check, POST rate limit, errors as GeoReport error lists."""
+    """CSRF-exempt (API keys, no cookies), method check, body size, POST rate limit, errors as GeoReport error
+    lists (bodies Django refuses while reading them and server errors: ``errors.py``)."""
 
     def deco(view):
         @csrf_exempt
@@ -82,6 +90,8 @@ def endpoint(*methods):
                 response = errors(fmt, 405, (405, f"method {request.method} not allowed; use {' or '.join(methods)}"))
                 response["Allow"] = ", ".join(methods)
                 return response
+            if request.method == "POST" and _too_long(request):
+                return too_large(fmt)
             if request.method == "POST" and _rate_limited(request):
                 return errors(fmt, 429, (429, "too many requests from this address; try again later"))
             try:

@@ -79,6 +79,12 @@
     }
   }
 
+  // The server takes at most this many photos in one request (before and after photos together).
+  function tooManyPhotos(count) {
+    const most = C.max_photos || 6;
+    return count > most ? t("too_many_photos").replace("%(n)s", most).replace("%(got)s", count) : "";
+  }
+
   // A photo picker: resizes each chosen file, previews it, a tap on a thumbnail removes it.
   function photoPicker(input, preview) {
     const items = []; // {blob, url}
@@ -421,7 +427,8 @@
       const before = await photos.blobs();
       const afterBlobs = selfHandled.checked ? await after.blobs() : [];
       const missing = !picked ? t("pick_class") : !point ? t("pick_location") : !before.length ? t("need_photo")
-        : !description ? t("need_description") : selfHandled.checked && !afterBlobs.length ? t("need_after_photo") : "";
+        : !description ? t("need_description") : selfHandled.checked && !afterBlobs.length ? t("need_after_photo")
+        : tooManyPhotos(before.length + afterBlobs.length);
       if (missing) { errorEl.textContent = missing; return; }
       const item = {
         key: uuid(), created: Date.now(), user: C.user, label: `${picked.name} · ${description.slice(0, 30)}`,
@@ -475,6 +482,7 @@
       if (!opinion) { errorEl.textContent = t("need_opinion"); return; }
       const blobs = await photos.blobs();
       if (!blobs.length) { errorEl.textContent = t("need_photo"); return; }
+      if (tooManyPhotos(blobs.length)) { errorEl.textContent = tooManyPhotos(blobs.length); return; }
       const fd = new FormData();
       fd.append("opinion", opinion);
       fd.append("reason", opinion);
