@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "urbangrid.core",
     "urbangrid.grids",
+    "urbangrid.gazetteer",
     "urbangrid.org",
     "urbangrid.catalog",
     "urbangrid.worktime",
