@@ -410,15 +410,15 @@ class _Index:
                     out.extend(found)
                     if not found:  # roads that never meet (parallel): only the roads themselves
                         out.append(self._road_candidate(ra[0], ra[1] * 0.8, f"{self.roads[ra[0]][1]}（与{self.roads[rb[0]][1]}不相交）"))
-            if not out:
-                for k, s in self._landmarks(body):
-                    out.append(self._place(k, s))
-                road = self.road_names.get(body)
+            if not out:  # a road or community named exactly comes before a landmark named only nearly
+                road, community = self.road_names.get(body), self.communities.get(body)
                 if road:
                     out.append(self._road_candidate(*road))
-                community = self.communities.get(body)
                 if community:
                     out.append(self._community(community, 1.0))
+                if not out or body in self.landmark_names:
+                    for k, s in self._landmarks(body):
+                        out.append(self._place(k, s))
         if not out and "community" in parsed.hints:
             cid = parsed.hints["community"]
             entry = next((e for e in self.communities.values() if e[0] == cid), None)
