@@ -555,7 +555,7 @@ class Geocoder:
                 seen.add(key)
                 unique.append(c)
         best = unique[0]
-        threshold = float(getattr(settings, "URBANGRID_GEOCODE_CONFIDENCE", 0.85))
+        threshold = settings.URBANGRID_GEOCODE_CONFIDENCE
         kx, ky = index.plane.kx, index.plane.ky
         rival = any(c.score >= best.score - 0.05 and math.hypot((c.lon - best.lon) * kx, (c.lat - best.lat) * ky) > AMBIGUOUS_M
                     for c in unique[1:])
