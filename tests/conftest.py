@@ -57,11 +57,15 @@ def _fresh_locator(settings):
     from urbangrid.catalog import responsibility
     from urbangrid.grids.locator import locator
 
+    from urbangrid.gazetteer.geocoder import geocoder
+
     settings.URBANGRID_GRID_VERSION_TTL = 0
     locator.invalidate()
+    geocoder.invalidate()  # a rolled-back test's gazetteer has the same version number as the next one's
     responsibility.invalidate()  # a rolled-back test's rules must not answer the next test
     yield
     locator.invalidate()
+    geocoder.invalidate()
     responsibility.invalidate()
 
 

@@ -18,6 +18,16 @@ def _snapshot():
     return {m.__name__: serializers.serialize("json", m.objects.order_by("pk")) for m in models}
 
 
+def _gazetteer():
+    from urbangrid.gazetteer.models import Doorplate, Intersection, Landmark, Road
+
+    return (sorted(Road.objects.values_list("name", "aliases", "length_m")),
+            sorted(Doorplate.objects.values_list("road__name", "number", "suffix", "building_name", "lon", "lat")),
+            sorted(Intersection.objects.values_list("road_a__name", "road_b__name", "lon", "lat")),
+            sorted((n, tuple(a), c, lon, lat) for n, a, c, lon, lat in Landmark.objects.values_list(
+                "name", "aliases", "category", "lon", "lat")))
+
+
 @pytest.mark.django_db
 def test_demo_city_counts_roles_and_idempotency(settings, tmp_path):
     settings.VAR_DIR = tmp_path
@@ -25,7 +35,7 @@ def test_demo_city_counts_roles_and_idempotency(settings, tmp_path):
     summary, logins, path = build_demo(seed=11, log=lines.append)
     # step lines, each followed by the time it took
     steps = [i for i, line in enumerate(lines) if line.startswith("· ")]
-    assert len(steps) == 3 and all(lines[i + 1].startswith("  完成，用时 ") and lines[i + 1].endswith(" 秒") for i in steps)
+    assert len(steps) == 4 and all(lines[i + 1].startswith("  完成，用时 ") and lines[i + 1].endswith(" 秒") for i in steps)
 
     assert ResponsibilityGrid.objects.count() == 53
     assert PartyOrganization.objects.filter(level="general_branch").count() == 5
@@ -76,9 +86,10 @@ def test_demo_city_counts_roles_and_idempotency(settings, tmp_path):
     assert len({v["username"] for v in accounts.values()}) == len(accounts)
     assert len(written["open311_api_key"]) >= 20  # the demo's Open311 key
 
-    before = _snapshot()
+    before, gazetteer = _snapshot(), _gazetteer()
     build_demo(seed=11, log=lambda m: None)
     assert _snapshot() == before
+    assert _gazetteer() == gazetteer  # rebuilt (new rows), the same content
     assert json.loads(path.read_text(encoding="utf-8")) == written
 
 

@@ -158,6 +158,9 @@ def _mount():
 
     api.add_router("/", deductions_router)
     api.add_router("/", reviews_router)
+    from urbangrid.gazetteer.api import router as gazetteer_router
+
+    api.add_router("/", gazetteer_router)
 
     from django.db import DataError
 

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "urbangrid.core",
     "urbangrid.grids",
+    "urbangrid.gazetteer",
     "urbangrid.org",
     "urbangrid.catalog",
     "urbangrid.worktime",
@@ -189,6 +190,9 @@ if env_bool("URBANGRID_HTTPS"):
 
 # How long a process trusts its in-memory grid index before re-reading the grid data version.
 URBANGRID_GRID_VERSION_TTL = float(os.environ.get("URBANGRID_GRID_VERSION_TTL", "1.0"))
+# Geocoding (gazetteer/geocoder.py): the score from which a doorplate, landmark or intersection candidate that has
+# no close rival places a case by itself (Open311 address-only POSTs).
+URBANGRID_GEOCODE_CONFIDENCE = float(os.environ.get("URBANGRID_GEOCODE_CONFIDENCE", "0.85"))
 # Public base URL printed on the 六定 card's QR code (the report page of a grid).
 URBANGRID_PUBLIC_BASE_URL = os.environ.get("URBANGRID_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 

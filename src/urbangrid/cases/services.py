@@ -2,6 +2,7 @@
 checks the actor's role and scope, the state and the inputs, updates the case and its clock, and
 appends exactly one case event. Views and API routers call these and nothing else.
 """
+import logging
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -36,6 +37,8 @@ SOURCE_POSTS = {
     Source.MEDIA: CENTRE_DESKS, Source.LEADER: CENTRE_DESKS | {Role.LEADER},
 }
 MAX_TEXT = 4000
+
+log = logging.getLogger(__name__)
 
 
 class CaseError(Exception):
@@ -450,6 +453,8 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
     if errors:
         raise Invalid(_("输入有误：%(fields)s") % {"fields": "、".join(sorted(errors))}, "invalid_input", errors)
     before, after = _clean_photos(photos), _clean_photos(after_photos, "after_photos")
+    if not (address or "").strip():  # no words given: the point's own (路名 + 门牌/标志物 + 方位), before the transaction
+        address = reverse_address(lon, lat)
     ctx = context or Context.load()
     case = Case(
         number="", source=source, catalog_class=catalog_class, class_code=catalog_class.code,
@@ -621,6 +626,19 @@ def assignment_for(case):
     if res is None or res.time_limit_value is None:
         return engine.Assignment.of(None, None, None)
     return engine.Assignment.of(res.rule.pk if res.rule else None, res.time_limit_value, res.time_limit_unit, res.urgency)
+
+
+def reverse_address(lon, lat):
+    """The gazetteer's words for a point ("长江路318号东约20米，杏花小学北约40米"), or "" (far from every road and
+    landmark, or no gazetteer). Never an error: the case's location is already settled by the locator."""
+    from urbangrid.gazetteer.geocoder import geocoder
+
+    try:
+        found = geocoder.reverse(float(lon), float(lat))
+    except Exception:  # noqa: BLE001 - an address is a convenience; a report must not fail for it
+        log.exception("reverse geocoding failed for %s, %s", lon, lat)
+        return ""
+    return (found or {}).get("address", "")[:256]
 
 
 def report_inputs(case):

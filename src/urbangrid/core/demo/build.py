@@ -37,6 +37,10 @@ def build_demo(seed=2024, log=print, history=False, cases=None):
     step(_("· 网格与路段、单位、党组织、人员 …"))
     city = build_city(seed)
     locator.invalidate()
+    step(_("· 地址库（道路、门牌、交叉口、标志物）…"))
+    from urbangrid.gazetteer.demo import build_gazetteer
+
+    build_gazetteer(seed)
     step(_("· 工作日历 …"))
     seed_calendar(range(2023, 2028))
     step(_("· 责任清单与部件 …"))
@@ -80,6 +84,7 @@ def build_demo(seed=2024, log=print, history=False, cases=None):
         _("部件大类/小类"): _majors_minors("cjt214-2007", "component"),
         _("责任清单规则"): ResponsibilityRule.objects.count(),
         _("部件"): Component.objects.count(),
+        _("道路/门牌/交叉口/标志物"): _gazetteer_counts(),
         _("倒扣分"): Deduction.objects.count(),
     }
     if history_summary:
@@ -98,3 +103,9 @@ def build_demo(seed=2024, log=print, history=False, cases=None):
 def _majors_minors(version, kind):
     qs = CatalogClass.objects.filter(version__code=version, kind=kind)
     return f"{qs.values('major_code').distinct().count()}/{qs.count()}"
+
+
+def _gazetteer_counts():
+    from urbangrid.gazetteer.models import Doorplate, Intersection, Landmark, Road
+
+    return "/".join(str(m.objects.count()) for m in (Road, Doorplate, Intersection, Landmark))

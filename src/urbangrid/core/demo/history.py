@@ -26,7 +26,7 @@ from urbangrid.cases.chain import seal
 from urbangrid.cases.duplicates import M_PER_DEG_LAT, _distance
 from urbangrid.cases.models import Case, CaseEvent, CaseNumberSequence, CaseUnit
 from urbangrid.cases.services import (Context, _in_scope, auto_dispatch_inputs, clean_inputs, dispatch_inputs,
-                                      report_inputs, system_actor)
+                                      report_inputs, reverse_address, system_actor)
 from urbangrid.cases.states import NEEDS_VERIFICATION, OPEN, Satisfaction, Source, State
 from urbangrid.cases.workflow import TABLE, Action, guard_ok, implied_inputs
 from urbangrid.catalog.models import CatalogClass, ResponsibilityRule
@@ -298,11 +298,12 @@ class _Run:
         return Case(**fields)
 
     def place(self, ug, lon, lat):
-        """Where the point lies, as a live report finds it (``grids.locator``: grids, regions, nearest road)."""
+        """Where the point lies, as a live report finds it (``grids.locator``: grids, regions, nearest road; the
+        gazetteer's words for the point, as a report without an address gets them: ~80 µs a case)."""
         loc = locator.locate(lon, lat)
         return {"unit_grid_id": loc.unit_grid_id, "responsibility_grid_id": loc.responsibility_grid_id,
                 "community_id": loc.community_id, "street_id": loc.street_id, "district_id": loc.district_id,
-                "road_segment_id": loc.road_segment_id}
+                "road_segment_id": loc.road_segment_id, "address": reverse_address(lon, lat)}
 
     def new_case(self, number, at, finish=True):
         rng = self.rng

@@ -6,7 +6,9 @@ Choices where the specification leaves room:
 - one jurisdiction: ``jurisdiction_id`` is ignored unless settings.URBANGRID_OPEN311_JURISDICTION is set,
   then any other value is 404;
 - POST requests needs ``lat`` and ``long`` (WGS84), or ``address_id`` = a unit-grid code (located at a
-  point inside that grid); ``address_string`` alone cannot be located and is 400;
+  point inside that grid), or ``address_string`` alone, located through the gazetteer (gazetteer/geocoder.py)
+  when its best candidate is confident; an address that is not is 400 naming the best candidate (a 待定位 intake
+  step for those is not built yet);
 - GET requests: default the last 90 days, newest first, ``page_size`` ≤ 1000 (default 1000), ``page`` from 1;
   a start/end range longer than 90 days is 400; dates without a timezone are read as Asia/Shanghai;
 - POSTs are limited per client address (core/ratelimit.client_address) to settings.URBANGRID_OPEN311_POSTS_PER_HOUR
@@ -323,8 +325,20 @@ def _location(request):
             raise Open311Error(400, f"address_id {address_id} is not a unit-grid code of this city")
         point = grid.shape.representative_point()
         return point.x, point.y
-    if param(request, "address_string"):
-        raise Open311Error(400, "address_string alone cannot be located: send lat and long (WGS84) or a unit-grid address_id")
+    address = param(request, "address_string")
+    if address:
+        from urbangrid.gazetteer.geocoder import GeocodeInputError, geocoder
+
+        try:
+            found = geocoder.geocode(address, limit=2)
+        except GeocodeInputError as exc:
+            raise Open311Error(400, f"address_string: {exc}") from None
+        if found and found[0].confident:
+            return found[0].lon, found[0].lat
+        best = (f"; the best candidate, {found[0].label} ({found[0].precision}, score {found[0].score:.2f}), is not certain"
+                if found else "; no street, doorplate, landmark or intersection of this city matches it")
+        raise Open311Error(400, f"address_string could not be located with confidence{best}: "
+                                "send lat and long (WGS84) or a unit-grid address_id")
     raise Open311Error(400, "a location is required: lat and long, or address_id")
 
 
