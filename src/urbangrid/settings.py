@@ -102,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "urbangrid.grids.context_processors.map_tiles",
+                "urbangrid.core.context_processors.nav",
             ],
         },
     },
@@ -171,6 +172,7 @@ LOGIN_REDIRECT_URL = "/"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "urbangrid.core.errors.csrf_failure"  # the designed, localised page (not Django's English one)
 SESSION_COOKIE_SECURE = env_bool("URBANGRID_SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
