@@ -21,7 +21,9 @@ def test_login_locks_after_repeated_failures(demo_city, settings):
         page = c.post("/accounts/login/", {"username": good["username"], "password": "wrong-guess-123"})
         assert page.status_code == 200
     locked = c.post("/accounts/login/", {"username": good["username"], "password": good["password"]})
-    assert locked.status_code == 200 and "暂时锁定" in locked.content.decode()
+    # 429 with the login form itself: the lock's message (how long to wait) and the way to try again.
+    assert locked.status_code == 429 and "暂时锁定" in locked.content.decode() and int(locked["Retry-After"]) > 0
+    assert 'role="alert"' in locked.content.decode() and 'id="id_password"' in locked.content.decode()
     assert "_auth_user_id" not in c.session
     # Another user from elsewhere is not affected; once the lock is lifted the right password works.
     other = demo_city["logins"]["dispatcher"]

@@ -1,7 +1,7 @@
 """The JSON API under /api/v1/ (django-ninja); OpenAPI at /api/v1/openapi.json."""
 from datetime import datetime
 
-from ninja import Field, NinjaAPI, Path, Schema, Status
+from ninja import Field, NinjaAPI, Path, Schema, Status, Swagger
 from ninja.errors import HttpError
 
 from urbangrid.core.auth import API_AUTH
@@ -50,7 +50,10 @@ class UrbanGridAPI(NinjaAPI):
         return _declare_common_errors(super().get_openapi_schema(*args, **kwargs))
 
 
-api = UrbanGridAPI(title="UrbanGrid API", version="1", urls_namespace="api", auth=API_AUTH, docs_url="/docs")
+# Swagger UI from ninja's bundled static files ("ninja" is in INSTALLED_APPS), its settings passed as JSON data and
+# started by ninja's swagger-ui-init.js: no inline script, nothing from another host (the site's CSP allows it).
+api = UrbanGridAPI(title="UrbanGrid API", version="1", urls_namespace="api", auth=API_AUTH, docs_url="/docs",
+                   docs=Swagger(settings={"persistAuthorization": False, "displayRequestDuration": True}))
 
 
 class TokenIn(Schema):

@@ -70,6 +70,9 @@ INSTALLED_APPS = [
     "urbangrid.public",
     "urbangrid.assessment",
     "huey.contrib.djhuey",
+    # django-ninja as an app: /api/v1/docs loads Swagger UI from its bundled static files (ninja/static/ninja/),
+    # served by us like every other script (no CDN, which the CSP would block and an offline network cannot reach).
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -103,6 +106,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "urbangrid.grids.context_processors.map_tiles",
+                "urbangrid.core.context_processors.nav",
             ],
         },
     },
@@ -172,6 +176,7 @@ LOGIN_REDIRECT_URL = "/"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "urbangrid.core.errors.csrf_failure"  # the designed, localised page (not Django's English one)
 SESSION_COOKIE_SECURE = env_bool("URBANGRID_SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"

@@ -26,7 +26,8 @@ urlpatterns = [
     path("", include("urbangrid.public.urls")),
 ]
 
-# Error answers: GeoReport v2 error lists under /open311/, Django's own pages everywhere else.
+# Error answers: GeoReport v2 error lists under /open311/, JSON under /api/, the designed pages of
+# core/errors.py everywhere else (CSRF_FAILURE_VIEW too).
 handler400 = "urbangrid.public.open311.errors.bad_request"
 handler403 = "urbangrid.public.open311.errors.permission_denied"
 handler404 = "urbangrid.public.open311.errors.page_not_found"

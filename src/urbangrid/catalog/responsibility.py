@@ -99,8 +99,17 @@ def responsibility_table(lon, lat):
             "unit": best.unit if best else fallback_unit, "fallback": best is None,
             "limit": best.time_limit_display if best else "", "closing_standard": best.closing_standard if best else "",
             "urgency": best.urgency if best else "",
+            "limit_hours": _limit_hours(best) if best else None,  # to order limits (the sign shows their range)
         })
     return rows
+
+
+def _limit_hours(rule):
+    """A rule's time limit in about working hours (a day of 8), only to order limits given in different units."""
+    from urbangrid.worktime import clock
+
+    per = {clock.WORKING_HOURS: 1, clock.WORKING_DAYS: 8, clock.CALENDAR_HOURS: 8 / 24}.get(rule.time_limit_unit, 1)
+    return float(rule.time_limit_value) * per
 
 
 _cache = {}

@@ -157,5 +157,17 @@ class ThrottledAdminAuthenticationForm(PolicyFormMixin, AdminAuthenticationForm)
 
 
 class LoginView(auth_views.LoginView):
+    """The site's login page; while the account is locked it answers 429 (with Retry-After), still showing
+    the form and the lock's message, so the user reads how long to wait and can try again from the same page."""
+
     form_class = ThrottledAuthenticationForm
     redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.has_error("__all__", code="locked"):
+            response.status_code = 429
+            seconds = locked_for(form.data.get("username"), client_address(self.request))
+            if seconds:
+                response["Retry-After"] = str(seconds)
+        return response

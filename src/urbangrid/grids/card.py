@@ -85,6 +85,34 @@ def responsibility_rows(grid):
     return responsibility_table(point.x, point.y)
 
 
+def responsibility_by_unit(rows):
+    """The 定责任 rows folded per responsible unit, for the one-page sign: the unit, the major classes it answers
+    for (in catalogue order), how many classes, and the range of its time limits (shortest, longest). The full
+    list, class by class, is the card's."""
+    units = OrderedDict()
+    for r in rows:
+        unit = r["unit"]
+        entry = units.setdefault(unit.pk if unit is not None else None, {
+            "unit": unit, "majors": [], "count": 0, "fallback": False, "shortest": None, "longest": None})
+        entry["count"] += 1
+        entry["fallback"] = entry["fallback"] or r["fallback"]
+        if r["major_name"] not in entry["majors"]:
+            entry["majors"].append(r["major_name"])
+        hours = r.get("limit_hours")
+        if hours is not None:
+            if entry["shortest"] is None or hours < entry["shortest"][0]:
+                entry["shortest"] = (hours, r["limit"])
+            if entry["longest"] is None or hours > entry["longest"][0]:
+                entry["longest"] = (hours, r["limit"])
+    out = []
+    for entry in units.values():
+        shortest, longest = entry.pop("shortest"), entry.pop("longest")
+        entry["limits"] = "" if shortest is None else (
+            shortest[1] if shortest[0] == longest[0] else f"{shortest[1]} – {longest[1]}")
+        out.append(entry)
+    return sorted(out, key=lambda e: (e["unit"] is None, -e["count"]))
+
+
 def card_data(grid, actor=None):
     """The card as data; phones only where ``actor`` may read them (no actor: no phone field)."""
     people = people_by_role(grid, actor)

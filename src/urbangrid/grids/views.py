@@ -50,12 +50,14 @@ def grid_card(request, code, printable=False):
     view_require(request, "reference.view")
     grid = get_object_or_404(ResponsibilityGrid.objects.select_related("region__parent__parent"), code=code)
     url = card.report_url(grid)
+    rows = card.responsibility_rows(grid)
     context = {
         "grid": grid,
         "people": card.people_by_role(grid, actor_of(request)),
         "segments": grid.road_segments.order_by("code"),
         "party_organizations": grid.party_organizations.select_related("parent").order_by("level", "code"),
-        "rows": card.responsibility_rows(grid),
+        "rows": rows,
+        "by_unit": card.responsibility_by_unit(rows) if printable else None,
         "scope_svg": card.scope_svg(grid),
         "qr_svg": card.qr_svg(url),
         "report_url": url,

@@ -1,7 +1,7 @@
 """Citizens' side: report a problem without logging in, track it by code, rate the result."""
 from django import forms
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _, gettext_lazy
@@ -13,6 +13,7 @@ from urbangrid.cases.photos import location_hint, photo_count_error
 from urbangrid.cases.states import Satisfaction, Source
 from urbangrid.cases.workflow import Action
 from urbangrid.catalog.models import CatalogClass
+from urbangrid.core.errors import retry_after_window, too_many_requests
 from urbangrid.core.ratelimit import client_address, hit
 from urbangrid.grids.models import ResponsibilityGrid
 from urbangrid.org.roles import Role
@@ -81,7 +82,7 @@ def report(request, grid_code=None):
         # Every submission counts against the address's limit before anything else is done, whatever becomes
         # of it: one with a refused photo or an invalid form costs the server work too.
         if not hit("public-report", client_address(request), settings.URBANGRID_PUBLIC_POSTS_PER_HOUR):
-            return HttpResponse(_("提交过于频繁，请稍后再试"), status=429)
+            return too_many_requests(request, retry_after=retry_after_window())
         data = request.POST.copy()
         if not data.get("catalog_class"):
             data["catalog_class"] = data.get("common_class", "")
@@ -152,7 +153,7 @@ def track(request, code):
     form = RateForm(request.POST or None)
     if request.method == "POST":
         if not hit("public-rate", client_address(request), settings.URBANGRID_PUBLIC_POSTS_PER_HOUR):
-            return HttpResponse(_("提交过于频繁，请稍后再试"), status=429)
+            return too_many_requests(request, retry_after=retry_after_window())
         if form.is_valid():
             try:
                 rate(case, form.cleaned_data["satisfaction"], form.cleaned_data["comment"])

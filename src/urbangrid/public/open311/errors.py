@@ -4,10 +4,11 @@ The views answer their own errors (``views.endpoint``); these handlers (``handle
 root URLconf) answer the rest: an unknown path (404), a body Django refuses before the view reads it (too big
 or too many fields: 413; malformed multipart: 400), a ``PermissionDenied`` and a server error (500), in the
 format the path asks for (``.json`` / ``.xml``; else the Accept header; else XML, GeoReport's first format).
-Outside the prefix they are Django's own handlers, unchanged.
+Outside the prefix they are the site's own pages (``core/errors.py``: designed, localised, JSON under /api/).
 """
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.views import defaults
+
+from urbangrid.core import errors as pages
 
 from .render import errors
 
@@ -37,7 +38,7 @@ def too_large(fmt):
 
 def bad_request(request, exception):
     if not is_open311(request):
-        return defaults.bad_request(request, exception)
+        return pages.bad_request(request, exception)
     if isinstance(exception, TOO_LARGE):
         return too_large(fmt_of(request))
     return errors(fmt_of(request), 400, (400, "malformed request (body or headers)"))
@@ -45,18 +46,18 @@ def bad_request(request, exception):
 
 def permission_denied(request, exception):
     if not is_open311(request):
-        return defaults.permission_denied(request, exception)
+        return pages.permission_denied(request, exception)
     return errors(fmt_of(request), 403, (403, "forbidden"))
 
 
 def page_not_found(request, exception):
     if not is_open311(request):
-        return defaults.page_not_found(request, exception)
+        return pages.page_not_found(request, exception)
     return errors(fmt_of(request), 404, (404, "no such resource; the resources are listed at /open311/v2/discovery.xml "
                                               "(or .json)"))
 
 
 def server_error(request):
     if not is_open311(request):
-        return defaults.server_error(request)
+        return pages.server_error(request)
     return errors(fmt_of(request), 500, (500, "internal server error"))

@@ -1,0 +1,32 @@
+"""What the page's links may point to: a role's menus and breadcrumbs link only to pages it may open."""
+from functools import cached_property
+
+
+class CanOpen:
+    """``{% if can_open.assessment %}`` … in templates; each answer is computed once, only when asked."""
+
+    def __init__(self, request):
+        self.request = request
+
+    @cached_property
+    def _actor(self):
+        from .access import actor_of
+
+        user = getattr(self.request, "user", None)
+        return actor_of(self.request) if user is not None and user.is_authenticated else None
+
+    @cached_property
+    def assessment(self):
+        """综合评价 (/assessment/) and its exports."""
+        return self._actor is not None and self._actor.can("assessment.view")
+
+    @cached_property
+    def reviews(self):
+        """讲评与考核 (/assessment/reviews/), member records and party roll-ups."""
+        from urbangrid.assessment.reviews import scope_of
+
+        return self._actor is not None and not scope_of(self._actor).empty
+
+
+def nav(request):
+    return {"can_open": CanOpen(request)}
