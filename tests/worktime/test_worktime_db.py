@@ -105,6 +105,7 @@ def test_default_limits():
         "file": (Decimal("1"), h, Decimal("0.2")), "dispatch": (Decimal("1"), h, Decimal("0.2")),
         "second_dispatch": (Decimal("1"), h, Decimal("0.2")), "send_check": (Decimal("1"), h, Decimal("0.2")), "check": (Decimal("0.5"), h, Decimal("0.2")),
         "close": (Decimal("1"), h, Decimal("0.2")),
+        "handle": (None, "", Decimal("0.2")),  # its limit is the responsibility list's; the yellow share is set here
     }
     verify = TimeLimitSetting.for_stage(Stage.VERIFY)
     assert verify.deadline(at("2026-03-16 11:45")) == at("2026-03-16 14:15")

@@ -20,7 +20,8 @@ FALLBACK_HANDLE = (Decimal("1"), wt.WORKING_DAYS)
 
 @dataclass
 class Limits:
-    """Stage time limits: {stage: (value, unit, yellow_share)} and the rework policy."""
+    """Stage time limits: {stage: (value, unit, yellow_share)}, the rework policy and the 处置 yellow share (the
+    处置 limit itself is the responsibility list's; ``worktime.TimeLimitSetting``'s 处置 row holds the share)."""
 
     stages: dict
     rework_keeps_first_deadline: bool = False
@@ -28,6 +29,14 @@ class Limits:
 
     def of(self, stage):
         return self.stages.get(stage, (Decimal("1"), wt.WORKING_HOURS, Decimal("0.2")))
+
+    def yellow_share(self, stage):
+        return self.handle_yellow_share if stage == Stage.HANDLE else self.of(stage)[2]
+
+    def natural(self, case):
+        """Whether the case's running clock counts natural time (自然时), so no calendar day moves it."""
+        unit = case.handle_limit_unit if case.stage == Stage.HANDLE else self.of(case.stage)[1]
+        return unit == wt.CALENDAR_HOURS
 
 
 @dataclass
@@ -78,7 +87,7 @@ def _start_clock(case, stage, at, calendar, limits):
     case.stage_paused_at = None
     natural = unit == wt.CALENDAR_HOURS
     case.stage_budget_seconds = ((due - at) if natural else calendar.working_timedelta(at, due)).total_seconds()
-    _set_yellow(case, at, calendar, limits.of(stage)[2] if stage != Stage.HANDLE else limits.handle_yellow_share)
+    _set_yellow(case, at, calendar, limits.yellow_share(stage))
     if stage == Stage.HANDLE:
         case.handle_deadline = due
         if case.handle_first_deadline is None:

@@ -84,7 +84,8 @@ class Context:
         if cached is None or _limits_cache.get("calendar") is not calendar or time.monotonic() - _limits_cache["at"] > ttl:
             stages = {s.stage: (s.value, s.unit, s.yellow_share) for s in TimeLimitSetting.objects.all()}
             keep = getattr(settings, "URBANGRID_REWORK_KEEPS_FIRST_DEADLINE", False)
-            cached = engine.Limits(stages, keep)
+            handle = stages.pop(TimeLimitSetting.Stage.HANDLE, None)  # its limit is the responsibility list's
+            cached = engine.Limits(stages, keep, **({"handle_yellow_share": handle[2]} if handle else {}))
             _limits_cache.update({"limits": cached, "calendar": calendar, "at": time.monotonic()})
         return cls(calendar, cached)
 
