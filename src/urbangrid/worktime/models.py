@@ -10,7 +10,8 @@ from . import clock
 
 
 class WorkCalendarDay(models.Model):
-    """One day of the calendar. Days missing from the table count as Monday–Friday workdays."""
+    """One day of the calendar. Days missing from the table count as Monday–Friday workdays less the statutory
+    holidays (``statutory.py``), unconfirmed like the days seeded from the ``holidays`` package."""
 
     class Kind(models.TextChoices):
         WORKDAY = "workday", _("工作日")
@@ -20,10 +21,16 @@ class WorkCalendarDay(models.Model):
 
     class Source(models.TextChoices):
         CHINESE_CALENDAR = "chinese-calendar", _("chinese-calendar 法定节假日数据")
+        NOTICE = "notice", _("导入的国务院放假通知")
+        HOLIDAYS = "holidays", _("按法定节假日推算（待确认）")
         WEEKDAY_FALLBACK = "weekday-fallback", _("按周一至周五推定")
         MANUAL = "manual", _("手工维护")
 
     WORKING_KINDS = {Kind.WORKDAY, Kind.MAKEUP_WORKDAY}
+    # Days no official notice stands behind yet: a deadline counted over one of them is 期限待确认.
+    UNCONFIRMED_SOURCES = {Source.HOLIDAYS, Source.WEEKDAY_FALLBACK}
+    # Days re-seeding leaves alone: a person's edit and an imported notice win over the packages.
+    KEPT_SOURCES = {Source.MANUAL, Source.NOTICE}
 
     date = models.DateField(_("日期"), unique=True)
     is_workday = models.BooleanField(_("是否上班"), editable=False, help_text=_("由类型决定"))
