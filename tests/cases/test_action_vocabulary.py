@@ -198,8 +198,10 @@ def test_groups_derived_from_the_table_are_the_lists_they_replaced():
     assert evaluation.DISPATCHES == (A.DISPATCH, A.DISPATCH_SECOND)
     assert evaluation.HANDLE_STARTS == (A.DISPATCH, A.DISPATCH_SECOND, A.CHECK_FAIL)
     assert set(evaluation.HANDLE_STOPS) == {A.FEED_BACK, A.APPROVE_RETURN, A.VOID}
+    # and the recomputation on a changed working calendar (重算时限), which gives a running 处置 clock a new deadline
+    assert evaluation.HANDLE_DEADLINES == (A.APPROVE_EXTENSION, A.RESUME, A.RECALENDAR)
     assert tallies.CLOCK_ACTIONS == {A.DISPATCH, A.DISPATCH_SECOND, A.CHECK_FAIL, A.FEED_BACK, A.APPROVE_RETURN, A.VOID,
-                                     A.APPROVE_SUSPENSION, A.RESUME, A.APPROVE_EXTENSION}
+                                     A.APPROVE_SUSPENSION, A.RESUME, A.APPROVE_EXTENSION, A.RECALENDAR}
     assert members.PERSON_ACTIONS == {A.REPORT: None, A.VERIFY: "verify", A.CHECK_PASS: "check", A.CHECK_FAIL: "check",
                                       A.FEED_BACK: "handle"}
     assert list(members.PERSON_ACTIONS) == [A.REPORT, A.VERIFY, A.CHECK_PASS, A.CHECK_FAIL, A.FEED_BACK]

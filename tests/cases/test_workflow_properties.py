@@ -139,3 +139,66 @@ def test_hash_chain_detects_any_single_edit(notes):
         e.note = original + "x"
         assert digest(e.prev_hash, e, "N1") != e.hash
         e.note = original
+
+
+# --- a running clock recomputed on another calendar (重算时限) ---------------------------------------
+
+def _holiday_calendar():
+    """National Day 2026 as the notice has it (10-01..10-07 off, Sun 09-20 and Sat 10-10 worked), else Mon–Fri."""
+    from datetime import date
+
+    days = {date(2026, 10, d): False for d in range(1, 8)}
+    days.update({date(2026, 9, 20): True, date(2026, 10, 10): True})
+    return wt.Calendar(days)
+
+
+CAL_B = _holiday_calendar()
+EVE = datetime(2026, 9, 30, 15, 0, tzinfo=wt.TZ)  # the afternoon before National Day: the calendars part at once
+LIMITS_KEEP = engine.Limits({}, rework_keeps_first_deadline=True, handle_yellow_share=Decimal("0.35"))
+
+
+def _event(out):
+    from types import SimpleNamespace
+
+    e = out.event
+    return SimpleNamespace(seq=e["seq"], action=e["action"], at=e["at"], data=e["data"], stage=e["stage"],
+                           deadline=e["deadline"])
+
+
+def _clock_of(case):
+    fields = ["stage_deadline", "stage_budget_seconds", "stage_yellow_at"]
+    if case.handle_first_deadline is not None:
+        fields.append("handle_first_deadline")
+    if case.stage == Stage.HANDLE:
+        fields.append("handle_deadline")
+    return {f: getattr(case, f) for f in fields}
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(self_handled=st.booleans(), keep=st.booleans(),
+       choices=st.lists(st.tuples(st.integers(0, 50), st.booleans(), st.integers(1, 600)), max_size=40))
+def test_a_clock_recomputed_on_another_calendar_is_the_clock_that_calendar_gives(self_handled, keep, choices):
+    """The same steps at the same times run on two calendars: recomputing the first run's running clock from its
+    events on the second calendar gives exactly the clock of the second run; on its own calendar, the clock it has."""
+    limits = LIMITS_KEEP if keep else LIMITS
+    a, b = _new_case(self_handled), _new_case(self_handled)
+    at = EVE
+    events = [_event(engine.apply(a, TABLE["report"], {}, at, CAL, limits))]
+    engine.apply(b, TABLE["report"], {}, at, CAL_B, limits)
+    for pick, flag, minutes in choices:
+        options = [t for t in allowed_from(a.state) if t.action != "report" and guard_ok(t, a)
+                   and GUARDS.get(t.action, lambda c: True)(a)]
+        if not options:
+            break
+        t = options[pick % len(options)]
+        at = at + timedelta(minutes=minutes)
+        events.append(_event(engine.apply(a, t, _inputs(flag, a), at, CAL, limits)))
+        engine.apply(b, t, _inputs(flag, b), at, CAL_B, limits)
+        assert (a.state, a.stage) == (b.state, b.stage)
+        if not a.stage:
+            assert engine.recompute_clock(a, events, CAL_B, limits, at) is None
+            continue
+        same = engine.recompute_clock(a, events, CAL, limits, at)
+        assert {k: v for k, v in same.items() if k != "is_overdue"} == _clock_of(a), t.action
+        moved = engine.recompute_clock(a, events, CAL_B, limits, at)
+        assert {k: v for k, v in moved.items() if k != "is_overdue"} == _clock_of(b), t.action

@@ -12,13 +12,14 @@ from django.utils import timezone
 
 from urbangrid.worktime import clock
 from urbangrid.worktime.models import Stage, TimeLimitSetting, WorkCalendarDay, WorkingPeriod
-from urbangrid.worktime.seeding import fallback_years, missing_years, seed_calendar
+from urbangrid.worktime.seeding import fallback_years, missing_years, provisional_years, seed_calendar
 
 from .helpers import at
 
 pytestmark = pytest.mark.django_db
 Kind, Source = WorkCalendarDay.Kind, WorkCalendarDay.Source
 FALLBACK_WARNING = "以下年份没有法定节假日数据"
+PROVISIONAL_WARNING = "以下年份尚未导入国务院放假通知"
 
 
 def day(iso):
@@ -54,16 +55,34 @@ def test_seeding_is_idempotent_and_keeps_manual_days():
     assert WorkCalendarDay.objects.count() == 365
 
 
-def test_2027_falls_back_to_weekdays_and_manual_edits_survive():
+def test_2027_takes_the_statutory_holidays_and_manual_edits_survive():
+    """chinese_calendar 1.11 has no 2027 notice: the year gets the statutory days off the ``holidays`` package
+    computes (补假 included, no 调休), unconfirmed."""
     counts = seed_calendar([2027])
-    assert counts["fallback_years"] == [2027] and fallback_years() == [2027]
-    new_year = day("2027-01-01")  # a Friday: workday on the fallback
-    assert (new_year.kind, new_year.source, new_year.is_workday) == (Kind.WORKDAY, Source.WEEKDAY_FALLBACK, True)
-    assert day("2027-01-02").kind == Kind.WEEKEND
-    new_year.kind, new_year.holiday_name, new_year.source = Kind.HOLIDAY, "元旦", Source.MANUAL
-    new_year.save()
+    assert counts["provisional_years"] == [2027] and provisional_years() == [2027]
+    assert counts["fallback_years"] == [] and fallback_years() == []
+    new_year = day("2027-01-01")  # a Friday
+    assert (new_year.kind, new_year.holiday_name, new_year.source, new_year.is_workday) == (
+        Kind.HOLIDAY, "元旦", Source.HOLIDAYS, False)
+    assert day("2027-01-02").kind == Kind.WEEKEND and day("2027-01-04").kind == Kind.WORKDAY
+    # 春节 2027-02-06/07 fall on a weekend: made up on the next working days (放假办法 art. 6)
+    assert [day(f"2027-02-{n:02d}").kind for n in range(5, 12)] == [Kind.HOLIDAY] * 6 + [Kind.WORKDAY]
+    assert day("2027-02-09").holiday_name == "春节（补假）"
+    # the law's 13 days off, each on a weekday once the 补假 are counted
+    off = WorkCalendarDay.objects.filter(date__year=2027, kind=Kind.HOLIDAY).values_list("date", flat=True)
+    assert len([d for d in off if d.weekday() < 5]) == 13
+    monday = day("2027-01-04")
+    monday.kind, monday.holiday_name, monday.source = Kind.HOLIDAY, "元旦", Source.MANUAL
+    monday.save()
     seed_calendar([2027])
-    assert day("2027-01-01").kind == Kind.HOLIDAY and fallback_years() == [2027]
+    assert day("2027-01-04").kind == Kind.HOLIDAY and provisional_years() == [2027]
+
+
+def test_a_year_no_package_covers_falls_back_to_weekdays():
+    counts = seed_calendar([2101])
+    assert counts["fallback_years"] == [2101] and fallback_years() == [2101] and provisional_years() == []
+    assert (day("2101-01-03").kind, day("2101-01-03").source) == (Kind.WORKDAY, Source.WEEKDAY_FALLBACK)  # a Monday
+    assert day("2101-01-01").kind == Kind.WEEKEND  # a Saturday
 
 
 def test_cached_calendar_follows_edits():
@@ -105,6 +124,7 @@ def test_default_limits():
         "file": (Decimal("1"), h, Decimal("0.2")), "dispatch": (Decimal("1"), h, Decimal("0.2")),
         "second_dispatch": (Decimal("1"), h, Decimal("0.2")), "send_check": (Decimal("1"), h, Decimal("0.2")), "check": (Decimal("0.5"), h, Decimal("0.2")),
         "close": (Decimal("1"), h, Decimal("0.2")),
+        "handle": (None, "", Decimal("0.2")),  # its limit is the responsibility list's; the yellow share is set here
     }
     verify = TimeLimitSetting.for_stage(Stage.VERIFY)
     assert verify.deadline(at("2026-03-16 11:45")) == at("2026-03-16 14:15")
@@ -123,7 +143,8 @@ def test_command_seed_and_status():
     assert "0 created, 0 updated, 730 unchanged" in out.getvalue()
     out = StringIO()
     call_command("worktime", "status", stdout=out)
-    assert "2026 chinese-calendar: 365" in out.getvalue() and "2027 weekday-fallback: 365" in out.getvalue()
+    assert "2026 chinese-calendar: 365" in out.getvalue() and "2027 holidays: 365" in out.getvalue()
+    assert "(unconfirmed): 2027" in out.getvalue()
 
 
 @pytest.fixture
@@ -137,12 +158,14 @@ def warnings(response):
     return [str(m) for m in get_messages(response.wsgi_request)]
 
 
-def test_admin_warns_about_fallback_years(admin_client):
-    seed_calendar([2026, 2027])
+def test_admin_warns_about_fallback_and_provisional_years(admin_client):
+    seed_calendar([2026, 2027, 2101])
     response = admin_client.get("/admin/worktime/workcalendarday/")
     assert response.status_code == 200
     fallback = [m for m in warnings(response) if FALLBACK_WARNING in m]
-    assert len(fallback) == 1 and "2027" in fallback[0] and "2026" not in fallback[0]
+    assert len(fallback) == 1 and "2101" in fallback[0] and "2026" not in fallback[0] and "2027" not in fallback[0]
+    provisional = [m for m in warnings(response) if PROVISIONAL_WARNING in m]
+    assert len(provisional) == 1 and "2027" in provisional[0] and "2026" not in provisional[0]
 
 
 def test_admin_no_fallback_warning_with_full_data(admin_client):

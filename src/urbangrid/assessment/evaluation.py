@@ -75,8 +75,9 @@ DISPATCHES = rows_that(lambda t: any(isinstance(e, HandOver) for e in t.effects)
 # The 处置 clock: the steps that start it (派遣 to a unit, 二级派遣, 返工) and those that stop it while it runs.
 HANDLE_STARTS = rows_that(lambda t: Stage.HANDLE in _starts(t) or t.clock == "restart_handle")
 HANDLE_STOPS = rows_that(lambda t: Stage.HANDLE in t.stops and not IN_HANDLING.isdisjoint(t.sources))
-# The steps that give a running 处置 clock a new deadline (延期, 挂账恢复); 挂账 pauses it.
-HANDLE_DEADLINES = (Action.APPROVE_EXTENSION, Action.RESUME)
+# The steps that give a running 处置 clock a new deadline (延期, 挂账恢复, a recomputation on a changed working
+# calendar); 挂账 pauses it.
+HANDLE_DEADLINES = rows_that(lambda t: t.clock in ("extend", "resume", "recalendar"))
 HANDLE_PAUSES = (Action.APPROVE_SUSPENSION,)
 BEFORE_FILING = ("reported", "verifying", "pending_filing")
 VALIDATING = (Action.FILE, Action.ACCEPT)  # a report is 有效 once filed or accepted (not an accept to pending_filing)
@@ -284,9 +285,14 @@ def handle_clocks(evs, end=None):
     while the clock ran (not while it was suspended), ``overdue_set_at`` when that deadline was set (the
     look-back filter), ``stop_at`` when the clock stopped or was replaced (None: still open). For the clock
     still open after the last event, a running deadline counts as passed when it is before ``end``
-    (``end=None``: always — its would-be overdue time, which the caller compares with its period)."""
+    (``end=None``: always — its would-be overdue time, which the caller compares with its period). A
+    recomputation on a changed working calendar (重算时限) corrects the deadline the clock has run on: the
+    deadline it replaces is not judged (a period evaluated before it was recorded keeps the old one)."""
     clocks, clock = [], None
     for action, at, unit_id, deadline, stage in evs:
+        if clock is not None and action == Action.RECALENDAR and stage == "handle":
+            clock["deadline"], clock["set_at"] = deadline, at
+            continue
         if clock and not clock["paused"] and clock["overdue_at"] is None and clock["deadline"] and clock["deadline"] < at:
             clock["overdue_at"], clock["overdue_set_at"] = clock["deadline"], clock["set_at"]
         if action in HANDLE_STARTS and stage == "handle":

@@ -52,6 +52,8 @@ class CaseOut(Schema):
     stage: str
     stage_deadline: datetime | None
     light: str
+    deadline_unconfirmed: bool = Field(False, description="the deadline was counted over a day no official holiday "
+                                       "notice confirms yet (statutory holidays only): 期限待确认")
     version: int
     created_at: datetime
     closed_at: datetime | None
@@ -215,7 +217,8 @@ def case_out(case, now=None):
         "road_segment_code": _ref(case, "ref_road_segment_code", "road_segment", "code"),
         "current_unit_code": _ref(case, "ref_unit_code", "current_unit", "code"),
         "current_unit_name": _ref(case, "ref_unit_name", "current_unit", "name"),
-        "stage": case.stage, "stage_deadline": case.stage_deadline, "light": engine.light(case, now), "version": case.version,
+        "stage": case.stage, "stage_deadline": case.stage_deadline, "light": engine.light(case, now),
+        "deadline_unconfirmed": services.deadline_unconfirmed(case), "version": case.version,
         "created_at": case.created_at, "closed_at": case.closed_at, "archive_type": case.archive_type,
         "is_overdue": case.is_overdue, "self_handled": case.self_handled, "is_supervised": case.is_supervised,
         "needs_verification": case.needs_verification,

@@ -4,15 +4,16 @@ No database access: the same function writes live requests (``services.transitio
 the megacity generator, and the tests drive it directly. Callers check who may act and save the result;
 none of them sets case fields or builds event data itself.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from datetime import timezone as dt_timezone
 from decimal import Decimal
 
 from urbangrid.worktime import clock as wt
 
+from .effects import HandOver
 from .states import Stage
-from .workflow import clock_started, target_of
+from .workflow import TABLE, Branch, clock_started, target_of
 
 # Stage limits when no setting exists (worktime.TimeLimitSetting has the configurable ones).
 FALLBACK_HANDLE = (Decimal("1"), wt.WORKING_DAYS)
@@ -20,7 +21,8 @@ FALLBACK_HANDLE = (Decimal("1"), wt.WORKING_DAYS)
 
 @dataclass
 class Limits:
-    """Stage time limits: {stage: (value, unit, yellow_share)} and the rework policy."""
+    """Stage time limits: {stage: (value, unit, yellow_share)}, the rework policy and the 处置 yellow share (the
+    处置 limit itself is the responsibility list's; ``worktime.TimeLimitSetting``'s 处置 row holds the share)."""
 
     stages: dict
     rework_keeps_first_deadline: bool = False
@@ -28,6 +30,14 @@ class Limits:
 
     def of(self, stage):
         return self.stages.get(stage, (Decimal("1"), wt.WORKING_HOURS, Decimal("0.2")))
+
+    def yellow_share(self, stage):
+        return self.handle_yellow_share if stage == Stage.HANDLE else self.of(stage)[2]
+
+    def natural(self, case):
+        """Whether the case's running clock counts natural time (自然时), so no calendar day moves it."""
+        unit = case.handle_limit_unit if case.stage == Stage.HANDLE else self.of(case.stage)[1]
+        return unit == wt.CALENDAR_HOURS
 
 
 @dataclass
@@ -78,7 +88,7 @@ def _start_clock(case, stage, at, calendar, limits):
     case.stage_paused_at = None
     natural = unit == wt.CALENDAR_HOURS
     case.stage_budget_seconds = ((due - at) if natural else calendar.working_timedelta(at, due)).total_seconds()
-    _set_yellow(case, at, calendar, limits.of(stage)[2] if stage != Stage.HANDLE else limits.handle_yellow_share)
+    _set_yellow(case, at, calendar, limits.yellow_share(stage))
     if stage == Stage.HANDLE:
         case.handle_deadline = due
         if case.handle_first_deadline is None:
@@ -187,6 +197,11 @@ def _clocks(case, t, inputs, at, calendar, limits, out):
         case.stage_deadline = case.handle_deadline = due
         case.stage_paused_at = None
         _set_yellow(case, at, calendar, limits.handle_yellow_share)
+    elif special == "recalendar":
+        clock = inputs["clock"]
+        out.data["deadline_from"] = _iso(case.stage_deadline)
+        for name, value in clock.items():
+            setattr(case, name, value)
     elif special == "restart_handle":
         first = case.handle_first_deadline
         _start_clock(case, Stage.HANDLE, at, calendar, limits)
@@ -195,6 +210,95 @@ def _clocks(case, t, inputs, at, calendar, limits, out):
     started = clock_started(t, inputs)
     if started:
         _start_clock(case, started, at, calendar, limits)
+
+
+# --- the running clock recomputed on another calendar -----------------------------------------------
+
+CLOCK_FIELDS = ("stage_deadline", "stage_budget_seconds", "stage_yellow_at", "handle_deadline", "handle_first_deadline")
+
+
+@dataclass
+class _Shadow:
+    """The clock fields of a case, for ``recompute_clock`` to run the engine's clock steps on."""
+
+    stage: str = ""
+    stage_started_at: object = None
+    stage_deadline: object = None
+    stage_paused_at: object = None
+    stage_budget_seconds: float = 0
+    stage_yellow_at: object = None
+    handle_deadline: object = None
+    handle_first_deadline: object = None
+    handle_limit_value: object = None
+    handle_limit_unit: str = ""
+    is_overdue: bool = False
+    handle_overdue: bool = False
+
+
+def _starts_clock(t, e):
+    """Whether event ``e`` (of row ``t``) started the clock it records (``e.stage``)."""
+    return bool(e.stage) and (t.starts is not None or t.clock == "restart_handle")
+
+
+def _clock_inputs(t, e):
+    """The inputs the engine's clock step reads, taken back from the event: the branch of the clock started (the
+    one that leads to the stage the event records) and the extra time of an extension."""
+    inputs = {}
+    if isinstance(t.starts, Branch):
+        inputs[t.starts.input] = next(k for k, v in t.starts.targets.items() if (v or "") == (e.stage or ""))
+    if e.data.get("extra_time"):
+        value, unit = e.data["extra_time"]
+        inputs["extra_time"] = (Decimal(str(value)), unit)
+    return inputs
+
+
+def recompute_clock(case, events, calendar, limits, now):
+    """The running clock of ``case`` as the engine would have left it had ``calendar`` been in force from the start:
+    the engine's own clock steps re-run from the events (``at``, the limits the dispatches recorded, extensions,
+    pauses and resumes; earlier recomputations add nothing), no database. Returns {field: value} of the clock fields
+    (``CLOCK_FIELDS``) and ``is_overdue``, or None when no clock runs. A 处置 clock starts from the limit its
+    dispatch recorded; another stage's clock from the working (or natural) time it was started with, so a
+    changed stage setting does not move a clock already running. ``is_overdue``: a flag the deadline sweep set
+    only because the old deadline passed is cleared when the new one has not (closed clocks' verdicts stand)."""
+    if not case.stage or case.stage_deadline is None:
+        return None
+    events = [e for e in events if TABLE.get(e.action) is not None]
+    starts = [i for i, e in enumerate(events) if _starts_clock(TABLE[e.action], e)]
+    if not starts or events[starts[-1]].stage != case.stage:
+        return None
+    k = starts[-1]
+    shadow = _Shadow()
+    late = False
+    for e in events[:k + 1]:
+        t = TABLE[e.action]
+        late = late or any(not r.get("on_time", True) for r in e.data.get("stopped") or ())
+        if any(isinstance(x, HandOver) for x in t.effects) and e.data.get("limit"):
+            value, unit = e.data["limit"]
+            shadow.handle_limit_value, shadow.handle_limit_unit = Decimal(str(value)), unit
+        if e is not events[k] and e.stage == Stage.HANDLE and shadow.handle_first_deadline is None \
+                and _starts_clock(t, e):
+            first = _Shadow(handle_limit_value=shadow.handle_limit_value, handle_limit_unit=shadow.handle_limit_unit)
+            _start_clock(first, Stage.HANDLE, e.at, calendar, limits)
+            shadow.handle_first_deadline = first.handle_first_deadline
+    if case.stage != Stage.HANDLE:  # the working (or natural) time the clock was started with
+        natural = limits.natural(case)
+        amount = timedelta(seconds=case.stage_budget_seconds)
+        limits = replace(limits, stages={**limits.stages, case.stage: (
+            amount, wt.CALENDAR_HOURS if natural else wt.WORKING_HOURS, limits.of(case.stage)[2])})
+    for e in events[k:]:
+        t = TABLE[e.action]
+        if e is not events[k] and t.clock not in ("extend", "pause", "resume"):
+            continue
+        _clocks(shadow, t, _clock_inputs(t, e), e.at, calendar, limits, Outcome(to_state=""))
+    out = {name: getattr(shadow, name) for name in CLOCK_FIELDS}
+    if case.stage != Stage.HANDLE:
+        del out["handle_deadline"]  # the last 处置 clock's, stopped: its deadline stands
+    if out["handle_first_deadline"] is None:
+        del out["handle_first_deadline"]
+    judged = case.stage_paused_at or now
+    if case.is_overdue and not late and case.stage_deadline < judged <= shadow.stage_deadline:
+        out["is_overdue"] = False
+    return out
 
 
 def light(case, now):

@@ -87,7 +87,8 @@ class Context:
         if cached is None or _limits_cache.get("calendar") is not calendar or time.monotonic() - _limits_cache["at"] > ttl:
             stages = {s.stage: (s.value, s.unit, s.yellow_share) for s in TimeLimitSetting.objects.all()}
             keep = getattr(settings, "URBANGRID_REWORK_KEEPS_FIRST_DEADLINE", False)
-            cached = engine.Limits(stages, keep)
+            handle = stages.pop(TimeLimitSetting.Stage.HANDLE, None)  # its limit is the responsibility list's
+            cached = engine.Limits(stages, keep, **({"handle_yellow_share": handle[2]} if handle else {}))
             _limits_cache.update({"limits": cached, "calendar": calendar, "at": time.monotonic()})
         return cls(calendar, cached)
 
@@ -655,11 +656,11 @@ def _follow_master(master, duplicate, actor, at, ctx):
                 actor)
 
 
-def _write_step(case, t, inputs, at, ctx, actor):
+def _write_step(case, t, inputs, at, ctx, actor, public=True):
     """Carry row ``t`` out on a loaded, locked case through the engine, save the fields it changed and its sealed
     event (inside the caller's transaction); returns (outcome, event)."""
     before = _snapshot(case)
-    outcome = engine.apply(case, t, inputs, at, ctx.calendar, ctx.limits, actor=actor)
+    outcome = engine.apply(case, t, inputs, at, ctx.calendar, ctx.limits, actor=actor, public=public)
     event = _new_event(case, outcome)
     seal(event, case)
     case.save(update_fields=[name for name, value in _snapshot(case).items() if before[name] != value])
@@ -684,3 +685,66 @@ def dispatch_suggestion(case):
         "fallback": res.fallback, "explanation": res.explanation, "auto_dispatch": bool(res.rule and res.rule.auto_dispatch),
         "district_level": res.unit.command_level == Unit.CommandLevel.DISTRICT,
     }
+
+
+# --- the working calendar changed: running clocks recomputed ----------------------------------------
+
+def _span_touches(case, dates):
+    a, b = (timezone.localtime(x, wt.TZ).date() for x in (case.stage_started_at, case.stage_deadline))
+    return any(a <= d <= b for d in dates)
+
+
+def recalendar(dates=None, note="", at=None, calendar=None, context=None):
+    """Recompute the running clock of every open case whose clock spans one of ``dates`` (all open cases with a
+    clock when None) on the working calendar as it is now (``calendar``: the one just written, inside the caller's
+    transaction), through the workflow row ``recalendar``: a case whose deadline, light or first handling deadline
+    moves gets an event recording the new deadline and the old one (``deadline_from``), not public; the others are
+    left alone. Returns the number of cases changed. Run inside the transaction that changed the calendar, so the
+    change and its consequences commit together."""
+    at = at or timezone.now()
+    if dates is not None:
+        dates = sorted(set(dates))
+        if not dates:
+            return 0
+    base = context or Context.load()
+    ctx = Context(calendar or wt.load_calendar(), base.limits)
+    qs = Case.objects.filter(state__in=OPEN, stage_deadline__isnull=False, stage_started_at__isnull=False).exclude(stage="")
+    if dates is not None:
+        from datetime import datetime as _dt, time as _time, timedelta as _td
+
+        qs = qs.filter(stage_started_at__lt=_dt.combine(dates[-1] + _td(days=1), _time(), wt.TZ),
+                       stage_deadline__gte=_dt.combine(dates[0], _time(), wt.TZ))
+    actor = system_actor()
+    t = TABLE[Action.RECALENDAR]
+    changed = 0
+    with transaction.atomic():
+        for pk in list(qs.order_by("pk").values_list("pk", flat=True)):
+            case = Case.objects.select_for_update().get(pk=pk)
+            if case.state not in OPEN or not case.stage or (dates is not None and not _span_touches(case, dates)):
+                continue
+            events = list(CaseEvent.objects.filter(case=case).order_by("seq"))
+            clock = engine.recompute_clock(case, events, ctx.calendar, ctx.limits, at)
+            if clock is None or all(_same_instant(getattr(case, k), v) for k, v in clock.items()):
+                continue
+            _write_step(case, t, {"clock": clock, "opinion": note}, at, ctx, actor, public=False)
+            changed += 1
+    return changed
+
+
+def _same_instant(a, b):
+    if isinstance(a, float) or isinstance(b, float):
+        return abs((a or 0) - (b or 0)) < 1e-6
+    return a == b
+
+
+def deadline_unconfirmed(case, calendar=None, limits=None):
+    """Whether the case's running deadline was counted over a day no official notice stands behind yet (期限待确认):
+    a day on the statutory estimate or the Monday–Friday fallback between the clock's start and its deadline. A
+    natural-time (自然时) clock never is."""
+    if not case.stage or case.stage_deadline is None or case.stage_started_at is None:
+        return False
+    calendar = calendar or wt.get_calendar()
+    limits = limits or Context.load().limits
+    if limits.natural(case):
+        return False
+    return calendar.unconfirmed_between(case.stage_started_at, case.stage_deadline)

@@ -43,7 +43,7 @@ class Transition:
     photos: str = ""  # photo kind that must be attached (at least one)
     stops: tuple = ()  # clocks stopped (their on-time result is recorded on the event)
     starts: object = None  # the clock started: a Stage, or a Branch on the target state
-    clock: str = ""  # special clock effects: extend, pause, resume, restart_handle
+    clock: str = ""  # special clock effects: extend, pause, resume, restart_handle, recalendar
     counts: tuple = ()  # what the step counts toward in the evaluation (``counting``); the table is the one source
     guard: str = ""  # a named guard in GUARDS
     increments: tuple = field(default=())  # case counters to add one to
@@ -134,6 +134,9 @@ TRANSITIONS = [
                records=(P,)),
     # The master case's note of a duplicate merged into it (its reporter follows the master from now on).
     Transition("merged_in", _("合并入本案"), OPEN_STATES, None, "case.merge", "centre", records=("duplicate",), internal=True),
+    # The working calendar changed under a running clock (a notice imported, a day edited): the clock's deadline
+    # and light recomputed from its events on the new calendar (``engine.recompute_clock``); not public.
+    Transition("recalendar", _("按工作日历重算时限"), OPEN_STATES, None, "", "centre", clock="recalendar", internal=True),
     Transition("supervise", _("督办"), OPEN_STATES, None, "case.supervise", "supervisor",
                requires=("opinion",), counts=("supervise",), increments=("supervision_count",),
                effects=(Flag("is_supervised", True),), notifies="supervised"),

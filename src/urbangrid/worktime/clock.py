@@ -14,9 +14,14 @@ Definitions
   工作日 = Mon 16:00). A start outside working time counts from the next period, and a deadline that falls
   on the start of a period is given as the end of the previous one (Mon 20:00 + 1 = Tue 17:30, not
   Wed 08:30; there is no working time between the two). Fractions work (0.5 工作日 = 3.5 工作时).
-- Days not in the calendar fall back to Monday–Friday, so nothing ever fails for a year without data.
+- Days not in the calendar fall back to Monday–Friday (a bare ``Calendar``), or to Monday–Friday less the
+  statutory holidays (the calendar ``load_calendar`` builds, ``statutory.py``), so nothing ever fails for a
+  year without data.
+- Confirmed days: those an official notice (or a person) stands behind. ``unconfirmed_between`` says whether a
+  span touches any other day: a deadline counted over such a day is 期限待确认 (docs/standards.md).
 """
 import time as _time
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -34,16 +39,31 @@ CALENDAR_HOURS = "calendar_hours"
 GREEN, YELLOW, RED = "green", "yellow", "red"
 
 
-class Calendar:
-    """Working days (an explicit table, else Monday–Friday) and the daily working periods."""
+def _weekday(d):
+    return d.weekday() < 5
 
-    def __init__(self, days=None, periods=DEFAULT_PERIODS):
+
+class Calendar:
+    """Working days (an explicit table, else ``fallback``: Monday–Friday unless given) and the daily working
+    periods. ``confirmed``: the days of the table an official notice stands behind (default: all of them)."""
+
+    def __init__(self, days=None, periods=DEFAULT_PERIODS, fallback=None, confirmed=None):
         self.days = dict(days or {})  # date -> is_workday
         self.periods = _normalise(periods) or _normalise(DEFAULT_PERIODS)  # never empty: no endless loop
         self.day_length = sum((_span(s, e) for s, e in self.periods), timedelta())
+        self.fallback = fallback or _weekday
+        self.confirmed = sorted(self.days if confirmed is None else confirmed)
 
     def is_workday(self, d: date) -> bool:
-        return self.days.get(d, d.weekday() < 5)
+        found = self.days.get(d)
+        return self.fallback(d) if found is None else found
+
+    def unconfirmed_between(self, a, b) -> bool:
+        """Whether any day from ``a`` to ``b`` (dates or aware datetimes, in either order) is not confirmed."""
+        a, b = (_local(x).date() if isinstance(x, datetime) else x for x in (a, b))
+        if b < a:
+            a, b = b, a
+        return bisect_right(self.confirmed, b) - bisect_left(self.confirmed, a) < (b - a).days + 1
 
     def periods_on(self, d: date):
         """The working periods of day ``d`` as aware local datetimes (none on a rest day)."""
@@ -247,12 +267,18 @@ _cache = {"calendar": None, "at": 0.0}
 
 
 def load_calendar() -> Calendar:
-    """Build a Calendar from WorkCalendarDay and WorkingPeriod (the one function here that queries)."""
+    """Build a Calendar from WorkCalendarDay and WorkingPeriod (the one function here that queries); days not in
+    the table are Monday–Friday less the statutory holidays, unconfirmed."""
+    from . import statutory
     from .models import WorkCalendarDay, WorkingPeriod
 
-    days = dict(WorkCalendarDay.objects.values_list("date", "is_workday"))
+    days, confirmed = {}, []
+    for d, workday, source in WorkCalendarDay.objects.values_list("date", "is_workday", "source"):
+        days[d] = workday
+        if source not in WorkCalendarDay.UNCONFIRMED_SOURCES:
+            confirmed.append(d)
     periods = list(WorkingPeriod.objects.order_by("order", "start").values_list("start", "end"))
-    return Calendar(days, periods)
+    return Calendar(days, periods, fallback=statutory.is_workday, confirmed=confirmed)
 
 
 def get_calendar() -> Calendar:

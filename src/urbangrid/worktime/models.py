@@ -10,7 +10,8 @@ from . import clock
 
 
 class WorkCalendarDay(models.Model):
-    """One day of the calendar. Days missing from the table count as Monday–Friday workdays."""
+    """One day of the calendar. Days missing from the table count as Monday–Friday workdays less the statutory
+    holidays (``statutory.py``), unconfirmed like the days seeded from the ``holidays`` package."""
 
     class Kind(models.TextChoices):
         WORKDAY = "workday", _("工作日")
@@ -20,10 +21,16 @@ class WorkCalendarDay(models.Model):
 
     class Source(models.TextChoices):
         CHINESE_CALENDAR = "chinese-calendar", _("chinese-calendar 法定节假日数据")
+        NOTICE = "notice", _("导入的国务院放假通知")
+        HOLIDAYS = "holidays", _("按法定节假日推算（待确认）")
         WEEKDAY_FALLBACK = "weekday-fallback", _("按周一至周五推定")
         MANUAL = "manual", _("手工维护")
 
     WORKING_KINDS = {Kind.WORKDAY, Kind.MAKEUP_WORKDAY}
+    # Days no official notice stands behind yet: a deadline counted over one of them is 期限待确认.
+    UNCONFIRMED_SOURCES = {Source.HOLIDAYS, Source.WEEKDAY_FALLBACK}
+    # Days re-seeding leaves alone: a person's edit and an imported notice win over the packages.
+    KEPT_SOURCES = {Source.MANUAL, Source.NOTICE}
 
     date = models.DateField(_("日期"), unique=True)
     is_workday = models.BooleanField(_("是否上班"), editable=False, help_text=_("由类型决定"))
@@ -82,6 +89,7 @@ class Stage(models.TextChoices):
     FILE = "file", _("立案")
     DISPATCH = "dispatch", _("派遣")
     SECOND_DISPATCH = "second_dispatch", _("二级派遣")
+    HANDLE = "handle", _("处置")
     SEND_CHECK = "send_check", _("发核查")
     CHECK = "check", _("核查")
     CLOSE = "close", _("结案")
@@ -103,13 +111,16 @@ DEFAULT_YELLOW_SHARE = Decimal("0.2")
 
 
 class TimeLimitSetting(models.Model):
-    """The time limit of a centre stage. The handling (处置) limit comes from the responsibility rule."""
+    """The time limit and yellow share of a stage. The handling (处置) limit comes from the responsibility rule:
+    the 处置 row holds its yellow share only (no value, no unit)."""
 
     Stage = Stage
 
     stage = models.CharField(_("环节"), max_length=20, choices=Stage.choices, unique=True)
-    value = models.DecimalField(_("时限"), max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
-    unit = models.CharField(_("单位"), max_length=20, choices=TimeUnit.choices, default=TimeUnit.WORKING_HOURS)
+    value = models.DecimalField(_("时限"), max_digits=8, decimal_places=2, null=True, blank=True,
+                                validators=[MinValueValidator(Decimal("0"))],
+                                help_text=_("处置环节的时限由责任清单规定，此处留空"))
+    unit = models.CharField(_("单位"), max_length=20, choices=TimeUnit.choices, default=TimeUnit.WORKING_HOURS, blank=True)
     yellow_share = models.DecimalField(
         _("黄灯比例"), max_digits=3, decimal_places=2, default=DEFAULT_YELLOW_SHARE,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
@@ -122,7 +133,19 @@ class TimeLimitSetting(models.Model):
         verbose_name_plural = _("环节时限")
 
     def __str__(self):
+        if self.stage == Stage.HANDLE:
+            return f"{self.get_stage_display()} {_('时限见责任清单')}"
         return f"{self.get_stage_display()} {self.value.normalize():f} {self.get_unit_display()}"
+
+    def clean(self):
+        if self.stage == Stage.HANDLE:
+            if self.value is not None:
+                raise ValidationError({"value": _("处置环节的时限由责任清单规定，这里只设黄灯比例")})
+            self.unit = ""
+        elif self.value is None:
+            raise ValidationError({"value": _("请填写时限")})
+        elif not self.unit:
+            raise ValidationError({"unit": _("请选择单位")})
 
     @classmethod
     def for_stage(cls, stage):
@@ -130,6 +153,8 @@ class TimeLimitSetting(models.Model):
         found = cls.objects.filter(stage=stage).first()
         if found:
             return found
+        if stage == Stage.HANDLE:
+            return cls(stage=stage, value=None, unit="", yellow_share=DEFAULT_YELLOW_SHARE)
         value, unit = DEFAULT_LIMITS[Stage(stage)]
         return cls(stage=stage, value=value, unit=unit, yellow_share=DEFAULT_YELLOW_SHARE)
 

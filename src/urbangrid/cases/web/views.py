@@ -231,7 +231,9 @@ def _bench(request, name):
     pks = list(page.object_list)
     loaded = qs.model.objects.select_related(*BENCH_RELATED).in_bulk(pks)
     now = timezone.now()
-    rows = [{"case": loaded[pk], "light": engine.light(loaded[pk], now)} for pk in pks]
+    ctx = services.Context.load()
+    rows = [{"case": loaded[pk], "light": engine.light(loaded[pk], now),
+             "unconfirmed": services.deadline_unconfirmed(loaded[pk], ctx.calendar, ctx.limits)} for pk in pks]
     if name == "command" and tab == "todo":
         sugg = _suggestions([r["case"] for r in rows if r["case"].state == State.PENDING_DISPATCH])
         for r in rows:
@@ -403,6 +405,7 @@ def _case_context(actor, case, **form_state):
         e["role_label"] = _label(Role, e["role"]) if e["role"] else ""
     return {
         "case": case, "light": detail["light"], "events": detail["events"],
+        "deadline_unconfirmed": detail["deadline_unconfirmed"],
         "photos": {kind: [p for p in detail["photos"] if p["kind"] == kind] for kind in ("before", "after")},
         "forms": forms, "benches": _benches_for(actor),
         "duplicates": _duplicates([case], limit=10).get(case.pk, []) if any(f["t"].action == Action.MERGE for f in forms) else [],

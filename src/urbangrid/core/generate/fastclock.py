@@ -31,7 +31,7 @@ class FastCalendar(wt.Calendar):
     """``clock.Calendar`` with the same days and periods, its periods per day memoised and a working-time axis."""
 
     def __init__(self, calendar):
-        super().__init__(calendar.days, calendar.periods)
+        super().__init__(calendar.days, calendar.periods, fallback=calendar.fallback, confirmed=calendar.confirmed)
         self._periods_on = {}
         # periods as (start, end) µs of the day; the calendar has already sorted and merged them
         self._spans = tuple((_us_of_day(s), _us_of_day(e)) for s, e in self.periods)
