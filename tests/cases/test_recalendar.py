@@ -342,3 +342,19 @@ def _admin_client():
     c = Client()
     c.force_login(user)
     return c
+
+
+def test_an_import_that_fails_while_recomputing_leaves_the_calendar_and_its_cache_as_they_were(demo_city, monkeypatch):
+    case = handled_from(at("2026-12-31 10:00"))
+    assert wt.get_calendar().is_workday(date(2027, 1, 4))  # cached before the import
+
+    def broken(*args, **kwargs):
+        assert not wt.load_calendar().is_workday(date(2027, 1, 4))  # the new days are written by now
+        raise RuntimeError("recompute failed")
+
+    monkeypatch.setattr(services, "recalendar", broken)
+    with pytest.raises(RuntimeError):
+        apply(read(NOTICE_2027.encode(), 2027), at=at("2026-12-31 16:00"))
+    assert WorkCalendarDay.objects.get(date=date(2027, 1, 4)).source == Source.HOLIDAYS
+    assert wt.get_calendar().is_workday(date(2027, 1, 4))
+    assert Case.objects.get(pk=case.pk).version == case.version

@@ -245,7 +245,7 @@ def _clock_inputs(t, e):
     one that leads to the stage the event records) and the extra time of an extension."""
     inputs = {}
     if isinstance(t.starts, Branch):
-        inputs[t.starts.input] = next(k for k, v in t.starts.targets.items() if (v or "") == (e.stage or ""))
+        inputs[t.starts.input] = next((k for k, v in t.starts.targets.items() if (v or "") == (e.stage or "")), False)
     if e.data.get("extra_time"):
         value, unit = e.data["extra_time"]
         inputs["extra_time"] = (Decimal(str(value)), unit)

@@ -79,18 +79,25 @@ class Context:
 
         from django.conf import settings
 
-        from urbangrid.worktime.models import TimeLimitSetting
-
         calendar = wt.get_calendar()
         cached = _limits_cache.get("limits")
         ttl = getattr(settings, "URBANGRID_WORKTIME_CALENDAR_TTL", 300)
         if cached is None or _limits_cache.get("calendar") is not calendar or time.monotonic() - _limits_cache["at"] > ttl:
-            stages = {s.stage: (s.value, s.unit, s.yellow_share) for s in TimeLimitSetting.objects.all()}
-            keep = getattr(settings, "URBANGRID_REWORK_KEEPS_FIRST_DEADLINE", False)
-            handle = stages.pop(TimeLimitSetting.Stage.HANDLE, None)  # its limit is the responsibility list's
-            cached = engine.Limits(stages, keep, **({"handle_yellow_share": handle[2]} if handle else {}))
+            cached = load_limits()
             _limits_cache.update({"limits": cached, "calendar": calendar, "at": time.monotonic()})
         return cls(calendar, cached)
+
+
+def load_limits():
+    """The stage limits from ``worktime.TimeLimitSetting`` and the settings, uncached."""
+    from django.conf import settings
+
+    from urbangrid.worktime.models import TimeLimitSetting
+
+    stages = {s.stage: (s.value, s.unit, s.yellow_share) for s in TimeLimitSetting.objects.all()}
+    keep = getattr(settings, "URBANGRID_REWORK_KEEPS_FIRST_DEADLINE", False)
+    handle = stages.pop(TimeLimitSetting.Stage.HANDLE, None)  # its limit is the responsibility list's
+    return engine.Limits(stages, keep, **({"handle_yellow_share": handle[2]} if handle else {}))
 
 
 # Stage limits follow the calendar cache: any edit to the working-time tables invalidates both.
@@ -706,8 +713,9 @@ def recalendar(dates=None, note="", at=None, calendar=None, context=None):
         dates = sorted(set(dates))
         if not dates:
             return 0
-    base = context or Context.load()
-    ctx = Context(calendar or wt.load_calendar(), base.limits)
+    # Read afresh, not through the per-process cache: inside the caller's transaction the calendar may be rolled
+    # back yet, and a cache filled from it would outlive the rollback.
+    ctx = Context(calendar or wt.load_calendar(), context.limits if context else load_limits())
     qs = Case.objects.filter(state__in=OPEN, stage_deadline__isnull=False, stage_started_at__isnull=False).exclude(stage="")
     if dates is not None:
         from datetime import datetime as _dt, time as _time, timedelta as _td
