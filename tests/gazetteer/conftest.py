@@ -1,17 +1,1 @@
-import pytest
-
-
-@pytest.fixture(autouse=True)
-def _no_post_limit(settings):
-    settings.URBANGRID_OPEN311_POSTS_PER_HOUR = 10**9
-
-
-@pytest.fixture
-def city(settings, tmp_path):
-    """The demo city (no history) committed for a live server's tests; answers the Open311 demo key."""
-    from urbangrid.core.demo.build import build_demo
-    from urbangrid.public.open311.keys import ensure_demo_key
-
-    settings.VAR_DIR = tmp_path
-    build_demo(seed=5, log=lambda m: None)
-    return ensure_demo_key(5)
+from live_city import _no_post_limit, city  # noqa: F401  (fixtures shared with the other live Open311 tests)
