@@ -152,7 +152,8 @@ def machine(db):
 
 def command():
     exe = os.path.relpath(sys.executable)
-    return shlex.join([exe if not exe.startswith("..") else sys.executable, *sys.argv])
+    # An interpreter outside the checkout is named by the project's own path, never by this machine's.
+    return shlex.join([exe if not exe.startswith("..") else ".venv/bin/python", *sys.argv])
 
 
 def print_header(title, db, extra=()):
