@@ -297,7 +297,8 @@
         const kind = c.state === "verifying" ? t("verify_task") : c.state === "checking" ? t("check_task") : c.state_label;
         return `<li class="m-light-${esc(c.light)}"><a href="${esc(C.scope)}tasks/${encodeURIComponent(c.number)}/">` +
           `<span class="m-tag">${esc(kind)}</span> <b>${esc(c.class_name)}</b> <span class="m-hint">${esc(c.number)}</span>` +
-          `<span class="m-desc">${esc(c.description)}</span></a></li>`;
+          `<span class="m-desc">${esc(c.description)}</span>` +
+          (c.address ? `<span class="m-hint m-addr">${esc(c.address)}</span>` : "") + `</a></li>`;
       }).join("");
       state.textContent = page.items.length ? "" : t("no_tasks");
       list.dataset.loaded = String(page.items.length);
