@@ -89,6 +89,19 @@ def test_merge_import_and_the_geocoder_uses_it_at_once(demo_city):
     assert geocoder.geocode("测试老路7号")[0].precision == "doorplate"
 
 
+def test_replace_import_keeps_only_the_file(demo_city):
+    doc = _small_doc()
+    with pytest.raises(transfer.TransferError):  # a doorplate on a road the file drops is refused in replace mode
+        transfer.import_records(transfer.read_geojson_bytes(_bad(doc, lambda f: f[1]["properties"].update(road="长江路"))),
+                                replace=True)
+    stats = transfer.import_records(transfer.read_geojson_bytes(json.dumps(doc).encode()), replace=True)
+    assert stats["road"]["deleted"] > 10 and stats["landmark"]["deleted"] > 10
+    assert list(Road.objects.values_list("name", flat=True)) == ["测试新路"]
+    assert list(Doorplate.objects.values_list("number", flat=True)) == [7]
+    assert list(Landmark.objects.values_list("name", flat=True)) == ["测试新广场"]
+    assert geocoder.geocode("长江路318号") == [] or geocoder.geocode("长江路318号")[0].precision != "doorplate"
+
+
 @pytest.mark.parametrize("mutate, where, field", [
     (lambda f: f[1]["properties"].pop("road"), "features[1]", "road"),  # missing field
     (lambda f: f[0].update(geometry={"type": "LineString", "coordinates": [[117.2, 31.8]]}), "features[0]", "geometry"),

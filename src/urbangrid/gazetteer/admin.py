@@ -78,7 +78,11 @@ class RoadAdmin(admin.ModelAdmin):
             import tempfile
 
             with tempfile.NamedTemporaryFile(suffix=".xlsx") as tmp:
-                transfer.export_xlsx(tmp.name)
+                try:
+                    transfer.export_xlsx(tmp.name)
+                except transfer.TransferError as exc:
+                    messages.error(request, "；".join(str(p) for p in exc.problems))
+                    return redirect(reverse("admin:gazetteer_road_changelist"))
                 tmp.seek(0)
                 response = HttpResponse(tmp.read(), content_type=XLSX)
         elif fmt == "geojson":

@@ -41,6 +41,7 @@ LAYERS = ("road", "doorplate", "landmark", "community")
 CATEGORIES = tuple(Landmark.Category.values)
 CITY_MARGIN_DEG = 0.01  # ~1 km around the unit grids' extent: a doorplate across the boundary road is still ours
 MAX_BYTES = 50 * 1024 * 1024
+EXCEL_CELL_MAX = 32767  # characters in one cell
 SHEETS = {"road": "roads", "doorplate": "doorplates", "landmark": "landmarks", "community": "communities"}
 _SPLIT = re.compile(r"\s*[;；、]\s*")
 
@@ -137,7 +138,7 @@ def export_geojson():
 
 def export_xlsx(path):
     recs = export_records()
-    sheets = []
+    sheets, too_long = [], []
     for layer in LAYERS:
         rows = []
         for rec in recs[layer]:
@@ -146,6 +147,9 @@ def export_xlsx(path):
                 row["aliases"] = "; ".join(rec["aliases"])
                 row["segments"] = "; ".join(rec["segments"])
                 row["geometry"] = shapely_wkt.dumps(to_shape(rec["geometry"]), rounding_precision=7) if rec["geometry"] else ""
+                if len(row["geometry"]) > EXCEL_CELL_MAX:
+                    too_long.append(Problem(rec["name"], "geometry", _("几何超过 Excel 单元格上限（%(n)s 字），请导出 GeoJSON")
+                                            % {"n": EXCEL_CELL_MAX}))
             elif layer == "landmark":
                 row["aliases"] = "; ".join(rec["aliases"])
                 row["outline"] = json.dumps(rec["outline"], ensure_ascii=False) if rec["outline"] else ""
@@ -154,6 +158,8 @@ def export_xlsx(path):
                 row["number"] = rec["number"]
             rows.append(row)
         sheets.append((SHEETS[layer], COLUMNS[layer], rows))
+    if too_long:
+        raise TransferError(too_long)
     excel.write_workbook(path, sheets)
     return {layer: len(recs[layer]) for layer in LAYERS}
 
@@ -490,9 +496,9 @@ def import_records(records, replace=False):
     from .derive import derive_intersections
     from .geocoder import geocoder
 
-    plan = validate(records, replace=replace)
     stats = {k: {"created": 0, "updated": 0, "deleted": 0} for k in ("road", "doorplate", "landmark")}
     with transaction.atomic(), muted():
+        plan = validate(records, replace=replace)  # inside: what it checked against stays so until the writes
         existing = {r.name: r for r in Road.objects.all()}
         road_by_name = {}
         for name, r in plan["roads"].items():

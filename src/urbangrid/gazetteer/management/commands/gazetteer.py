@@ -54,6 +54,10 @@ class Command(BaseCommand):
                     json.dump(doc, fp, ensure_ascii=False)
                     fp.write("\n")
                 n = len(doc["features"])
+        except transfer.TransferError as exc:
+            for problem in exc.problems:
+                self.stderr.write(str(problem))
+            raise CommandError(_("未导出")) from None
         except OSError as exc:
             raise CommandError(_("无法写入文件：%(error)s") % {"error": exc}) from None
         self.stderr.write(_("已导出 %(n)d 条记录到 %(path)s") % {"n": n, "path": path})
