@@ -220,6 +220,8 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", 
           if os.environ.get("URBANGRID_REDIS_URL") else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Public POSTs (citizen reports, ratings): at most this many per client address per hour.
 URBANGRID_PUBLIC_POSTS_PER_HOUR = int(os.environ.get("URBANGRID_PUBLIC_POSTS_PER_HOUR", "30"))
+# Address searches of the citizen report page (public/geocode.json) per client address and hour.
+URBANGRID_PUBLIC_GEOCODES_PER_HOUR = int(os.environ.get("URBANGRID_PUBLIC_GEOCODES_PER_HOUR", "300"))
 URBANGRID_OPEN311_POSTS_PER_HOUR = int(os.environ.get("URBANGRID_OPEN311_POSTS_PER_HOUR", "120"))
 # Upload limits (cases/photos.py), all checked before a pixel is decoded.
 URBANGRID_MAX_PHOTO_BYTES = int(os.environ.get("URBANGRID_MAX_PHOTO_BYTES", str(10 * 1024 * 1024)))

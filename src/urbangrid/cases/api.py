@@ -87,9 +87,9 @@ class HotlineOrderIn(Schema):
     catalog_version: str
     class_code: str
     kind: str | None = None
-    lon: float
-    lat: float
-    address: str = Field("", max_length=256)
+    lon: float | None = Field(None, description="WGS-84; with lat, or leave both out to place the work order by its address")
+    lat: float | None = None
+    address: str = Field("", max_length=256, description="located through the gazetteer when lon/lat are absent (a confident match only)")
     description: str = Field(..., min_length=1, max_length=4000)
     caller_name: str = Field("", max_length=50)
     caller_phone: str = Field("", max_length=50)
@@ -440,6 +440,23 @@ def _outcome(case, created=False):
             "satisfaction": case.satisfaction, "created": created}
 
 
+def _order_point(payload):
+    """The work order's point: its lon/lat, or its address placed by the gazetteer with confidence (422 otherwise)."""
+    from urbangrid.gazetteer.geocoder import AddressNotPlaced, place_of
+
+    if payload.lon is not None and payload.lat is not None:
+        return payload.lon, payload.lat
+    if (payload.lon is None) != (payload.lat is None):
+        missing = "lat" if payload.lat is None else "lon"
+        raise services.Invalid(_("经度和纬度须同时填写"), "invalid_input", {missing: _("经度和纬度须同时填写")})
+    if not payload.address.strip():
+        raise services.Invalid(_("请填写地址或经纬度"), "invalid_input", {"location": _("请填写地址或经纬度")})
+    try:
+        return place_of(payload.address)
+    except AddressNotPlaced as exc:
+        raise services.Invalid(str(exc), "address_not_located", {"address": str(exc)}) from None
+
+
 @router.post("/hotline/orders", response={201: HotlineOutcomeOut, 200: HotlineOutcomeOut, 403: ErrorOut, 422: ErrorOut},
              summary="Import a 12345/12319 work order (工单); a re-sent order with the same number is recognised")
 def import_hotline_order(request, payload: HotlineOrderIn):
@@ -447,8 +464,9 @@ def import_hotline_order(request, payload: HotlineOrderIn):
     if not actor.city_wide:
         raise services.Forbidden(_("只有监督中心可以导入热线工单"), "forbidden")
     cls = _class_for(payload)
+    lon, lat = _order_point(payload)
     case, created = services.report(
-        actor, catalog_class=cls, lon=payload.lon, lat=payload.lat, description=payload.description,
+        actor, catalog_class=cls, lon=lon, lat=lat, description=payload.description,
         source=Source.HOTLINE_12345 if payload.hotline == "12345" else Source.HOTLINE_12319, address=payload.address,
         reporter_name=payload.caller_name, reporter_contact=payload.caller_phone,
         external_ref=f"{payload.hotline}:{payload.external_no}")

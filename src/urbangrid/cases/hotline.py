@@ -19,12 +19,36 @@ class HotlineCallForm(forms.Form):
     hotline = forms.ChoiceField(label=gettext_lazy("热线"), choices=[("12345", "12345"), ("12319", "12319")])
     external_no = forms.CharField(label=gettext_lazy("工单号（可不填）"), max_length=60, required=False)
     catalog_class = forms.ModelChoiceField(label=gettext_lazy("问题类别"), queryset=CatalogClass.objects.none())
-    lon = forms.FloatField(label=gettext_lazy("经度"), min_value=-180, max_value=180)
-    lat = forms.FloatField(label=gettext_lazy("纬度"), min_value=-90, max_value=90)
-    address = forms.CharField(label=gettext_lazy("地址"), max_length=256, required=False)
+    address = forms.CharField(label=gettext_lazy("地址"), max_length=256, required=False, widget=forms.TextInput(attrs={
+        "data-geocode-url": "/api/v1/geocode", "data-lon-field": "id_lon", "data-lat-field": "id_lat", "size": 50,
+        "data-empty-text": gettext_lazy("地址库中没有找到，请填写经纬度"), "data-error-text": gettext_lazy("暂时无法查询地址"),
+        "data-picked-text": gettext_lazy("已定位："), "placeholder": gettext_lazy("输入路名门牌、小区或单位名称，从候选中选择")}))
+    lon = forms.FloatField(label=gettext_lazy("经度"), min_value=-180, max_value=180, required=False,
+                           help_text=gettext_lazy("不填时按地址定位"))
+    lat = forms.FloatField(label=gettext_lazy("纬度"), min_value=-90, max_value=90, required=False)
     description = forms.CharField(label=gettext_lazy("来电内容"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
     caller_name = forms.CharField(label=gettext_lazy("来电人"), max_length=50, required=False)
     caller_phone = forms.CharField(label=gettext_lazy("来电号码"), max_length=50, required=False)
+
+    def clean(self):
+        """A point typed in, or the point of the address when the gazetteer places it with confidence."""
+        from urbangrid.gazetteer.geocoder import AddressNotPlaced, place_of
+
+        d = super().clean()
+        lon, lat = d.get("lon"), d.get("lat")
+        if "lon" in self.errors or "lat" in self.errors:
+            return d
+        if (lon is None) != (lat is None):
+            self.add_error("lat" if lat is None else "lon", _("经度和纬度须同时填写"))
+        elif lon is None:
+            if not (d.get("address") or "").strip():
+                self.add_error("address", _("请填写地址或经纬度"))
+            else:
+                try:
+                    d["lon"], d["lat"] = place_of(d["address"])
+                except AddressNotPlaced as exc:
+                    self.add_error("address", str(exc))
+        return d
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

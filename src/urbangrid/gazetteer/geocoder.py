@@ -575,6 +575,27 @@ class Geocoder:
         return self.index().reverse(float(lon), float(lat))
 
 
+class AddressNotPlaced(ValueError):
+    """An address text the gazetteer cannot place with confidence; the message says why (for the user)."""
+
+
+def place_of(text):
+    """(lon, lat) of an address text the gazetteer places with confidence (a doorplate, landmark or intersection,
+    certain enough: ``Geocoder.locate``), else ``AddressNotPlaced`` with the best candidate named."""
+    from django.utils.translation import gettext as _
+
+    try:
+        found = geocoder.geocode(text, limit=2)
+    except GeocodeInputError:
+        raise AddressNotPlaced(_("请填写地址（不超过 %(n)s 个字，不含控制字符）") % {"n": MAX_TEXT}) from None
+    if found and found[0].confident:
+        return found[0].lon, found[0].lat
+    if found:
+        raise AddressNotPlaced(_("地址不能确定到具体位置（最接近的是“%(label)s”），请从候选中选择或填写经纬度")
+                               % {"label": found[0].label})
+    raise AddressNotPlaced(_("地址库中找不到这个地址，请填写经纬度"))
+
+
 def _agrees(hints, attrs):
     """Do the text's known levels agree with the unit grid's (community, street, district ids)?"""
     community_id, street_id, district_id = attrs[5], attrs[8], attrs[11]

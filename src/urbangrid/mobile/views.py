@@ -25,7 +25,7 @@ REPORT_VERSIONS = (("local-demo", "event"), ("cjt214-2007", "component"))
 # Static files the app shell needs offline (the service worker caches them at install).
 SHELL_STATIC = ("vendor/leaflet/leaflet.css", "vendor/leaflet/leaflet.js", "vendor/leaflet/images/marker-icon.png",
                 "vendor/leaflet/images/marker-icon-2x.png", "vendor/leaflet/images/marker-shadow.png",
-                "urbangrid/coords.js", "mobile/app.css", "mobile/app.js", "mobile/icon-192.png", "mobile/icon-512.png")
+                "urbangrid/coords.js", "urbangrid/address_search.js", "mobile/app.css", "mobile/app.js", "mobile/icon-192.png", "mobile/icon-512.png")
 SHELL_PAGES = ("mobile:home", "mobile:report")
 
 

@@ -6,6 +6,7 @@ app_name = "public"
 urlpatterns = [
     path("report/", views.report, name="report"),
     path("public/grids.json", views.grid_outlines, name="grids"),
+    path("public/geocode.json", views.geocode, name="geocode"),
     path("public/", views.transparency, name="transparency"),
     path("track/", views.track_lookup, name="track_lookup"),
     path("track/<str:code>/", views.track, name="track"),

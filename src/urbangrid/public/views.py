@@ -1,9 +1,9 @@
 """Citizens' side: report a problem without logging in, track it by code, rate the result."""
 from django import forms
 from django.conf import settings
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_http_methods
 
@@ -29,6 +29,10 @@ COMMON = [
     ("local-demo", "0401", gettext_lazy("路面塌陷")), ("cjt214-2007", "0103", gettext_lazy("井盖坏了")),
     ("cjt214-2007", "0118", gettext_lazy("路灯不亮")), ("cjt214-2007", "0305", gettext_lazy("垃圾箱坏了")),
 ]
+# The texts of the address search box (static/urbangrid/address_search.js), shared with the hotline desk.
+ADDRESS_SEARCH = {"data-empty-text": gettext_lazy("地址库中没有找到，请在地图上点选"),
+                  "data-error-text": gettext_lazy("暂时无法查询地址，请在地图上点选"),
+                  "data-picked-text": gettext_lazy("已定位：")}
 MAX_PHOTOS = 3  # on this page; never more than URBANGRID_MAX_PHOTOS_PER_REQUEST
 
 
@@ -46,7 +50,9 @@ class ReportForm(forms.Form):
                                                            "invalid_choice": gettext_lazy("请选择问题类别")})
     lon = forms.FloatField(label=gettext_lazy("经度"), required=False, widget=forms.HiddenInput)
     lat = forms.FloatField(label=gettext_lazy("纬度"), required=False, widget=forms.HiddenInput)
-    address = forms.CharField(label=gettext_lazy("地点说明"), max_length=200, required=False)
+    address = forms.CharField(label=gettext_lazy("地点说明"), max_length=200, required=False, widget=forms.TextInput(attrs={
+        **ADDRESS_SEARCH, "data-geocode-url": reverse_lazy("public:geocode"), "data-lon-field": "id_lon", "data-lat-field": "id_lat",
+        "placeholder": gettext_lazy("输入路名门牌、小区或单位名称，从候选中选择")}))
     description = forms.CharField(label=gettext_lazy("问题描述"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
     photos = forms.FileField(label=gettext_lazy("照片（最多3张）"), required=False)  # read with FILES.getlist
     name = forms.CharField(label=gettext_lazy("您的称呼（可不填）"), max_length=50, required=False)
@@ -92,10 +98,10 @@ def report(request, grid_code=None):
         photos = request.FILES.getlist("photos")  # at most MAX_PHOTOS: the form refuses more
         lon, lat = form.cleaned_data.get("lon"), form.cleaned_data.get("lat")
         if lon is None or lat is None:
-            hint = _photo_location(photos)
+            hint = _photo_location(photos) or _address_location(form.cleaned_data["address"])
             lon, lat = hint if hint else (None, None)
         if lon is None or lat is None:
-            form.add_error(None, _("请在地图上点选问题位置"))
+            form.add_error(None, _("请在地图上点选问题位置，或从地址候选中选择"))
         else:
             try:
                 case, _created = services.report(
@@ -126,6 +132,50 @@ def _photo_location(photos):
         if gps:
             return gps["lon"], gps["lat"]
     return None
+
+
+def _address_location(text):
+    """The point of an address text the gazetteer places with confidence (no script: the typed words), or None."""
+    from urbangrid.gazetteer.geocoder import GeocodeInputError, geocoder
+
+    if not (text or "").strip():
+        return None
+    try:
+        best = geocoder.locate(text)
+    except GeocodeInputError:
+        return None
+    return (best.lon, best.lat) if best else None
+
+
+@require_http_methods(["GET"])
+def geocode(request):
+    """Address text → candidates for the citizen report page: no login, counted per client address
+    (``URBANGRID_PUBLIC_GEOCODES_PER_HOUR``); only what a citizen may see (the place's words, point, grid codes)."""
+    from urbangrid.gazetteer.geocoder import MAX_TEXT, GeocodeInputError, geocoder
+
+    if not hit("public-geocode", client_address(request), settings.URBANGRID_PUBLIC_GEOCODES_PER_HOUR):
+        retry = retry_after_window()
+        response = JsonResponse({"detail": _("查询过于频繁，请稍后再试"), "code": "rate_limited"}, status=429)
+        response["Retry-After"] = str(retry)
+        return response
+    q = request.GET.get("q", "")
+    try:
+        limit = int(request.GET.get("limit", "5"))
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= 10:
+        return JsonResponse({"detail": _("limit 应为 1–10"), "code": "invalid_limit", "fields": {"limit": _("应为 1–10")}}, status=400)
+    if len(q) > MAX_TEXT:
+        return JsonResponse({"detail": _("地址不能超过 %(n)s 个字") % {"n": MAX_TEXT}, "code": "invalid_address",
+                             "fields": {"q": _("不能超过 %(n)s 个字") % {"n": MAX_TEXT}}}, status=400)
+    try:
+        found = geocoder.geocode(q, limit=limit)
+    except GeocodeInputError:
+        return JsonResponse({"detail": _("请输入地址"), "code": "invalid_address", "fields": {"q": _("请输入地址（不含控制字符）")}},
+                            status=400)
+    keep = ("lon", "lat", "score", "precision", "label", "confident", "unit_grid", "responsibility_grid", "community")
+    return JsonResponse({"query": q, "candidates": [{k: v for k, v in c.as_dict().items() if k in keep} for c in found]},
+                        json_dumps_params={"ensure_ascii": False})
 
 
 def track_lookup(request):

@@ -297,7 +297,8 @@
         const kind = c.state === "verifying" ? t("verify_task") : c.state === "checking" ? t("check_task") : c.state_label;
         return `<li class="m-light-${esc(c.light)}"><a href="${esc(C.scope)}tasks/${encodeURIComponent(c.number)}/">` +
           `<span class="m-tag">${esc(kind)}</span> <b>${esc(c.class_name)}</b> <span class="m-hint">${esc(c.number)}</span>` +
-          `<span class="m-desc">${esc(c.description)}</span></a></li>`;
+          `<span class="m-desc">${esc(c.description)}</span>` +
+          (c.address ? `<span class="m-hint m-addr">${esc(c.address)}</span>` : "") + `</a></li>`;
       }).join("");
       state.textContent = page.items.length ? "" : t("no_tasks");
       list.dataset.loaded = String(page.items.length);
@@ -357,7 +358,7 @@
     const map = makeMap($("#m-map"));
     const gridsReady = drawMyGrids(map);
     const gridOut = $("#grid-result"), gps = $("#gps-state");
-    let marker = null, point = null, locateSeq = 0;
+    let marker = null, point = null, locateSeq = 0, pickedAddress = "";
     async function resolveGrid() {
       const seq = ++locateSeq;
       gridOut.textContent = t("locating_grid");
@@ -382,8 +383,9 @@
         gridOut.dataset.grid = "?";
       }
     }
-    function place(lat, lon, pan) {
+    function place(lat, lon, pan, address) {
       point = { lat, lon };
+      pickedAddress = address || "";  // the words of a picked address hold only until the pin moves
       if (!marker) {
         marker = L.marker(UGCoords.toMap(lat, lon), { draggable: true, autoPan: true }).addTo(map);
         marker.on("dragend", () => { const ll = UGCoords.fromMap(marker.getLatLng()); place(ll.lat, ll.lng, false); });
@@ -396,6 +398,8 @@
       resolveGrid();
     }
     map.on("click", (e) => { const w = UGCoords.fromMap(e.latlng); place(w.lat, w.lng, false); });
+    // A candidate picked in the address search box (urbangrid/address_search.js) places the pin there.
+    form.addEventListener("ug:place", (e) => place(e.detail.lat, e.detail.lon, true, e.detail.label));
     function fallbackPlace() {
       gridsReady.then(({ layer }) => {
         if (point) return;
@@ -433,7 +437,8 @@
       const item = {
         key: uuid(), created: Date.now(), user: C.user, label: `${picked.name} · ${description.slice(0, 30)}`,
         fields: { catalog_version: picked.version, class_code: picked.code, kind: picked.kind, lon: point.lon.toFixed(7),
-                  lat: point.lat.toFixed(7), description, source: "inspector", self_handled: selfHandled.checked ? "true" : "false" },
+                  lat: point.lat.toFixed(7), description, source: "inspector", self_handled: selfHandled.checked ? "true" : "false",
+                  address: pickedAddress },
         photos: before, after_photos: afterBlobs, error: "",
       };
       submit.disabled = true;

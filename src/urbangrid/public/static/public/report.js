@@ -24,6 +24,8 @@
   }
   if ((lat.value && lon.value) || el.dataset.lat) place(startOnMap);
   map.on("click", (e) => place(e.latlng));
+  // A candidate picked in the address search box (urbangrid/address_search.js) moves the marker there.
+  document.addEventListener("ug:place", (e) => { const ll = UGCoords.toMap(e.detail.lat, e.detail.lon); place(ll); map.setView(ll, 17); });
   const gps = document.getElementById("use-gps");
   if (gps) gps.addEventListener("click", () => navigator.geolocation && navigator.geolocation.getCurrentPosition(
     (p) => { const ll = UGCoords.toMap(p.coords.latitude, p.coords.longitude); place(ll); map.setView(ll, 17); }));

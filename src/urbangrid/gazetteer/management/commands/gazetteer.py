@@ -1,0 +1,72 @@
+"""``urbangrid gazetteer import FILE [--replace]``, ``urbangrid gazetteer export --format geojson|xlsx FILE`` and
+``urbangrid gazetteer backfill-addresses [--batch N]``."""
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from urbangrid.gazetteer import transfer
+
+
+class Command(BaseCommand):
+    help = _("导入、导出地址库（道路、门牌、标志物、社区；GeoJSON 或 Excel），为旧案件补全地址")
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True, metavar="{import,export,backfill-addresses}")
+        imp = sub.add_parser("import", help=_("校验并导入地址库文件（有任何问题则不导入）"))
+        imp.add_argument("file", help=_("GeoJSON（.geojson/.json）或 Excel（.xlsx）文件"))
+        imp.add_argument("--format", choices=["geojson", "xlsx"], help=_("文件格式（默认按扩展名）"))
+        imp.add_argument("--replace", action="store_true", help=_("以文件为全部地址库：删除文件中没有的道路、门牌和标志物"))
+        exp = sub.add_parser("export", help=_("导出全部地址库"))
+        exp.add_argument("file", help=_("输出文件"))
+        exp.add_argument("--format", choices=["geojson", "xlsx"], help=_("文件格式（默认按扩展名）"))
+        back = sub.add_parser("backfill-addresses", help=_("为有坐标、无地址的案件补上逆地理编码的地址（可重复运行）"))
+        back.add_argument("--batch", type=int, default=500, help=_("每批案件数（默认 500）"))
+
+    def handle(self, *args, action, **options):
+        if action == "import":
+            self._import(options["file"], options.get("format"), options["replace"])
+        elif action == "export":
+            self._export(options["file"], options.get("format"))
+        else:
+            self._backfill(options["batch"])
+
+    def _import(self, path, fmt, replace):
+        try:
+            stats = transfer.import_file(path, fmt, replace=replace)
+        except transfer.TransferError as exc:
+            for problem in exc.problems:
+                self.stderr.write(str(problem))
+            raise CommandError(str(exc)) from None
+        names = {"road": _("道路"), "doorplate": _("门牌"), "landmark": _("标志物")}
+        for layer, s in stats.items():
+            self.stdout.write(_("%(layer)s：新增 %(created)d，更新 %(updated)d，删除 %(deleted)d") % {"layer": names[layer], **s})
+
+    def _export(self, path, fmt):
+        fmt = fmt or ("xlsx" if path.lower().endswith(".xlsx") else "geojson")
+        try:
+            if fmt == "xlsx":
+                counts = transfer.export_xlsx(path)
+                n = sum(counts.values())
+            else:
+                doc = transfer.export_geojson()
+                with open(path, "w", encoding="utf-8") as fp:
+                    json.dump(doc, fp, ensure_ascii=False)
+                    fp.write("\n")
+                n = len(doc["features"])
+        except transfer.TransferError as exc:
+            for problem in exc.problems:
+                self.stderr.write(str(problem))
+            raise CommandError(_("未导出")) from None
+        except OSError as exc:
+            raise CommandError(_("无法写入文件：%(error)s") % {"error": exc}) from None
+        self.stderr.write(_("已导出 %(n)d 条记录到 %(path)s") % {"n": n, "path": path})
+
+    def _backfill(self, batch):
+        from urbangrid.gazetteer.backfill import backfill_addresses
+
+        if batch < 1:
+            raise CommandError(_("每批案件数应为正整数"))
+        done = backfill_addresses(batch=batch, log=lambda m: self.stderr.write(m))
+        self.stdout.write(_("已补全 %(filled)d 件案件的地址，%(empty)d 件附近没有道路或标志物")
+                          % {"filled": done["filled"], "empty": done["unaddressable"]})
