@@ -395,6 +395,19 @@ def _label(enum, value):
         return value
 
 
+def _report_times(events):
+    """The observed and received times the report event keeps (a report sent with its observation time), or None."""
+    first = events[0] if events else None
+    data = (first or {}).get("data") or {}
+    if first is None or first["action"] != Action.REPORT or not data.get("observed_at"):
+        return None
+    try:
+        return {"observed": datetime.fromisoformat(data["observed_at"]), "received": datetime.fromisoformat(data["received_at"]),
+                "note": data.get("observed_note", "")}
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def _case_context(actor, case, **form_state):
     case = Case.objects.select_related(*LIST_RELATED, "community", "street", "district_centre", "current_person").get(pk=case.pk)
     detail = detail_out(actor, case)
@@ -409,7 +422,7 @@ def _case_context(actor, case, **form_state):
         "photos": {kind: [p for p in detail["photos"] if p["kind"] == kind] for kind in ("before", "after")},
         "forms": forms, "benches": _benches_for(actor),
         "duplicates": _duplicates([case], limit=10).get(case.pk, []) if any(f["t"].action == Action.MERGE for f in forms) else [],
-        "source_label": _label(Source, case.source),
+        "source_label": _label(Source, case.source), "report_times": _report_times(detail["events"]),
         "tile_url": settings.URBANGRID_TILE_URL, "tile_attribution": settings.URBANGRID_TILE_ATTRIBUTION,
     }
 

@@ -160,6 +160,8 @@
     const fd = new FormData();
     for (const [k, v] of Object.entries(item.fields)) fd.append(k, v);
     fd.append("idempotency_key", item.key);
+    // When it was observed (the form was submitted), not when the queue finally sends it.
+    if (item.created) fd.append("observed_at", new Date(item.created).toISOString());
     (item.photos || []).forEach((b, i) => fd.append("photos", b, `photo-${i + 1}.jpg`));
     (item.after_photos || []).forEach((b, i) => fd.append("after_photos", b, `after-${i + 1}.jpg`));
     return fd;
