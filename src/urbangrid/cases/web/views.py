@@ -31,7 +31,7 @@ from urbangrid.org.roles import Role
 from urbangrid.worktime.clock import TZ
 from urbangrid.worktime.models import TimeUnit
 
-from .. import engine, indicators, queries, services
+from .. import engine, indicators, next_step, queries, services
 from ..api import LIST_RELATED, detail_out
 from ..models import Case
 from ..states import IN_HANDLING, OPEN, Satisfaction, Source, State
@@ -385,6 +385,10 @@ def _action_forms(actor, case, failed=None, posted=None, errors=None):
                            "textarea": name in ("opinion", "reason", PUBLIC_NOTE)})
         forms.append({"t": t, "fields": fields, "suggestion": suggestion if t.action == Action.DISPATCH else None,
                       "url": reverse("work:act", args=[case.number, t.action]), "multipart": bool(t.photos)})
+    # The viewer's most likely next step first (the failed one when re-shown with its errors); the page opens
+    # only that one and collapses the rest. Order only: the same forms, the same permissions.
+    rank = {a: i for i, a in enumerate(next_step.order(case.state, [f["t"].action for f in forms], failed))}
+    forms.sort(key=lambda f: rank[f["t"].action])
     return forms
 
 
