@@ -427,6 +427,7 @@ def _case_context(actor, case, **form_state):
         "forms": forms, "benches": _benches_for(actor),
         "duplicates": _duplicates([case], limit=10).get(case.pk, []) if any(f["t"].action == Action.MERGE for f in forms) else [],
         "source_label": _label(Source, case.source), "report_times": _report_times(detail["events"]),
+        "ended_states": [str(s) for s in State if s not in OPEN],
         "tile_url": settings.URBANGRID_TILE_URL, "tile_attribution": settings.URBANGRID_TILE_ATTRIBUTION,
     }
 

@@ -242,7 +242,7 @@
   // ---- maps ---------------------------------------------------------------------------------
   function makeMap(el) {
     const map = L.map(el, { zoomControl: true, tap: true });
-    if (C.tile_url) L.tileLayer(C.tile_url, { attribution: C.tile_attribution || "", maxZoom: 19 }).addTo(map);
+    UGBasemap.add(map, { tileUrl: C.tile_url, attribution: C.tile_attribution });
     map.setView(UGCoords.toMap(31.87, 117.24), 14);
     return map;
   }
@@ -473,6 +473,15 @@
 
   // ---- task page: verify / check ------------------------------------------------------------
   function initTask() {
+    const mapEl = $("#m-map");
+    if (mapEl && window.L) {  // where the task is, over the base layer; its light's colour (grey once ended)
+      const at = UGCoords.toMap(parseFloat(mapEl.dataset.lat), parseFloat(mapEl.dataset.lon));
+      const map = makeMap(mapEl);
+      map.setView(at, 17);
+      const color = mapEl.dataset.ended ? "#8a8f94" : ({ red: "#d32f2f", yellow: "#f9a825", green: "#2e7d32" }[mapEl.dataset.light] || "#546e7a");
+      L.circleMarker(at, { radius: 10, color: "#fff", weight: 3, fillColor: color, fillOpacity: 0.95 }).addTo(map);
+      mapEl.dataset.markerColor = color;
+    }
     const form = $("#task-form");
     if (!form) return;
     const box = $("#task");
