@@ -132,3 +132,38 @@ def test_dashboard_mobile_task_and_grid_map_draw_the_base_layer(live_server, pag
     page.goto(f"{live_server.url}/map/")
     page.wait_for_selector("#map[data-basemap='city']")
     assert page.evaluate(DRAWN, "map")["roads"] > 0
+    page.goto(f"{live_server.url}/grids/WG01/")
+    page.wait_for_selector("#grid-map[data-basemap='city'][data-ready]")
+    drawn = page.evaluate(DRAWN, "grid-map")
+    assert drawn["grids"] >= 30 and drawn["roads"] >= 1, drawn  # WG01's 30 unit grids and its roads
+    screenshot(page, "grid-page-map")
+
+
+def test_mobile_task_page_has_a_map_over_the_base_layer(live_server, browser, demo):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from urbangrid.cases import services
+    from urbangrid.catalog.models import CatalogClass
+
+    from ug_testing import jpeg
+
+    from .test_case_loop_ui import INSIDE_WG01, actor
+
+    cls = CatalogClass.objects.get(version__code="local-demo", code="0102")
+    case, _ = services.report(actor("intake_operator"), catalog_class=cls, lon=INSIDE_WG01[0], lat=INSIDE_WG01[1],
+                              description="市民来电：路边有垃圾", source="hotline_12345",
+                              photos=[SimpleUploadedFile("p.jpg", jpeg().read(), "image/jpeg")])
+    services.transition(actor("intake_operator"), case.number, "send_verify", {})
+    context = browser.new_context(bypass_csp=True, locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone = context.new_page()
+    try:
+        login = demo["inspector"]
+        log_in(phone, live_server.url, login["username"], login["password"])
+        phone.goto(f"{live_server.url}/m/tasks/{case.number}/")
+        phone.wait_for_selector("#m-map[data-basemap='city']")
+        drawn = phone.evaluate(DRAWN, "m-map")
+        assert drawn["grids"] >= 4 and drawn["inked"] > 0, drawn
+        assert phone.get_attribute("#m-map", "data-marker-color") != "#8a8f94"  # open: its light, not grey
+        screenshot(phone, "mobile-task-map")
+    finally:
+        context.close()

@@ -37,6 +37,7 @@ def grid_page(request, code):
         "rows": card.responsibility_rows(grid), "scope_svg": card.scope_svg(grid), "report_url": card.report_url(grid),
         "unit_grid_count": grid.unit_grids.count(), "open_rows": rows, "total_open": total_open, "open_limit": OPEN_LIMIT,
         "figures": grid_figures(grid, period, now), "period": period, "periods": PERIODS.items(),
+        "map_data": {"grid": grid.geometry, "cases": [[r["case"].lon, r["case"].lat, r["light"], r["case"].number] for r in rows]},
     }
     return render(request, "grids/page.html", context)
 

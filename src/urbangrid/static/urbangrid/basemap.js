@@ -7,7 +7,11 @@
 (function () {
   "use strict";
   const loads = {};
-  const ROAD_WIDTH = { trunk: 9, secondary: 7, branch: 5, lane: 4 };
+  const ROAD_WIDTH = { trunk: 12, secondary: 10, branch: 8, lane: 6 };  // pixels at zoom 17; narrower further out
+  function roadWidth(f, zoom) {
+    const scale = Math.max(0.3, Math.min(1.4, Math.pow(2, (zoom - 17) / 2)));
+    return Math.max(1.5, (ROAD_WIDTH[f.properties.road_class] || 6) * scale);
+  }
 
   function load(scope) {
     const url = "/basemap.json" + (scope ? "?scope=" + encodeURIComponent(scope) : "");
@@ -45,11 +49,12 @@
     return load(o.scope).then((fc) => {
       const grids = L.geoJSON(byLayer(fc, "grid"), Object.assign({}, common, {
         style: { color: "#a7b3bd", weight: 0.8, opacity: 0.9, fillColor: "#fbfaf7", fillOpacity: 0.6 } })).addTo(map);
-      const casing = L.geoJSON(byLayer(fc, "road"), Object.assign({}, common, {
-        style: (f) => ({ color: "#b9a98f", weight: (ROAD_WIDTH[f.properties.road_class] || 4) + 2, opacity: 1, lineCap: "round" }) })).addTo(map);
-      const roads = L.geoJSON(byLayer(fc, "road"), Object.assign({}, common, {
-        style: (f) => ({ color: f.properties.road_class === "trunk" ? "#ffe3a3" : "#ffffff",
-                         weight: ROAD_WIDTH[f.properties.road_class] || 4, opacity: 1, lineCap: "round" }) })).addTo(map);
+      const casingStyle = (f) => ({ color: "#a48f6c", weight: roadWidth(f, map.getZoom()) + 2.5, opacity: 1, lineCap: "round" });
+      const roadStyle = (f) => ({ color: f.properties.road_class === "trunk" ? "#ffd98a" : "#ffffff",
+                                  weight: roadWidth(f, map.getZoom()), opacity: 1, lineCap: "round" });
+      const casing = L.geoJSON(byLayer(fc, "road"), Object.assign({}, common, { style: casingStyle })).addTo(map);
+      const roads = L.geoJSON(byLayer(fc, "road"), Object.assign({}, common, { style: roadStyle })).addTo(map);
+      map.on("zoomend", () => { casing.setStyle(casingStyle); roads.setStyle(roadStyle); });
       const districts = L.geoJSON(byLayer(fc, "district"), Object.assign({}, common, {
         style: { color: "#8e6c8a", weight: 2.5, opacity: 0.85, dashArray: "10 5", fill: false } })).addTo(map);
       el.ugBase = { grids, roads, casing, districts };
