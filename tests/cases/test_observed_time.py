@@ -45,7 +45,7 @@ def test_an_observation_three_hours_ago_is_the_report_time_and_starts_the_clock(
     assert case.stage_started_at == observed  # the accept clock runs from the observation
     event = CaseEvent.objects.get(case=case, seq=1)
     assert event.at == observed
-    assert event.data["observed_note"] == ""
+    assert event.data["observed_ignored"] is None
     received = datetime.fromisoformat(event.data["received_at"])
     assert before <= received <= timezone.now()
     # The case page shows both times.
@@ -67,8 +67,9 @@ def test_a_time_in_the_future_is_ignored_with_the_reason(inspector):
     before = timezone.now()
     case = _case(report(inspector, observed_at=(before + timedelta(hours=1)).isoformat()))
     assert before <= case.created_at <= timezone.now()
-    note = CaseEvent.objects.get(case=case, seq=1).data["observed_note"]
-    assert "晚于接收时间" in note
+    assert CaseEvent.objects.get(case=case, seq=1).data["observed_ignored"] == {"rule": "future", "bound_s": 300}
+    html = client_for("intake_operator").get(f"/cases/{case.number}/").content.decode()
+    assert "观察时间晚于接收时间（超过允许的 300 秒误差），按接收时间计" in html
 
 
 def test_a_little_clock_skew_ahead_is_clamped_to_the_received_time(inspector, settings):
@@ -76,7 +77,7 @@ def test_a_little_clock_skew_ahead_is_clamped_to_the_received_time(inspector, se
     before = timezone.now()
     case = _case(report(inspector, observed_at=(before + timedelta(seconds=60)).isoformat()))
     assert before <= case.created_at <= timezone.now()
-    assert CaseEvent.objects.get(case=case, seq=1).data["observed_note"] == ""
+    assert CaseEvent.objects.get(case=case, seq=1).data["observed_ignored"] is None
 
 
 def test_older_than_the_bound_is_ignored_with_the_reason(inspector, settings):
@@ -84,10 +85,9 @@ def test_older_than_the_bound_is_ignored_with_the_reason(inspector, settings):
     before = timezone.now()
     case = _case(report(inspector, observed_at=(before - timedelta(hours=3)).isoformat()))
     assert before <= case.created_at <= timezone.now()
-    note = CaseEvent.objects.get(case=case, seq=1).data["observed_note"]
-    assert "2 小时以上" in note
+    assert CaseEvent.objects.get(case=case, seq=1).data["observed_ignored"] == {"rule": "too_old", "bound_s": 7200}
     html = client_for("intake_operator").get(f"/cases/{case.number}/").content.decode()
-    assert note in html
+    assert "观察时间早于接收时间 2 小时以上，按接收时间计" in html
 
 
 @pytest.mark.parametrize("bad", ["yesterday", "2026-12-03T08:00:00", "x" * 60])

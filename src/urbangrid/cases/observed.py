@@ -39,14 +39,29 @@ def parse(value):
     return parsed
 
 
+FUTURE, TOO_OLD = "future", "too_old"
+
+
 def report_time(observed, received, *, max_age=None, skew=None):
-    """(report time, note): the observed time when plausible, else the received time and why (note "" when used)."""
+    """(report time, rule): the observed time and "" when plausible, else the received time and the rule it broke
+    (``{"rule": FUTURE|TOO_OLD, "bound_s": the bound in seconds}``), which the report event records."""
     if observed is None:
         return received, ""
     max_age = timedelta(hours=settings.URBANGRID_OBSERVED_MAX_AGE_HOURS) if max_age is None else max_age
     skew = timedelta(seconds=settings.URBANGRID_OBSERVED_FUTURE_SKEW_SECONDS) if skew is None else skew
     if observed > received + skew:
-        return received, _("观察时间晚于接收时间（超过允许的 %(s)s 秒误差），按接收时间计") % {"s": int(skew.total_seconds())}
+        return received, {"rule": FUTURE, "bound_s": int(skew.total_seconds())}
     if observed < received - max_age:
-        return received, _("观察时间早于接收时间 %(h)s 小时以上，按接收时间计") % {"h": round(max_age.total_seconds() / 3600)}
+        return received, {"rule": TOO_OLD, "bound_s": int(max_age.total_seconds())}
     return min(observed, received), ""
+
+
+def explain(rule):
+    """Why the observed time was not used, in the reader's language ("" when it was)."""
+    if not isinstance(rule, dict):
+        return ""
+    if rule.get("rule") == FUTURE:
+        return _("观察时间晚于接收时间（超过允许的 %(s)s 秒误差），按接收时间计") % {"s": rule.get("bound_s", 0)}
+    if rule.get("rule") == TOO_OLD:
+        return _("观察时间早于接收时间 %(h)s 小时以上，按接收时间计") % {"h": round(rule.get("bound_s", 0) / 3600)}
+    return ""

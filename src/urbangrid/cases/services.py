@@ -454,13 +454,13 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
     except ValueError as exc:
         errors["location"] = str(exc)
         loc = None
-    observed = observed_note = None
+    observed = observed_rule = None
     try:
         observed = observed_times.parse(observed_at)
     except ValueError as exc:
         errors["observed_at"] = str(exc)
     else:
-        at, observed_note = observed_times.report_time(observed, received)
+        at, observed_rule = observed_times.report_time(observed, received)
     if self_handled and source != Source.INSPECTOR:
         errors["self_handled"] = _("只有监督员上报的案件可以自行处置")
     if require_photos and source == Source.INSPECTOR and not photos:
@@ -500,7 +500,7 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
     event = _new_event(case, outcome)
     if observed is not None:  # both times kept in the sealed report event
         event.data = {**event.data, "observed_at": observed.isoformat(), "received_at": received.isoformat(),
-                      "observed_note": observed_note}
+                      "observed_ignored": observed_rule or None}
     stored = _store_photo_files(PhotoKind.BEFORE, before)
     try:
         stored += _store_photo_files(PhotoKind.AFTER, after)

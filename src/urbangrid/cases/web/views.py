@@ -32,6 +32,7 @@ from urbangrid.worktime.clock import TZ
 from urbangrid.worktime.models import TimeUnit
 
 from .. import engine, indicators, next_step, queries, services
+from .. import observed as observed_times
 from ..api import LIST_RELATED, detail_out
 from ..models import Case
 from ..states import IN_HANDLING, OPEN, Satisfaction, Source, State
@@ -407,7 +408,7 @@ def _report_times(events):
         return None
     try:
         return {"observed": datetime.fromisoformat(data["observed_at"]), "received": datetime.fromisoformat(data["received_at"]),
-                "note": data.get("observed_note", "")}
+                "note": observed_times.explain(data.get("observed_ignored"))}
     except (KeyError, TypeError, ValueError):
         return None
 
