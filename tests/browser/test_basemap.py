@@ -167,3 +167,24 @@ def test_mobile_task_page_has_a_map_over_the_base_layer(live_server, browser, de
         screenshot(phone, "mobile-task-map")
     finally:
         context.close()
+
+
+def test_dashboard_heat_map_is_legible(live_server, page, demo):
+    """With the heat layer on, report spots cover a visible share of the map at a visible strength."""
+    _recently_fixed(60)  # 60 reports this month, across the city
+    login = demo["leader"]
+    log_in(page, live_server.url, login["username"], login["password"])
+    page.goto(f"{live_server.url}/dashboard/")
+    page.wait_for_selector("#dashboard[data-ready='1']")
+    page.check("#heat-toggle")
+    page.wait_for_selector("#dash-map canvas.leaflet-heatmap-layer")
+    page.wait_for_timeout(500)  # drawn on an animation frame
+    share = page.evaluate("""() => {
+      const c = document.querySelector('#dash-map canvas.leaflet-heatmap-layer');
+      const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let strong = 0, n = 0;
+      for (let i = 3; i < px.length; i += 4 * 7) { n++; if (px[i] >= 115) strong++; }
+      return strong / n;
+    }""")
+    screenshot(page, "dashboard-heat")
+    assert share > 0.05, share  # at least 5 % of the map in spots of 45 % opacity or more

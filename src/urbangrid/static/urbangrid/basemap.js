@@ -47,14 +47,17 @@
     const renderer = L.canvas({ pane: "ugBase", padding: 0.3 });
     const common = { pane: "ugBase", renderer, interactive: false, coordsToLatLng: UGCoords.coordsToLatLng };
     return load(o.scope).then((fc) => {
-      const grids = L.geoJSON(byLayer(fc, "grid"), Object.assign({}, common, {
-        style: { color: "#a7b3bd", weight: 0.8, opacity: 0.9, fillColor: "#fbfaf7", fillOpacity: 0.6 } })).addTo(map);
+      // Unit grids (about 100 m) fade out as the map zooms out, so a whole city is not a dense mesh.
+      const gridStyle = () => { const z = map.getZoom();
+        return { color: "#a7b3bd", weight: z >= 16 ? 0.9 : 0.6, opacity: z >= 16 ? 0.9 : z >= 14 ? 0.5 : 0.3,
+                 fillColor: "#fbfaf7", fillOpacity: 0.6 }; };
+      const grids = L.geoJSON(byLayer(fc, "grid"), Object.assign({}, common, { style: gridStyle })).addTo(map);
       const casingStyle = (f) => ({ color: "#a48f6c", weight: roadWidth(f, map.getZoom()) + 2.5, opacity: 1, lineCap: "round" });
       const roadStyle = (f) => ({ color: f.properties.road_class === "trunk" ? "#ffd98a" : "#ffffff",
                                   weight: roadWidth(f, map.getZoom()), opacity: 1, lineCap: "round" });
       const casing = L.geoJSON(byLayer(fc, "road"), Object.assign({}, common, { style: casingStyle })).addTo(map);
       const roads = L.geoJSON(byLayer(fc, "road"), Object.assign({}, common, { style: roadStyle })).addTo(map);
-      map.on("zoomend", () => { casing.setStyle(casingStyle); roads.setStyle(roadStyle); });
+      map.on("zoomend", () => { grids.setStyle(gridStyle); casing.setStyle(casingStyle); roads.setStyle(roadStyle); });
       const districts = L.geoJSON(byLayer(fc, "district"), Object.assign({}, common, {
         style: { color: "#8e6c8a", weight: 2.5, opacity: 0.85, dashArray: "10 5", fill: false } })).addTo(map);
       el.ugBase = { grids, roads, casing, districts };

@@ -66,7 +66,7 @@
     // Legible over the base layer: wide, soft spots that never fade below 45 % and turn deep red where reports pile up.
     const heat = L.heatLayer(d.map.heat.map(([lon, lat, n]) => { const p = UGCoords.toMap(lat, lon); return [p.lat, p.lng, 0.35 + 0.65 * (n / heatMax)]; }),
                              { radius: 32, blur: 22, maxZoom: 15, max: 1, minOpacity: 0.45,
-                               gradient: { 0.2: "#2c7bb6", 0.45: "#00a6ca", 0.6: "#f9d057", 0.8: "#f29e2e", 1.0: "#d7191c" } });
+                               gradient: { 0.15: "#4575b4", 0.35: "#fee090", 0.55: "#fc8d59", 0.8: "#d73027", 1.0: "#a50026" } });
     // leaflet.heat draws on an animation frame; if the map has no size at that moment (layout
     // not settled, page unloading) getImageData throws on a 0-wide canvas. Skip such frames:
     // the next move/resize redraws.
