@@ -215,6 +215,12 @@ URBANGRID_TILE_ATTRIBUTION = os.environ.get("URBANGRID_TILE_ATTRIBUTION", "")
 # is an autonavi/amap/gtimg one, else wgs84. Data stays WGS-84; the maps shift for display (grids/coords.py).
 URBANGRID_TILE_CRS = os.environ.get("URBANGRID_TILE_CRS", "")
 
+# Reports made offline (mobile queue): the client's observation time is the report time when it is at most this
+# many hours before the server received it and not later than the received time plus the skew (seconds);
+# otherwise the received time is used and the report event says why (cases/observed.py).
+URBANGRID_OBSERVED_MAX_AGE_HOURS = int(os.environ.get("URBANGRID_OBSERVED_MAX_AGE_HOURS", "72"))
+URBANGRID_OBSERVED_FUTURE_SKEW_SECONDS = int(os.environ.get("URBANGRID_OBSERVED_FUTURE_SKEW_SECONDS", "300"))
+
 # Cache: Redis when configured (shared by all app processes, so rate limits hold across them).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["URBANGRID_REDIS_URL"]}
           if os.environ.get("URBANGRID_REDIS_URL") else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

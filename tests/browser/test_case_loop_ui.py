@@ -74,6 +74,8 @@ class Desk:
         page = self(role)
         page.goto(f"{self.base}/cases/{number}/")
         form = page.locator(f"form.action-form[data-action={action}]")
+        if not form.is_visible():  # not the likely next step: behind "其他操作"
+            page.click("#more-actions > summary")
         for name, value in (fill or {}).items():
             form.locator(f"[name={name}]").fill(value)
         if photo:
@@ -172,8 +174,37 @@ def test_return_and_rework_through_the_ui(desk, photo_file):
     handler = desk("unit_handler")
     handler.goto(f"{desk.base}/cases/{rework}/")
     form = handler.locator("form[data-action=request_extension]")
+    handler.click("#more-actions > summary")  # the feedback comes first; the extension request is collapsed
     form.locator("[name=reason]").fill("材料未到")
     form.locator("button[type=submit]").click()
     handler.wait_for_selector("#request_extension-extra_value-error")
     assert handler.locator("#request_extension-reason").input_value() == "材料未到"
     screenshot(handler, "case-input-error-zh")
+
+
+def test_the_handlers_feedback_is_the_first_form_on_a_phone(browser, live_server, demo, photo_file):
+    """At 360×740 the unit handler sees 处置反馈 first and open; his other steps wait behind 其他操作."""
+    number = reported_case()
+    to_state(number, ("accept", "intake_operator", {}, False), ("file", "shift_lead", {}, False),
+             ("dispatch", "dispatcher", {"unit": handler_unit()}, False))
+    context = browser.new_context(bypass_csp=True, locale="zh-CN", viewport={"width": 360, "height": 740}, is_mobile=True)
+    page = context.new_page()
+    try:
+        login = demo["unit_handler"]
+        log_in(page, live_server.url, login["username"], login["password"])
+        page.goto(f"{live_server.url}/cases/{number}/")
+        forms = page.locator("#actions form.action-form")
+        assert forms.count() >= 3  # the same forms as before (permissions unchanged): 签收, 转交, 申请回退/延期/挂账, 反馈
+        visible = [forms.nth(i).get_attribute("data-action") for i in range(forms.count()) if forms.nth(i).is_visible()]
+        assert visible == ["feed_back"], visible
+        screenshot(page, "case-handler-360")
+        # The others are one tap away, and the feedback can be sent from where it is.
+        page.click("#more-actions > summary")
+        assert page.locator("form.action-form[data-action=request_extension]").is_visible()
+        form = page.locator("form.action-form[data-action=feed_back]")
+        form.locator("[name=opinion]").fill("已回填修复")
+        form.locator("input[type=file]").set_input_files(photo_file)
+        form.locator("button[type=submit]").click()
+        page.wait_for_selector("[data-state=fed_back]")
+    finally:
+        context.close()

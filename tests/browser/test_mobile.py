@@ -122,6 +122,42 @@ def test_report_offline_is_queued_and_sent_once(live_server, phone, demo, photo)
     assert Case.objects.count() == before + 1
 
 
+def test_a_queued_report_keeps_the_time_it_was_made(live_server, phone, demo, photo):
+    """Made offline, sent hours later: the case's report time is the observation time, not the sending time."""
+    from datetime import datetime, timezone as dt_timezone
+
+    from urbangrid.cases.models import Case, CaseEvent
+
+    before = Case.objects.count()
+    open_report(phone, live_server.url, demo["inspector"])
+    phone.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    phone.context.set_offline(True)
+    phone.wait_for_selector("#net-state[data-online='0']")
+    fill_report(phone, photo, "离线上报：三小时前发现的坑槽")
+    phone.click("#submit-report")
+    phone.wait_for_selector("#queue-count[data-count='1']")
+    # Three hours pass in the queue: the item's own creation time is moved back instead of sleeping.
+    made_ms = phone.evaluate("""async () => {
+        const [item] = await window.UGMobile.queue.all();
+        const created = Date.now() - 3 * 3600 * 1000;
+        await window.UGMobile.queue.put(Object.assign({}, item, { created }));
+        return created;
+    }""")
+    phone.context.set_offline(False)
+    phone.wait_for_selector("#queue-count[data-count='0']", state="attached", timeout=20000)
+    assert Case.objects.count() == before + 1
+    case = Case.objects.order_by("-pk").first()
+    made = datetime.fromtimestamp(made_ms / 1000, dt_timezone.utc)
+    assert case.description == "离线上报：三小时前发现的坑槽"
+    assert abs((case.created_at - made).total_seconds()) < 0.002  # the observation, to the millisecond
+    data = CaseEvent.objects.get(case=case, seq=1).data
+    assert (datetime.fromisoformat(data["received_at"]) - made).total_seconds() > 3 * 3600 - 60
+    # The case page shows both times.
+    phone.goto(f"{live_server.url}/cases/{case.number}/")
+    assert phone.get_attribute("#report-times", "data-observed")
+    assert "现场观察" in phone.inner_text("#reported-at") and "系统接收" in phone.inner_text("#reported-at")
+
+
 def test_reload_while_offline_keeps_the_queue_and_sends_on_load(live_server, phone, demo, photo):
     """The app shell comes from the service worker offline; the queue survives and goes out on the next load."""
     from urbangrid.cases.models import Case

@@ -68,6 +68,7 @@ def test_unit_handler_signs_and_hands_over(live_server, page, demo):
     screenshot(page, "unit-bench-mine")
     page.goto(f"{live_server.url}/cases/{case.number}/")
     form = page.locator('form[data-action="assign"]')
+    page.click("#more-actions > summary")  # the feedback form comes first; handing over is collapsed
     form.locator("select[name=person]").select_option("T-mate")
     form.locator("button[type=submit]").click()
     page.wait_for_selector("#current-person")

@@ -162,6 +162,10 @@ class CaseIn(Schema):
     reporter_name: str = ""
     reporter_contact: str = ""
     idempotency_key: str | None = Field(None, max_length=80, description="the client's id of this submission; a retry returns the same case")
+    observed_at: str | None = Field(None, description=(
+        "when the reporter saw the problem (ISO 8601 with an offset), e.g. a report queued offline; it is the report "
+        "time when at most URBANGRID_OBSERVED_MAX_AGE_HOURS old and not ahead of the server by more than "
+        "URBANGRID_OBSERVED_FUTURE_SKEW_SECONDS, else the received time is used and the report event says why"))
 
 
 class ActionIn(Schema):
@@ -367,6 +371,7 @@ def create_case(request, payload: Form[CaseIn], photos: File[list[UploadedFile]]
         source=payload.source, address=payload.address, self_handled=payload.self_handled, photos=photos or [],
         after_photos=after_photos or [], idempotency_key=key, reporter_name=payload.reporter_name,
         reporter_contact=payload.reporter_contact, component_identifier=payload.component_identifier,
+        observed_at=payload.observed_at,
     )
     if created:
         return Status(201, _new_case_out(case))

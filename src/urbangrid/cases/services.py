@@ -18,6 +18,7 @@ from urbangrid.org.roles import Role
 from urbangrid.worktime import clock as wt
 
 from . import engine
+from . import observed as observed_times
 from .chain import seal
 from .fastload import load_case
 from .models import Case, CaseEvent, CaseNumberSequence, CasePhoto, CaseUnit
@@ -398,7 +399,8 @@ def _drop_photo_files(rows):
 
 def report(actor, *, catalog_class, lon, lat, description, source, address="", urgency=None, self_handled=False,
            photos=(), after_photos=(), idempotency_key=None, reporter_name="", reporter_contact="",
-           component_identifier="", at=None, context=None, require_photos=True, external_ref=None, door=""):
+           component_identifier="", at=None, context=None, require_photos=True, external_ref=None, door="",
+           observed_at=None):
     """信息收集: create a case in ``reported``; returns (case, created).
 
     Every check, the location, the photos' re-encoding and files and the recurrence look-up come before
@@ -406,8 +408,13 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
     write lock is database-wide and on PostgreSQL the year's number row stays locked until commit, so
     whatever runs inside makes every concurrent report wait. A created case carries ``location`` (the
     ``Location`` it was placed by), so callers can show its codes without reading it back.
+
+    ``observed_at`` (the client's time of observation, e.g. a report queued offline) becomes the report time and
+    starts the clocks when plausible (``observed.report_time``); the report event keeps both times and, when the
+    observed one was not used, why.
     """
-    at = at or timezone.now()
+    received = at or timezone.now()
+    at = received
     if source not in Source.values:
         raise Invalid(_("未知的案件来源"), "invalid_input", {"source": _("未知的案件来源")})
     anonymous = not actor.is_authenticated
@@ -447,6 +454,13 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
     except ValueError as exc:
         errors["location"] = str(exc)
         loc = None
+    observed = observed_rule = None
+    try:
+        observed = observed_times.parse(observed_at)
+    except ValueError as exc:
+        errors["observed_at"] = str(exc)
+    else:
+        at, observed_rule = observed_times.report_time(observed, received)
     if self_handled and source != Source.INSPECTOR:
         errors["self_handled"] = _("只有监督员上报的案件可以自行处置")
     if require_photos and source == Source.INSPECTOR and not photos:
@@ -484,6 +498,9 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
     case.recurrence_of = previous_closed(catalog_class.pk, case.lon, case.lat, at)
     outcome = engine.apply(case, t, report_inputs(case), at, ctx.calendar, ctx.limits, actor=actor)
     event = _new_event(case, outcome)
+    if observed is not None:  # both times kept in the sealed report event
+        event.data = {**event.data, "observed_at": observed.isoformat(), "received_at": received.isoformat(),
+                      "observed_ignored": observed_rule or None}
     stored = _store_photo_files(PhotoKind.BEFORE, before)
     try:
         stored += _store_photo_files(PhotoKind.AFTER, after)

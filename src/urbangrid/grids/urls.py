@@ -5,6 +5,7 @@ from . import views
 app_name = "grids"
 urlpatterns = [
     path("map/", views.city_map, name="map"),
+    path("basemap.json", views.basemap, name="basemap"),
     path("grids/", views.grid_list, name="list"),
     path("grids/<str:code>/", views.grid_page, name="page"),
     path("grids/<str:code>/card/", views.grid_card, name="card"),

@@ -37,6 +37,7 @@ def grid_page(request, code):
         "rows": card.responsibility_rows(grid), "scope_svg": card.scope_svg(grid), "report_url": card.report_url(grid),
         "unit_grid_count": grid.unit_grids.count(), "open_rows": rows, "total_open": total_open, "open_limit": OPEN_LIMIT,
         "figures": grid_figures(grid, period, now), "period": period, "periods": PERIODS.items(),
+        "map_data": {"grid": grid.geometry, "cases": [[r["case"].lon, r["case"].lat, r["light"], r["case"].number] for r in rows]},
     }
     return render(request, "grids/page.html", context)
 
@@ -87,3 +88,33 @@ def grid_list(request):
     grids = (ResponsibilityGrid.objects.select_related("region__parent__parent")
              .annotate(n_cells=Count("unit_grids", distinct=True), n_segments=Count("road_segments", distinct=True)).order_by("code"))
     return render(request, "grids/list.html", {"grids": grids})
+
+
+def basemap(request):
+    """The base layer GeoJSON (grids/basemap.py): staff scope for logged-in staff, public scope for anyone else.
+
+    ``?scope=public`` asks for the public one while logged in (the citizens' pages do, so they show the same
+    map to everyone). ETag is the grid data version: a map opened again revalidates in one small request."""
+    from django.http import HttpResponse, HttpResponseNotModified
+    from django.utils.cache import patch_vary_headers
+
+    from . import basemap as bm
+
+    wanted = request.GET.get("scope", "")
+    if wanted not in ("", *bm.SCOPES):
+        return HttpResponseBadRequest(_("scope 应为 staff 或 public"))
+    staff = request.user.is_authenticated and actor_of(request).can("reference.view")
+    if wanted == "staff" and not staff:
+        wanted = "public"  # never more than the visitor may see
+    scope = wanted or ("staff" if staff else "public")
+    version, body = bm.cached(scope)
+    etag = f'"basemap-{scope}-{version}"'
+    private = "private" if scope == "staff" else "public"
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponseNotModified()
+    else:
+        response = HttpResponse(body, content_type="application/geo+json; charset=utf-8")
+    response["ETag"] = etag
+    response["Cache-Control"] = f"{private}, max-age=300"
+    patch_vary_headers(response, ["Cookie"])
+    return response

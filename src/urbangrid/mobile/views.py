@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -25,7 +26,7 @@ REPORT_VERSIONS = (("local-demo", "event"), ("cjt214-2007", "component"))
 # Static files the app shell needs offline (the service worker caches them at install).
 SHELL_STATIC = ("vendor/leaflet/leaflet.css", "vendor/leaflet/leaflet.js", "vendor/leaflet/images/marker-icon.png",
                 "vendor/leaflet/images/marker-icon-2x.png", "vendor/leaflet/images/marker-shadow.png",
-                "urbangrid/coords.js", "urbangrid/address_search.js", "mobile/app.css", "mobile/app.js", "mobile/icon-192.png", "mobile/icon-512.png")
+                "urbangrid/coords.js", "urbangrid/address_search.js", "urbangrid/basemap.js", "mobile/app.css", "mobile/app.js", "mobile/icon-192.png", "mobile/icon-512.png")
 SHELL_PAGES = ("mobile:home", "mobile:report")
 
 
@@ -128,8 +129,12 @@ def task(request, actor, number):
     mine = [a for a in rows_that(lambda t: t.scope == "grid_inspector") if a in actions]
     before = [reverse("cases:photo", args=[p.pk]) for p in case.photos.filter(kind=PhotoKind.BEFORE).order_by("pk")]
     after = [reverse("cases:photo", args=[p.pk]) for p in case.photos.filter(kind=PhotoKind.AFTER).order_by("pk")]
+    from urbangrid.cases import engine
+    from urbangrid.cases.states import OPEN
+
     return render(request, "mobile/task.html", _base_context(
         request, actor, page="task", case=case, before=before, after=after, actions=mine,
+        light=engine.light(case, timezone.now()) if case.state in OPEN else "", ended=case.state not in OPEN,
         labels={a: str(actions[a].label) for a in mine}))
 
 

@@ -31,7 +31,8 @@ from urbangrid.org.roles import Role
 from urbangrid.worktime.clock import TZ
 from urbangrid.worktime.models import TimeUnit
 
-from .. import engine, indicators, queries, services
+from .. import engine, indicators, next_step, queries, services
+from .. import observed as observed_times
 from ..api import LIST_RELATED, detail_out
 from ..models import Case
 from ..states import IN_HANDLING, OPEN, Satisfaction, Source, State
@@ -385,6 +386,10 @@ def _action_forms(actor, case, failed=None, posted=None, errors=None):
                            "textarea": name in ("opinion", "reason", PUBLIC_NOTE)})
         forms.append({"t": t, "fields": fields, "suggestion": suggestion if t.action == Action.DISPATCH else None,
                       "url": reverse("work:act", args=[case.number, t.action]), "multipart": bool(t.photos)})
+    # The viewer's most likely next step first (the failed one when re-shown with its errors); the page opens
+    # only that one and collapses the rest. Order only: the same forms, the same permissions.
+    rank = {a: i for i, a in enumerate(next_step.order(case.state, [f["t"].action for f in forms], failed))}
+    forms.sort(key=lambda f: rank[f["t"].action])
     return forms
 
 
@@ -393,6 +398,19 @@ def _label(enum, value):
         return enum(value).label
     except ValueError:
         return value
+
+
+def _report_times(events):
+    """The observed and received times the report event keeps (a report sent with its observation time), or None."""
+    first = events[0] if events else None
+    data = (first or {}).get("data") or {}
+    if first is None or first["action"] != Action.REPORT or not data.get("observed_at"):
+        return None
+    try:
+        return {"observed": datetime.fromisoformat(data["observed_at"]), "received": datetime.fromisoformat(data["received_at"]),
+                "note": observed_times.explain(data.get("observed_ignored"))}
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _case_context(actor, case, **form_state):
@@ -409,7 +427,8 @@ def _case_context(actor, case, **form_state):
         "photos": {kind: [p for p in detail["photos"] if p["kind"] == kind] for kind in ("before", "after")},
         "forms": forms, "benches": _benches_for(actor),
         "duplicates": _duplicates([case], limit=10).get(case.pk, []) if any(f["t"].action == Action.MERGE for f in forms) else [],
-        "source_label": _label(Source, case.source),
+        "source_label": _label(Source, case.source), "report_times": _report_times(detail["events"]),
+        "ended_states": [str(s) for s in State if s not in OPEN],
         "tile_url": settings.URBANGRID_TILE_URL, "tile_attribution": settings.URBANGRID_TILE_ATTRIBUTION,
     }
 

@@ -4,8 +4,7 @@
   const el = document.getElementById("map");
   if (!el) return;
   const map = L.map(el, { preferCanvas: true });
-  const tileUrl = el.dataset.tileUrl;
-  if (tileUrl) L.tileLayer(tileUrl, { attribution: el.dataset.tileAttribution, maxZoom: 19 }).addTo(map);
+  UGBasemap.add(map, { tileUrl: el.dataset.tileUrl, attribution: el.dataset.tileAttribution });
   const t = (s) => (window.gettext ? window.gettext(s) : s);
 
   function esc(s) {

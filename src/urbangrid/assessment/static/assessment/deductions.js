@@ -70,7 +70,7 @@
 
   // ---- the map: GPS first, then the pin can be dragged or the map tapped -------------------------
   const map = L.map($("#m-map"), { zoomControl: true, tap: true });
-  if (C.tile_url) L.tileLayer(C.tile_url, { attribution: C.tile_attribution || "", maxZoom: 19 }).addTo(map);
+  UGBasemap.add(map, { tileUrl: C.tile_url, attribution: C.tile_attribution });
   map.setView(UGCoords.toMap(31.87, 117.24), 14);
   let gridsLayer = null;
   if ((C.my_grids || []).length) {

@@ -25,7 +25,7 @@
   // ---- map ----
   const mapEl = document.getElementById("dash-map");
   const map = L.map(mapEl, { zoomControl: true, maxZoom: 19 });
-  if (root.dataset.tileUrl) L.tileLayer(root.dataset.tileUrl, { attribution: root.dataset.tileAttribution, maxZoom: 19 }).addTo(map);
+  UGBasemap.add(map, { tileUrl: root.dataset.tileUrl, attribution: root.dataset.tileAttribution });
   map.setView(UGCoords.toMap(31.86, 117.25), 13);
 
   function shade(n, max) {
@@ -63,8 +63,10 @@
     cluster.addTo(map);
 
     const heatMax = Math.max(1, ...d.map.heat.map((p) => p[2]));
-    const heat = L.heatLayer(d.map.heat.map(([lon, lat, n]) => { const p = UGCoords.toMap(lat, lon); return [p.lat, p.lng, 0.25 + 0.75 * (n / heatMax)]; }),
-                             { radius: 18, blur: 15, maxZoom: 16, max: 1 });
+    // Legible over the base layer: wide, soft spots that never fade below 45 % and turn deep red where reports pile up.
+    const heat = L.heatLayer(d.map.heat.map(([lon, lat, n]) => { const p = UGCoords.toMap(lat, lon); return [p.lat, p.lng, 0.35 + 0.65 * (n / heatMax)]; }),
+                             { radius: 32, blur: 22, maxZoom: 15, max: 1, minOpacity: 0.45,
+                               gradient: { 0.15: "#4575b4", 0.35: "#fee090", 0.55: "#fc8d59", 0.8: "#d73027", 1.0: "#a50026" } });
     // leaflet.heat draws on an animation frame; if the map has no size at that moment (layout
     // not settled, page unloading) getImageData throws on a 0-wide canvas. Skip such frames:
     // the next move/resize redraws.

@@ -160,6 +160,8 @@
     const fd = new FormData();
     for (const [k, v] of Object.entries(item.fields)) fd.append(k, v);
     fd.append("idempotency_key", item.key);
+    // When it was observed (the form was submitted), not when the queue finally sends it.
+    if (item.created) fd.append("observed_at", new Date(item.created).toISOString());
     (item.photos || []).forEach((b, i) => fd.append("photos", b, `photo-${i + 1}.jpg`));
     (item.after_photos || []).forEach((b, i) => fd.append("after_photos", b, `after-${i + 1}.jpg`));
     return fd;
@@ -240,7 +242,7 @@
   // ---- maps ---------------------------------------------------------------------------------
   function makeMap(el) {
     const map = L.map(el, { zoomControl: true, tap: true });
-    if (C.tile_url) L.tileLayer(C.tile_url, { attribution: C.tile_attribution || "", maxZoom: 19 }).addTo(map);
+    UGBasemap.add(map, { tileUrl: C.tile_url, attribution: C.tile_attribution });
     map.setView(UGCoords.toMap(31.87, 117.24), 14);
     return map;
   }
@@ -476,6 +478,15 @@
 
   // ---- task page: verify / check ------------------------------------------------------------
   function initTask() {
+    const mapEl = $("#m-map");
+    if (mapEl && window.L) {  // where the task is, over the base layer; its light's colour (grey once ended)
+      const at = UGCoords.toMap(parseFloat(mapEl.dataset.lat), parseFloat(mapEl.dataset.lon));
+      const map = makeMap(mapEl);
+      map.setView(at, 17);
+      const color = mapEl.dataset.ended ? "#8a8f94" : ({ red: "#d32f2f", yellow: "#f9a825", green: "#2e7d32" }[mapEl.dataset.light] || "#546e7a");
+      L.circleMarker(at, { radius: 10, color: "#fff", weight: 3, fillColor: color, fillOpacity: 0.95 }).addTo(map);
+      mapEl.dataset.markerColor = color;
+    }
     const form = $("#task-form");
     if (!form) return;
     const box = $("#task");

@@ -33,7 +33,7 @@ function isShellStatic(url) {
 }
 function isCachedRead(url) {
   return url.pathname.startsWith(SCOPE + "api/") || url.pathname === "/api/v1/cases/todo" ||
-    url.pathname.startsWith("/api/v1/catalog/classes") || url.pathname === "/api/v1/grids" ||
+    url.pathname.startsWith("/api/v1/catalog/classes") || url.pathname === "/api/v1/grids" || url.pathname === "/basemap.json" ||
     url.pathname.startsWith("/cases/photos/");
 }
 

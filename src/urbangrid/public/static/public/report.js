@@ -11,7 +11,7 @@
     : (el.dataset.lat ? [parseFloat(el.dataset.lat), parseFloat(el.dataset.lon)] : [31.865, 117.25]);
   const startOnMap = UGCoords.toMap(start[0], start[1]);
   const map = L.map(el).setView(startOnMap, el.dataset.lat ? 17 : 14);
-  if (el.dataset.tileUrl) L.tileLayer(el.dataset.tileUrl, { maxZoom: 19 }).addTo(map);
+  UGBasemap.add(map, { tileUrl: el.dataset.tileUrl, scope: "public" });
   fetch("/public/grids.json").then((r) => r.ok ? r.json() : null).then((g) => {
     if (g) L.geoJSON(g, { coordsToLatLng: UGCoords.coordsToLatLng, style: { color: "#0b63c5", weight: 1, fillOpacity: 0.05 }, interactive: false }).addTo(map);
   }).catch(() => {});
