@@ -74,7 +74,7 @@ def demo_city(django_db_setup, django_db_blocker, tmp_path_factory):
     """The demo city built once per module inside a transaction that is rolled back afterwards."""
     from django.conf import settings as dj_settings
 
-    from urbangrid.core.demo.build import build_demo
+    from demo_snapshot import build_demo
 
     var_dir = tmp_path_factory.mktemp("var")
     old_var, old_hashers = dj_settings.VAR_DIR, dj_settings.PASSWORD_HASHERS

@@ -13,7 +13,7 @@ def _no_post_limit(settings):
 @pytest.fixture
 def city(settings, tmp_path):
     """The demo city (no history) committed for a live server's tests; answers the Open311 demo key."""
-    from urbangrid.core.demo.build import build_demo
+    from demo_snapshot import build_demo
     from urbangrid.public.open311.keys import ensure_demo_key
 
     settings.VAR_DIR = tmp_path

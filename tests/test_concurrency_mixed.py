@@ -32,7 +32,7 @@ STAFF = ("inspector", "intake_operator", "shift_lead", "dispatcher", "unit_handl
 
 @pytest.fixture
 def city(settings, tmp_path):
-    from urbangrid.core.demo.build import build_demo
+    from demo_snapshot import build_demo
 
     settings.VAR_DIR = tmp_path
     # Today's tally refreshed on every evaluation (exact), so each one can be bracketed by direct counts.

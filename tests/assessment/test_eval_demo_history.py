@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from urbangrid.assessment.evaluation import EventEvaluation, period_of
 from urbangrid.cases.models import Case, CaseEvent
-from urbangrid.core.demo.build import build_demo
+from demo_snapshot import build_demo
 
 
 @pytest.mark.django_db

@@ -13,7 +13,7 @@ from urbangrid.assessment.evaluation import LEVELS, EventEvaluation, Evaluation,
 from urbangrid.assessment.models import CaseFact, EvaluationScheme, PostDay, RegionDay, TallyDay, UnitDay
 from urbangrid.assessment.tallies import TallyEvaluation
 from urbangrid.cases.models import Case, CaseEvent
-from urbangrid.core.demo.build import build_demo
+from demo_snapshot import build_demo
 
 from eval_helpers import Log, T
 

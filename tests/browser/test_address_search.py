@@ -10,7 +10,7 @@ TYPED = "黄山路与金寨路交叉口"
 
 
 def _city(settings, tmp_path):
-    from urbangrid.core.demo.build import build_demo
+    from demo_snapshot import build_demo
 
     settings.VAR_DIR = tmp_path
     settings.URBANGRID_PUBLIC_POSTS_PER_HOUR = 10**9

@@ -32,7 +32,7 @@ DRAWN = """(id) => {
 
 @pytest.fixture
 def demo(settings, tmp_path):
-    from urbangrid.core.demo.build import build_demo
+    from demo_snapshot import build_demo
 
     settings.VAR_DIR = tmp_path
     settings.URBANGRID_TILE_URL = ""  # no tiles: the city's own base layer

@@ -19,7 +19,7 @@ INSIDE_WG01 = (117.2352, 31.8785)
 
 @pytest.fixture
 def demo(settings, tmp_path):
-    from urbangrid.core.demo.build import build_demo
+    from demo_snapshot import build_demo
 
     settings.VAR_DIR = tmp_path
     _, logins, _ = build_demo(seed=5, log=lambda m: None)

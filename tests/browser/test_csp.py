@@ -18,7 +18,7 @@ PUBLIC = [("/report/WG01/", "#pick-map .leaflet-pane"), ("/public/", "#fixed-map
 
 
 def test_main_pages_under_the_policy(live_server, browser, settings, tmp_path):
-    from urbangrid.core.demo.build import build_demo
+    from demo_snapshot import build_demo
 
     settings.VAR_DIR = tmp_path
     _, logins, _ = build_demo(seed=5, log=lambda m: None)

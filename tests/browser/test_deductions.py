@@ -9,7 +9,7 @@ WG01 = {"latitude": 31.8785, "longitude": 117.2352}
 
 @pytest.fixture
 def demo(settings, tmp_path):
-    from urbangrid.core.demo.build import build_demo
+    from demo_snapshot import build_demo
 
     settings.VAR_DIR = tmp_path
     settings.MEDIA_ROOT = tmp_path / "media"

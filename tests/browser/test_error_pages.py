@@ -27,7 +27,7 @@ def _public_case():
 
 
 def test_citizen_mistypes_the_tracking_code_and_tries_again(live_server, browser, settings, tmp_path):
-    from urbangrid.core.demo.build import build_demo
+    from demo_snapshot import build_demo
 
     settings.VAR_DIR = tmp_path
     build_demo(seed=5, log=lambda m: None)
@@ -68,7 +68,7 @@ def test_assessor_is_not_led_to_forbidden_pages_and_sees_a_designed_403(live_ser
     from django.utils import translation
     from django.utils.translation import gettext
 
-    from urbangrid.core.demo.build import build_demo
+    from demo_snapshot import build_demo
 
     settings.VAR_DIR = tmp_path
     _, logins, _ = build_demo(seed=5, log=lambda m: None)

@@ -12,7 +12,7 @@ def test_citizen_reports_tracks_and_rates(live_server, browser, settings, tmp_pa
 
     from urbangrid.cases import services
     from urbangrid.cases.models import Case
-    from urbangrid.core.demo.build import build_demo
+    from demo_snapshot import build_demo
     from urbangrid.org.scope import actor_for
 
     settings.VAR_DIR = tmp_path

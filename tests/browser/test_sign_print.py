@@ -20,7 +20,7 @@ def pdf_pages(pdf):
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_sign_prints_on_one_a4_page_with_a_qr_code_to_the_public_base_url(live_server, browser, settings, tmp_path,
                                                                           language):
-    from urbangrid.core.demo.build import build_demo
+    from demo_snapshot import build_demo
     from urbangrid.grids.card import qr_svg
 
     settings.VAR_DIR = tmp_path

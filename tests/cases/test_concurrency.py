@@ -16,7 +16,7 @@ POINT = (117.2352, 31.8785)
 
 @pytest.fixture
 def city(settings, tmp_path):
-    from urbangrid.core.demo.build import build_demo
+    from demo_snapshot import build_demo
 
     settings.VAR_DIR = tmp_path
     build_demo(seed=1, log=lambda m: None)

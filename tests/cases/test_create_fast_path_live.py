@@ -32,7 +32,7 @@ def _report(client, auth, code="0401", point=INSIDE_WG01, photos=None, **extra):
 
 @pytest.fixture
 def city(settings, tmp_path):
-    from urbangrid.core.demo.build import build_demo
+    from demo_snapshot import build_demo
 
     settings.VAR_DIR = tmp_path
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -1,0 +1,127 @@
+"""``build_demo`` for tests that need a demo city but do not test its building: the first call with given
+arguments builds it for real and keeps a copy of every table's rows and of the files it wrote under VAR_DIR;
+later calls in the same session put that copy back (seconds, where a build with history takes a minute).
+
+The copy is restored inside the caller's transaction (a ``db`` test rolls it back as it would a build) or in a
+transaction of its own (a transactional or live-server test), with the append-only triggers lifted for the
+swap and put back after. The tests of the build itself (``test_demo*.py``, ``test_make_demo.py``) call the
+real ``build_demo``.
+"""
+import io
+import shutil
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.color import no_style
+from django.db import connection, transaction
+
+from urbangrid.core.demo.build import build_demo as _real_build
+
+_kept = {}
+_store = Path(tempfile.mkdtemp(prefix="ug-demo-snapshots-"))
+
+
+def build_demo(seed=2024, log=print, history=False, cases=None):
+    key = (connection.vendor, connection.settings_dict["NAME"], seed, history, cases)
+    if key not in _kept:
+        summary, logins, path = _real_build(seed=seed, log=log, history=history, cases=cases)
+        files = _store / f"s{len(_kept)}"
+        _copy_files(Path(settings.VAR_DIR), files)
+        _kept[key] = (_read_tables(), files, (summary, logins, Path(path).relative_to(settings.VAR_DIR)))
+        return summary, logins, path
+    tables, files, (summary, logins, path) = _kept[key]
+    with transaction.atomic():
+        _write_tables(tables)
+    _copy_files(files, Path(settings.VAR_DIR))
+    _forget_process_caches()
+    return summary, logins, Path(settings.VAR_DIR) / path
+
+
+# What a build writes under VAR_DIR: the demo logins and install salt, the audit chain's key.
+FILES = ("demo", "audit.key", "secret.key")
+
+
+def _copy_files(source, target):
+    target.mkdir(parents=True, exist_ok=True)
+    for name in FILES:
+        if (source / name).is_dir():
+            shutil.copytree(source / name, target / name, dirs_exist_ok=True)
+        elif (source / name).exists():
+            shutil.copy2(source / name, target / name)
+
+
+def _tables():
+    names = [t for t in connection.introspection.table_names() if t != "django_migrations"]
+    if connection.vendor == "sqlite":
+        names.append("sqlite_sequence")
+    return names
+
+
+def _read_tables():
+    kept = {}
+    with connection.cursor() as cursor:
+        for table in _tables():
+            quoted = connection.ops.quote_name(table)
+            if connection.vendor == "postgresql":
+                buffer = io.BytesIO()
+                with cursor.cursor.copy(f"COPY {quoted} TO STDOUT") as copy:
+                    for chunk in copy:
+                        buffer.write(chunk)
+                kept[table] = buffer.getvalue()
+            else:
+                columns = [c.name for c in connection.introspection.get_table_description(cursor, table)]
+                # ``+column`` is SQLite's no-op on any value: it hides the declared type from Django's converters,
+                # so values come back as stored and go back in unchanged.
+                listed = ", ".join("+" + connection.ops.quote_name(c) for c in columns)
+                cursor.execute(f"SELECT {listed} FROM {quoted}")
+                kept[table] = (columns, cursor.fetchall())
+    return kept
+
+
+def _write_tables(kept):
+    from django.apps import apps
+
+    from urbangrid.cases import append_only
+
+    append_only.uninstall(connection)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Foreign keys are deferred to the commit (Django creates them DEFERRABLE INITIALLY DEFERRED).
+            cursor.execute("TRUNCATE " + ", ".join(connection.ops.quote_name(t) for t in kept) + " CASCADE")
+            for table, data in kept.items():
+                if data:
+                    with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} FROM STDIN") as copy:
+                        copy.write(data)
+            for sql in connection.ops.sequence_reset_sql(no_style(), apps.get_models(include_auto_created=True)):
+                cursor.execute(sql)
+        else:
+            for table in kept:
+                cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
+            for table, (columns, rows) in kept.items():
+                if rows:
+                    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+                    marks = ", ".join("%s" for _ in columns)
+                    cursor.executemany(f"INSERT INTO {connection.ops.quote_name(table)} ({names}) VALUES ({marks})", rows)
+    append_only.install(connection)
+
+
+def _forget_process_caches():
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.cache import cache
+
+    from urbangrid.assessment import tallies
+    from urbangrid.cases import services
+    from urbangrid.catalog import responsibility
+    from urbangrid.gazetteer.geocoder import geocoder
+    from urbangrid.grids.locator import locator
+    from urbangrid.worktime import clock
+
+    ContentType.objects.clear_cache()
+    cache.clear()
+    locator.invalidate()
+    geocoder.invalidate()
+    responsibility.invalidate()
+    clock.invalidate_calendar()
+    tallies.forget_seen()
+    services._limits_cache.clear()
