@@ -41,6 +41,8 @@ class ReviewRowOut(Schema):
     links: dict[str, str] = Field(description="drill-down URLs by column key (the case list with filters, a case page)")
     color: str = Field(description="grade colour or light of the row")
     kind: str = Field(description="the kind of the row's values in 'mixed' columns (int or rate), else empty")
+    has_data: bool = Field(True, description="false: the row's subject had no activity in the period (无数据): "
+                                             "no score, grade or rank")
 
 
 class ReviewSectionOut(Schema):
