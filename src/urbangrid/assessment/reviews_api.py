@@ -154,9 +154,10 @@ class ReviewPartyRow(Schema):
     satisfaction_rate: float | None
     party_deduction_points: float
     grid_deduction_points: float
-    region_score: float | None
-    member_score: float | None
-    pay_score: float | None
+    region_score: float | None = Field(description="mean 区域评价 score of its grids with activity (null: none had any)")
+    member_score: float | None = Field(description="mean pay score of its members with activity (null: none had any)")
+    pay_score: float | None = Field(description="null when neither its grids nor its members had activity (无数据)")
+    has_data: bool = True
     grade: str
     color: str
 
