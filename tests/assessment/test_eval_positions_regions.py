@@ -93,12 +93,12 @@ def test_positions(demo_city):
     assert disp["accurate_dispatch_rate"] == pytest.approx(0.75)
     assert by["dispatcher", log.dispatcher.pk]["scores"]["dispatched"] == 0
 
-    # post holders without activity are listed with empty rates
+    # post holders without activity are listed with empty rates and no data: no score, grade or rank
     idle = RoleAssignment.objects.filter(role="intake_operator").exclude(person__in=[log.intake, log.intake2]).first()
     if idle is not None:
         row = by["intake_operator", idle.person_id]
         assert row["indicators"]["ontime_send_verify_rate"] is None
-        assert row["score"] == pytest.approx(0.4 * 100 + 0.35 * 100) and row["grade"] == "B"
+        assert (row["has_data"], row["score"], row["grade"], row["rank"]) == (False, None, "", None)
 
 
 def test_position_weights_are_configurable(demo_city):
@@ -158,8 +158,9 @@ def test_regions_district(demo_city):
     assert d2["report_rate"] is None and d2["report_rate_score"] == 100
     assert d2["score"] == pytest.approx(10 + 20 + 30 + 0) and d2["grade"] == "C"
     quiet = [r for code, r in rows.items() if code not in (d1["code"], d2["code"])]
-    for r in quiet:  # nothing due anywhere: every rate empty and full marks
-        assert r["close_rate"] is None and r["score"] == 100 and r["grade"] == "A"
+    for r in quiet:  # no activity: every rate empty, no data (no score, grade or rank)
+        assert r["close_rate"] is None and r["score"] is None and r["grade"] == "" and r["rank"] is None
+    assert (d1["rank"], d2["rank"]) == (2, 1)  # ranked among the districts with activity only
 
 
 def test_regions_levels_sum_and_region_class(demo_city):

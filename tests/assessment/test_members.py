@@ -137,9 +137,10 @@ def test_party_rollups_from_grids_and_segments(demo_city, client, openapi_doc):
     scores = [rows[x.code]["region_score"] for x in groups if rows[x.code]["grids"]]
     mine = Person.objects.filter(party_organization__in=[branch, *groups]).values_list("employee_no", flat=True)
     members = {m["employee_no"]: m["pay_score"] for m in client.get(f"/api/v1/members?{YEAR}").json()["items"]}
-    member_avg = round(sum(members[e] for e in mine) / len(mine), 2)
-    region_avg = round(sum(region[rg.code]["score"] for grp_ in groups for rg in grp_.grids.all()) /
-                       sum(grp_.grids.count() for grp_ in groups), 2)
+    scored = [members[e] for e in mine if members[e] is not None]  # members without activity: no input
+    member_avg = round(sum(scored) / len(scored), 2)
+    grid_scores = [region[rg.code]["score"] for grp_ in groups for rg in grp_.grids.all() if region[rg.code]["score"] is not None]
+    region_avg = round(sum(grid_scores) / len(grid_scores), 2)
     assert scores and br["region_score"] == region_avg
     assert br["pay_score"] == pytest.approx(round((50 * region_avg + 30 * 94 + 20 * member_avg) / 100, 2), abs=0.01)
     only = client.get(f"/api/v1/party/{branch.code}?{YEAR}").json()["items"]
@@ -178,13 +179,16 @@ def test_rankings_with_previous_period_and_trend(demo_city, client, openapi_doc)
     march = period_of("month", T(2026, 3, 10).date())
     ev = {r["unit_code"]: r["score"] for r in Evaluation(march.start, march.end).units()}
     assert rows[log.u1.code]["score"] == ev[log.u1.code] and rows[log.u2.code]["score"] == ev[log.u2.code]
-    assert rows[log.u2.code]["rank"] == len(rows)  # the one overdue unit is last
-    assert rows[log.u2.code]["previous_rank"] == 1 and rows[log.u2.code]["rank_change"] == 1 - len(rows)
-    assert rows[log.u2.code]["score_change"] == round(ev[log.u2.code] - 100, 2)
-    assert [r["rank"] for r in body["rows"]] == sorted(r["rank"] for r in body["rows"])
+    # ranked among the units with activity only: u1 first, the overdue u2 second, the others unranked (无数据)
+    assert (rows[log.u1.code]["rank"], rows[log.u2.code]["rank"]) == (1, 2)
+    assert [r["code"] for r in body["rows"][:2]] == [log.u1.code, log.u2.code]
+    assert all(r["rank"] is None and r["score"] is None and not r["has_data"] for r in body["rows"][2:])
+    # February had no activity: no previous rank, no change
+    assert rows[log.u2.code]["previous_rank"] is None and rows[log.u2.code]["rank_change"] is None
+    assert rows[log.u2.code]["score_change"] is None
     assert sum(body["grades"].values()) == len(rows)
     assert body["trend"]["categories"] == ["2025-10", "2025-11", "2025-12", "2026-01", "2026-02", "2026-03"]
-    assert len(body["trend"]["series"]) == 5
+    assert len(body["trend"]["series"]) == 2  # the top five with a rank: the two units with activity
     for dim in ("grid", "district", "branch", "position"):
         r = client.get(f"/api/v1/reviews/rankings?dim={dim}&period=month&date=2026-03-10")
         assert r.status_code == 200 and r.json()["rows"], dim
@@ -192,4 +196,5 @@ def test_rankings_with_previous_period_and_trend(demo_city, client, openapi_doc)
     assert 'data-chart="trend"' in html and f"unit={log.u2.code}" in html
     wb = load_workbook(io.BytesIO(client.get("/assessment/reviews/rankings.xlsx?dim=unit&period=month&date=2026-03-10").content))
     xrows = list(wb.active.iter_rows(values_only=True))
-    assert [(r[0], r[1], r[3]) for r in xrows[1:]] == [(r["rank"], r["code"], r["score"]) for r in body["rows"]]
+    assert [(r[0], r[1], r[3]) for r in xrows[1:]] == [(r["rank"], r["code"], r["score"] if r["has_data"] else "无数据")
+                                                       for r in body["rows"]]

@@ -50,13 +50,15 @@ class UnitRow(Schema):
     ontime_handle_rate: float | None
     rework: int = Field(description="返工数: failed checks")
     rework_rate: float | None
-    filed_score: float
-    close_rate_score: float
-    ontime_handle_rate_score: float
-    rework_rate_score: float
-    score: float
-    grade: str
+    filed_score: float | None
+    close_rate_score: float | None
+    ontime_handle_rate_score: float | None
+    rework_rate_score: float | None
+    score: float | None = Field(description="综合指标值; null without activity in the period (无数据)")
+    grade: str = Field(description="A–E; empty without activity in the period")
     color: str
+    has_data: bool = Field(True, description="false: no activity in the period (无数据): no score, grade or rank")
+    rank: int | None = Field(None, description="rank by score among the subjects with activity (ties share it); null without")
 
 
 class PositionRow(Schema):
@@ -67,9 +69,11 @@ class PositionRow(Schema):
     name: str
     indicators: dict[str, float | int | None]
     scores: dict[str, float]
-    score: float
-    grade: str
+    score: float | None = Field(description="综合指标值; null without activity in the period (无数据)")
+    grade: str = Field(description="A–E; empty without activity in the period")
     color: str
+    has_data: bool = Field(True, description="false: no activity in the period (无数据): no score, grade or rank")
+    rank: int | None = Field(None, description="rank by score among the subjects with activity (ties share it); null without")
 
 
 class RegionRow(Schema):
@@ -88,13 +92,15 @@ class RegionRow(Schema):
     ontime_closed: int
     ontime_close_rate: float | None
     avg_handle_hours: float | None
-    report_rate_score: float
-    filed_score: float
-    close_rate_score: float
-    ontime_close_rate_score: float
-    score: float
-    grade: str
+    report_rate_score: float | None
+    filed_score: float | None
+    close_rate_score: float | None
+    ontime_close_rate_score: float | None
+    score: float | None = Field(description="综合指标值; null without activity in the period (无数据)")
+    grade: str = Field(description="A–E; empty without activity in the period")
     color: str
+    has_data: bool = Field(True, description="false: no activity in the period (无数据): no score, grade or rank")
+    rank: int | None = Field(None, description="rank by score among the subjects with activity (ties share it); null without")
 
 
 class TallyStatus(Schema):

@@ -235,6 +235,47 @@ def ratio(num, den):
     return None if not den else num / den
 
 
+# --- activity -------------------------------------------------------------------------------------
+
+# What a subject without activity shows instead of a score and a grade.
+NO_DATA = gettext_lazy("无数据")
+
+
+def has_activity(counts):
+    """The one rule for every subject (unit, region at any level, post holder) and both evaluation paths:
+    a subject has activity in the period when any of its counted figures is non-zero. A subject without
+    activity has no score, no grade and no rank (``rank_rows``), and is never an award candidate or a
+    performance-pay input: nothing was due, so "nothing failed" must not read as the best result."""
+    return any(v for v in counts.values())
+
+
+def no_data(row, score_keys=()):
+    """Mark ``row`` as without activity: ``has_data`` false, no score, grade or colour, nor part scores."""
+    row.update({"has_data": False, "score": None, "grade": "", "color": ""})
+    for k in score_keys:
+        row[k] = None
+    return row
+
+
+def rank_rows(rows, score_key="score"):
+    """{id(row): rank} among the rows with a score (ties share the rank); rows without one get no rank."""
+    scored = sorted((r for r in rows if r.get(score_key) is not None), key=lambda r: -r[score_key])
+    ranks, last, rank = {}, None, 0
+    for i, r in enumerate(scored, start=1):
+        if r[score_key] != last:
+            rank, last = i, r[score_key]
+        ranks[id(r)] = rank
+    return ranks
+
+
+def with_ranks(rows):
+    """Set each row's ``rank`` (None without activity) and return the rows."""
+    ranks = rank_rows(rows)
+    for r in rows:
+        r["rank"] = ranks.get(id(r))
+    return rows
+
+
 class Scorer:
     def __init__(self, scheme):
         self.scheme = scheme
@@ -643,9 +684,11 @@ class EventEvaluation(Judge):
                 "overdue_unhandled": k["overdue"], "ontime_handle_rate": ontime_rate, "rework": k["rework"],
                 "rework_rate": rework_rate, "filed_score": scores["filed"], "close_rate_score": scores["close_rate"],
                 "ontime_handle_rate_score": scores["ontime_handle_rate"], "rework_rate_score": scores["rework_rate"],
-                "score": total, "grade": grade, "color": color,
+                "score": total, "grade": grade, "color": color, "has_data": True,
             })
-        return rows
+            if not has_activity(k):
+                no_data(rows[-1], UNIT_SCORE_KEYS)
+        return with_ranks(rows)
 
     # --- 岗位评价 -------------------------------------------------------------------------------
     def positions(self):
@@ -713,7 +756,12 @@ class EventEvaluation(Judge):
             grade, color = sc.grade(total)
             rows.append({"role": role, "role_label": str(ROLE_LABELS[role]), "person_id": pid, "employee_no": person.employee_no,
                          "name": person.name, "indicators": ind, "scores": scores, "score": total, "grade": grade,
-                         "color": color})
+                         "color": color, "has_data": True})
+            # his own counted work, and for an inspector the public reports he missed (charged to him)
+            if not has_activity({**k, "missed": ind.get("missed", 0)}):
+                no_data(rows[-1])["scores"] = {}
+        for role in ROLE_LABELS:
+            with_ranks([r for r in rows if r["role"] == role])
         return rows
 
     # --- 区域评价 -------------------------------------------------------------------------------
@@ -777,9 +825,15 @@ class EventEvaluation(Judge):
                 "avg_handle_hours": round(k["handle_sum"] / k["handle_n"] / 3600, 2) if k["handle_n"] else None,
                 "report_rate_score": scores["report_rate"], "filed_score": scores["filed"],
                 "close_rate_score": scores["close_rate"], "ontime_close_rate_score": scores["ontime_close_rate"],
-                "score": total, "grade": grade, "color": color,
+                "score": total, "grade": grade, "color": color, "has_data": True,
             })
-        return rows
+            if not has_activity(k):
+                no_data(rows[-1], REGION_SCORE_KEYS)
+        return with_ranks(rows)
+
+
+UNIT_SCORE_KEYS = ("filed_score", "close_rate_score", "ontime_handle_rate_score", "rework_rate_score")
+REGION_SCORE_KEYS = ("report_rate_score", "filed_score", "close_rate_score", "ontime_close_rate_score")
 
 
 def returned_dispatches(evs):
@@ -943,7 +997,10 @@ RATE_KEYS = frozenset({"close_rate", "ontime_handle_rate", "rework_rate", "valid
 
 
 def cell(row, key):
-    """A row's value for a column (position rows keep their indicators in a nested dict)."""
+    """A row's value for a column (position rows keep their indicators in a nested dict); the score and
+    grade of a subject without activity read "无数据"."""
+    if key in ("score", "grade") and row.get("has_data") is False:
+        return str(NO_DATA)
     if key in row:
         return row[key]
     return row.get("indicators", {}).get(key)

@@ -45,7 +45,7 @@ from django.utils.translation import gettext_lazy
 from urbangrid.cases.states import Stage
 from urbangrid.cases.workflow import Action, counting
 
-from .evaluation import Evaluation, PeriodError, Scorer
+from .evaluation import NO_DATA, Evaluation, PeriodError, Scorer, has_activity
 from .reviews import _events, _grids, _units, kpi_url, owned_grids, party_tree, ratio, subtree
 
 DEFAULT_WEIGHTS = {
@@ -100,6 +100,43 @@ def _satisfaction_by_grid(p):
     return out
 
 
+def person_counts(p, judge):
+    """{person id: {action: n, "timed": n, "ontime": n}}: the member-record counters of everyone who acted in
+    ``p``, with ``judge.on_time`` verdicts (the engine's, plus the scheme's grace).
+
+    One GROUP BY over the period's events by person, action and the first clock each event stopped (its
+    stage and on-time flag, read in the database): the rows are people × actions, never the events, so the
+    page does not decode thousands of JSON documents. Events that stopped several clocks, or a scheme with a
+    grace period (which needs each event's time and deadline), are judged event by event as before."""
+    from django.db.models.fields.json import KT
+
+    qs = _events(p, tuple(PERSON_ACTIONS)).filter(actor_person_id__isnull=False)
+    counts = defaultdict(lambda: defaultdict(int))
+    if not judge.grace:
+        groups = list(qs.values("actor_person_id", "action").annotate(
+            stage=KT("data__stopped__0__stage"), on_time=KT("data__stopped__0__on_time"),
+            more=KT("data__stopped__1__stage")).values_list("actor_person_id", "action", "stage", "on_time", "more")
+            .annotate(n=Count("pk")).order_by())
+        if not any(g[4] is not None for g in groups):
+            for person_id, action, stage, on_time, _more, n in groups:
+                c = counts[person_id]
+                c[action] += n
+                if stage is not None and stage == PERSON_ACTIONS[action]:
+                    c["timed"] += n
+                    c["ontime"] += n if on_time in (True, "true", 1, "1") else 0
+            return counts
+    for person_id, action, data, at in (qs.values_list("actor_person_id", "action", "data", "at").iterator(chunk_size=5000)):
+        c = counts[person_id]
+        c[action] += 1
+        stage = PERSON_ACTIONS[action]
+        if stage:
+            verdict = judge.on_time(data, stage, at)
+            if verdict is not None:
+                c["timed"] += 1
+                c["ontime"] += bool(verdict)
+    return counts
+
+
 class PeopleData:
     """Everything the person tables need for one period, in a fixed number of queries."""
 
@@ -119,23 +156,14 @@ class PeopleData:
                 self.person_grids[person_id].add(grid_id)
         self.people = list(Person.objects.order_by("employee_no").values_list(
             "pk", "employee_no", "name", "unit_id", "party_organization_id", "is_party_member", "active"))
-        self.counts = defaultdict(lambda: defaultdict(int))
-        for person_id, action, data, at in (_events(p, tuple(PERSON_ACTIONS)).filter(actor_person_id__isnull=False)
-                                            .values_list("actor_person_id", "action", "data", "at").iterator(chunk_size=5000)):
-            c = self.counts[person_id]
-            c[action] += 1
-            stage = PERSON_ACTIONS[action]
-            if stage:
-                verdict = self.ev.on_time(data, stage, at)
-                if verdict is not None:
-                    c["timed"] += 1
-                    c["ontime"] += bool(verdict)
+        self.counts = person_counts(p, self.ev)
         self.satisfaction = _satisfaction_by_grid(p)
         self.grid_deductions = _deduction_scores(p, "grid")
         self.person_deductions = _deduction_scores(p, "person")
         self.positions = defaultdict(list)
         for r in self.ev.positions():
-            self.positions[r["person_id"]].append(r["score"])
+            if r["score"] is not None:  # a post without activity is no input (无数据)
+                self.positions[r["person_id"]].append(r["score"])
 
     def record(self, pk, employee_no, name, unit_id, party_id, orgs):
         c = self.counts.get(pk, {})
@@ -158,7 +186,9 @@ class PeopleData:
                  "grid_deductions": round(sum(g_scores) / len(g_scores), 2) if g_scores else 100.0,
                  "personal_deductions": pd["score"] if pd else 100.0,
                  "position": max(self.positions[pk]) if self.positions.get(pk) else None}
-        score = weighted(weights("person"), parts)
+        # no score without activity of his own in the period: his case work or a post evaluated (无数据)
+        active = has_activity({k: c.get(k, 0) for k in (*PERSON_ACTIONS, "timed")}) or parts["position"] is not None
+        score = weighted(weights("person"), parts) if active else None
         org = orgs.get(party_id)
         row = {"person_id": pk, "code": employee_no, "employee_no": employee_no, "name": name,
                "unit": self.units.get(unit_id, ("", ""))[1], "party_organization": org[1] if org else "",
@@ -171,7 +201,7 @@ class PeopleData:
                "personal_deduction_points": round(pd["points"] - pd["earned_back"], 2) if pd else 0.0,
                "satisfied": sat["satisfied"], "basic": sat["basic"], "dissatisfied": sat["dissatisfied"],
                "satisfaction_rate": sat_rate, "position_score": parts["position"], "pay_score": score,
-               "_links": {}}
+               "has_data": active, "_links": {}}
         if len(grids) == 1:
             code = self.grids[grids[0]][0]
             row["_links"]["grids"] = kpi_url(self.p, "received", grid=code)
@@ -258,10 +288,11 @@ def unit_scores(p, scope, ev):
             continue
         d = ded.get(pk)
         dscore = d["score"] if d else 100.0
-        score = weighted(w, {"evaluation": r["score"], "deductions": dscore})
+        # a unit without activity in the period (无数据) has no pay score: it is no award candidate
+        score = weighted(w, {"evaluation": r["score"], "deductions": dscore}) if r["has_data"] else None
         row = {"unit_id": pk, "code": r["unit_code"], "name": r["unit_name"], "eval_score": r["score"],
                "deductions": d["deductions"] if d else 0, "deduction_points": d["points"] if d else 0.0,
-               "deduction_score": dscore, "pay_score": score,
+               "deduction_score": dscore, "pay_score": score, "has_data": r["has_data"],
                "_links": {"eval_score": kpi_url(p, "dispatched", unit=r["unit_code"])}}
         _grade(ev.scorer, score, row)
         rows.append(row)
@@ -327,10 +358,14 @@ def party_rollups(p, scope, now=None, data=None, level=None, org_code=None):
         sat_total = sat["satisfied"] + sat["basic"] + sat["dissatisfied"]
         g_points = sum(data.grid_deductions[g]["points"] - data.grid_deductions[g]["earned_back"] for g in grids if g in data.grid_deductions)
         pdx = party_ded.get(pk)
-        region_score = round(sum(r["score"] for r in reg) / len(reg), 2) if reg else None
-        member_score = round(sum(m["pay_score"] for m in ms) / len(ms), 2) if ms else None
+        # the grids and members with activity only (无数据 is no input); neither: the organisation has none
+        reg_scores = [r["score"] for r in reg if r["score"] is not None]
+        m_scores = [m["pay_score"] for m in ms if m["pay_score"] is not None]
+        region_score = round(sum(reg_scores) / len(reg_scores), 2) if reg_scores else None
+        member_score = round(sum(m_scores) / len(m_scores), 2) if m_scores else None
         dscore = pdx["score"] if pdx else 100.0
-        score = weighted(w, {"region": region_score, "deductions": dscore, "members": member_score})
+        active = region_score is not None or member_score is not None
+        score = weighted(w, {"region": region_score, "deductions": dscore, "members": member_score}) if active else None
         row = {"org_id": pk, "code": code, "name": name, "level": lv, "level_label": str(LEVEL_LABELS.get(lv, lv)),
                "parent": orgs[parent][0] if parent in orgs else "", "grids": len(grids), "segments": len(segs),
                "grid_codes": " ".join(sorted(data.grids.get(g, ("",))[0] for g in grids)),
@@ -342,7 +377,7 @@ def party_rollups(p, scope, now=None, data=None, level=None, org_code=None):
                "satisfaction_rate": ratio(sat["satisfied"] + sat["basic"], sat_total),
                "party_deduction_points": round(pdx["points"] - pdx["earned_back"], 2) if pdx else 0.0,
                "grid_deduction_points": round(g_points, 2), "region_score": region_score, "member_score": member_score,
-               "pay_score": score, "_links": {"name": f"/assessment/party/{code}/"}}
+               "pay_score": score, "has_data": active, "_links": {"name": f"/assessment/party/{code}/"}}
         if len(grids) == 1:
             row["_links"]["filed"] = kpi_url(p, "filed", grid=data.grids[next(iter(grids))][0])
         _grade(data.scorer, score, row)
@@ -418,9 +453,12 @@ def _scores(dim, p, scope, now):
 
 
 def _ranked(items):
-    ordered = sorted(items, key=lambda x: (-(x[3] if x[3] is not None else -1), x[1]))
+    """Items by score, and the ranks of those with a score (ties share one); 无数据 items last, unranked."""
+    ordered = sorted(items, key=lambda x: (x[3] is None, -(x[3] or 0), x[1]))
     ranks, last, rank = {}, None, 0
     for i, x in enumerate(ordered, start=1):
+        if x[3] is None:
+            break
         if x[3] != last:
             rank, last = i, x[3]
         ranks[x[0]] = rank
@@ -447,11 +485,13 @@ def rankings(dim, p, scope, now=None, trend_periods=TREND_PERIODS):
     for key, code, name, score, grade, color, link in ordered:
         pr = prev_ranks.get(key)
         ps = prev_score.get(key)
-        rows.append({"key": key, "rank": ranks[key], "code": code, "name": name, "score": score, "grade": grade, "color": color,
-                     "previous_rank": pr, "rank_change": (pr - ranks[key]) if pr else None, "previous_score": ps,
+        rank = ranks.get(key)
+        rows.append({"key": key, "rank": rank, "code": code, "name": name, "score": score, "grade": grade, "color": color,
+                     "has_data": score is not None,
+                     "previous_rank": pr, "rank_change": (pr - rank) if pr and rank else None, "previous_score": ps,
                      "score_change": round(score - ps, 2) if ps is not None and score is not None else None,
                      "_links": {"score": link, "name": link}})
-    top = [r["key"] for r in rows[:5]]
+    top = [r["key"] for r in rows[:5] if r["rank"] is not None]
     series = {k: [] for k in top}
     labels = []
     for q in periods:
@@ -467,7 +507,7 @@ def rankings(dim, p, scope, now=None, trend_periods=TREND_PERIODS):
     names = {r["key"]: r["name"] for r in rows}
     grades = defaultdict(int)
     for r in rows:
-        grades[r["grade"] or "—"] += 1
+        grades[r["grade"] or (str(NO_DATA) if not r["has_data"] else "—")] += 1
     return {"dimension": dim, "rows": rows, "grades": dict(sorted(grades.items())),
             "trend": {"categories": labels, "series": [{"name": names[k], "data": series[k]} for k in top]}}
 

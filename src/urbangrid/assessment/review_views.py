@@ -12,6 +12,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from html import escape  # the standard library's: Django's lazy wrapper costs more than the escaping
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
@@ -70,6 +72,21 @@ def fmt(value, kind):
     return value
 
 
+def _td(c, color):
+    """One cell's HTML (what ``_tables.html`` printed cell by cell; built here, as a long table of a template
+    loop costs several times the figures behind it)."""
+    text, kind = escape(str(c["text"])), c["kind"]
+    if kind == "grade":
+        inner = f'<span class="grade grade-{escape(color)}">{text}</span>'
+    elif kind == "light":
+        inner = f'<span class="light light-{escape(color or "none")}">{text}</span>'
+    elif c["link"]:
+        inner = f'<a href="{escape(str(c["link"]))}">{text}</a>'
+    else:
+        inner = text
+    return f'<td class="k-{escape(kind)}" data-key="{escape(c["key"])}">{inner}</td>'
+
+
 def table(section):
     """A Section as header labels and rows of cells (text, link, kind, colour) for the templates."""
     rows = []
@@ -77,13 +94,14 @@ def table(section):
         links = r.get("_links", {})
         cells = []
         for key, _label, kind in section.columns:
-            value = r.get(key)
+            value = reviews.shown(r, key)
             if kind == "mixed":  # the trend table: each row says its own kind
                 text = fmt(value, r.get("kind", "int"))
             else:
                 text = fmt(value, kind)
             cells.append({"text": text, "link": links.get(key), "kind": kind, "key": key})
-        rows.append({"cells": cells, "color": r.get("color", "")})
+        color = r.get("color", "")
+        rows.append({"cells": cells, "color": color, "html": mark_safe("".join(_td(c, color) for c in cells))})
     return {"key": section.key, "title": section.title, "note": section.note,
             "headers": [label for _k, label, _kind in section.columns], "rows": rows}
 
@@ -165,7 +183,7 @@ def workbook(sheets):
         for c in ws[1]:
             c.font = Font(bold=True)
         for r in section.rows:
-            ws.append([excel_safe(_xl(r.get(k))) for k, _l, _kind in section.columns])
+            ws.append([excel_safe(_xl(reviews.shown(r, k))) for k, _l, _kind in section.columns])
         for i, (k, _l, kind) in enumerate(section.columns, start=1):
             for row in ws.iter_rows(min_row=2, min_col=i, max_col=i):
                 if kind == "rate" or (kind == "mixed" and section.rows[row[0].row - 2].get("kind") == "rate"):
@@ -370,7 +388,7 @@ def rankings(request):
     except PeriodError as exc:
         return _error_page(request, "assessment/reviews/rankings.html", context, str(exc))
     section = Section("rankings", _("排名"), members.RANK_COLUMNS, data["rows"])
-    top = data["rows"][:30]
+    top = [r for r in data["rows"] if r["rank"] is not None][:30]  # 无数据 rows have no score to chart
     charts = {
         "scores": {"title": str(_("得分排名")), "categories": [r["name"] for r in top],
                    "series": [{"name": str(_("得分")), "data": [r["score"] for r in top]}], "scale": True},

@@ -18,7 +18,7 @@ members. City-wide rows (districts, streets, classes, totals) are for the full s
 """
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from urllib.parse import urlencode
 
 from django.db.models import Count, Q
@@ -34,7 +34,7 @@ from urbangrid.cases.states import OPEN, State
 from urbangrid.cases.workflow import Action
 from urbangrid.org.roles import Role
 
-from .evaluation import TZ, Evaluation, Period, PeriodError, period_of
+from .evaluation import NO_DATA, TZ, Evaluation, Period, PeriodError, period_of
 
 KINDS = {  # review kind -> (period kind, title)
     "daily": ("day", gettext_lazy("日讲评")),
@@ -132,6 +132,17 @@ def scope_of(actor):
 
 # --- the table structure ------------------------------------------------------------------------
 
+# The columns that read "无数据" in a row without activity (``has_data`` false; see ``evaluation.has_activity``).
+NO_DATA_KEYS = frozenset({"score", "grade", "pay_score", "eval_score"})
+
+
+def shown(row, key):
+    """A row's value for a page or workbook cell: "无数据" for the score and grade of a subject without activity."""
+    if key in NO_DATA_KEYS and row.get("has_data") is False:
+        return str(NO_DATA)
+    return row.get(key)
+
+
 # column kinds: text, int, float, rate (a fraction shown as %), grade, light, date
 @dataclass
 class Section:
@@ -145,7 +156,8 @@ class Section:
         return {"key": self.key, "title": str(self.title), "note": str(self.note),
                 "columns": [{"key": k, "label": str(label), "kind": kind} for k, label, kind in self.columns],
                 "rows": [{"cells": {k: r.get(k) for k, _l, _k in self.columns}, "links": r.get("_links", {}),
-                          "color": r.get("color", ""), "kind": r.get("kind", "")} for r in self.rows]}
+                          "color": r.get("color", ""), "kind": r.get("kind", ""), "has_data": r.get("has_data", True)}
+                         for r in self.rows]}
 
 
 @dataclass
@@ -157,6 +169,8 @@ class Review:
     sections: list = field(default_factory=list)
     charts: dict = field(default_factory=dict)
     generated_at: object = None
+    partial: str = ""  # a period still running: "截至12月3日（本月进行中）"
+    span_note: str = ""  # what the summary compares: the periods, or the same span of the previous one
 
     def section(self, key):
         return next(s for s in self.sections if s.key == key)
@@ -166,7 +180,8 @@ class Review:
                 "generated_at": self.generated_at.isoformat() if self.generated_at else None,
                 "summary": [{"key": k, "label": str(label), "value": v, "kind": kind, "link": link}
                             for k, label, v, kind, link in self.summary],
-                "sections": [s.as_dict() for s in self.sections], "charts": self.charts}
+                "sections": [s.as_dict() for s in self.sections], "charts": self.charts,
+                "partial": str(self.partial), "comparison": str(self.span_note)}
 
 
 def period_out(p):
@@ -206,7 +221,7 @@ def ratio(num, den):
 def _grade_counts(rows):
     out = defaultdict(int)
     for r in rows:
-        out[r.get("grade") or "—"] += 1
+        out[r.get("grade") or (str(NO_DATA) if r.get("has_data") is False else "—")] += 1
     return dict(sorted(out.items()))
 
 
@@ -364,6 +379,45 @@ def previous(p):
         return period_of(p.kind, p.first_day - timedelta(days=1))
     days = (p.last_day - p.first_day).days + 1
     return Period(p.start - timedelta(days=days), p.start, "custom")
+
+
+RUNNING_LABELS = {"day": gettext_lazy("本日进行中"), "week": gettext_lazy("本周进行中"), "month": gettext_lazy("本月进行中"),
+                  "quarter": gettext_lazy("本季进行中"), "year": gettext_lazy("本年进行中"), "custom": gettext_lazy("期间进行中")}
+
+
+def running(p, now):
+    """Whether ``p`` is still running at ``now`` (its figures are partial)."""
+    return p.start <= now < p.end
+
+
+def _day_label(d):
+    """"12月3日" / "3 Dec": the msgid is a date format (Django's format characters; 月 and 日 are literal)."""
+    from django.utils import dateformat
+
+    return dateformat.format(d, _("n月j日"))
+
+
+def partial_label(p, now):
+    """"截至12月3日（本月进行中）" for a period still running, else ""."""
+    if not running(p, now):
+        return ""
+    return _("截至%(date)s（%(running)s）") % {"date": _day_label(now.astimezone(TZ).date()),
+                                              "running": RUNNING_LABELS.get(p.kind, RUNNING_LABELS["custom"])}
+
+
+def compared_spans(p, now):
+    """(current, previous, note): what a summary compares. A finished period: it and the whole previous one.
+    A period still running: its days so far (to ``now``) and the same number of days from the start of the
+    previous period (3 days of December: 1–3 November), whole days so that the daily tallies answer it."""
+    prev = previous(p)
+    if not running(p, now):
+        return p, prev, _("上期：%(p)s") % {"p": prev.label()}
+    days = (now.astimezone(TZ).date() - p.first_day).days + 1
+    cut = min(prev.end, datetime.combine(prev.first_day + timedelta(days=days), time(0), TZ))
+    span = Period(prev.start, cut, prev.kind)
+    note = _("本期%(partial)s，与上期同期（%(a)s — %(b)s，共 %(n)s 天）比较") % {
+        "partial": partial_label(p, now), "a": span.first_day, "b": span.last_day, "n": (span.last_day - span.first_day).days + 1}
+    return p, span, note
 
 
 def months_of(p):
@@ -544,27 +598,35 @@ def _trend_rows(cur, prev, cur_ev_rows, prev_ev_rows, p):
     return rows
 
 
+TREND_COLUMNS = [("indicator", gettext_lazy("指标"), "text"), ("current", gettext_lazy("本期"), "mixed"),
+                 ("previous", gettext_lazy("上期"), "mixed"), ("change", gettext_lazy("变化"), "mixed")]
+
+
+def _comparison(review, p, prev, now, districts, note):
+    """The summary figures of ``p`` against ``prev`` (the previous period, or its same span while ``p``
+    runs): sets ``review.summary`` and returns the "与上期比较" section (full scope only)."""
+    pev = Evaluation(prev.start, prev.end, now=now)
+    trend = _trend_rows(figures(p, now, TREND_FIGURES), figures(prev, now, TREND_FIGURES), districts,
+                        pev.regions("district"), p)
+    review.summary = [(r["key"], r["indicator"], r["current"], r["kind"], r["_links"].get("current")) for r in trend]
+    return Section("trend", _("与上期比较"), TREND_COLUMNS, trend, note)
+
+
 def monthly(p, scope, now=None):
     """月总结: evaluation summary (units, regions, positions), top classes, trend vs the previous month."""
     now = now or timezone.now()
     units = _units()
     unit_pk = {code: pk for pk, (code, _n) in units.items()}
-    prev = previous(p)
+    _cur, prev, note = compared_spans(p, now)
     ev = Evaluation(p.start, p.end, now=now)
     unit_rows = _unit_rows(ev, p, scope, unit_pk)
     positions = _position_rows(ev, scope)
-    review = Review("monthly", KINDS["monthly"][1], p, generated_at=now)
+    review = Review("monthly", KINDS["monthly"][1], p, generated_at=now, partial=partial_label(p, now), span_note=note)
     sections = []
     if scope.everything:
-        pev = Evaluation(prev.start, prev.end, now=now)
         districts = _region_rows(ev, p, "district", scope)
-        trend = _trend_rows(figures(p, now, TREND_FIGURES), figures(prev, now, TREND_FIGURES), districts,
-                            pev.regions("district"), p)
-        review.summary = [(r["key"], r["indicator"], r["current"], r["kind"], r["_links"].get("current")) for r in trend]
-        sections += [Section("trend", _("与上期比较"), [("indicator", _("指标"), "text"), ("current", _("本期"), "mixed"),
-                                                   ("previous", _("上期"), "mixed"), ("change", _("变化"), "mixed")], trend,
-                             _("上期：%(p)s") % {"p": prev.label()}),
-                     Section("districts", _("区域评价（区）"), _eval_cols("region"), districts)]
+        trend_section = _comparison(review, p, prev, now, districts, note)
+        sections += [trend_section, Section("districts", _("区域评价（区）"), _eval_cols("region"), districts)]
         classes = top_classes(p, prev)
         sections.append(Section("classes", _("立案最多的小类"), [
             ("class_code", _("小类代码"), "text"), ("class_name", _("小类名称"), "text"), ("filed", _("本期立案"), "int"),
@@ -617,12 +679,14 @@ def quarterly(p, scope, now=None):
 
     unit_rows = with_months(_unit_rows(ev, p, scope, unit_pk), "unit_code",
                             [{r["unit_code"]: r for r in m.units()} for m in mevs])
-    review = Review("quarterly", KINDS["quarterly"][1], p, generated_at=now)
+    _cur, prev, note = compared_spans(p, now)
+    review = Review("quarterly", KINDS["quarterly"][1], p, generated_at=now, partial=partial_label(p, now), span_note=note)
     month_note = _("月度列为各月综合指标值。")
     sections = [Section("units", _("各单位（含逐月综合指标值）"), _eval_cols("unit") + month_cols, unit_rows, month_note)]
     if scope.everything:
         drows = with_months(_region_rows(ev, p, "district", scope), "code",
                             [{r["code"]: r for r in m.regions("district")} for m in mevs])
+        sections.insert(0, _comparison(review, p, prev, now, drows, note))
         sections.append(Section("districts", _("各区（含逐月综合指标值）"), _eval_cols("region") + month_cols, drows, month_note))
     # hot spots: grids with most reports, with their recurring (反复) problems
     reported = dict(_events(p, (Action.REPORT,)).values_list("case__responsibility_grid_id").annotate(n=Count("pk")))
@@ -677,11 +741,13 @@ def yearly(p, scope, now=None, top_n=TOP_N):
     now = now or timezone.now()
     tables = members.score_tables(p, scope, now=now)
     unit_rows, person_rows = tables["units"], tables["persons"]
-    review = Review("yearly", KINDS["yearly"][1], p, generated_at=now)
+    _cur, prev, note = compared_spans(p, now)
+    review = Review("yearly", KINDS["yearly"][1], p, generated_at=now, partial=partial_label(p, now), span_note=note)
 
     def ranked(rows, reverse):
-        rows = [r for r in rows if r.get("active", True)]
-        return sorted(rows, key=lambda r: (-(r["pay_score"] or 0), r["code"]) if reverse else (r["pay_score"] or 0, r["code"]))[:top_n]
+        # award candidates and the bottom N: subjects with activity (a score) only, never 无数据
+        rows = [r for r in rows if r.get("active", True) and r["pay_score"] is not None]
+        return sorted(rows, key=lambda r: (-r["pay_score"], r["code"]) if reverse else (r["pay_score"], r["code"]))[:top_n]
 
     ucols = members.UNIT_SCORE_COLUMNS
     pcols = members.PERSON_SCORE_COLUMNS
@@ -696,13 +762,11 @@ def yearly(p, scope, now=None, top_n=TOP_N):
         Section("persons", _("人员绩效得分"), pcols, person_rows, members.person_formula_note()),
     ]
     if scope.everything:
-        f = figures(p, now, ("received", "filed", "closed"))
-        review.summary = [("reported", _("上报"), f["received"], "int", kpi_url(p, "received")),
-                          ("filed", _("立案"), f["filed"], "int", kpi_url(p, "filed")),
-                          ("closed", _("结案"), f["closed"], "int", kpi_url(p, "closed"))]
+        ev = Evaluation(p.start, p.end, now=now)
+        review.sections.insert(0, _comparison(review, p, prev, now, ev.regions("district"), note))
         review.charts["trend"] = monthly_trend(p)
     review.charts["grades"] = _grade_chart(grades)
-    by_score = sorted(unit_rows, key=lambda r: -(r["pay_score"] or 0))
+    by_score = sorted((r for r in unit_rows if r["pay_score"] is not None), key=lambda r: -r["pay_score"])
     review.charts["units"] = {"title": str(_("单位绩效得分")), "categories": [r["name"] for r in by_score],
                               "series": [{"name": str(_("绩效得分")), "data": [r["pay_score"] for r in by_score]}], "scale": True}
     return review

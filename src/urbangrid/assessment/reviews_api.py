@@ -41,6 +41,8 @@ class ReviewRowOut(Schema):
     links: dict[str, str] = Field(description="drill-down URLs by column key (the case list with filters, a case page)")
     color: str = Field(description="grade colour or light of the row")
     kind: str = Field(description="the kind of the row's values in 'mixed' columns (int or rate), else empty")
+    has_data: bool = Field(True, description="false: the row's subject had no activity in the period (无数据): "
+                                             "no score, grade or rank")
 
 
 class ReviewSectionOut(Schema):
@@ -67,6 +69,8 @@ class ReviewOut(TallyStatus):
     summary: list[ReviewSummaryOut]
     sections: list[ReviewSectionOut]
     charts: dict[str, dict[str, Any]] = Field(description="chart data: categories + series, or pie data")
+    partial: str = Field("", description="a period still running: up to which day (截至…日（本月进行中）); empty when finished")
+    comparison: str = Field("", description="what the summary compares: the previous period, or its same span while this one runs")
 
 
 class ReviewMemberRow(Schema):
@@ -91,7 +95,8 @@ class ReviewMemberRow(Schema):
     dissatisfied: int
     satisfaction_rate: float | None = Field(description="(满意 + 基本满意) / all ratings in his grids")
     position_score: float | None
-    pay_score: float | None = Field(description="绩效得分, see the members module for the formula")
+    pay_score: float | None = Field(description="绩效得分, see the members module for the formula; null without activity (无数据)")
+    has_data: bool = True
     grade: str
     color: str
 
@@ -110,11 +115,12 @@ class ReviewUnitScoreRow(Schema):
     unit_id: int | None
     code: str
     name: str
-    eval_score: float
+    eval_score: float | None
     deductions: int
     deduction_points: float
     deduction_score: float
     pay_score: float | None
+    has_data: bool = True
     grade: str
     color: str
 
@@ -148,9 +154,10 @@ class ReviewPartyRow(Schema):
     satisfaction_rate: float | None
     party_deduction_points: float
     grid_deduction_points: float
-    region_score: float | None
-    member_score: float | None
-    pay_score: float | None
+    region_score: float | None = Field(description="mean 区域评价 score of its grids with activity (null: none had any)")
+    member_score: float | None = Field(description="mean pay score of its members with activity (null: none had any)")
+    pay_score: float | None = Field(description="null when neither its grids nor its members had activity (无数据)")
+    has_data: bool = True
     grade: str
     color: str
 
@@ -170,12 +177,13 @@ class ReviewRankQuery(PeriodQuery):
 
 class ReviewRankRow(Schema):
     key: str
-    rank: int
+    rank: int | None = Field(description="among the subjects with activity; null without (无数据)")
     code: str
     name: str
     score: float | None
     grade: str
     color: str
+    has_data: bool = True
     previous_rank: int | None
     rank_change: int | None = Field(description="places gained since the previous period (negative: lost)")
     previous_score: float | None
