@@ -270,7 +270,10 @@ def clean_inputs(t, case, raw, photos=(), require_photos=True, lookup=DATABASE):
             errors["extra_value"] = _("延期时长必须是大于 0 的数字，单位为 working_hours、working_days 或 calendar_hours")
     if "unit_or_district" in t.requires or "unit" in t.requires:
         unit_code, district_code = raw.get("unit"), raw.get("district")
-        if "unit_or_district" in t.requires and district_code and not unit_code:
+        if "unit_or_district" in t.requires and unit_code and district_code:
+            # Either the unit itself or a district's sub-centre: naming both is refused, never settled silently.
+            errors["district"] = _("派遣只能选择处置单位或二级派遣的区之一，不能两项都选")
+        elif "unit_or_district" in t.requires and district_code and not unit_code:
             district = lookup.district(district_code)
             if district is None:
                 errors["district"] = _("区 %(c)s 不存在") % {"c": district_code}

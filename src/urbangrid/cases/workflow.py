@@ -86,6 +86,12 @@ TRANSITIONS = [
     Transition("dispatch_second", _("二级派遣"), frozenset({S.PENDING_DISTRICT_DISPATCH}), S.HANDLING, "case.dispatch_second",
                "district", requires=("unit",), guard="unit_in_district", stops=(Stage.SECOND_DISPATCH,), starts=Stage.HANDLE,
                counts=("second_dispatch",), effects=(HandOver(),), concerns="assigned", notifies="dispatched"),
+    # A case sent to the wrong district: its dispatcher hands it back to the city's, with the reason. The
+    # second-dispatch clock stops (its on-time result on the event) and the city's dispatch clock starts again.
+    Transition("hand_back", _("退回市级派遣"), frozenset({S.PENDING_DISTRICT_DISPATCH}), S.PENDING_DISPATCH,
+               "case.dispatch_second", "district", requires=("reason",), stops=(Stage.SECOND_DISPATCH,),
+               starts=Stage.DISPATCH, counts=("district_return",), effects=(Clear(("district_centre_id",)),),
+               records=("district",), implied=("district",)),
     # Inside the unit: a handler signs for the task (签收) or hands it to a team member (转交/指派). The
     # case stays in handling and its clock runs on; only the current person changes.
     Transition("accept_task", _("签收"), frozenset({S.HANDLING}), None, "case.handle", "unit", guard="unclaimed",
@@ -184,13 +190,16 @@ def guard_ok(t, case):
 
 
 def implied_inputs(t, case, actor):
-    """The inputs of row ``t`` that come from the case (self_handled: the reporter's word on 自行处置) or the
-    actor (signer: whoever signs for a task becomes its current person)."""
+    """The inputs of row ``t`` that come from the case (self_handled: the reporter's word on 自行处置; district: the
+    district a case is handed back from) or the actor (signer: whoever signs for a task becomes its current person)."""
     out = {}
     if "self_handled" in t.implied:
         out["self_handled"] = case.self_handled
     if "signer" in t.implied:
         out["person_obj"] = actor.person
+    if "district" in t.implied:  # the district the case is handed back from (cleared by the step)
+        district = case.district_centre
+        out["district"] = district.code if district is not None else ""
     return out
 
 

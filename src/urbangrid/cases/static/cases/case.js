@@ -10,3 +10,15 @@
   el.dataset.shown = `${at.lng.toFixed(7)},${at.lat.toFixed(7)}`;  // where it is drawn (GCJ-02 tiles shift it)
   el.dataset.ready = "1";
 })();
+
+// 派遣: a unit or a district's sub-centre, never both (the server refuses both): choosing one clears the other.
+(function () {
+  "use strict";
+  document.querySelectorAll('form.action-form[data-action="dispatch"]').forEach(function (form) {
+    const unit = form.querySelector('select[name="unit"]');
+    const district = form.querySelector('select[name="district"]');
+    if (!unit || !district) return;
+    unit.addEventListener("change", function () { if (unit.value) district.value = ""; });
+    district.addEventListener("change", function () { if (district.value) unit.value = ""; });
+  });
+})();
