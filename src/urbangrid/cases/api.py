@@ -40,10 +40,10 @@ class CaseOut(Schema):
     kind: str
     urgency: str
     description: str
-    lon: float
-    lat: float
+    lon: float | None = Field(..., description="null while the case is 待定位 (state unlocated)")
+    lat: float | None
     address: str
-    unit_grid_code: str
+    unit_grid_code: str | None
     responsibility_grid_code: str | None
     district_code: str | None
     road_segment_code: str | None
@@ -87,9 +87,10 @@ class HotlineOrderIn(Schema):
     catalog_version: str
     class_code: str
     kind: str | None = None
-    lon: float
-    lat: float
-    address: str = Field("", max_length=256)
+    lon: float | None = Field(None, description="WGS84; with lat, or leave both out and give the address")
+    lat: float | None = None
+    address: str = Field("", max_length=256, description="without lon/lat: located through the gazetteer when it is "
+                                                         "confident, otherwise the case waits 待定位 for the centre")
     description: str = Field(..., min_length=1, max_length=4000)
     caller_name: str = Field("", max_length=50)
     caller_phone: str = Field("", max_length=50)
@@ -179,6 +180,10 @@ class ActionIn(Schema):
     satisfaction: str | None = None
     master: str | None = Field(None, description="merge: the master case number")
     person: str | None = Field(None, description="assign: employee number of a handler (处置人员) of the case's unit")
+    point: str | None = Field(None, description="locate (定位): the point as \"lon,lat\" (WGS84); or lon and lat")
+    lon: str | None = Field(None, description="locate: longitude (WGS84)")
+    lat: str | None = Field(None, description="locate: latitude (WGS84)")
+    candidate: str | None = Field(None, description="locate: the label of the gazetteer candidate chosen, if one was")
     expected_version: int | None = Field(None, description="the case version the client saw; 409 if it moved on")
 
 
@@ -348,9 +353,9 @@ def _new_case_out(case):
     """case_out of a case this request has just created, without reading it back: the grid, district
     and road codes are those of the location the case was placed by, the class is the one it was
     reported under, and a new case has no unit, no master and at most the recurrence it was linked to."""
-    loc = case.location
-    case.ref_unit_grid_code, case.ref_responsibility_grid_code = loc.unit_grid_code, loc.responsibility_grid_code
-    case.ref_district_code, case.ref_road_segment_code = loc.district_code, loc.road_segment_code
+    loc = case.location  # None for a case 待定位
+    case.ref_unit_grid_code, case.ref_responsibility_grid_code = (loc.unit_grid_code, loc.responsibility_grid_code) if loc else (None, None)
+    case.ref_district_code, case.ref_road_segment_code = (loc.district_code, loc.road_segment_code) if loc else (None, None)
     out = case_out(case)
     # Times as the database gives them back (UTC): the clock computes deadlines in the city's zone.
     return {k: v.astimezone(dt_timezone.utc) if isinstance(v, datetime) else v for k, v in out.items()}
@@ -425,6 +430,8 @@ def similar_cases(request, number: str):
     from .duplicates import similar_open
 
     case = services.get_visible(actor_of(request), number)
+    if case.lon is None:  # 待定位: nowhere yet
+        return []
     return [{"number": c.number, "state": c.state, "distance_m": c.distance_m, "created_at": c.created_at}
             for c in similar_open(case.catalog_class_id, case.lon, case.lat, case.created_at, exclude_pk=case.pk)]
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
-from .effects import Archive, Claim, Clear, Flag, HandOver, MergeInto, Stamp, Verdict
+from .effects import Archive, Claim, Clear, Flag, HandOver, MergeInto, Place, Stamp, Verdict
 from .states import OPEN, Satisfaction, State, Stage
 
 S = State
@@ -63,8 +63,16 @@ OPEN_STATES = frozenset(OPEN)
 BEFORE_CLOSED = frozenset(OPEN_STATES)
 
 TRANSITIONS = [
-    Transition("report", _("上报"), frozenset({None}), S.REPORTED, "case.report", "report",
-               starts=Stage.ACCEPT, counts=("report",), records=("source", "self_handled", "recurrence_of", "external_ref")),
+    # A report whose address the gazetteer could not place with confidence (Open311, a hotline call without a
+    # point) waits 待定位 on the 定位 clock, its ranked candidates recorded; the others go to 受理.
+    Transition("report", _("上报"), frozenset({None}), Branch("unlocated", {False: S.REPORTED, True: S.UNLOCATED}),
+               "case.report", "report", starts=Branch("unlocated", {False: Stage.ACCEPT, True: Stage.LOCATE}),
+               counts=("report",), records=("source", "self_handled", "recurrence_of", "external_ref", "candidates")),
+    # 定位: the centre's intake staff place a 待定位 case (a candidate chosen, or a point entered on the map); it
+    # then goes on as a located report of its source would have (待受理).
+    Transition("locate", _("定位"), frozenset({S.UNLOCATED}), S.REPORTED, "case.accept", "centre",
+               requires=("point",), stops=(Stage.LOCATE,), starts=Stage.ACCEPT, counts=("locate",),
+               effects=(Place(),), records=("candidate",)),
     Transition("send_verify", _("发核实"), frozenset({S.REPORTED}), S.VERIFYING, "case.send_verify", "centre",
                stops=(Stage.ACCEPT,), starts=Stage.VERIFY, counts=("send_verify",)),
     Transition("verify", _("核实"), frozenset({S.VERIFYING}), Branch("confirmed", {True: S.PENDING_FILING, False: S.NOT_FILED}),
