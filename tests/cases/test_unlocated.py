@@ -188,3 +188,23 @@ def test_hotline_desk_form_without_a_point(demo_city):
     assert case.state == State.UNLOCATED and case.address == NOWHERE
     r = c.post("/centre/hotline/", {**form, "external_no": "H2", "address": "长江路318号"})
     assert r.status_code == 302 and Case.objects.get(external_ref="12345:H2").state == State.REPORTED
+
+
+def test_figures_and_maps_leave_a_case_without_a_point_out(demo_city):
+    """The evaluation, the dashboard's map and heatmap answer with a 待定位 case in the period (no grid, no point)."""
+    case = unlocated(NOWHERE)
+    leader = client("leader")
+    for path in ("units", "positions", *(f"regions?level={lv}" for lv in ("grid", "responsibility_grid", "community",
+                                                                           "street", "district"))):
+        r = leader.get(f"/api/v1/evaluation/{path}")
+        assert r.status_code == 200, (path, r.content[:300])
+    from django.utils import timezone
+
+    from urbangrid.dashboard import metrics
+    from urbangrid.org.scope import actor_for
+
+    me = actor_for(get_user_model().objects.get(username="leader"))
+    today = timezone.localdate()
+    f = metrics.Filters(date_from=today, date_to=today)
+    assert case.number not in [row[3] for row in metrics.open_case_map(me, f)["cases"]]
+    assert all(p[0] is not None for p in metrics.heat_points(me, f))
