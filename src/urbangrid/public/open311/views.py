@@ -401,7 +401,8 @@ def _create(request, fmt):
                                           device_id=(param(request, "device_id") or "")[:80])
     return respond(fmt, "service_requests", [{
         "service_request_id": case.number,
-        "service_notice": f"已受理，案件编号 {case.number}，查询码 {case.tracking_code}" if created else f"重复提交，原案件编号 {case.number}",
+        "service_notice": (f"已受理，案件编号 {case.number}，查询码 {case.tracking_code}"
+                           + ("；地址待定位" if case.lon is None else "")) if created else f"重复提交，原案件编号 {case.number}",
         "account_id": param(request, "account_id"),
     }])
 
