@@ -116,6 +116,8 @@ def test_the_centre_places_a_case_by_choosing_a_candidate(demo_city):
 
 def test_the_api_places_a_case_with_lon_and_lat(demo_city):
     case = unlocated(NOWHERE)
+    page = client("intake_operator").get(f"/cases/{case.number}/").content.decode()
+    assert 'id="no-candidates"' in page and 'data-unlocated="1"' in page and 'id="locate-point"' in page
     r = client("intake_operator").post(f"/api/v1/cases/{case.number}/actions/locate",
                                        {"lon": str(INSIDE_WG01[0]), "lat": str(INSIDE_WG01[1])})
     assert r.status_code == 200, r.content

@@ -434,10 +434,12 @@ def _locating(case):
         c["rank"], c["point"] = i, f"{c['lon']:.7f},{c['lat']:.7f}"
         c["precision_label"] = PRECISIONS.get(c.get("precision"), c.get("precision", ""))
     centre = (found[0]["lon"], found[0]["lat"]) if found else None
-    if centre is None:
-        district = Region.objects.filter(level=Region.Level.DISTRICT).order_by("code").first()
-        if district is not None and district.geometry:
-            p = district.shape.representative_point()
+    if centre is None:  # somewhere in the city: a responsibility grid's inner point
+        from urbangrid.grids.models import ResponsibilityGrid
+
+        grid = ResponsibilityGrid.objects.exclude(geometry=None).order_by("code").first()
+        if grid is not None:
+            p = grid.shape.representative_point()
             centre = (p.x, p.y)
     return {"candidates": found, "centre": centre}
 
