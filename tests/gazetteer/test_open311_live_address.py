@@ -1,5 +1,5 @@
 """Open311 POST with only ``address_string`` over real HTTP with the specification-only client: located through
-the gazetteer when confident (the case in the grid of that point), else a clear GeoReport 400."""
+the gazetteer when confident (the case in the grid of that point), else a case 待定位 with no point yet."""
 import math
 
 import pytest
@@ -49,9 +49,11 @@ def test_address_only_post_over_http(live_server, city, fmt):
     case = Case.objects.get(number=created["service_request_id"])
     assert (case.lon, case.lat) == (x.lon, x.lat)
     for text in ("幸福路88号", "长江路9999号", "长江路与黄山路交叉口"):
-        with pytest.raises(GeoReportError) as refused:
-            client.create(service_code=service, address_string=text, description="x")
-        error = refused.value.errors[0]
-        assert refused.value.status == 400 and str(error["code"]) == "400"
-        assert "could not be located with confidence" in error["description"] and "lat and long" in error["description"]
-    assert Case.objects.filter(source="open311").count() == 2
+        created = client.create(service_code=service, address_string=text, description="x")
+        got = client.request(created["service_request_id"])
+        assert got["status"] == "open" and got["address"] == text and not got.get("lat") and not got.get("long")
+        assert Case.objects.get(number=created["service_request_id"]).state == "unlocated"
+    with pytest.raises(GeoReportError) as refused:
+        client.create(service_code=service, address_string="长江路" * 100, description="x")
+    assert refused.value.status == 400 and "address_string" in refused.value.errors[0]["description"]
+    assert Case.objects.filter(source="open311").count() == 5

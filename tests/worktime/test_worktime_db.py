@@ -120,6 +120,7 @@ def test_default_limits():
     rows = {s.stage: (s.value, s.unit, s.yellow_share) for s in TimeLimitSetting.objects.all()}
     h = "working_hours"
     assert rows == {
+        "locate": (Decimal("1"), h, Decimal("0.2")),  # 定位 of a report whose address was not placed (待定位)
         "accept": (Decimal("1"), h, Decimal("0.2")), "verify": (Decimal("0.5"), h, Decimal("0.2")),
         "file": (Decimal("1"), h, Decimal("0.2")), "dispatch": (Decimal("1"), h, Decimal("0.2")),
         "second_dispatch": (Decimal("1"), h, Decimal("0.2")), "send_check": (Decimal("1"), h, Decimal("0.2")), "check": (Decimal("0.5"), h, Decimal("0.2")),

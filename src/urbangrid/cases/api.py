@@ -40,10 +40,10 @@ class CaseOut(Schema):
     kind: str
     urgency: str
     description: str
-    lon: float
-    lat: float
+    lon: float | None = Field(..., description="null while the case is 待定位 (state unlocated)")
+    lat: float | None
     address: str
-    unit_grid_code: str
+    unit_grid_code: str | None
     responsibility_grid_code: str | None
     district_code: str | None
     road_segment_code: str | None
@@ -87,9 +87,10 @@ class HotlineOrderIn(Schema):
     catalog_version: str
     class_code: str
     kind: str | None = None
-    lon: float | None = Field(None, description="WGS-84; with lat, or leave both out to place the work order by its address")
+    lon: float | None = Field(None, description="WGS84; with lat, or leave both out and give the address")
     lat: float | None = None
-    address: str = Field("", max_length=256, description="located through the gazetteer when lon/lat are absent (a confident match only)")
+    address: str = Field("", max_length=256, description="without lon/lat: located through the gazetteer when it is "
+                                                         "confident, otherwise the case waits 待定位 for the centre")
     description: str = Field(..., min_length=1, max_length=4000)
     caller_name: str = Field("", max_length=50)
     caller_phone: str = Field("", max_length=50)
@@ -183,6 +184,10 @@ class ActionIn(Schema):
     satisfaction: str | None = None
     master: str | None = Field(None, description="merge: the master case number")
     person: str | None = Field(None, description="assign: employee number of a handler (处置人员) of the case's unit")
+    point: str | None = Field(None, description="locate (定位): the point as \"lon,lat\" (WGS84); or lon and lat")
+    lon: str | None = Field(None, description="locate: longitude (WGS84)")
+    lat: str | None = Field(None, description="locate: latitude (WGS84)")
+    candidate: str | None = Field(None, description="locate: the label of the gazetteer candidate chosen, if one was")
     expected_version: int | None = Field(None, description="the case version the client saw; 409 if it moved on")
 
 
@@ -352,9 +357,9 @@ def _new_case_out(case):
     """case_out of a case this request has just created, without reading it back: the grid, district
     and road codes are those of the location the case was placed by, the class is the one it was
     reported under, and a new case has no unit, no master and at most the recurrence it was linked to."""
-    loc = case.location
-    case.ref_unit_grid_code, case.ref_responsibility_grid_code = loc.unit_grid_code, loc.responsibility_grid_code
-    case.ref_district_code, case.ref_road_segment_code = loc.district_code, loc.road_segment_code
+    loc = case.location  # None for a case 待定位
+    case.ref_unit_grid_code, case.ref_responsibility_grid_code = (loc.unit_grid_code, loc.responsibility_grid_code) if loc else (None, None)
+    case.ref_district_code, case.ref_road_segment_code = (loc.district_code, loc.road_segment_code) if loc else (None, None)
     out = case_out(case)
     # Times as the database gives them back (UTC): the clock computes deadlines in the city's zone.
     return {k: v.astimezone(dt_timezone.utc) if isinstance(v, datetime) else v for k, v in out.items()}
@@ -430,6 +435,8 @@ def similar_cases(request, number: str):
     from .duplicates import similar_open
 
     case = services.get_visible(actor_of(request), number)
+    if case.lon is None:  # 待定位: nowhere yet
+        return []
     return [{"number": c.number, "state": c.state, "distance_m": c.distance_m, "created_at": c.created_at}
             for c in similar_open(case.catalog_class_id, case.lon, case.lat, case.created_at, exclude_pk=case.pk)]
 
@@ -445,23 +452,6 @@ def _outcome(case, created=False):
             "satisfaction": case.satisfaction, "created": created}
 
 
-def _order_point(payload):
-    """The work order's point: its lon/lat, or its address placed by the gazetteer with confidence (422 otherwise)."""
-    from urbangrid.gazetteer.geocoder import AddressNotPlaced, place_of
-
-    if payload.lon is not None and payload.lat is not None:
-        return payload.lon, payload.lat
-    if (payload.lon is None) != (payload.lat is None):
-        missing = "lat" if payload.lat is None else "lon"
-        raise services.Invalid(_("经度和纬度须同时填写"), "invalid_input", {missing: _("经度和纬度须同时填写")})
-    if not payload.address.strip():
-        raise services.Invalid(_("请填写地址或经纬度"), "invalid_input", {"location": _("请填写地址或经纬度")})
-    try:
-        return place_of(payload.address)
-    except AddressNotPlaced as exc:
-        raise services.Invalid(str(exc), "address_not_located", {"address": str(exc)}) from None
-
-
 @router.post("/hotline/orders", response={201: HotlineOutcomeOut, 200: HotlineOutcomeOut, 403: ErrorOut, 422: ErrorOut},
              summary="Import a 12345/12319 work order (工单); a re-sent order with the same number is recognised")
 def import_hotline_order(request, payload: HotlineOrderIn):
@@ -469,9 +459,8 @@ def import_hotline_order(request, payload: HotlineOrderIn):
     if not actor.city_wide:
         raise services.Forbidden(_("只有监督中心可以导入热线工单"), "forbidden")
     cls = _class_for(payload)
-    lon, lat = _order_point(payload)
     case, created = services.report(
-        actor, catalog_class=cls, lon=lon, lat=lat, description=payload.description,
+        actor, catalog_class=cls, lon=payload.lon, lat=payload.lat, description=payload.description,
         source=Source.HOTLINE_12345 if payload.hotline == "12345" else Source.HOTLINE_12319, address=payload.address,
         reporter_name=payload.caller_name, reporter_contact=payload.caller_phone,
         external_ref=f"{payload.hotline}:{payload.external_no}")

@@ -189,3 +189,33 @@ class Archive(Effect):
     def replay(self, row, event):
         row["archive_type"] = ArchiveType.OVERDUE if (row["is_overdue"] or row["handle_overdue"]) else ArchiveType.NORMAL
         row["closed_at"] = event.at
+
+
+# The case fields a point gives (grids.locator's ``Location``): what 定位 sets on a 待定位 case.
+PLACE_FIELDS = ("unit_grid_id", "responsibility_grid_id", "community_id", "street_id", "district_id", "road_segment_id")
+
+
+@dataclass(frozen=True)
+class Place(Effect):
+    """定位: a 待定位 case gets its point, the grids and regions the locator gives it there and the address the
+    gazetteer reads at the point (``inputs["location"]``, ``inputs["address"]``, cleaned by the services)."""
+
+    fields = ("lon", "lat", "address", *PLACE_FIELDS)
+
+    def apply(self, case, inputs, at):
+        loc = inputs["location"]
+        case.lon, case.lat = inputs["lon"], inputs["lat"]
+        for name in PLACE_FIELDS:
+            setattr(case, name, getattr(loc, name))
+        if inputs.get("address"):
+            case.address = inputs["address"][:256]
+
+    def record(self, case, inputs):
+        loc = inputs["location"]
+        return {"lon": case.lon, "lat": case.lat, "address": case.address,
+                "place": {name: getattr(loc, name) for name in PLACE_FIELDS}}
+
+    def replay(self, row, event):
+        data = event.data
+        row["lon"], row["lat"], row["address"] = data.get("lon"), data.get("lat"), data.get("address")
+        row.update(data.get("place") or {})

@@ -22,39 +22,28 @@ class HotlineCallForm(forms.Form):
     address = forms.CharField(label=gettext_lazy("地址"), max_length=256, required=False, widget=forms.TextInput(attrs={
         "data-geocode-url": "/api/v1/geocode", "data-lon-field": "id_lon", "data-lat-field": "id_lat", "size": 50,
         "data-empty-text": gettext_lazy("地址库中没有找到，请填写经纬度"), "data-error-text": gettext_lazy("暂时无法查询地址"),
-        "data-picked-text": gettext_lazy("已定位："), "placeholder": gettext_lazy("输入路名门牌、小区或单位名称，从候选中选择")}))
-    lon = forms.FloatField(label=gettext_lazy("经度"), min_value=-180, max_value=180, required=False,
-                           help_text=gettext_lazy("不填时按地址定位"))
+        "data-picked-text": gettext_lazy("已定位："), "placeholder": gettext_lazy("输入路名门牌、小区或单位名称，从候选中选择")}),
+        help_text=gettext_lazy("没有经纬度时按地址定位；地址不能确定位置的，案件进入“待定位”，由监督中心定位"))
+    lon = forms.FloatField(label=gettext_lazy("经度"), min_value=-180, max_value=180, required=False)
     lat = forms.FloatField(label=gettext_lazy("纬度"), min_value=-90, max_value=90, required=False)
     description = forms.CharField(label=gettext_lazy("来电内容"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
     caller_name = forms.CharField(label=gettext_lazy("来电人"), max_length=50, required=False)
     caller_phone = forms.CharField(label=gettext_lazy("来电号码"), max_length=50, required=False)
-
-    def clean(self):
-        """A point typed in, or the point of the address when the gazetteer places it with confidence."""
-        from urbangrid.gazetteer.geocoder import AddressNotPlaced, place_of
-
-        d = super().clean()
-        lon, lat = d.get("lon"), d.get("lat")
-        if "lon" in self.errors or "lat" in self.errors:
-            return d
-        if (lon is None) != (lat is None):
-            self.add_error("lat" if lat is None else "lon", _("经度和纬度须同时填写"))
-        elif lon is None:
-            if not (d.get("address") or "").strip():
-                self.add_error("address", _("请填写地址或经纬度"))
-            else:
-                try:
-                    d["lon"], d["lat"] = place_of(d["address"])
-                except AddressNotPlaced as exc:
-                    self.add_error("address", str(exc))
-        return d
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["catalog_class"].queryset = (CatalogClass.objects.filter(version__is_current=True, active=True)
                                                  .select_related("version").order_by("kind", "code"))
         self.fields["catalog_class"].label_from_instance = lambda c: f"{c.code} {c.major_name} · {c.name}"
+
+    def clean(self):
+        d = super().clean()
+        lon, lat = d.get("lon"), d.get("lat")
+        if (lon is None) != (lat is None) and not self.has_error("lon") and not self.has_error("lat"):
+            self.add_error("lat" if lat is None else "lon", _("经度和纬度须一起填写"))
+        elif lon is None and lat is None and not (d.get("address") or "").strip() and not self.has_error("address"):
+            self.add_error("address", _("请填写经纬度或地址"))
+        return d
 
 
 @login_required
@@ -79,6 +68,8 @@ def hotline_call(request):
                     form.add_error(None, exc.message)
             else:
                 text = _("已登记为案件 %(n)s") if created else _("该工单已登记过，为案件 %(n)s")
+                if created and case.lon is None:
+                    text = _("已登记为案件 %(n)s；地址未能确定位置，案件待定位")
                 messages.success(request, text % {"n": case.number})
                 return redirect("work:case", number=case.number)
     return render(request, "cases/hotline.html", {"form": form}, status=status)

@@ -39,13 +39,15 @@ class Case(models.Model):
     kind = models.CharField(_("类型"), max_length=10)
     urgency = models.CharField(_("紧急程度"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL)
     description = models.TextField(_("问题描述"), max_length=4000)
-    lon = models.FloatField(_("经度"))
-    lat = models.FloatField(_("纬度"))
+    # No point, grid or community yet while the case is 待定位 (an address the gazetteer could not place).
+    lon = models.FloatField(_("经度"), null=True, blank=True)
+    lat = models.FloatField(_("纬度"), null=True, blank=True)
     address = models.CharField(_("地址"), max_length=256, blank=True)
-    unit_grid = models.ForeignKey("grids.UnitGrid", verbose_name=_("单元网格"), on_delete=models.PROTECT, related_name="cases")
+    unit_grid = models.ForeignKey("grids.UnitGrid", verbose_name=_("单元网格"), null=True, on_delete=models.PROTECT,
+                                  related_name="cases")
     responsibility_grid = models.ForeignKey("grids.ResponsibilityGrid", verbose_name=_("责任网格"), null=True, on_delete=models.PROTECT,
                                             related_name="cases")
-    community = models.ForeignKey("grids.Region", verbose_name=_("社区"), on_delete=models.PROTECT, related_name="+")
+    community = models.ForeignKey("grids.Region", verbose_name=_("社区"), null=True, on_delete=models.PROTECT, related_name="+")
     street = models.ForeignKey("grids.Region", verbose_name=_("街道"), null=True, on_delete=models.PROTECT, related_name="+")
     district = models.ForeignKey("grids.Region", verbose_name=_("区"), null=True, on_delete=models.PROTECT, related_name="+")
     road_segment = models.ForeignKey("grids.RoadSegment", verbose_name=_("路段"), null=True, blank=True, on_delete=models.PROTECT,

@@ -31,7 +31,8 @@ def todo_q(actor):
         grids = actor.grids_as(Role.INSPECTOR)
         q |= Q(state__in=[State.VERIFYING, State.CHECKING], responsibility_grid_id__in=grids)
     if actor.city_wide and Role.INTAKE_OPERATOR in roles:
-        q |= Q(state__in=[State.REPORTED, State.FED_BACK]) | Q(state=State.CLOSED, satisfaction="", needs_verification=True)
+        q |= Q(state__in=[State.UNLOCATED, State.REPORTED, State.FED_BACK])
+        q |= Q(state=State.CLOSED, satisfaction="", needs_verification=True)
         q |= Q(state=State.CLOSED, satisfaction=Satisfaction.DISSATISFIED, kept_closed=False)
     if actor.city_wide and Role.SHIFT_LEAD in roles:
         q |= Q(state__in=[State.PENDING_FILING, State.PENDING_CLOSE])

@@ -20,6 +20,7 @@ from urbangrid.worktime import clock as wt
 from . import engine
 from . import observed as observed_times
 from .chain import seal
+from .effects import PLACE_FIELDS
 from .fastload import load_case
 from .models import Case, CaseEvent, CaseNumberSequence, CasePhoto, CaseUnit
 from .photos import PhotoError, clean_photo, photo_count_error
@@ -230,6 +231,12 @@ class Lookup:
     def handler(self, case, employee_no):
         return unit_handlers(case.current_unit_id).filter(employee_no=employee_no).first()
 
+    def locate(self, lon, lat):
+        return locator.locate(lon, lat)
+
+    def address_at(self, lon, lat):
+        return reverse_address(lon, lat)
+
     def unit_in_district(self, unit, district_id):
         region = unit.region
         return region is not None and any(r.pk == district_id for r in region.ancestors())
@@ -271,7 +278,10 @@ def clean_inputs(t, case, raw, photos=(), require_photos=True, lookup=DATABASE):
             errors["extra_value"] = _("延期时长必须是大于 0 的数字，单位为 working_hours、working_days 或 calendar_hours")
     if "unit_or_district" in t.requires or "unit" in t.requires:
         unit_code, district_code = raw.get("unit"), raw.get("district")
-        if "unit_or_district" in t.requires and district_code and not unit_code:
+        if "unit_or_district" in t.requires and unit_code and district_code:
+            # Either the unit itself or a district's sub-centre: naming both is refused, never settled silently.
+            errors["district"] = _("派遣只能选择处置单位或二级派遣的区之一，不能两项都选")
+        elif "unit_or_district" in t.requires and district_code and not unit_code:
             district = lookup.district(district_code)
             if district is None:
                 errors["district"] = _("区 %(c)s 不存在") % {"c": district_code}
@@ -284,6 +294,8 @@ def clean_inputs(t, case, raw, photos=(), require_photos=True, lookup=DATABASE):
             inputs["assignment"] = lookup.assignment(case)
         else:
             errors["unit"] = _("请选择处置单位") if "unit" in t.requires else _("请选择处置单位或二级派遣的区")
+    if "point" in t.requires:
+        _clean_point(raw, inputs, errors, lookup)
     if "satisfaction" in t.requires:
         if raw.get("satisfaction") not in Satisfaction.values:
             errors["satisfaction"] = _("满意度应为 satisfied、basic 或 dissatisfied")
@@ -321,6 +333,38 @@ def clean_inputs(t, case, raw, photos=(), require_photos=True, lookup=DATABASE):
     if errors:
         raise Invalid(_("输入有误：%(fields)s") % {"fields": "、".join(sorted(errors))}, "invalid_input", errors)
     return inputs
+
+
+def _clean_point(raw, inputs, errors, lookup):
+    """定位's point: ``point`` as "lon,lat" (the case page) or ``lon`` and ``lat`` (the API), WGS84, inside the
+    managed area; the locator's ``Location`` and the gazetteer's address there go into the inputs, with the
+    candidate chosen (its label, recorded) when one was."""
+    text = str(raw.get("point") or "").strip()
+    lon, lat = raw.get("lon"), raw.get("lat")
+    if text:
+        parts = text.replace("，", ",").split(",")
+        lon, lat = (parts + [None])[:2] if len(parts) == 2 else (None, None)
+        if len(parts) != 2:
+            errors["point"] = _("位置应写作“经度,纬度”，例如 117.2352,31.8785")
+            return
+    if lon in (None, "") or lat in (None, ""):
+        errors["point"] = _("请选择一个候选地址，或在地图上点选位置")
+        return
+    try:
+        lon, lat = float(str(lon).strip()), float(str(lat).strip())
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90) or lon != lon or lat != lat:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["point"] = _("经纬度必须是数字（经度 -180～180，纬度 -90～90）")
+        return
+    try:
+        location = lookup.locate(lon, lat)
+    except (OutsideManagedArea, ValueError) as exc:
+        errors["point"] = str(exc)
+        return
+    inputs["lon"], inputs["lat"], inputs["location"] = lon, lat, location
+    inputs["address"] = lookup.address_at(lon, lat)
+    inputs["candidate"] = str(raw.get("candidate") or "").strip()[:256]
 
 
 def _check_photo_count(photos, existing, field="photos"):
@@ -446,14 +490,16 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
         errors["description"] = _("请描述问题")
     elif len(description) > MAX_TEXT:
         errors["description"] = _("不能超过 %(n)s 个字") % {"n": MAX_TEXT}
-    try:
-        loc = locator.locate(lon, lat)
-    except OutsideManagedArea as exc:
-        errors["location"] = str(exc)
-        loc = None
-    except ValueError as exc:
-        errors["location"] = str(exc)
-        loc = None
+    loc, candidates = None, None
+    if lon is None and lat is None:  # an address without a point: placed by the gazetteer, or 待定位
+        lon, lat, candidates = _place_address(source, address, errors)
+    if lon is not None or lat is not None:
+        try:
+            loc = locator.locate(lon, lat)
+        except OutsideManagedArea as exc:
+            errors["location"] = str(exc)
+        except (ValueError, TypeError) as exc:
+            errors["location"] = str(exc)
     observed = observed_rule = None
     try:
         observed = observed_times.parse(observed_at)
@@ -475,15 +521,15 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
     if errors:
         raise Invalid(_("输入有误：%(fields)s") % {"fields": "、".join(sorted(errors))}, "invalid_input", errors)
     before, after = _clean_photos(photos), _clean_photos(after_photos, "after_photos")
-    if not (address or "").strip():  # no words given: the point's own (路名 + 门牌/标志物 + 方位), before the transaction
+    if loc is not None and not (address or "").strip():
+        # no words given: the point's own (路名 + 门牌/标志物 + 方位), before the transaction
         address = reverse_address(lon, lat)
     ctx = context or Context.load()
     case = Case(
         number="", source=source, catalog_class=catalog_class, class_code=catalog_class.code,
         catalog_version=catalog_class.version.code, kind=catalog_class.kind, urgency=urgency or Urgency.NORMAL,
-        description=description, lon=float(lon), lat=float(lat), address=(address or "")[:256],
-        unit_grid_id=loc.unit_grid_id, responsibility_grid_id=loc.responsibility_grid_id, community_id=loc.community_id,
-        street_id=loc.street_id, district_id=loc.district_id, road_segment_id=loc.road_segment_id,
+        description=description, lon=float(lon) if loc else None, lat=float(lat) if loc else None,
+        address=(address or "")[:256], **{name: getattr(loc, name) if loc else None for name in PLACE_FIELDS},
         component_identifier=(component_identifier or "")[:17], reporter_user=actor.user if not anonymous and getattr(actor.user, "pk", None) else None,
         reporter=actor.person, reporter_name=(reporter_name or "")[:50], reporter_contact=(reporter_contact or "")[:100],
         idempotency_key=key, external_ref=external_ref or None,
@@ -495,8 +541,8 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
         raise Forbidden(_("该位置不在您负责巡查的网格内"), "out_of_scope")
     from .duplicates import previous_closed
 
-    case.recurrence_of = previous_closed(catalog_class.pk, case.lon, case.lat, at)
-    outcome = engine.apply(case, t, report_inputs(case), at, ctx.calendar, ctx.limits, actor=actor)
+    case.recurrence_of = previous_closed(catalog_class.pk, case.lon, case.lat, at) if loc is not None else None
+    outcome = engine.apply(case, t, report_inputs(case, candidates), at, ctx.calendar, ctx.limits, actor=actor)
     event = _new_event(case, outcome)
     if observed is not None:  # both times kept in the sealed report event
         event.data = {**event.data, "observed_at": observed.isoformat(), "received_at": received.isoformat(),
@@ -666,11 +712,48 @@ def reverse_address(lon, lat):
     return (found or {}).get("address", "")[:256]
 
 
-def report_inputs(case):
-    """What the report's event records of the case it creates."""
+def report_inputs(case, candidates=None):
+    """What the report's event records of the case it creates; a case without a point (待定位) records the
+    gazetteer's ranked candidates for its address as they were at the report."""
     previous = case.recurrence_of  # (in a bulk history, a case not saved yet: no id to test)
-    return {"opinion": case.description[:200], "source": str(case.source), "self_handled": bool(case.self_handled),
-            "recurrence_of": previous.number if previous is not None else None, "external_ref": case.external_ref}
+    out = {"opinion": case.description[:200], "source": str(case.source), "self_handled": bool(case.self_handled),
+           "recurrence_of": previous.number if previous is not None else None, "external_ref": case.external_ref}
+    if case.lon is None:
+        out.update(unlocated=True, candidates=list(candidates or []))
+    return out
+
+
+# The channels whose reports may arrive as an address alone (the inspectors' app always sends its point).
+ADDRESS_ONLY_SOURCES = frozenset(set(Source) - {Source.INSPECTOR})
+CANDIDATES_KEPT = 5
+
+
+def address_candidates(address, limit=CANDIDATES_KEPT):
+    """The gazetteer's ranked candidates for an address text (best first): ``geocoder.Candidate`` objects.
+    Raises ValueError for a text that cannot be geocoded at all (empty, too long, control characters)."""
+    from urbangrid.gazetteer.geocoder import geocoder
+
+    return geocoder.geocode(address, limit=limit)
+
+
+def _place_address(source, address, errors):
+    """(lon, lat, None) for an address the gazetteer places with confidence; (None, None, [candidates]) for one it
+    does not (the case is created 待定位); errors filled for a report with neither point nor usable address."""
+    address = (address or "").strip()
+    if not address:
+        errors["location"] = _("请给出位置：经纬度，或地址")
+        return None, None, None
+    if source not in ADDRESS_ONLY_SOURCES:
+        errors["location"] = _("监督员上报须有经纬度")
+        return None, None, None
+    try:
+        found = address_candidates(address)
+    except ValueError as exc:
+        errors["address"] = str(exc)
+        return None, None, None
+    if found and found[0].confident:
+        return found[0].lon, found[0].lat, None
+    return None, None, [c.as_dict() for c in found]
 
 
 def _follow_master(master, duplicate, actor, at, ctx):

@@ -6,6 +6,8 @@ from urbangrid.catalog.models import Urgency  # noqa: F401  (one vocabulary with
 
 
 class State(models.TextChoices):
+    # An address the gazetteer could not place with confidence (Open311, hotline): the centre places it first.
+    UNLOCATED = "unlocated", _("待定位")
     REPORTED = "reported", _("待受理")
     VERIFYING = "verifying", _("待核实")
     PENDING_FILING = "pending_filing", _("待立案")
@@ -35,6 +37,7 @@ IN_HANDLING = frozenset({State.HANDLING, State.RETURN_REQUESTED, State.EXTENSION
 class Stage(models.TextChoices):
     """The clock a case is on (each step of the loop has its own time limit)."""
 
+    LOCATE = "locate", _("定位")
     ACCEPT = "accept", _("受理")
     VERIFY = "verify", _("核实")
     FILE = "file", _("立案")

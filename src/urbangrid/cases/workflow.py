@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
-from .effects import Archive, Claim, Clear, Flag, HandOver, MergeInto, Stamp, Verdict
+from .effects import Archive, Claim, Clear, Flag, HandOver, MergeInto, Place, Stamp, Verdict
 from .states import OPEN, Satisfaction, State, Stage
 
 S = State
@@ -63,8 +63,16 @@ OPEN_STATES = frozenset(OPEN)
 BEFORE_CLOSED = frozenset(OPEN_STATES)
 
 TRANSITIONS = [
-    Transition("report", _("上报"), frozenset({None}), S.REPORTED, "case.report", "report",
-               starts=Stage.ACCEPT, counts=("report",), records=("source", "self_handled", "recurrence_of", "external_ref")),
+    # A report whose address the gazetteer could not place with confidence (Open311, a hotline call without a
+    # point) waits 待定位 on the 定位 clock, its ranked candidates recorded; the others go to 受理.
+    Transition("report", _("上报"), frozenset({None}), Branch("unlocated", {False: S.REPORTED, True: S.UNLOCATED}),
+               "case.report", "report", starts=Branch("unlocated", {False: Stage.ACCEPT, True: Stage.LOCATE}),
+               counts=("report",), records=("source", "self_handled", "recurrence_of", "external_ref", "candidates")),
+    # 定位: the centre's intake staff place a 待定位 case (a candidate chosen, or a point entered on the map); it
+    # then goes on as a located report of its source would have (待受理).
+    Transition("locate", _("定位"), frozenset({S.UNLOCATED}), S.REPORTED, "case.accept", "centre",
+               requires=("point",), stops=(Stage.LOCATE,), starts=Stage.ACCEPT, counts=("locate",),
+               effects=(Place(),), records=("candidate",)),
     Transition("send_verify", _("发核实"), frozenset({S.REPORTED}), S.VERIFYING, "case.send_verify", "centre",
                stops=(Stage.ACCEPT,), starts=Stage.VERIFY, counts=("send_verify",)),
     Transition("verify", _("核实"), frozenset({S.VERIFYING}), Branch("confirmed", {True: S.PENDING_FILING, False: S.NOT_FILED}),
@@ -86,6 +94,12 @@ TRANSITIONS = [
     Transition("dispatch_second", _("二级派遣"), frozenset({S.PENDING_DISTRICT_DISPATCH}), S.HANDLING, "case.dispatch_second",
                "district", requires=("unit",), guard="unit_in_district", stops=(Stage.SECOND_DISPATCH,), starts=Stage.HANDLE,
                counts=("second_dispatch",), effects=(HandOver(),), concerns="assigned", notifies="dispatched"),
+    # A case sent to the wrong district: its dispatcher hands it back to the city's, with the reason. The
+    # second-dispatch clock stops (its on-time result on the event) and the city's dispatch clock starts again.
+    Transition("hand_back", _("退回市级派遣"), frozenset({S.PENDING_DISTRICT_DISPATCH}), S.PENDING_DISPATCH,
+               "case.dispatch_second", "district", requires=("reason",), stops=(Stage.SECOND_DISPATCH,),
+               starts=Stage.DISPATCH, counts=("district_return",), effects=(Clear(("district_centre_id",)),),
+               records=("district",), implied=("district",)),
     # Inside the unit: a handler signs for the task (签收) or hands it to a team member (转交/指派). The
     # case stays in handling and its clock runs on; only the current person changes.
     Transition("accept_task", _("签收"), frozenset({S.HANDLING}), None, "case.handle", "unit", guard="unclaimed",
@@ -184,13 +198,16 @@ def guard_ok(t, case):
 
 
 def implied_inputs(t, case, actor):
-    """The inputs of row ``t`` that come from the case (self_handled: the reporter's word on 自行处置) or the
-    actor (signer: whoever signs for a task becomes its current person)."""
+    """The inputs of row ``t`` that come from the case (self_handled: the reporter's word on 自行处置; district: the
+    district a case is handed back from) or the actor (signer: whoever signs for a task becomes its current person)."""
     out = {}
     if "self_handled" in t.implied:
         out["self_handled"] = case.self_handled
     if "signer" in t.implied:
         out["person_obj"] = actor.person
+    if "district" in t.implied:  # the district the case is handed back from (cleared by the step)
+        district = case.district_centre
+        out["district"] = district.code if district is not None else ""
     return out
 
 

@@ -321,12 +321,12 @@ def open_case_map(actor, f, now=None, limit=MAP_LIMIT):
     open_cases = scoped_cases(actor, f).filter(state__in=OPEN)
     rows = []
     for lon, lat, stage, deadline, yellow_at, paused_at, number in (
-            open_cases.order_by("-created_at").values_list("lon", "lat", "stage", "stage_deadline", "stage_yellow_at",
+            open_cases.filter(lon__isnull=False).order_by("-created_at").values_list("lon", "lat", "stage", "stage_deadline", "stage_yellow_at",
                                                            "stage_paused_at", "number")[:limit]):
         rows.append([round(lon, 6), round(lat, 6), _light(stage, deadline, yellow_at, paused_at, now), number])
     per_grid = {code: n for code, n in open_cases.filter(responsibility_grid__isnull=False)
                 .values_list("responsibility_grid__code").annotate(n=Count("pk")).order_by() if code}
-    total = len(rows) if len(rows) < limit else open_cases.count()
+    total = len(rows) if len(rows) < limit else open_cases.filter(lon__isnull=False).count()
     return {"cases": rows, "total": total, "truncated": total > len(rows), "grid_open": per_grid}
 
 
@@ -346,7 +346,7 @@ def heat_points(actor, f, limit=HEAT_LIMIT, digits=HEAT_DIGITS):
     """Where the period's cases were reported, for the heatmap: [lon, lat, n] per cell of ``digits`` decimals
     (3 ≈ 100 m), counted in SQL, so a year of cases costs one grouped query and a payload of at most ``limit``
     cells (the busiest ones)."""
-    rows = (scoped_cases(actor, f).filter(_created_q(f)).values(hlon=Round("lon", digits), hlat=Round("lat", digits))
+    rows = (scoped_cases(actor, f).filter(_created_q(f), lon__isnull=False).values(hlon=Round("lon", digits), hlat=Round("lat", digits))
             .annotate(n=Count("pk")).order_by("-n", "hlon", "hlat")[:limit])
     return [[round(float(r["hlon"]), digits), round(float(r["hlat"]), digits), r["n"]] for r in rows]
 

@@ -11,6 +11,7 @@ from urbangrid.cases.states import State
 from urbangrid.cases.workflow import PUBLIC_NOTE, Action
 
 PLAIN = {
+    State.UNLOCATED: _("已收到，正在根据您提供的地址确定位置"),
     State.REPORTED: _("已收到，等待受理"), State.VERIFYING: _("已受理，正在现场核实"),
     State.PENDING_FILING: _("已核实，等待立案"), State.PENDING_DISPATCH: _("已立案，正在派遣"),
     State.PENDING_DISTRICT_DISPATCH: _("已立案，正在派遣"), State.HANDLING: _("责任单位正在处理"),
@@ -23,7 +24,7 @@ PLAIN = {
 # Public timeline entries: which actions show, in plain words. Internal steps (approvals, requests,
 # supervision) and every note, name and contact stay inside.
 PUBLIC_STEPS = {
-    Action.REPORT: _("问题已提交"), Action.ACCEPT: _("已受理"), Action.SEND_VERIFY: _("已安排现场核实"),
+    Action.REPORT: _("问题已提交"), Action.LOCATE: _("已确定问题位置"), Action.ACCEPT: _("已受理"), Action.SEND_VERIFY: _("已安排现场核实"),
     Action.VERIFY: _("现场核实完成"), Action.FILE: _("已立案"), Action.DISPATCH: _("已派遣给责任单位"),
     Action.DISPATCH_SECOND: _("已派遣给责任单位"), Action.FEED_BACK: _("责任单位已处理"),
     Action.CHECK_PASS: _("现场核查通过"), Action.CHECK_FAIL: _("核查未通过，返工处理"), Action.CLOSE: _("已办结"),

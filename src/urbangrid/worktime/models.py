@@ -84,6 +84,7 @@ class TimeUnit(models.TextChoices):
 
 
 class Stage(models.TextChoices):
+    LOCATE = "locate", _("定位")  # a 待定位 report placed on the map by the centre
     ACCEPT = "accept", _("受理")
     VERIFY = "verify", _("核实")
     FILE = "file", _("立案")
@@ -98,6 +99,7 @@ class Stage(models.TextChoices):
 # Practice values (standards.md §1.3): 核实确认 + 立案派遣 ≤ 1 工作时 (福州); 核实, 核查 30 min (egova).
 # Used by the data migration and as the fallback when a row is missing.
 DEFAULT_LIMITS = {
+    Stage.LOCATE: (Decimal("1"), TimeUnit.WORKING_HOURS),
     Stage.ACCEPT: (Decimal("1"), TimeUnit.WORKING_HOURS),
     Stage.VERIFY: (Decimal("0.5"), TimeUnit.WORKING_HOURS),
     Stage.FILE: (Decimal("1"), TimeUnit.WORKING_HOURS),

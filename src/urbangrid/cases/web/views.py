@@ -75,7 +75,7 @@ class Bench:
 BENCHES = {
     "centre": Bench("centre", gettext_lazy("监督中心工作台"),
                     lambda a: a.city_wide and (a.can("case.accept") or a.can("case.file")),
-                    (State.REPORTED, State.PENDING_FILING, State.FED_BACK, State.PENDING_CLOSE, State.CLOSED)),
+                    (State.UNLOCATED, State.REPORTED, State.PENDING_FILING, State.FED_BACK, State.PENDING_CLOSE, State.CLOSED)),
     "command": Bench("command", gettext_lazy("指挥中心派遣台"), lambda a: a.can("case.dispatch"),
                      (State.PENDING_DISPATCH, *APPROVALS)),
     "district": Bench("district", gettext_lazy("区级二级派遣台"), lambda a: a.can("case.dispatch_second"),
@@ -300,6 +300,7 @@ FIELD_LABELS = {
     "extra_unit": gettext_lazy("时长单位"), "satisfaction": gettext_lazy("满意度"), "master": gettext_lazy("主案件编号"),
     "confirmed": gettext_lazy("核实结果"), "reason": gettext_lazy("原因"), "opinion": gettext_lazy("意见"),
     "photos": gettext_lazy("照片"), "person": gettext_lazy("处置人员"),
+    "point": gettext_lazy("位置（经度,纬度）"), "candidate": gettext_lazy("所选候选地址"),
     PUBLIC_NOTE: gettext_lazy("公开答复（市民可见）"),
 }
 
@@ -311,6 +312,8 @@ def _field_names(t):
         names += ["unit", "district"]
     if "unit" in t.requires:
         names.append("unit")
+    if "point" in t.requires:  # 定位: a candidate clicked fills both; a point clicked on the map only the first
+        names += ["point", "candidate"]
     if "extra_time" in t.requires or t.clock == "extend":
         names += ["extra_value", "extra_unit"]
     for name in ("satisfaction", "master", "person"):
@@ -421,8 +424,9 @@ def _case_context(actor, case, **form_state):
         e["from_label"] = _label(State, e["from_state"]) if e["from_state"] else ""
         e["to_label"] = _label(State, e["to_state"])
         e["role_label"] = _label(Role, e["role"]) if e["role"] else ""
+    locating = _locating(case) if any(f["t"].action == Action.LOCATE for f in forms) else None
     return {
-        "case": case, "light": detail["light"], "events": detail["events"],
+        "case": case, "light": detail["light"], "events": detail["events"], "locating": locating,
         "deadline_unconfirmed": detail["deadline_unconfirmed"],
         "photos": {kind: [p for p in detail["photos"] if p["kind"] == kind] for kind in ("before", "after")},
         "forms": forms, "benches": _benches_for(actor),
@@ -431,6 +435,36 @@ def _case_context(actor, case, **form_state):
         "ended_states": [str(s) for s in State if s not in OPEN],
         "tile_url": settings.URBANGRID_TILE_URL, "tile_attribution": settings.URBANGRID_TILE_ATTRIBUTION,
     }
+
+
+def _locating(case):
+    """What the 定位 form shows of a 待定位 case: the gazetteer's ranked candidates for its address now (those
+    recorded at the report when the gazetteer has none), and a point to centre the map on."""
+    from ..models import CaseEvent
+
+    try:
+        found = [c.as_dict() for c in services.address_candidates(case.address)] if case.address.strip() else []
+    except ValueError:
+        found = []
+    if not found:
+        report = CaseEvent.objects.filter(case=case, seq=1).values_list("data", flat=True).first() or {}
+        found = [c for c in report.get("candidates") or () if isinstance(c, dict) and "lon" in c]
+    for i, c in enumerate(found, 1):
+        c["rank"], c["point"] = i, f"{c['lon']:.7f},{c['lat']:.7f}"
+        c["precision_label"] = PRECISIONS.get(c.get("precision"), c.get("precision", ""))
+    centre = (found[0]["lon"], found[0]["lat"]) if found else None
+    if centre is None:  # somewhere in the city: a responsibility grid's inner point
+        from urbangrid.grids.models import ResponsibilityGrid
+
+        grid = ResponsibilityGrid.objects.exclude(geometry=None).order_by("code").first()
+        if grid is not None:
+            p = grid.shape.representative_point()
+            centre = (p.x, p.y)
+    return {"candidates": found, "centre": centre}
+
+
+PRECISIONS = {"doorplate": gettext_lazy("门牌"), "landmark": gettext_lazy("标志物"), "intersection": gettext_lazy("路口"),
+              "road": gettext_lazy("道路"), "community": gettext_lazy("社区")}
 
 
 def _visible_or_404(actor, number):

@@ -23,7 +23,8 @@ REQUEST = {"type": "object", "required": ["service_request_id", "status", "servi
     "agency_responsible": NULLABLE_STRING, "service_notice": NULLABLE_STRING, "requested_datetime": W3C,
     "updated_datetime": {**W3C, "nullable": True}, "expected_datetime": {**W3C, "nullable": True},
     "address": NULLABLE_STRING, "address_id": NULLABLE_STRING, "zipcode": NULLABLE_STRING,
-    "lat": {"type": "number"}, "long": {"type": "number"}, "media_url": NULLABLE_STRING,
+    # null while the request waits 待定位 (an address_string the gazetteer could not place with confidence)
+    "lat": {"type": "number", "nullable": True}, "long": {"type": "number", "nullable": True}, "media_url": NULLABLE_STRING,
     "notes": {"type": "array", "items": NOTE}}}
 CREATED = {"type": "array", "items": {"type": "object", "required": ["service_request_id"], "properties": {
     "service_request_id": STRING, "service_notice": STRING, "account_id": NULLABLE_STRING, "token": NULLABLE_STRING}}}

@@ -95,7 +95,7 @@ class RequestSerializer:
             return case.current_unit.name
         if last_unit is not None:
             return last_unit.name
-        if case.state in TERMINAL:
+        if case.state in TERMINAL or case.lon is None:  # nowhere yet (待定位): nobody answers for it
             return None
         key = (case.catalog_class_id, case.unit_grid_id)
         if key not in self._resolved:
@@ -126,7 +126,7 @@ class RequestSerializer:
             "updated_datetime": (case.closed_at or case.updated_at) if status == "closed" else case.updated_at,
             "expected_datetime": case.handle_deadline,
             "address": address,
-            "address_id": case.unit_grid.code,
+            "address_id": case.unit_grid.code if case.unit_grid_id else None,
             "zipcode": None,
             "lat": case.lat,
             "long": case.lon,

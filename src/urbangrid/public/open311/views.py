@@ -7,8 +7,9 @@ Choices where the specification leaves room:
   then any other value is 404;
 - POST requests needs ``lat`` and ``long`` (WGS84), or ``address_id`` = a unit-grid code (located at a
   point inside that grid), or ``address_string`` alone, located through the gazetteer (gazetteer/geocoder.py)
-  when its best candidate is confident; an address that is not is 400 naming the best candidate (a 待定位 intake
-  step for those is not built yet);
+  when its best candidate is confident; an address that is not is accepted all the same (201): the case waits
+  待定位 (state ``unlocated``) until the centre places it, its ranked candidates recorded, and its GET shows
+  status open, the address_string and no lat/long;
 - GET requests: default the last 90 days, newest first, ``page_size`` ≤ 1000 (default 1000), ``page`` from 1;
   a start/end range longer than 90 days is 400; dates without a timezone are read as Asia/Shanghai;
 - POSTs are limited per client address (core/ratelimit.client_address) to settings.URBANGRID_OPEN311_POSTS_PER_HOUR
@@ -329,17 +330,12 @@ def _location(request):
     if address:
         from urbangrid.gazetteer.geocoder import GeocodeInputError, geocoder
 
-        try:
-            found = geocoder.geocode(address, limit=2)
+        try:  # the text checked here, so its errors read as Open311's; the case service places it (or not)
+            geocoder.geocode(address, limit=1)
         except GeocodeInputError as exc:
             raise Open311Error(400, f"address_string: {exc}") from None
-        if found and found[0].confident:
-            return found[0].lon, found[0].lat
-        best = (f"; the best candidate, {found[0].label} ({found[0].precision}, score {found[0].score:.2f}), is not certain"
-                if found else "; no street, doorplate, landmark or intersection of this city matches it")
-        raise Open311Error(400, f"address_string could not be located with confidence{best}: "
-                                "send lat and long (WGS84) or a unit-grid address_id")
-    raise Open311Error(400, "a location is required: lat and long, or address_id")
+        return None, None  # located by services.report when the gazetteer is confident, else 待定位
+    raise Open311Error(400, "a location is required: lat and long, address_id or address_string")
 
 
 def _idempotency_key(key, request, code, lon, lat, description):
@@ -347,7 +343,8 @@ def _idempotency_key(key, request, code, lon, lat, description):
     if not who:
         return None
     # Same client, service, place and text = a retry of the same submission (not every later report of the device).
-    material = "\x1f".join([str(key.pk), who, code, f"{lon:.6f}", f"{lat:.6f}", description])
+    place = [f"{lon:.6f}", f"{lat:.6f}"] if lon is not None else [param(request, "address_string") or ""]
+    material = "\x1f".join([str(key.pk), who, code, *place, description])
     return "o311:" + hashlib.sha256(material.encode("utf-8")).hexdigest()[:40]
 
 
@@ -404,7 +401,8 @@ def _create(request, fmt):
                                           device_id=(param(request, "device_id") or "")[:80])
     return respond(fmt, "service_requests", [{
         "service_request_id": case.number,
-        "service_notice": f"已受理，案件编号 {case.number}，查询码 {case.tracking_code}" if created else f"重复提交，原案件编号 {case.number}",
+        "service_notice": (f"已受理，案件编号 {case.number}，查询码 {case.tracking_code}"
+                           + ("；地址待定位" if case.lon is None else "")) if created else f"重复提交，原案件编号 {case.number}",
         "account_id": param(request, "account_id"),
     }])
 
