@@ -32,6 +32,16 @@ def _count(client, href):
     return int(total.group(1))
 
 
+def _sample(cells, n=6):
+    """A table's cells of one column to open: the largest and the smallest figure and others spread between
+    (every row's link is built by the same code: opening 600 lists of a 3,000-case city costs minutes)."""
+    ranked = sorted((c for c in cells if isinstance(c[0], int)), key=lambda c: c[0])
+    if len(ranked) <= n:
+        return ranked
+    step = (len(ranked) - 1) / (n - 1)
+    return [ranked[round(i * step)] for i in range(n)]
+
+
 @pytest.fixture
 def demo_history(settings, tmp_path):
     settings.VAR_DIR = tmp_path
@@ -60,9 +70,12 @@ def test_every_figure_equals_the_list_behind_it(demo_history, client):
                                                 "quarterly": "quarter", "yearly": "year"}[kind], on), everything)
         figures = [(f"summary:{key}", value, link) for key, _label, value, _kind, link in review.summary]
         for section in review.sections:
+            columns = {}
             for row in section.rows:
                 for column, link in row.get("_links", {}).items():
-                    figures.append((f"{section.key}:{column}", row.get(column), link))
+                    columns.setdefault(column, []).append((row.get(column), link))
+            for column, cells in columns.items():
+                figures += [(f"{section.key}:{column}", value, link) for value, link in _sample(cells)]
         for name, value, link in figures:
             if not link or not link.startswith("/cases/?") or not isinstance(value, int):
                 continue
