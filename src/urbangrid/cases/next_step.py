@@ -2,30 +2,32 @@
 
 The case page shows that form first and open, the others collapsed (``<details>``); this orders forms, it
 never adds or removes one (the workflow table and ``services.available_actions`` decide what is allowed).
-Keys are state values and action names as plain strings, so a state or row added to the table later falls
-back to the table's own order instead of breaking the page.
+A state or row the orders below do not name (added to the table later) keeps the table's own order.
 """
+from .states import State as S
+from .workflow import Action as A
 
 # Per state: the loop's forward step first, then the usual alternatives, in the order they are taken.
 LIKELY = {
-    "reported": ("accept", "send_verify", "not_file", "merge"),
-    "verifying": ("verify",),
-    "pending_filing": ("file", "not_file", "merge"),
-    "pending_dispatch": ("dispatch",),
-    "pending_district_dispatch": ("dispatch_second",),
+    S.UNLOCATED: (A.LOCATE,),
+    S.REPORTED: (A.ACCEPT, A.SEND_VERIFY, A.NOT_FILE, A.MERGE),
+    S.VERIFYING: (A.VERIFY,),
+    S.PENDING_FILING: (A.FILE, A.NOT_FILE, A.MERGE),
+    S.PENDING_DISPATCH: (A.DISPATCH,),
+    S.PENDING_DISTRICT_DISPATCH: (A.DISPATCH_SECOND, A.HAND_BACK),
     # The unit handler's work: the feedback closes his step; claiming and handing over come next.
-    "handling": ("feed_back", "accept_task", "assign", "request_extension", "request_return", "request_suspension"),
-    "return_requested": ("approve_return", "refuse_return"),
-    "extension_requested": ("approve_extension", "refuse_extension"),
-    "suspension_requested": ("approve_suspension", "refuse_suspension"),
-    "suspended": ("resume",),
-    "fed_back": ("send_check",),
-    "checking": ("check_pass", "check_fail"),
-    "pending_close": ("close",),
-    "closed": ("callback", "keep_closed", "reopen"),
+    S.HANDLING: (A.FEED_BACK, A.ACCEPT_TASK, A.ASSIGN, A.REQUEST_EXTENSION, A.REQUEST_RETURN, A.REQUEST_SUSPENSION),
+    S.RETURN_REQUESTED: (A.APPROVE_RETURN, A.REFUSE_RETURN),
+    S.EXTENSION_REQUESTED: (A.APPROVE_EXTENSION, A.REFUSE_EXTENSION),
+    S.SUSPENSION_REQUESTED: (A.APPROVE_SUSPENSION, A.REFUSE_SUSPENSION),
+    S.SUSPENDED: (A.RESUME,),
+    S.FED_BACK: (A.SEND_CHECK,),
+    S.CHECKING: (A.CHECK_PASS, A.CHECK_FAIL),
+    S.PENDING_CLOSE: (A.CLOSE,),
+    S.CLOSED: (A.CALLBACK, A.KEEP_CLOSED, A.REOPEN),
 }
 # Rare or destructive in any state: always after the others.
-LAST = ("supervise", "void")
+LAST = (A.SUPERVISE, A.VOID)
 
 
 def order(state, actions, failed=None):
