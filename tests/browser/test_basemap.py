@@ -30,6 +30,13 @@ DRAWN = """(id) => {
 }"""
 
 
+def _drawn(page, map_id):
+    """What the map draws, once Leaflet has a view (a page may set it after its own data arrives)."""
+    page.wait_for_function("(id) => { const el = document.getElementById(id);"
+                           " return !!(el && el.ugMap && el.ugMap._loaded && el.ugBase); }", arg=map_id)
+    return page.evaluate(DRAWN, map_id)
+
+
 @pytest.fixture
 def demo(settings, tmp_path):
     from demo_snapshot import build_demo
@@ -55,7 +62,7 @@ def test_case_page_draws_grids_and_roads_and_a_closed_case_is_grey(live_server, 
 
     page.goto(f"{live_server.url}/cases/{open_case}/")
     page.wait_for_selector("#case-map[data-basemap='city'][data-ready='1']")
-    drawn = page.evaluate(DRAWN, "case-map")
+    drawn = _drawn(page, "case-map")
     assert drawn["grids"] >= 4, drawn  # unit-grid outlines around the point (about 100 m each at zoom 17)
     assert drawn["roads"] >= 1, drawn  # the road beside it
     assert drawn["districts"] >= 1 and drawn["inked"] > 0, drawn
@@ -105,7 +112,7 @@ def test_public_map_clusters_at_city_zoom_over_the_base_layer(live_server, page,
     page.wait_for_selector("#fixed-map[data-ready]")
     page.wait_for_selector("#fixed-map[data-basemap='city']")
     page.wait_for_timeout(300)  # the fit's zoom animation
-    drawn = page.evaluate(DRAWN, "fixed-map")
+    drawn = _drawn(page, "fixed-map")
     assert drawn["grids"] > 50 and drawn["roads"] > 5, drawn
     clusters = page.locator("#fixed-map .marker-cluster")
     assert clusters.count() >= 1
@@ -128,13 +135,13 @@ def test_dashboard_mobile_task_and_grid_map_draw_the_base_layer(live_server, pag
     page.goto(f"{live_server.url}/dashboard/")
     page.wait_for_selector("#dashboard[data-ready='1']")
     page.wait_for_selector("#dash-map[data-basemap='city']")
-    assert page.evaluate(DRAWN, "dash-map")["grids"] > 50
+    assert _drawn(page, "dash-map")["grids"] > 50
     page.goto(f"{live_server.url}/map/")
     page.wait_for_selector("#map[data-basemap='city']")
-    assert page.evaluate(DRAWN, "map")["roads"] > 0
+    assert _drawn(page, "map")["roads"] > 0
     page.goto(f"{live_server.url}/grids/WG01/")
     page.wait_for_selector("#grid-map[data-basemap='city'][data-ready]")
-    drawn = page.evaluate(DRAWN, "grid-map")
+    drawn = _drawn(page, "grid-map")
     assert drawn["grids"] >= 30 and drawn["roads"] >= 1, drawn  # WG01's 30 unit grids and its roads
     screenshot(page, "grid-page-map")
 
@@ -161,7 +168,7 @@ def test_mobile_task_page_has_a_map_over_the_base_layer(live_server, browser, de
         log_in(phone, live_server.url, login["username"], login["password"])
         phone.goto(f"{live_server.url}/m/tasks/{case.number}/")
         phone.wait_for_selector("#m-map[data-basemap='city']")
-        drawn = phone.evaluate(DRAWN, "m-map")
+        drawn = _drawn(phone, "m-map")
         assert drawn["grids"] >= 4 and drawn["inked"] > 0, drawn
         assert phone.get_attribute("#m-map", "data-marker-color") != "#8a8f94"  # open: its light, not grey
         screenshot(phone, "mobile-task-map")
