@@ -83,7 +83,7 @@ class Context:
 
         calendar = wt.get_calendar()
         cached = _limits_cache.get("limits")
-        ttl = getattr(settings, "URBANGRID_WORKTIME_CALENDAR_TTL", 300)
+        ttl = settings.URBANGRID_WORKTIME_CALENDAR_TTL
         if cached is None or _limits_cache.get("calendar") is not calendar or time.monotonic() - _limits_cache["at"] > ttl:
             cached = load_limits()
             _limits_cache.update({"limits": cached, "calendar": calendar, "at": time.monotonic()})
@@ -97,7 +97,7 @@ def load_limits():
     from urbangrid.worktime.models import TimeLimitSetting
 
     stages = {s.stage: (s.value, s.unit, s.yellow_share) for s in TimeLimitSetting.objects.all()}
-    keep = getattr(settings, "URBANGRID_REWORK_KEEPS_FIRST_DEADLINE", False)
+    keep = settings.URBANGRID_REWORK_KEEPS_FIRST_DEADLINE
     handle = stages.pop(TimeLimitSetting.Stage.HANDLE, None)  # its limit is the responsibility list's
     return engine.Limits(stages, keep, **({"handle_yellow_share": handle[2]} if handle else {}))
 
