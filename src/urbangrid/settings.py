@@ -11,6 +11,7 @@ URBANGRID_TRUSTED_PROXIES  comma-separated addresses/networks of reverse proxies
 URBANGRID_ALLOWED_HOSTS  comma-separated, default "127.0.0.1,localhost"
 URBANGRID_VAR_DIR   where the SQLite file, uploads and demo logins live (default ./var of the checkout)
 """
+import json
 import os
 from pathlib import Path
 
@@ -272,8 +273,27 @@ URBANGRID_EVALUATION_RAW_MAX_EVENTS = int(os.environ.get("URBANGRID_EVALUATION_R
 URBANGRID_TALLY_BACKFILL_SECONDS = int(os.environ.get("URBANGRID_TALLY_BACKFILL_SECONDS", "300"))
 URBANGRID_TALLY_TODAY_MAX_AGE = int(os.environ.get("URBANGRID_TALLY_TODAY_MAX_AGE", "60"))
 
-# Notification channels (see urbangrid/cases/notify.py); JSON in the environment, none by default.
-import json as _json  # noqa: E402
+# The case loop (cases/duplicates.py, cases/services.py): the windows of duplicate and recurrence checks, and
+# whether a rework keeps the first handling deadline (off: it gets a fresh one).
+URBANGRID_DUPLICATE_DAYS = int(os.environ.get("URBANGRID_DUPLICATE_DAYS", "7"))
+URBANGRID_DUPLICATE_RADIUS_M = float(os.environ.get("URBANGRID_DUPLICATE_RADIUS_M", "50"))
+URBANGRID_RECURRENCE_DAYS = int(os.environ.get("URBANGRID_RECURRENCE_DAYS", "30"))
+URBANGRID_RECURRENCE_RADIUS_M = float(os.environ.get("URBANGRID_RECURRENCE_RADIUS_M", "30"))
+URBANGRID_REWORK_KEEPS_FIRST_DEADLINE = env_bool("URBANGRID_REWORK_KEEPS_FIRST_DEADLINE")
+# Seconds a process trusts its cached responsibility list and working calendar after another process changed them.
+URBANGRID_RESPONSIBILITY_TTL = float(os.environ.get("URBANGRID_RESPONSIBILITY_TTL", "5"))
+URBANGRID_WORKTIME_CALENDAR_TTL = float(os.environ.get("URBANGRID_WORKTIME_CALENDAR_TTL", "300"))
+# Member and unit review weights over the defaults (assessment/members.py), JSON: {"person": {...}, ...}.
+URBANGRID_REVIEW_WEIGHTS = json.loads(os.environ.get("URBANGRID_REVIEW_WEIGHTS") or "{}")
+# Open311 discovery (public/open311/views.py) and its one jurisdiction; the largest POST body (0: the photo
+# limits of one request plus the form fields).
+URBANGRID_OPEN311_JURISDICTION = os.environ.get("URBANGRID_OPEN311_JURISDICTION", "")
+URBANGRID_OPEN311_CONTACT = os.environ.get("URBANGRID_OPEN311_CONTACT", "城市管理指挥中心 UrbanGrid")
+URBANGRID_OPEN311_KEY_SERVICE = os.environ.get(
+    "URBANGRID_OPEN311_KEY_SERVICE", "API keys are issued by the city management command centre (管理后台 → Open311 接口密钥).")
+URBANGRID_OPEN311_ENDPOINT_TYPE = os.environ.get("URBANGRID_OPEN311_ENDPOINT_TYPE", "production")
+URBANGRID_OPEN311_MAX_BODY = int(os.environ.get("URBANGRID_OPEN311_MAX_BODY", "0"))
 
-URBANGRID_NOTIFY_CHANNELS = _json.loads(os.environ.get("URBANGRID_NOTIFY_CHANNELS", "[]"))
+# Notification channels (see urbangrid/cases/notify.py); JSON in the environment, none by default.
+URBANGRID_NOTIFY_CHANNELS = json.loads(os.environ.get("URBANGRID_NOTIFY_CHANNELS", "[]"))
 EMAIL_BACKEND = os.environ.get("URBANGRID_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

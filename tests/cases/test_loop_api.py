@@ -4,6 +4,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from urbangrid.cases.models import Case, CaseEvent
+from urbangrid.catalog.models import CatalogClass, Component
+from urbangrid.grids.locator import locator
 from urbangrid.org.models import Person, RoleAssignment
 
 from ug_testing import jpeg
@@ -353,3 +355,55 @@ def test_hotline_orders_are_recognised_and_answered(staff):
     assert staff["inspector"].post("/api/v1/hotline/orders", {**order, "external_no": "X1"}, content_type="application/json").status_code == 403
     bad = c.post("/api/v1/hotline/orders", {**order, "hotline": "110"}, content_type="application/json")
     assert bad.status_code == 422
+
+
+# A case's 部件标识码 names an asset of the case's own component class, in the district where the case is:
+# anything else is refused with a field message (stored whole, never cut), and the case page shows it.
+def _component_class():
+    """A current component class with an asset in the register, and that asset."""
+    component = (Component.objects.filter(catalog_class__version__is_current=True)
+                 .select_related("catalog_class__version").order_by("identifier").first())
+    assert component is not None, "the demo city registers components"
+    return component.catalog_class, component
+
+
+def test_identifiers_that_cannot_name_an_asset_are_refused(staff):
+    cls, component = _component_class()
+    district = locator.locate(*INSIDE_WG01).unit_grid_code[:6]
+    length = cls.version.identifier_length
+    good = (district + cls.code).ljust(length - 1, "0") + "7"
+    event = CatalogClass.objects.filter(version__is_current=True, kind="event").order_by("code").first()
+    c = staff["inspector"]
+    for version, code, identifier in (
+            (cls.version.code, cls.code, "NOT-A-COMPONENT-ID"),
+            (cls.version.code, cls.code, good + "0000"),  # 21 digits when 16/17 are due
+            (cls.version.code, cls.code, good[:-1]),  # one digit short
+            (cls.version.code, cls.code, good[:6] + "9999" + good[10:]),  # another class's code inside
+            (cls.version.code, cls.code, "999999" + good[6:]),  # another district
+            (event.version.code, event.code, good)):  # an event has no asset
+        r = report(c, code=code, version=version, component_identifier=identifier)
+        assert r.status_code == 422, (identifier, r.content)
+        assert "component_identifier" in r.json()["fields"], r.json()
+    assert not Case.objects.exists()
+
+    r = report(c, code=cls.code, version=cls.version.code, component_identifier=good)
+    assert r.status_code == 201, r.content
+    case = Case.objects.get(number=r.json()["number"])
+    assert case.component_identifier == good and len(good) == length
+    assert r.json()["component_identifier"] == good
+    page = c.get(f"/cases/{case.number}/").content.decode()
+    assert f'id="component-identifier">{good}' in page
+
+
+def test_the_case_page_names_the_registered_asset(staff):
+    cls, component = _component_class()
+    c = staff["inspector"]
+    r = report(c, code=cls.code, version=cls.version.code, point=(component.lon, component.lat),
+               component_identifier=component.identifier)
+    if r.status_code == 403:  # the asset lies outside the demo inspector's grids: the centre reports it
+        c = staff["intake_operator"]
+        r = report(c, code=cls.code, version=cls.version.code, point=(component.lon, component.lat),
+                   component_identifier=component.identifier, source="hotline_12345", photos=[])
+    assert r.status_code == 201, r.content
+    page = c.get(f"/cases/{r.json()['number']}/").content.decode()
+    assert component.identifier in page and (component.name or component.catalog_class.name) in page

@@ -103,6 +103,7 @@ def test_every_error_is_a_georeport_error_list(live_server, city, settings, monk
             ("body over the endpoint's limit", 413, None),  # filled below (needs the setting)
             ("server error", 500, dict(url=f"{v2}/services.{fmt}")),
         ]
+        defaults = {n: getattr(settings, n) for n in ("URBANGRID_OPEN311_JURISDICTION", "URBANGRID_OPEN311_MAX_BODY")}
         for what, status, request in cases:
             overridden = []
             if what == "jurisdiction":
@@ -119,8 +120,8 @@ def test_every_error_is_a_georeport_error_list(live_server, city, settings, monk
             elif what == "server error":
                 monkeypatch.setattr(serializers, "current_services", lambda: 1 / 0)
             got, headers, raw = call(**request)
-            for name in overridden:
-                delattr(settings, name)
+            for name in overridden:  # back to the declared defaults
+                setattr(settings, name, defaults[name])
             monkeypatch.undo()
             assert got == status, (fmt, what, got, raw[:200])
             errors = error_list(fmt, headers, raw)

@@ -852,7 +852,7 @@ def use_tallies(start, end, now=None):
     """Whether an evaluation can come from the daily tallies: they hold whole days, so the period must end
     at a midnight or now (an explicit ``now`` in the past, mid-day, needs the raw events)."""
     real_now = timezone.now()
-    if not getattr(settings, "URBANGRID_EVALUATION_TALLIES", True):
+    if not settings.URBANGRID_EVALUATION_TALLIES:
         return False
     eff_end = min(end, now or real_now)
     local = eff_end.astimezone(TZ)

@@ -64,7 +64,7 @@ LEVEL_LABELS = {"general_branch": gettext_lazy("党总支"), "branch": gettext_l
 def weights(kind):
     """The weights for ``kind`` (person, unit, party): the defaults with ``URBANGRID_REVIEW_WEIGHTS`` over them."""
     out = dict(DEFAULT_WEIGHTS[kind])
-    override = (getattr(settings, "URBANGRID_REVIEW_WEIGHTS", None) or {}).get(kind) or {}
+    override = (settings.URBANGRID_REVIEW_WEIGHTS or {}).get(kind) or {}
     out.update({k: float(v) for k, v in override.items() if k in out})
     return out
 

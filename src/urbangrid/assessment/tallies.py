@@ -328,7 +328,7 @@ def _todo(first_day, last_day, grace, now, unaccounted=frozenset(), lag=timedelt
     ``URBANGRID_TALLY_TODAY_MAX_AGE`` seconds (plus ``lag``; 0: always exact) is taken as it is."""
     today = local_day(now)
     status = {t.day: t for t in TallyDay.objects.filter(day__gte=first_day, day__lte=last_day)}
-    max_age = timedelta(seconds=int(getattr(settings, "URBANGRID_TALLY_TODAY_MAX_AGE", 60)))
+    max_age = timedelta(seconds=int(settings.URBANGRID_TALLY_TODAY_MAX_AGE))
     todo = []
     for d in _days(first_day, min(last_day, today)):
         t = status.get(d)

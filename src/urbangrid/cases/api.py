@@ -43,6 +43,7 @@ class CaseOut(Schema):
     lon: float | None = Field(..., description="null while the case is 待定位 (state unlocated)")
     lat: float | None
     address: str
+    component_identifier: str = Field("", description="部件标识码 of the asset a component case concerns (empty for events)")
     unit_grid_code: str | None
     responsibility_grid_code: str | None
     district_code: str | None
@@ -220,7 +221,7 @@ def case_out(case, now=None):
         "catalog_version": case.catalog_version, "class_code": case.class_code,
         "class_name": _ref(case, "ref_class_name", "catalog_class", "name"),
         "kind": case.kind, "urgency": case.urgency, "description": case.description, "lon": case.lon, "lat": case.lat,
-        "address": case.address, "unit_grid_code": _ref(case, "ref_unit_grid_code", "unit_grid", "code"),
+        "address": case.address, "component_identifier": case.component_identifier, "unit_grid_code": _ref(case, "ref_unit_grid_code", "unit_grid", "code"),
         "responsibility_grid_code": _ref(case, "ref_responsibility_grid_code", "responsibility_grid", "code"),
         "district_code": _ref(case, "ref_district_code", "district", "code"),
         "road_segment_code": _ref(case, "ref_road_segment_code", "road_segment", "code"),

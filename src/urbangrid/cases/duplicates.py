@@ -14,10 +14,6 @@ from .states import OPEN, State
 M_PER_DEG_LAT = 110_574.0
 
 
-def _setting(name, default):
-    return getattr(settings, name, default)
-
-
 def _box(qs, lon, lat, radius_m):
     """``qs`` narrowed to the bounding box of the circle (served by the class/lat/lon index)."""
     dlat = radius_m / M_PER_DEG_LAT
@@ -43,17 +39,17 @@ def _nearby(qs, lon, lat, radius_m):
 
 def similar_open(catalog_class_id, lon, lat, at, exclude_pk=None, limit=10):
     """Open cases of the same class nearby, reported within the window: candidates to merge."""
-    since = at - timedelta(days=_setting("URBANGRID_DUPLICATE_DAYS", 7))
+    since = at - timedelta(days=settings.URBANGRID_DUPLICATE_DAYS)
     qs = Case.objects.filter(catalog_class_id=catalog_class_id, state__in=OPEN - {State.MERGED}, created_at__gte=since)
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
-    return _nearby(qs, lon, lat, _setting("URBANGRID_DUPLICATE_RADIUS_M", 50))[:limit]
+    return _nearby(qs, lon, lat, settings.URBANGRID_DUPLICATE_RADIUS_M)[:limit]
 
 
 def previous_closed(catalog_class_id, lon, lat, at):
     """The latest case of the same class at the same place closed within the recurrence window, or None."""
-    since = at - timedelta(days=_setting("URBANGRID_RECURRENCE_DAYS", 30))
-    radius = _setting("URBANGRID_RECURRENCE_RADIUS_M", 30)
+    since = at - timedelta(days=settings.URBANGRID_RECURRENCE_DAYS)
+    radius = settings.URBANGRID_RECURRENCE_RADIUS_M
     qs = Case.objects.filter(catalog_class_id=catalog_class_id, state=State.CLOSED, closed_at__gte=since, closed_at__lte=at)
     # Every report asks this, and a hot spot may have many closed cases: read three columns, latest
     # closure first, and load the one case that is within the radius.

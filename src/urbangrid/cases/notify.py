@@ -50,7 +50,7 @@ def on_transition(case, t, event):
 # --- delivering (task engine) ---------------------------------------------------------------------
 
 def channels():
-    return list(getattr(settings, "URBANGRID_NOTIFY_CHANNELS", []) or [])
+    return list(settings.URBANGRID_NOTIFY_CHANNELS or [])
 
 
 def _payload(channel, note):

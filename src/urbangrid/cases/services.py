@@ -6,12 +6,13 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from urbangrid.catalog.models import CatalogClass
+from urbangrid.catalog.models import CatalogClass, validate_component_identifier
 from urbangrid.grids.locator import OutsideManagedArea, locator
 from urbangrid.org.models import Unit
 from urbangrid.org.roles import Role
@@ -83,7 +84,7 @@ class Context:
 
         calendar = wt.get_calendar()
         cached = _limits_cache.get("limits")
-        ttl = getattr(settings, "URBANGRID_WORKTIME_CALENDAR_TTL", 300)
+        ttl = settings.URBANGRID_WORKTIME_CALENDAR_TTL
         if cached is None or _limits_cache.get("calendar") is not calendar or time.monotonic() - _limits_cache["at"] > ttl:
             cached = load_limits()
             _limits_cache.update({"limits": cached, "calendar": calendar, "at": time.monotonic()})
@@ -97,7 +98,7 @@ def load_limits():
     from urbangrid.worktime.models import TimeLimitSetting
 
     stages = {s.stage: (s.value, s.unit, s.yellow_share) for s in TimeLimitSetting.objects.all()}
-    keep = getattr(settings, "URBANGRID_REWORK_KEEPS_FIRST_DEADLINE", False)
+    keep = settings.URBANGRID_REWORK_KEEPS_FIRST_DEADLINE
     handle = stages.pop(TimeLimitSetting.Stage.HANDLE, None)  # its limit is the responsibility list's
     return engine.Limits(stages, keep, **({"handle_yellow_share": handle[2]} if handle else {}))
 
@@ -507,6 +508,11 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
         errors["observed_at"] = str(exc)
     else:
         at, observed_rule = observed_times.report_time(observed, received)
+    component_identifier = str(component_identifier or "").strip()
+    if component_identifier and isinstance(catalog_class, CatalogClass):
+        problem = component_identifier_error(component_identifier, catalog_class, loc)
+        if problem:
+            errors["component_identifier"] = problem
     if self_handled and source != Source.INSPECTOR:
         errors["self_handled"] = _("只有监督员上报的案件可以自行处置")
     if require_photos and source == Source.INSPECTOR and not photos:
@@ -530,7 +536,7 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
         catalog_version=catalog_class.version.code, kind=catalog_class.kind, urgency=urgency or Urgency.NORMAL,
         description=description, lon=float(lon) if loc else None, lat=float(lat) if loc else None,
         address=(address or "")[:256], **{name: getattr(loc, name) if loc else None for name in PLACE_FIELDS},
-        component_identifier=(component_identifier or "")[:17], reporter_user=actor.user if not anonymous and getattr(actor.user, "pk", None) else None,
+        component_identifier=component_identifier, reporter_user=actor.user if not anonymous and getattr(actor.user, "pk", None) else None,
         reporter=actor.person, reporter_name=(reporter_name or "")[:50], reporter_contact=(reporter_contact or "")[:100],
         idempotency_key=key, external_ref=external_ref or None,
         needs_verification=source in NEEDS_VERIFICATION, self_handled=bool(self_handled),
@@ -734,6 +740,18 @@ def address_candidates(address, limit=CANDIDATES_KEPT):
     from urbangrid.gazetteer.geocoder import geocoder
 
     return geocoder.geocode(address, limit=limit)
+
+
+def component_identifier_error(identifier, catalog_class, loc):
+    """Why a case's 部件标识码 cannot stand, or "": it names an asset of the case's own component class (the
+    standard's digits, the class code inside them) in the district where the case is; an event class has none."""
+    try:
+        validate_component_identifier(identifier, catalog_class)
+    except ValidationError as exc:
+        return " ".join(exc.messages)
+    if loc is not None and identifier[:6] != loc.unit_grid_code[:6]:
+        return _("标识码的区划代码%(code)s与所在单元网格的区划%(grid)s不符") % {"code": identifier[:6], "grid": loc.unit_grid_code[:6]}
+    return ""
 
 
 def _place_address(source, address, errors):

@@ -143,7 +143,7 @@ def resolve(catalog_class, lon, lat, filing_condition=None):
     class_id = catalog_class if isinstance(catalog_class, int) else catalog_class.pk
     key = (locator.version, class_id, loc.responsibility_grid_id, loc.community_id, loc.street_id, loc.district_id, condition,
            translation.get_language())
-    ttl = getattr(settings, "URBANGRID_RESPONSIBILITY_TTL", 5.0)
+    ttl = settings.URBANGRID_RESPONSIBILITY_TTL
     now = time.monotonic()
     if now - _cache_born[0] > ttl or len(_cache) > _CACHE_MAX:
         invalidate()

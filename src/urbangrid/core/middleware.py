@@ -61,7 +61,7 @@ class ContentSecurityPolicyMiddleware:
         from urllib.parse import urlsplit
 
         self.get_response = get_response
-        tiles = getattr(settings, "URBANGRID_TILE_URL", "")
+        tiles = settings.URBANGRID_TILE_URL
         host = urlsplit(tiles.replace("{s}", "*")).netloc if tiles else ""
         img = "'self' data: blob:" + (f" https://{host} http://{host}" if host else "")
         self.policy = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "

@@ -46,7 +46,7 @@ class ApiToken(models.Model):
         from datetime import timedelta
 
         if ttl is None:
-            days = getattr(settings, "URBANGRID_TOKEN_TTL_DAYS", 30)
+            days = settings.URBANGRID_TOKEN_TTL_DAYS
             ttl = timedelta(days=days) if days else False
         raw = secrets.token_urlsafe(32)
         token = cls.objects.create(

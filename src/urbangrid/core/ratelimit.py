@@ -39,7 +39,7 @@ def client_address(request):
     X-Forwarded-For chain is read from the right, skipping trusted proxies, and the first address that is
     not one is the client. Without trusted proxies the header is ignored: anyone can write it."""
     remote = request.META.get("REMOTE_ADDR", "") or "unknown"
-    networks = _proxy_networks(tuple(getattr(settings, "URBANGRID_TRUSTED_PROXIES", ()) or ()))
+    networks = _proxy_networks(tuple(settings.URBANGRID_TRUSTED_PROXIES or ()))
     if not networks or not _trusted(remote, networks):
         return remote
     hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
@@ -133,7 +133,7 @@ _stores = {}
 
 
 def counters():
-    url = getattr(settings, "URBANGRID_REDIS_URL", "")
+    url = settings.URBANGRID_REDIS_URL
     if url not in _stores:
         _stores[url] = RedisCounters(url) if url else DatabaseCounters()
     return _stores[url]

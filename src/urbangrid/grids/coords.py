@@ -20,10 +20,10 @@ _GCJ_HOSTS = re.compile(r"autonavi|amap|gtimg", re.IGNORECASE)
 
 def tile_crs(url=None, configured=None):
     """The datum of the tile layer: URBANGRID_TILE_CRS when set, else gcj02 for AMap/Tencent URLs, else wgs84."""
-    configured = (getattr(settings, "URBANGRID_TILE_CRS", "") if configured is None else configured or "").strip().lower()
+    configured = (settings.URBANGRID_TILE_CRS if configured is None else configured or "").strip().lower()
     if configured in (WGS84, GCJ02):
         return configured
-    url = getattr(settings, "URBANGRID_TILE_URL", "") if url is None else url
+    url = settings.URBANGRID_TILE_URL if url is None else url
     return GCJ02 if url and _GCJ_HOSTS.search(url) else WGS84
 
 

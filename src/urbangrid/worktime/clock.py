@@ -286,7 +286,7 @@ def get_calendar() -> Calendar:
     edits made in another process show up, and at once after an edit in this process (signals)."""
     from django.conf import settings
 
-    ttl = getattr(settings, "URBANGRID_WORKTIME_CALENDAR_TTL", 300)
+    ttl = settings.URBANGRID_WORKTIME_CALENDAR_TTL
     if _cache["calendar"] is None or _time.monotonic() - _cache["at"] > ttl:
         reload_calendar()
     return _cache["calendar"]

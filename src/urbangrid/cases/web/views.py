@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from urbangrid.catalog.models import Component
 from urbangrid.core.access import actor_of
 from urbangrid.grids.models import Region
 from urbangrid.org.models import Unit
@@ -432,6 +433,8 @@ def _case_context(actor, case, **form_state):
         "forms": forms, "benches": _benches_for(actor),
         "duplicates": _duplicates([case], limit=10).get(case.pk, []) if any(f["t"].action == Action.MERGE for f in forms) else [],
         "source_label": _label(Source, case.source), "report_times": _report_times(detail["events"]),
+        "component": Component.objects.filter(identifier=case.component_identifier).select_related("catalog_class").first()
+        if case.component_identifier else None,
         "ended_states": [str(s) for s in State if s not in OPEN],
         "tile_url": settings.URBANGRID_TILE_URL, "tile_attribution": settings.URBANGRID_TILE_ATTRIBUTION,
     }

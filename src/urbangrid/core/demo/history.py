@@ -184,8 +184,8 @@ class _Recurrences:
     def __init__(self):
         from django.conf import settings
 
-        self.radius = getattr(settings, "URBANGRID_RECURRENCE_RADIUS_M", 30)
-        self.window = timedelta(days=getattr(settings, "URBANGRID_RECURRENCE_DAYS", 30))
+        self.radius = settings.URBANGRID_RECURRENCE_RADIUS_M
+        self.window = timedelta(days=settings.URBANGRID_RECURRENCE_DAYS)
         self.cell_lat = self.radius / M_PER_DEG_LAT
         self.cell_lon = self.radius / (111_320.0 * 0.5)  # cells at least the radius wide up to latitude 60°
         self.cells = {}

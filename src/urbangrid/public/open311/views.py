@@ -63,7 +63,7 @@ class Open311Error(Exception):
 def _rate_limited(request):
     # One shared limiter (core/ratelimit.py): counted in the store every server process shares, per client
     # address (X-Forwarded-For only through trusted proxies).
-    limit = int(getattr(settings, "URBANGRID_OPEN311_POSTS_PER_HOUR", 120))
+    limit = settings.URBANGRID_OPEN311_POSTS_PER_HOUR
     return not hit("open311-posts", client_address(request), limit)
 
 
@@ -72,7 +72,7 @@ def _too_long(request):
     refused before it is read: URBANGRID_OPEN311_MAX_BODY, by default from the upload limits."""
     from urbangrid.cases.photos import max_photos_per_request
 
-    limit = getattr(settings, "URBANGRID_OPEN311_MAX_BODY", None) or (
+    limit = settings.URBANGRID_OPEN311_MAX_BODY or (
         max_photos_per_request() * settings.URBANGRID_MAX_PHOTO_BYTES + settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -128,7 +128,7 @@ def param(request, name):
 
 
 def _check_jurisdiction(request):
-    ours = getattr(settings, "URBANGRID_OPEN311_JURISDICTION", "")
+    ours = settings.URBANGRID_OPEN311_JURISDICTION
     given = param(request, "jurisdiction_id")
     if ours and given and given != ours:
         raise Open311Error(404, f"jurisdiction_id {given} not found")
@@ -215,13 +215,12 @@ def discovery(request, fmt):
     changeset = _changeset()
     return respond(fmt, "discovery", {
         "changeset": changeset,
-        "contact": getattr(settings, "URBANGRID_OPEN311_CONTACT", "城市管理指挥中心 UrbanGrid"),
-        "key_service": getattr(settings, "URBANGRID_OPEN311_KEY_SERVICE",
-                               "API keys are issued by the city management command centre (管理后台 → Open311 接口密钥)."),
+        "contact": settings.URBANGRID_OPEN311_CONTACT,
+        "key_service": settings.URBANGRID_OPEN311_KEY_SERVICE,
         "max_requests": MAX_PAGE,
         "endpoints": [{
             "specification": SPEC, "url": base, "changeset": changeset,
-            "type": getattr(settings, "URBANGRID_OPEN311_ENDPOINT_TYPE", "production"),
+            "type": settings.URBANGRID_OPEN311_ENDPOINT_TYPE,
             "formats": ["text/xml", "application/json"],
         }],
     })
