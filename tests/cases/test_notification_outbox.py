@@ -109,7 +109,9 @@ def test_dead_delivery_is_retried_and_later_delivered(demo_city, receivers):
     page = shift.get("/notifications/", {"state": "dead"}).content.decode()
     assert _cell(page, "ops", "dead") == 1 and f'action="/notifications/{dead.pk}/retry/"' in page
     # The alert in the top bar, on the workbench too, for those who may open the page; not for a unit handler.
-    bench = shift.get("/command/").content.decode()
+    bench_page = shift.get("/centre/")
+    assert bench_page.status_code == 200
+    bench = bench_page.content.decode()
     assert 'class="notify-link dead-badge"' in bench and 'data-dead="1"' in bench
     assert "dead-badge" not in client("unit_handler").get("/unit/").content.decode()
     # CSRF is enforced.
@@ -120,7 +122,7 @@ def test_dead_delivery_is_retried_and_later_delivered(demo_city, receivers):
     assert answer.status_code == 302 and answer["Location"] == "/notifications/?state=dead"
     dead.refresh_from_db()
     assert dead.attempts == 0 and dead.requeues == 1 and dead.requeued_by.username == "shift_lead" and dead.requeued_at
-    assert "dead-badge" not in shift.get("/command/").content.decode()
+    assert "dead-badge" not in shift.get("/centre/").content.decode()
     # Retrying it again (no longer dead) changes nothing.
     shift.post(f"/notifications/{dead.pk}/retry/")
     dead.refresh_from_db()
