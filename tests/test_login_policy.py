@@ -34,9 +34,11 @@ def policy(settings):
     return settings
 
 
-def _form_login(base, path, username, password, headers=None):
+def _form_login(base, path, username, password, headers=None, language=None):
     """A browser's form login: fetch the page (CSRF cookie and token), post it; True when signed in."""
     s = requests.Session()
+    if language:
+        s.cookies.set("django_language", language)
     page = s.get(base + path, headers=headers)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
     answer = s.post(base + path, data={"username": username, "password": password, "csrfmiddlewaretoken": token,
@@ -65,6 +67,25 @@ def test_admin_login_is_locked_like_the_site_login(live_server, users, policy):
     assert list(events.filter(kind="locked").values_list("door", flat=True)) == ["admin"]
     # The attempts made while locked are in the log too, marked, for the doors they came through.
     assert sorted(events.filter(detail__has_key="while_locked").values_list("door", flat=True)) == ["admin", "api", "site"]
+
+
+def test_admin_login_answers_429_with_retry_after_while_locked(live_server, users, policy):
+    """Like the site login and the API: a locked account at the admin's door gets 429, Retry-After and the
+    lock's message in the reader's language (the form is still shown)."""
+    base = live_server.url
+    for _ in range(3):
+        ok, answer = _form_login(base, "/admin/login/", "boss", "wrong-password-1")
+        assert not ok and answer.status_code == 200 and "Retry-After" not in answer.headers
+    ok, answer = _form_login(base, "/admin/login/", "boss", PASSWORD)
+    assert not ok and answer.status_code == 429
+    assert 0 < int(answer.headers["Retry-After"]) <= 120  # the lock doubled once (60 s base)
+    assert "暂时锁定" in answer.text and 'name="password"' in answer.text
+    ok, answer = _form_login(base, "/admin/login/", "boss", PASSWORD, language="en")
+    assert not ok and answer.status_code == 429 and "temporarily locked" in answer.text
+    assert int(answer.headers["Retry-After"]) > 0
+    # The site login answers the same way.
+    ok, answer = _form_login(base, "/accounts/login/", "boss", PASSWORD)
+    assert not ok and answer.status_code == 429 and "Retry-After" in answer.headers
 
 
 def test_failures_at_different_doors_add_up(live_server, users, policy):

@@ -263,6 +263,11 @@ class Delivery(models.Model):
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     next_attempt_at = models.DateTimeField(_("下次尝试"), default=timezone.now, db_index=True)
     last_error = models.CharField(_("最近错误"), max_length=500, blank=True)
+    # The trace of a dead delivery put back in the queue by hand (cases/outbox.py): who, when, how often.
+    requeues = models.PositiveSmallIntegerField(_("重新投递次数"), default=0)
+    requeued_at = models.DateTimeField(_("重新投递时间"), null=True, blank=True)
+    requeued_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("重新投递人"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         verbose_name = _("通知投递")

@@ -3,24 +3,44 @@ delivered by the task engine through pluggable channels with retries and backoff
 
 Channels come from settings.URBANGRID_NOTIFY_CHANNELS, a list of dicts:
   {"name": "wecom", "type": "webhook", "url": "https://…", "format": "wecom" | "dingtalk" | "json"}
-  {"name": "sms", "type": "sms", "url": "https://gateway/send", "token": "…"}   (JSON POST to an SMS gateway)
+  {"name": "sms", "type": "sms", "url": "https://gateway/send", "token": "…"}   (JSON POST to an SMS gateway,
+      with the phone numbers of the people the notification addresses: see ``sms_recipients``)
   {"name": "mail", "type": "email", "to": ["ops@city.gov.cn"]}
+A delivery that fails is retried with backoff; after MAX_ATTEMPTS it is dead (死信): nobody retries it until
+someone puts it back in the queue (``cases/outbox.py``, the page 通知投递). A delivery that cannot succeed
+by retrying (an SMS to people without a phone number) is dead at once, with its reason.
 Every POST carries the header Idempotency-Key: notification-<id>, so a receiver that saw a message
 before (a worker killed between sending and recording) can drop the repeat: delivered once per recipient.
 """
 import json
+import logging
+import re
 import urllib.request
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Delivery, Notification
 
 MAX_ATTEMPTS = 8
+
+log = logging.getLogger(__name__)
+# Phone numbers never reach the delivery's error text, the logs or the pages (org/privacy.py decides who
+# reads a phone number): a gateway that echoes them back has them masked.
+_PHONE_RE = re.compile(r"(?<!\d)(\+?86[- ]?)?1\d{2}[- ]?\d{4}[- ]?\d{4}(?!\d)|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
+
+
+class PermanentFailure(Exception):
+    """A delivery that retrying cannot fix (the data must change first): it is dead at once."""
+
+
+def mask_phones(text):
+    return _PHONE_RE.sub("***", text or "")
 
 
 def _backoff(attempts):
@@ -62,8 +82,46 @@ def _payload(channel, note):
     if fmt == "dingtalk":
         return {"msgtype": "text", "text": {"content": note.text}}
     if channel.get("type") == "sms":
-        return {"token": channel.get("token", ""), "unit": body["unit"], "role": body["role"], "content": note.text, "id": note.pk}
+        phones = [p.phone for p in sms_recipients(note) if p.phone]
+        if not phones:
+            raise PermanentFailure(_("短信无法发送：通知的接收方（%(who)s）没有登记手机号码的在岗人员")
+                                   % {"who": recipient_label(note)})
+        return {"token": channel.get("token", ""), "phones": phones, "unit": body["unit"], "role": body["role"],
+                "content": note.text, "id": note.pk}
     return body
+
+
+def recipient_label(note):
+    """The unit or post a notification addresses, for people (no names, no numbers)."""
+    from urbangrid.org.roles import Role
+
+    if note.unit_id:
+        return note.unit.name
+    try:
+        return str(Role(note.role).label)
+    except ValueError:
+        return note.role or "—"
+
+
+def recipients_q(note):
+    """The people a notification addresses, as a condition on ``Person``: the unit's handlers (处置人员 held
+    in that unit), or the holders of the post (二级派遣员 of the case's district; the city's posts otherwise)."""
+    from urbangrid.org.roles import Role
+
+    if note.unit_id:
+        return Q(roles__role=Role.UNIT_HANDLER, roles__unit_id=note.unit_id)
+    if note.role == Role.DISTRICT_DISPATCHER:
+        return Q(roles__role=note.role, roles__region_id=note.case.district_centre_id)
+    if note.role:
+        return Q(roles__role=note.role, roles__region__isnull=True)
+    return Q(pk__in=[])
+
+
+def sms_recipients(note):
+    """The active people the notification addresses (each once), with their phone numbers."""
+    from urbangrid.org.models import Person
+
+    return list(Person.objects.filter(recipients_q(note), active=True).distinct().order_by("pk"))
 
 
 def _send(channel, note):
@@ -102,10 +160,13 @@ def deliver_pending(now=None, limit=200):
             try:
                 _send(configured[row.channel], row.notification)
             except Exception as exc:  # any failure of the channel: retry later
-                row.attempts += 1
-                row.last_error = str(exc)[:500]
+                row.attempts = MAX_ATTEMPTS if isinstance(exc, PermanentFailure) else row.attempts + 1
+                row.last_error = mask_phones(str(exc) or exc.__class__.__name__)[:500]
                 row.next_attempt_at = now + _backoff(row.attempts)
                 row.save(update_fields=["attempts", "last_error", "next_attempt_at"])
+                if row.attempts >= MAX_ATTEMPTS:
+                    log.warning("notification %s dead on channel %s after %s attempts: %s", row.notification_id,
+                                row.channel, row.attempts, row.last_error)
                 failed += 1
             else:
                 row.attempts += 1

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .login import ThrottledAdminAuthenticationForm, unlock
+from .login import ThrottledAdminAuthenticationForm, throttled_admin_login, unlock
 from .models import ApiToken, SecurityEvent
 
 admin.site.site_header = _("UrbanGrid 后台管理")
@@ -10,6 +10,7 @@ admin.site.site_title = _("UrbanGrid 后台管理")
 admin.site.index_title = _("基础数据")
 # The admin's login door under the same policy as the site's and the API's (core/login.py).
 admin.site.login_form = ThrottledAdminAuthenticationForm
+admin.site.login = throttled_admin_login(admin.site)  # a locked account: 429 and Retry-After, as at the other doors
 
 
 @admin.register(ApiToken)

@@ -27,6 +27,20 @@ class CanOpen:
 
         return self._actor is not None and not scope_of(self._actor).empty
 
+    @cached_property
+    def notifications(self):
+        """通知投递 (/notifications/): the outbox, for the centre and administrators."""
+        return self._actor is not None and self._actor.can("notify.view")
+
+    @cached_property
+    def dead_notifications(self):
+        """How many notification deliveries gave up (the top bar's alert); asked only of those who may open the page."""
+        if not self.notifications:
+            return 0
+        from urbangrid.cases.outbox import dead_count
+
+        return dead_count()
+
 
 def nav(request):
     return {"can_open": CanOpen(request)}

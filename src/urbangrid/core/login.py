@@ -164,10 +164,28 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def form_invalid(self, form):
-        response = super().form_invalid(form)
-        if form.has_error("__all__", code="locked"):
-            response.status_code = 429
-            seconds = locked_for(form.data.get("username"), client_address(self.request))
-            if seconds:
-                response["Retry-After"] = str(seconds)
-        return response
+        return _answer_lock(self.request, form, super().form_invalid(form))
+
+
+def _answer_lock(request, form, response):
+    """A form refused because the account is locked: 429 with Retry-After (the page still shows the form and
+    the lock's message)."""
+    if form is not None and form.is_bound and form.has_error("__all__", code="locked"):
+        response.status_code = 429
+        seconds = locked_for(form.data.get("username"), client_address(request))
+        if seconds:
+            response["Retry-After"] = str(seconds)
+    return response
+
+
+def throttled_admin_login(site):
+    """Wrap ``site.login`` (Django's admin builds its own LoginView) so that a locked account gets the same
+    429 and Retry-After as at the site's login page and the API."""
+    login = site.login
+
+    def admin_login(request, extra_context=None):
+        response = login(request, extra_context)
+        form = (getattr(response, "context_data", None) or {}).get("form")
+        return _answer_lock(request, form, response)
+
+    return admin_login

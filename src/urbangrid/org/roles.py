@@ -38,7 +38,8 @@ UNIT_ROLES = frozenset({Role.UNIT_HANDLER})
 
 # Permission codes, grouped by what they let a person do. Scope (which grids, units, districts)
 # comes from where the role is held, see ``scope.Actor``. ``person.phone``: staff phone numbers of the people
-# the role dispatches or supervises (the rule and its scope: ``org/privacy.py``).
+# the role dispatches or supervises (the rule and its scope: ``org/privacy.py``). ``notify.view`` / ``notify.retry``:
+# the notification outbox (通知投递, ``cases/outbox.py``) and putting dead deliveries back in the queue.
 _VIEW_REF = {"reference.view"}
 ROLE_PERMISSIONS = {
     Role.GRID_LEADER: _VIEW_REF | {"grid.view", "case.view", "case.supervise", "assessment.view", "person.phone"},
@@ -51,14 +52,14 @@ ROLE_PERMISSIONS = {
     Role.INTAKE_OPERATOR: _VIEW_REF | {"grid.view_all", "case.view_all", "case.accept", "case.send_verify", "case.send_check",
                                        "case.not_file", "case.merge", "case.callback", "case.report", "person.phone"},
     Role.SHIFT_LEAD: _VIEW_REF | {"grid.view_all", "case.view_all", "case.file", "case.not_file", "case.close", "case.void",
-                                  "case.merge", "person.phone"},
+                                  "case.merge", "person.phone", "notify.view", "notify.retry"},
     Role.DISPATCHER: _VIEW_REF | {"grid.view_all", "case.view_all", "case.dispatch", "case.approve", "case.supervise", "person.phone"},
     Role.DISTRICT_DISPATCHER: _VIEW_REF | {"grid.view", "case.view", "case.dispatch_second", "case.approve", "person.phone"},
     Role.LEADER: _VIEW_REF | {"grid.view_all", "case.view_all", "case.supervise", "case.report", "dashboard.view",
-                              "assessment.view", "assessment.review_appeal", "person.phone"},
+                              "assessment.view", "assessment.review_appeal", "person.phone", "notify.view"},
     Role.UNIT_HANDLER: _VIEW_REF | {"case.view", "case.handle"},
     Role.ADMIN: _VIEW_REF | {"grid.view_all", "case.view_all", "reference.manage", "dashboard.view", "assessment.view",
-                             "assessment.review_appeal", "person.phone"},
+                             "assessment.review_appeal", "person.phone", "notify.view", "notify.retry"},
     Role.CITIZEN: {"case.rate"},
 }
 
