@@ -265,6 +265,24 @@
     return err && err.code === 1 ? t("gps_denied") : t("gps_unavailable");
   }
 
+  async function loadTasks(list, state) {
+    try {
+      const page = await getJSON("/api/v1/cases/todo?limit=100");
+      list.innerHTML = page.items.map((c) => {
+        const kind = c.state === "verifying" ? t("verify_task") : c.state === "checking" ? t("check_task") : c.state_label;
+        return `<li class="m-light-${esc(c.light)}"><a href="${esc(C.scope)}tasks/${encodeURIComponent(c.number)}/">` +
+          `<span class="m-tag">${esc(kind)}</span> <b>${esc(c.class_name)}</b> <span class="m-hint">${esc(c.number)}</span>` +
+          `<span class="m-desc">${esc(c.description)}</span>` +
+          (c.address ? `<span class="m-hint m-addr">${esc(c.address)}</span>` : "") + `</a></li>`;
+      }).join("");
+      state.textContent = page.items.length ? "" : t("no_tasks");
+      list.dataset.loaded = String(page.items.length);
+      if (!navigator.onLine) state.textContent = t("tasks_offline");
+    } catch (e) {
+      state.textContent = navigator.onLine ? errorText(e.body, t("send_failed")) : t("tasks_offline");
+    }
+  }
+
   // ---- home: my grids, my position, my tasks ---------------------------------------------------
   async function initHome() {
     const el = $("#m-map");
@@ -293,21 +311,10 @@
       gps.textContent = t("gps_unavailable");
     }
     const list = $("#task-list"), state = $("#tasks-state");
-    try {
-      const page = await getJSON("/api/v1/cases/todo?limit=100");
-      list.innerHTML = page.items.map((c) => {
-        const kind = c.state === "verifying" ? t("verify_task") : c.state === "checking" ? t("check_task") : c.state_label;
-        return `<li class="m-light-${esc(c.light)}"><a href="${esc(C.scope)}tasks/${encodeURIComponent(c.number)}/">` +
-          `<span class="m-tag">${esc(kind)}</span> <b>${esc(c.class_name)}</b> <span class="m-hint">${esc(c.number)}</span>` +
-          `<span class="m-desc">${esc(c.description)}</span>` +
-          (c.address ? `<span class="m-hint m-addr">${esc(c.address)}</span>` : "") + `</a></li>`;
-      }).join("");
-      state.textContent = page.items.length ? "" : t("no_tasks");
-      list.dataset.loaded = String(page.items.length);
-      if (!navigator.onLine) state.textContent = t("tasks_offline");
-    } catch (e) {
-      state.textContent = navigator.onLine ? errorText(e.body, t("send_failed")) : t("tasks_offline");
-    }
+    // The status follows the network: back online, the list is loaded again and the offline note goes.
+    window.addEventListener("online", () => loadTasks(list, state));
+    window.addEventListener("offline", () => { state.textContent = t("tasks_offline"); });
+    await loadTasks(list, state);
     const qlist = $("#queue-list");
     if (qlist) qlist.addEventListener("click", async (ev) => {
       const key = ev.target.dataset && ev.target.dataset.del;
