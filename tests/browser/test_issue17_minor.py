@@ -44,7 +44,9 @@ def as_english(page, base_url):
 
 
 def no_horizontal_overflow(page):
-    return page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    # A mobile viewport widens innerWidth to fit content that overflows: compare with the device width too.
+    scroll, inner = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    return scroll, min(inner, page.viewport_size["width"])
 
 
 def unlabelled_controls(page, scope="main"):
@@ -95,6 +97,23 @@ def test_task_list_status_follows_the_network(live_server, open_page, demo):
     expect(page.locator("#tasks-state")).not_to_contain_text("离线")
 
 
+def record_deductions(username, n=3):
+    from django.contrib.auth import get_user_model
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from ug_testing import jpeg
+    from urbangrid.assessment import deductions as svc
+    from urbangrid.org.scope import actor_for
+
+    from .test_case_loop_ui import INSIDE_WG01
+
+    svc.link_default_classes()
+    assessor = actor_for(get_user_model().objects.get(username=username))
+    for _ in range(n):
+        svc.record(assessor, item="RZ01", lon=INSIDE_WG01[0], lat=INSIDE_WG01[1], target_type="grid", target="WG01",
+                   photos=[SimpleUploadedFile("p.jpg", jpeg().read(), "image/jpeg")])
+
+
 @pytest.mark.parametrize("lang", ["zh-hans", "en"])
 def test_phone_width_pages_do_not_scroll_sideways(live_server, open_page, demo, lang):
     page = open_page(PHONE, phone=True)
@@ -110,11 +129,13 @@ def test_phone_width_pages_do_not_scroll_sideways(live_server, open_page, demo, 
     scroll, inner = no_horizontal_overflow(page)
     assert scroll <= inner, ("login", scroll, inner)
     login = demo["assessor"]
+    record_deductions(login["username"])
     log_in(page, live_server.url, login["username"], login["password"])
     for path in ("/assessment/deductions/", "/assessment/deductions/new/"):
         page.goto(f"{live_server.url}{path}")
         scroll, inner = no_horizontal_overflow(page)
         assert scroll <= inner, (path, scroll, inner)
+    assert page.goto(f"{live_server.url}/assessment/deductions/") and page.locator(".d-table tbody tr[data-id]").count() == 3
 
 
 def test_evaluation_grade_column_is_on_screen_at_1366(live_server, open_page, demo):
