@@ -10,6 +10,9 @@
   const S = readJSON("m-strings") || {};
   const C = readJSON("m-config") || {};
   const t = (key) => S[key] || key;
+  // Punctuation between a label and a value: full-width in Chinese, ASCII in English (as core/templatetags/punct.py).
+  const P = /^zh/i.test(document.documentElement.lang || "zh")
+    ? { colon: "：", open: "（", close: "）" } : { colon: ": ", open: " (", close: ")" };
   const $ = (sel) => document.querySelector(sel);
 
   function esc(s) {
@@ -219,7 +222,7 @@
           await queue.remove(item.key);
           toast(`${t("sent_from_queue")} ${res.body ? res.body.number : ""}`);
         } else if (res.status === 401 || res.status === 403 || res.status >= 500) {
-          toast(`${t("send_failed")}：${errorText(res.body, String(res.status))}`);
+          toast(`${t("send_failed")}${P.colon}${errorText(res.body, String(res.status))}`);
           break; // not this report's fault: keep it for a later retry
         } else {
           await queue.put(Object.assign({}, item, { error: errorText(res.body, t("send_failed")) }));
@@ -520,7 +523,7 @@
         });
         const body = await r.json().catch(() => null);
         if (r.ok) {
-          resultEl.textContent = `${t("done")}：${body.state_label}`;
+          resultEl.textContent = `${t("done")}${P.colon}${body.state_label}`;
           resultEl.dataset.state = body.state;
           box.dataset.state = body.state;
           const tag = $("#task-state");
@@ -533,7 +536,7 @@
         errorEl.textContent = errorText(body, t("send_failed"));
       } catch (e) {
         resultEl.textContent = "";
-        errorEl.textContent = `${t("send_failed")}（${t("offline")}）`;
+        errorEl.textContent = `${t("send_failed")}${P.open}${t("offline")}${P.close}`;
       }
       form.querySelectorAll("button").forEach((b) => { b.disabled = false; });
     }));
