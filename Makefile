@@ -6,7 +6,7 @@ PORT ?= 8000
 SEED ?= 2024
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install system-deps serve messages clean bench-locate bench-demo
+.PHONY: demo test install system-deps serve messages clean bench-locate bench-demo screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ test: system-deps install
 messages: install
 	cd src/urbangrid && ../../$(BIN)/urbangrid makemessages -l en --no-obsolete && ../../$(BIN)/urbangrid makemessages -d djangojs -l en --no-obsolete; \
 	../../$(BIN)/urbangrid compilemessages
+
+# Every role's main screens in both languages at 1366×768 and 360×740, from a temporary demo city, into var/screenshots/.
+screenshots: install
+	$(BIN)/python scripts/screenshots.py $(SCREENSHOT_ARGS)
 
 bench-locate: install
 	$(BIN)/python bench/bench_locate.py

@@ -42,3 +42,23 @@ def test_chinese_by_default_whatever_the_browser_says(demo_city):
     c = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
     login_client(c, "dispatcher")
     assert b'lang="zh-hans"' in c.get("/grids/").content
+
+
+def test_anonymous_visitors_get_their_browser_language_unless_a_cookie_says_otherwise(demo_city):
+    english = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert b'lang="en"' in english.get("/accounts/login/").content
+    english.cookies["django_language"] = "zh-hans"
+    assert b'lang="zh-hans"' in english.get("/accounts/login/").content
+    assert b'lang="zh-hans"' in Client().get("/accounts/login/").content
+
+
+def test_favicon_answers_and_the_language_menu_names_languages_in_themselves(demo_city):
+    c = Client()
+    resp = c.get("/favicon.ico", follow=True)
+    body = b"".join(resp.streaming_content) if resp.streaming else resp.content
+    assert resp.status_code == 200 and body[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    for lang in ("zh-hans", "en"):
+        c.cookies["django_language"] = lang
+        page = c.get("/accounts/login/").content.decode()
+        assert '>简体中文</option>' in page and '>English</option>' in page and "英语" not in page
+        assert 'rel="icon"' in page

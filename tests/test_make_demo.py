@@ -30,3 +30,14 @@ def test_make_demo_serves_gunicorn_on_port_and_the_sign_url_follows(tmp_path):
     dry = subprocess.run([str(BIN / "urbangrid"), "serve", "--bind", "127.0.0.1:8123", "--workers", "3", "--dry-run"],
                          env=env, capture_output=True, text=True, timeout=120, check=True).stdout
     assert "gunicorn" in dry and "--worker-class sync" in dry and "127.0.0.1:8123" in dry
+
+
+def test_make_screenshots_runs_the_script_and_make_test_does_not():
+    plan = subprocess.run(["make", "-n", "screenshots"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True).stdout
+    assert "scripts/screenshots.py" in plan
+    test_plan = subprocess.run(["make", "-n", "test"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True).stdout
+    assert "screenshots" not in test_plan
+    # the script knows every demo role's screens and writes under var/screenshots by default
+    help_text = subprocess.run([sys.executable, str(ROOT / "scripts" / "screenshots.py"), "--help"], capture_output=True,
+                               text=True, timeout=60, check=True).stdout
+    assert "--roles" in help_text and "--out" in help_text

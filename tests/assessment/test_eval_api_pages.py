@@ -181,7 +181,7 @@ def test_page_and_excel_match_api(demo_city, client):
         assert row[0] == item["employee_no"] and row[1] == item["name"]
         assert row[2] == item["indicators"]["filed"]
         assert _num(row[-2]) == _num(_api_cell(item, "score")) and row[-1] == _api_cell(item, "grade")
-    assert load_workbook(io.BytesIO(content)).sheetnames == ["监督员", "受理员", "值班长", "派遣员"]
+    assert load_workbook(io.BytesIO(content)).sheetnames == ["巡查员", "受理员", "值班长", "派遣员"]
 
 
 # --- the scheme ---------------------------------------------------------------------------------

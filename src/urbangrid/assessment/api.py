@@ -159,7 +159,7 @@ def evaluation_units(request, q: Query[PeriodQuery]):
     return {"period": _out(p), "items": ev.units(), **status}
 
 
-@router.get("/evaluation/positions", response=PositionsOut, summary="岗位评价 (监督员/受理员/值班长/派遣员) for a period")
+@router.get("/evaluation/positions", response=PositionsOut, summary="岗位评价 (巡查员/受理员/值班长/派遣员) for a period")
 def evaluation_positions(request, q: Query[PeriodQuery]):
     api_require(request, PERM)
     p = _period(q)

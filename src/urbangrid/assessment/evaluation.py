@@ -84,7 +84,7 @@ VALIDATING = (Action.FILE, Action.ACCEPT)  # a report is 有效 once filed or ac
 ID_CHUNK = 5000  # case ids per IN list (well under SQLite's variable limit)
 
 ROLE_LABELS = {
-    "inspector": gettext_lazy("监督员"), "intake_operator": gettext_lazy("受理员"),
+    "inspector": gettext_lazy("巡查员"), "intake_operator": gettext_lazy("受理员"),
     "shift_lead": gettext_lazy("值班长"), "dispatcher": gettext_lazy("派遣员"),
 }
 LEVELS = {

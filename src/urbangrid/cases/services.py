@@ -514,9 +514,9 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
         if problem:
             errors["component_identifier"] = problem
     if self_handled and source != Source.INSPECTOR:
-        errors["self_handled"] = _("只有监督员上报的案件可以自行处置")
+        errors["self_handled"] = _("只有巡查员上报的案件可以自行处置")
     if require_photos and source == Source.INSPECTOR and not photos:
-        errors["photos"] = _("监督员上报须附现场照片")
+        errors["photos"] = _("巡查员上报须附现场照片")
     if self_handled and require_photos and not after_photos:
         errors["after_photos"] = _("自行处置须附处置后照片")
     # Counted before any photo is opened: one request's before and after photos together.
@@ -762,7 +762,7 @@ def _place_address(source, address, errors):
         errors["location"] = _("请给出位置：经纬度，或地址")
         return None, None, None
     if source not in ADDRESS_ONLY_SOURCES:
-        errors["location"] = _("监督员上报须有经纬度")
+        errors["location"] = _("巡查员上报须有经纬度")
         return None, None, None
     try:
         found = address_candidates(address)

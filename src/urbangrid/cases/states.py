@@ -50,7 +50,7 @@ class Stage(models.TextChoices):
 
 
 class Source(models.TextChoices):
-    INSPECTOR = "inspector", _("监督员上报")
+    INSPECTOR = "inspector", _("巡查员上报")
     PUBLIC_WEB = "public_web", _("公众举报（网页）")
     PUBLIC_APP = "public_app", _("公众举报（APP）")
     HOTLINE_12345 = "hotline_12345", _("12345 热线")

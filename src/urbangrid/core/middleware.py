@@ -21,14 +21,20 @@ class RejectNulMiddleware:
 
 
 class ChineseByDefaultMiddleware:
-    """The interface is Chinese unless the user chose English (cookie or saved preference): a bureau's
-    screens should not switch language because a browser happens to be set to English."""
+    """For signed-in staff the interface is Chinese unless they chose English (cookie or saved preference):
+    a bureau's screens should not switch language because a browser happens to be set to English.
+    Anonymous visitors (citizens, the login page) get what their browser asks for (Accept-Language), unless
+    the language cookie says otherwise; LocaleMiddleware, right after this one, does the choosing."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        from django.contrib.auth import SESSION_KEY
+
+        session = getattr(request, "session", None)
+        if session is not None and session.get(SESSION_KEY):
+            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)
 
 

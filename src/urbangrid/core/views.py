@@ -6,6 +6,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 
+@require_GET
+def favicon(request):
+    """/favicon.ico: browsers ask for it on every site; send them to our icon in the static files."""
+    from django.http import HttpResponsePermanentRedirect
+    from django.templatetags.static import static
+
+    return HttpResponsePermanentRedirect(static("urbangrid/favicon.ico"))
+
+
 @never_cache
 @require_GET
 def healthz(request):

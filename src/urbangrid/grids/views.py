@@ -85,9 +85,19 @@ def city_map(request):
 @login_required
 def grid_list(request):
     view_require(request, "reference.view")
+    """All responsibility grids; the viewer's own grids (those they hold a grid role in) come first, marked
+    我的网格, and ``?mine=1`` lists only them."""
+    mine_ids = set(actor_of(request).grid_ids)
+    only_mine = request.GET.get("mine") == "1"
     grids = (ResponsibilityGrid.objects.select_related("region__parent__parent")
              .annotate(n_cells=Count("unit_grids", distinct=True), n_segments=Count("road_segments", distinct=True)).order_by("code"))
-    return render(request, "grids/list.html", {"grids": grids})
+    if only_mine:
+        grids = grids.filter(pk__in=mine_ids)
+    grids = list(grids)
+    for g in grids:
+        g.mine = g.pk in mine_ids
+    grids.sort(key=lambda g: not g.mine)  # stable: by code within each group
+    return render(request, "grids/list.html", {"grids": grids, "has_mine": bool(mine_ids), "only_mine": only_mine})
 
 
 def basemap(request):

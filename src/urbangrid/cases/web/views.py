@@ -418,7 +418,8 @@ def _report_times(events):
 
 
 def _case_context(actor, case, **form_state):
-    case = Case.objects.select_related(*LIST_RELATED, "community", "street", "district_centre", "current_person").get(pk=case.pk)
+    case = Case.objects.select_related(*LIST_RELATED, "catalog_class__version", "community", "street", "district_centre",
+                                       "current_person").get(pk=case.pk)
     detail = detail_out(actor, case)
     forms = _action_forms(actor, case, **form_state)
     for e in detail["events"]:

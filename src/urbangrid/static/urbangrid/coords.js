@@ -4,6 +4,11 @@
 // Python twin: urbangrid/grids/coords.py (same constants and iteration).
 (function () {
   "use strict";
+  // Every map of ours loads this file right after leaflet.js: Leaflet 1.9's attribution prefix carries a flag
+  // before "Leaflet"; keep a plain link to Leaflet (the tile licence attribution is added by each layer).
+  if (window.L && L.Control && L.Control.Attribution) {
+    L.Control.Attribution.prototype.options.prefix = '<a href="https://leafletjs.com" title="Leaflet">Leaflet</a>';
+  }
   const script = document.currentScript;
   const crs = (script && script.dataset.crs) === "gcj02" ? "gcj02" : "wgs84";
   const A = 6378245.0, EE = 0.00669342162296594323, PI = Math.PI;

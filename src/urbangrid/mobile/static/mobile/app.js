@@ -10,6 +10,9 @@
   const S = readJSON("m-strings") || {};
   const C = readJSON("m-config") || {};
   const t = (key) => S[key] || key;
+  // Punctuation between a label and a value: full-width in Chinese, ASCII in English (as core/templatetags/punct.py).
+  const P = /^zh/i.test(document.documentElement.lang || "zh")
+    ? { colon: "：", open: "（", close: "）" } : { colon: ": ", open: " (", close: ")" };
   const $ = (sel) => document.querySelector(sel);
 
   function esc(s) {
@@ -219,7 +222,7 @@
           await queue.remove(item.key);
           toast(`${t("sent_from_queue")} ${res.body ? res.body.number : ""}`);
         } else if (res.status === 401 || res.status === 403 || res.status >= 500) {
-          toast(`${t("send_failed")}：${errorText(res.body, String(res.status))}`);
+          toast(`${t("send_failed")}${P.colon}${errorText(res.body, String(res.status))}`);
           break; // not this report's fault: keep it for a later retry
         } else {
           await queue.put(Object.assign({}, item, { error: errorText(res.body, t("send_failed")) }));
@@ -265,6 +268,24 @@
     return err && err.code === 1 ? t("gps_denied") : t("gps_unavailable");
   }
 
+  async function loadTasks(list, state) {
+    try {
+      const page = await getJSON("/api/v1/cases/todo?limit=100");
+      list.innerHTML = page.items.map((c) => {
+        const kind = c.state === "verifying" ? t("verify_task") : c.state === "checking" ? t("check_task") : c.state_label;
+        return `<li class="m-light-${esc(c.light)}"><a href="${esc(C.scope)}tasks/${encodeURIComponent(c.number)}/">` +
+          `<span class="m-tag">${esc(kind)}</span> <b>${esc(c.class_name)}</b> <span class="m-hint">${esc(c.number)}</span>` +
+          `<span class="m-desc">${esc(c.description)}</span>` +
+          (c.address ? `<span class="m-hint m-addr">${esc(c.address)}</span>` : "") + `</a></li>`;
+      }).join("");
+      state.textContent = page.items.length ? "" : t("no_tasks");
+      list.dataset.loaded = String(page.items.length);
+      if (!navigator.onLine) state.textContent = t("tasks_offline");
+    } catch (e) {
+      state.textContent = navigator.onLine ? errorText(e.body, t("send_failed")) : t("tasks_offline");
+    }
+  }
+
   // ---- home: my grids, my position, my tasks ---------------------------------------------------
   async function initHome() {
     const el = $("#m-map");
@@ -293,21 +314,10 @@
       gps.textContent = t("gps_unavailable");
     }
     const list = $("#task-list"), state = $("#tasks-state");
-    try {
-      const page = await getJSON("/api/v1/cases/todo?limit=100");
-      list.innerHTML = page.items.map((c) => {
-        const kind = c.state === "verifying" ? t("verify_task") : c.state === "checking" ? t("check_task") : c.state_label;
-        return `<li class="m-light-${esc(c.light)}"><a href="${esc(C.scope)}tasks/${encodeURIComponent(c.number)}/">` +
-          `<span class="m-tag">${esc(kind)}</span> <b>${esc(c.class_name)}</b> <span class="m-hint">${esc(c.number)}</span>` +
-          `<span class="m-desc">${esc(c.description)}</span>` +
-          (c.address ? `<span class="m-hint m-addr">${esc(c.address)}</span>` : "") + `</a></li>`;
-      }).join("");
-      state.textContent = page.items.length ? "" : t("no_tasks");
-      list.dataset.loaded = String(page.items.length);
-      if (!navigator.onLine) state.textContent = t("tasks_offline");
-    } catch (e) {
-      state.textContent = navigator.onLine ? errorText(e.body, t("send_failed")) : t("tasks_offline");
-    }
+    // The status follows the network: back online, the list is loaded again and the offline note goes.
+    window.addEventListener("online", () => loadTasks(list, state));
+    window.addEventListener("offline", () => { state.textContent = t("tasks_offline"); });
+    await loadTasks(list, state);
     const qlist = $("#queue-list");
     if (qlist) qlist.addEventListener("click", async (ev) => {
       const key = ev.target.dataset && ev.target.dataset.del;
@@ -513,7 +523,7 @@
         });
         const body = await r.json().catch(() => null);
         if (r.ok) {
-          resultEl.textContent = `${t("done")}：${body.state_label}`;
+          resultEl.textContent = `${t("done")}${P.colon}${body.state_label}`;
           resultEl.dataset.state = body.state;
           box.dataset.state = body.state;
           const tag = $("#task-state");
@@ -526,7 +536,7 @@
         errorEl.textContent = errorText(body, t("send_failed"));
       } catch (e) {
         resultEl.textContent = "";
-        errorEl.textContent = `${t("send_failed")}（${t("offline")}）`;
+        errorEl.textContent = `${t("send_failed")}${P.open}${t("offline")}${P.close}`;
       }
       form.querySelectorAll("button").forEach((b) => { b.disabled = false; });
     }));
