@@ -48,3 +48,61 @@ def test_case_detail_is_bounded(many_cases, client, django_assert_max_num_querie
     client.get(f"/api/v1/cases/{number}")
     with django_assert_max_num_queries(20):
         assert client.get(f"/api/v1/cases/{number}").status_code == 200
+
+
+@pytest.fixture
+def open311_cases(demo_city):
+    """110 reports through the case service, every five in a row alike: unassigned ones of several classes and
+    places (their responsible unit has to be worked out), filed ones, and one 不予立案 (terminal, no unit)."""
+    from urbangrid.cases import services
+    from urbangrid.catalog.models import CatalogClass
+    from urbangrid.org.scope import actor_for
+
+    users = get_user_model().objects
+    a = {n: actor_for(users.get(username=n)) for n in ("inspector", "intake_operator", "shift_lead")}
+    classes = [CatalogClass.objects.get(version__code="local-demo", code=code) for code in ("0401", "0102", "0201", "0507", "0504")]
+    for i in range(110):
+        case, _ = services.report(a["inspector"], catalog_class=classes[(i // 5) % 5], lon=117.2300 + 0.0004 * (i % 23),
+                                  lat=31.8785 + 0.0002 * (i % 7), description=f"问题{i}", source="inspector",
+                                  require_photos=False)
+        if i % 5 == 1:
+            services.transition(a["intake_operator"], case.number, "accept")
+            services.transition(a["shift_lead"], case.number, "file")
+        elif i % 5 == 2:
+            services.transition(a["shift_lead"], case.number, "not_file", {"reason": "不属于受理范围"})
+
+
+def _cold_caches():
+    """Every per-process cache tests/conftest.py clears between tests."""
+    from urbangrid.catalog import responsibility
+    from urbangrid.gazetteer.geocoder import geocoder
+    from urbangrid.grids.locator import locator
+    from urbangrid.public.open311 import services_doc
+    from urbangrid.worktime import clock
+
+    clock.invalidate_calendar()
+    locator.invalidate()
+    geocoder.invalidate()
+    responsibility.invalidate()
+    services_doc.invalidate()
+
+
+@pytest.mark.parametrize("extensions", ["false", "true"])
+def test_open311_request_pages_cost_the_same_whatever_their_length(open311_cases, client, extensions):
+    """Open311 GET requests: a page of 10 and a page of 100, caches cold, the same fixed number of queries (the
+    responsible unit of the unassigned cases is resolved for the whole page at once, not case by case)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = {}
+    for size in (10, 100):
+        _cold_caches()
+        with CaptureQueriesContext(connection) as ctx:
+            r = client.get("/open311/v2/requests.json", {"page_size": size, "extensions": extensions})
+        assert r.status_code == 200
+        rows = r.json()
+        assert len(rows) == size
+        assert sum(1 for row in rows if row["status"] == "open" and row["agency_responsible"]) >= size // 2
+        counts[size] = len(ctx.captured_queries)
+    assert counts[10] == counts[100], counts
+    assert counts[100] <= 12, counts

@@ -229,7 +229,11 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", 
 URBANGRID_PUBLIC_POSTS_PER_HOUR = int(os.environ.get("URBANGRID_PUBLIC_POSTS_PER_HOUR", "30"))
 # Address searches of the citizen report page (public/geocode.json) per client address and hour.
 URBANGRID_PUBLIC_GEOCODES_PER_HOUR = int(os.environ.get("URBANGRID_PUBLIC_GEOCODES_PER_HOUR", "300"))
+# Open311 POSTs per client address and hour, and per API key and hour (a key's own posts_per_hour overrides the latter).
 URBANGRID_OPEN311_POSTS_PER_HOUR = int(os.environ.get("URBANGRID_OPEN311_POSTS_PER_HOUR", "120"))
+# Seconds a process may answer services.json/xml from its cached document after another process changed the catalogue.
+URBANGRID_OPEN311_SERVICES_TTL = int(os.environ.get("URBANGRID_OPEN311_SERVICES_TTL", "60"))
+URBANGRID_OPEN311_KEY_POSTS_PER_HOUR = int(os.environ.get("URBANGRID_OPEN311_KEY_POSTS_PER_HOUR", "600"))
 # Upload limits (cases/photos.py), all checked before a pixel is decoded.
 URBANGRID_MAX_PHOTO_BYTES = int(os.environ.get("URBANGRID_MAX_PHOTO_BYTES", str(10 * 1024 * 1024)))
 URBANGRID_MAX_PHOTO_PIXELS = int(os.environ.get("URBANGRID_MAX_PHOTO_PIXELS", "25000000"))

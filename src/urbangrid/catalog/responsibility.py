@@ -104,6 +104,51 @@ def responsibility_table(lon, lat):
     return rows
 
 
+def responsible_units(items):
+    """Who answers for many (class id, lon, lat) at once — a page of unassigned cases — with the same rule as
+    ``resolve`` (no filing condition) and a fixed number of queries: one for the regions, one for the rules of
+    the page's classes, one for the territorial units, whatever the page's length. Answers
+    {(class id, lon, lat): Unit or None} (None: outside the managed area, a bad point or nobody answers).
+
+    The page's distinct (class, responsibility grid, community, street, district) combinations are each
+    decided once."""
+    from django.db.models import Q
+
+    items = list(dict.fromkeys(items))
+    if not items:
+        return {}
+    locations = locator.locate_points([(lon, lat) for _cls, lon, lat in items])
+    located = [(item, loc) for item, loc in zip(items, locations) if loc is not None]
+    answers = {item: None for item in items}
+    if not located:
+        return answers
+    region_ids = {i for _item, loc in located for i in (loc.community_id, loc.street_id, loc.district_id) if i}
+    district_ids = {loc.district_id for _item, loc in located if loc.district_id}
+    regions = {pk: (level, parent) for pk, level, parent in Region.objects.filter(
+        Q(pk__in=region_ids) | Q(pk__in=Region.objects.filter(pk__in=district_ids).values("parent_id")))
+        .values_list("pk", "level", "parent_id")}
+    class_ids = {item[0] for item, _loc in located}
+    by_class = {}
+    for rule in (ResponsibilityRule.objects.filter(catalog_class_id__in=class_ids, active=True, unit__active=True)
+                 .select_related("unit")):
+        by_class.setdefault(rule.catalog_class_id, []).append(rule)
+    territorial = {u.region_id: u for u in Unit.objects.filter(is_territorial=True, active=True, region_id__in=list(regions))}
+    decided = {}
+    for item, loc in located:
+        key = (item[0], loc.responsibility_grid_id, loc.community_id, loc.street_id, loc.district_id)
+        if key not in decided:
+            ids = [i for i in (loc.community_id, loc.street_id, loc.district_id) if i]
+            city = regions.get(loc.district_id, (None, None))[1] if loc.district_id else None
+            if city:
+                ids.append(city)
+            nearest = [(i, regions[i][0]) for i in ids if i in regions]  # as _enclosing_regions
+            best, _conditional = _pick(by_class.get(item[0], []), loc, dict(nearest), "")
+            decided[key] = best.unit if best is not None else next(
+                (territorial[i] for i, _lvl in nearest if i in territorial), None)
+        answers[item] = decided[key]
+    return answers
+
+
 def _limit_hours(rule):
     """A rule's time limit in about working hours (a day of 8), only to order limits given in different units."""
     from urbangrid.worktime import clock

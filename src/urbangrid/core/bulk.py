@@ -5,6 +5,7 @@ database itself for hundreds of thousands of rows. Here each field's database co
 only where a type needs it (dates, JSON, decimals) and rows go through ``executemany``; primary keys
 are assigned up front (the tables must have no rows with higher ids) and the sequence is reset after.
 """
+from django.apps import apps
 from django.core.management.color import no_style
 from django.db import connection, models
 
@@ -56,3 +57,24 @@ class relaxed_durability:
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA synchronous=FULL")
         return False
+
+
+def analyze(*app_labels):
+    """Give the planner statistics after a bulk load: on PostgreSQL ``ANALYZE`` the tables of ``app_labels``
+    (every table of the database when none is given). The shared PostgreSQL runs without autovacuum, so
+    without this a freshly loaded table has none until someone runs ANALYZE by hand, and the planner
+    guesses (sequential scans over hundreds of thousands of cases). SQLite: nothing (its planner needs none
+    to pick the indexes). Allowed inside a transaction; answers the tables analysed (None: the whole database)."""
+    if connection.vendor != "postgresql":
+        return []
+    tables = None
+    if app_labels:
+        tables = sorted({m._meta.db_table for label in app_labels for m in apps.get_app_config(label).get_models()
+                         if m._meta.managed and not m._meta.proxy})
+    with connection.cursor() as cursor:
+        if tables is None:
+            cursor.execute("ANALYZE")
+        else:
+            for table in tables:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+    return tables

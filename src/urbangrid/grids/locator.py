@@ -234,6 +234,21 @@ class Locator:
                 return Location(lon, lat, *index.attrs[i], seg_id, seg_code, seg_name, round(dist, 1))
         return Location(lon, lat, *index.attrs[i])
 
+    def locate_points(self, points):
+        """``Location`` (no road) per (lon, lat) pair, None for a point outside or a bad one: one version check
+        for all of them (a page of cases), where ``locate`` checks per call."""
+        index = self._current_index()
+        out = []
+        for lon, lat in points:
+            try:
+                lon, lat = _check_coordinates(lon, lat)
+            except ValueError:
+                out.append(None)
+                continue
+            i = index.hits(lon * index.kx, lat * index.ky)
+            out.append(None if i is None else Location(lon, lat, *index.attrs[i]))
+        return out
+
     def locate_many(self, lons, lats):
         """Unit grid codes for arrays of points (None outside), one vectorised tree query."""
         index = self._current_index()

@@ -12,7 +12,8 @@ class Open311KeyAdmin(admin.ModelAdmin):
     search_fields = ["owner", "contact", "key_prefix"]
     readonly_fields = ["key_prefix", "created_at", "last_used_at"]
     autocomplete_fields = []
-    fields = ["owner", "contact", "unit", "can_post_updates", "active", "key_prefix", "created_at", "last_used_at"]
+    fields = ["owner", "contact", "unit", "can_post_updates", "active", "posts_per_hour", "key_prefix", "created_at",
+              "last_used_at"]
 
     def save_model(self, request, obj, form, change):
         if not change:

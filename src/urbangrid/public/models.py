@@ -18,7 +18,11 @@ class Open311Key(models.Model):
     unit = models.ForeignKey("org.Unit", verbose_name=_("对应处置单位"), null=True, blank=True, on_delete=models.PROTECT,
                              related_name="open311_keys")
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
-    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True,
+                                        help_text=_("至多每 5 分钟更新一次"))
+    posts_per_hour = models.PositiveIntegerField(
+        _("每小时提交上限"), null=True, blank=True,
+        help_text=_("此密钥每小时最多可提交的 POST 次数；留空则使用系统默认值"))
 
     class Meta:
         verbose_name = _("Open311 接口密钥")

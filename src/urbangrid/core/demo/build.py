@@ -70,6 +70,9 @@ def build_demo(seed=2024, log=print, history=False, cases=None):
         step(_("· 日统计（综合评价）…"))
         build_missing()
     step.done()
+    from urbangrid.core.bulk import analyze
+
+    analyze()  # the planner's statistics for everything just loaded (PostgreSQL)
     summary = {
         _("责任网格"): ResponsibilityGrid.objects.count(),
         _("单元网格"): UnitGrid.objects.count(),

@@ -1,11 +1,22 @@
-"""API keys: generated at random, stored as a SHA-256 digest (the keys are high-entropy, so no slow hash is needed)."""
+"""API keys: generated at random, stored as a SHA-256 digest (the keys are high-entropy, so no slow hash is needed).
+
+A key's use is recorded (``last_used_at``) at most once per ``LAST_USED_EVERY``, not by a write per request;
+its POSTs are limited per hour (``posts_per_hour``, else settings.URBANGRID_OPEN311_KEY_POSTS_PER_HOUR), counted
+in the store every server process shares (core/ratelimit.py).
+"""
 import hashlib
 import random
 import secrets
+from datetime import timedelta
 
+from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
+from urbangrid.core.ratelimit import hit
+
 PREFIX = "ug311_"
+LAST_USED_EVERY = timedelta(minutes=5)
 
 
 def digest(raw):
@@ -35,8 +46,35 @@ def authenticate(raw):
         return None
     key = Open311Key.objects.select_related("unit").filter(key_hash=digest(raw), active=True).first()
     if key is not None:
-        Open311Key.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
+        record_use(key)
     return key
+
+
+def record_use(key, now=None):
+    """Note that ``key`` was used, unless that was noted less than LAST_USED_EVERY ago (no write then)."""
+    from ..models import Open311Key
+
+    now = now or timezone.now()
+    if key.last_used_at is not None and now - key.last_used_at < LAST_USED_EVERY:
+        return False
+    # Conditional, so two processes seeing the same stale value write once.
+    Open311Key.objects.filter(Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_EVERY),
+                              pk=key.pk).update(last_used_at=now)
+    key.last_used_at = now
+    return True
+
+
+def posts_limit(key):
+    """The POSTs per hour ``key`` may send: its own limit, else the declared default."""
+    if key.posts_per_hour is not None:
+        return key.posts_per_hour
+    return int(settings.URBANGRID_OPEN311_KEY_POSTS_PER_HOUR)
+
+
+def allow_post(key):
+    """Count one POST of ``key``; (True, limit) while within its hourly limit, else (False, limit)."""
+    limit = posts_limit(key)
+    return hit("open311-key-posts", str(key.pk), limit), limit
 
 
 def ensure_demo_key(seed):

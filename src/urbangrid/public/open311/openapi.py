@@ -44,7 +44,7 @@ def _json(schema, description="OK"):
 
 def _errors(*statuses):
     text = {400: "Invalid request", 403: "Missing or invalid api_key", 404: "Not found", 405: "Method not allowed",
-            413: "Request body too large", 429: "Too many POSTs from this address"}
+            413: "Request body too large", 429: "Too many POSTs from this address or with this api_key"}
     return {str(s): _json(ERRORS, text[s]) for s in statuses}
 
 

@@ -42,13 +42,15 @@ def find_service(code):
     return current_services().filter(version__code=version, kind=kind, code=class_code).first()
 
 
-def service_out(cls):
+def service_out(cls, kind_label=None):
+    """One service; ``kind_label``: the class's kind in words, given by a caller formatting many."""
     name = cls.plain_name or cls.name
-    keywords = [w for w in dict.fromkeys([cls.name, cls.plain_name, cls.major_name, str(cls.get_kind_display()), cls.code]) if w]
+    kind_label = kind_label if kind_label is not None else str(cls.get_kind_display())
+    keywords = [w for w in dict.fromkeys([cls.name, cls.plain_name, cls.major_name, kind_label, cls.code]) if w]
     return {
         "service_code": service_code(cls),
         "service_name": name,
-        "description": cls.description or f"{cls.major_name} · {cls.name}（{cls.get_kind_display()} {cls.code}）",
+        "description": cls.description or f"{cls.major_name} · {cls.name}（{kind_label} {cls.code}）",
         "metadata": False,
         "type": "realtime",
         "keywords": ",".join(w.replace(",", " ") for w in keywords),
@@ -88,6 +90,12 @@ class RequestSerializer:
         if missing:
             for link in CaseUnit.objects.filter(case_id__in=missing).select_related("unit").order_by("pk"):
                 last_units[link.case_id] = link.unit
+        # Who would answer for the unassigned ones: the page's distinct places and classes resolved at once.
+        unassigned = [_where(c) for c in cases if c.current_unit_id is None and c.state not in TERMINAL and c.lon is not None]
+        if unassigned:
+            from urbangrid.catalog.responsibility import responsible_units
+
+            self._resolved.update(responsible_units(unassigned))
         return [self.one(c, events.get(c.pk, []), last_units.get(c.pk)) for c in cases]
 
     def _agency(self, case, last_unit):
@@ -97,16 +105,8 @@ class RequestSerializer:
             return last_unit.name
         if case.state in TERMINAL or case.lon is None:  # nowhere yet (待定位): nobody answers for it
             return None
-        key = (case.catalog_class_id, case.unit_grid_id)
-        if key not in self._resolved:
-            from urbangrid.catalog.responsibility import NoResponsibleUnit, resolve
-            from urbangrid.grids.locator import OutsideManagedArea
-
-            try:
-                self._resolved[key] = resolve(case.catalog_class, case.lon, case.lat).unit.name
-            except (NoResponsibleUnit, OutsideManagedArea, ValueError):
-                self._resolved[key] = None
-        return self._resolved[key]
+        unit = self._resolved.get(_where(case))
+        return unit.name if unit is not None else None
 
     def one(self, case, events, last_unit=None):
         status = open_or_closed(case.state)
@@ -136,6 +136,10 @@ class RequestSerializer:
             # The steps the citizens' tracking page shows, no internal ones (supervision, approvals, returns).
             out["notes"] = [note_out(e) for e in events if e.action in PUBLIC_STEPS]
         return out
+
+
+def _where(case):
+    return (case.catalog_class_id, case.lon, case.lat)
 
 
 def _has_o311(case):

@@ -13,7 +13,9 @@ Choices where the specification leaves room:
 - GET requests: default the last 90 days, newest first, ``page_size`` ≤ 1000 (default 1000), ``page`` from 1;
   a start/end range longer than 90 days is 400; dates without a timezone are read as Asia/Shanghai;
 - POSTs are limited per client address (core/ratelimit.client_address) to settings.URBANGRID_OPEN311_POSTS_PER_HOUR
-  (default 120) per clock hour, counted in the Django cache (Redis in production); over the limit: 429;
+  (default 120) per clock hour, and per API key to the key's ``posts_per_hour`` or else
+  settings.URBANGRID_OPEN311_KEY_POSTS_PER_HOUR (default 600), both counted in the store every server process
+  shares (core/ratelimit.py: Redis, else the database); over either limit: 429 naming it;
 - a body longer than ``max_body()`` is 413 before it is read; every other error, here or before a view
   (unknown path, a body Django refuses, a server error), is a GeoReport error list too (``errors.py``).
 """
@@ -27,6 +29,7 @@ from types import SimpleNamespace
 from django.conf import settings
 from django.db import DataError, IntegrityError, transaction
 from django.db.models import Q
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -42,10 +45,10 @@ from urbangrid.org.roles import Role
 from urbangrid.org.scope import Actor
 from urbangrid.worktime.clock import TZ
 
-from . import keys
+from . import keys, services_doc
 from . import serializers as ser
 from .errors import too_large
-from .render import errors, respond, w3c
+from .render import JSON_TYPE, XML_TYPE, errors, respond, w3c
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 MAX_PAGE = 1000
@@ -60,11 +63,12 @@ class Open311Error(Exception):
         self.status, self.description, self.code = status, str(description), code or status
 
 
-def _rate_limited(request):
-    # One shared limiter (core/ratelimit.py): counted in the store every server process shares, per client
-    # address (X-Forwarded-For only through trusted proxies).
+def _address_limit_exceeded(request):
+    """The address's hourly limit if this POST goes over it, else None. One shared limiter
+    (core/ratelimit.py): counted in the store every server process shares, per client address
+    (X-Forwarded-For only through trusted proxies). Each key has its own limit too (``_authenticate``)."""
     limit = settings.URBANGRID_OPEN311_POSTS_PER_HOUR
-    return not hit("open311-posts", client_address(request), limit)
+    return None if hit("open311-posts", client_address(request), limit) else limit
 
 
 def _too_long(request):
@@ -95,8 +99,10 @@ def endpoint(*methods):
                 return response
             if request.method == "POST" and _too_long(request):
                 return too_large(fmt)
-            if request.method == "POST" and _rate_limited(request):
-                return errors(fmt, 429, (429, "too many requests from this address; try again later"))
+            over = _address_limit_exceeded(request) if request.method == "POST" else None
+            if over is not None:
+                return errors(fmt, 429, (429, f"too many requests from this address (limit {over} POSTs per hour); "
+                                              "try again later"))
             try:
                 _check_jurisdiction(request)
                 return view(request, fmt, **kwargs)
@@ -141,6 +147,10 @@ def _authenticate(request):
     key = keys.authenticate(raw)
     if key is None:
         raise Open311Error(403, "invalid api_key")
+    if request.method == "POST":
+        allowed, limit = keys.allow_post(key)
+        if not allowed:
+            raise Open311Error(429, f"too many requests with this api_key (limit {limit} POSTs per hour); try again later")
     return key
 
 
@@ -228,7 +238,8 @@ def discovery(request, fmt):
 
 @endpoint("GET")
 def service_list(request, fmt):
-    return respond(fmt, "services", [ser.service_out(c) for c in ser.current_services()])
+    # One cached document per format and language (services_doc.py), rebuilt when the catalogue changes.
+    return HttpResponse(services_doc.document(fmt), content_type=JSON_TYPE if fmt == "json" else XML_TYPE)
 
 
 @endpoint("GET")

@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 
 from urbangrid.catalog.excel import export_rules, import_rules
 from urbangrid.catalog.loader import CatalogDataError, load_catalogues
+from urbangrid.core.bulk import analyze
 from urbangrid.core.excel import ImportErrors
 
 
@@ -21,6 +22,7 @@ class Command(BaseCommand):
         if action == "load":
             try:
                 report = load_catalogues(options.get("dir"))
+                analyze("catalog")
             except CatalogDataError as exc:
                 raise CommandError(str(exc)) from None
             self.stdout.write(_("数据目录：%(dir)s") % {"dir": report.directory})
@@ -30,6 +32,7 @@ class Command(BaseCommand):
         elif action == "rules-import":
             try:
                 result = import_rules(options["file"])
+                analyze("catalog")
             except ImportErrors as exc:
                 self.stderr.write(exc.report())
                 raise CommandError(_("共 %(n)s 处错误，未导入任何数据") % {"n": len(exc.errors)}) from None

@@ -5,6 +5,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from urbangrid.core.bulk import analyze
 from urbangrid.gazetteer import transfer
 
 
@@ -34,6 +35,7 @@ class Command(BaseCommand):
     def _import(self, path, fmt, replace):
         try:
             stats = transfer.import_file(path, fmt, replace=replace)
+            analyze("gazetteer")
         except transfer.TransferError as exc:
             for problem in exc.problems:
                 self.stderr.write(str(problem))

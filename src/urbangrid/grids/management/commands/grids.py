@@ -5,6 +5,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from urbangrid.core.bulk import analyze
 from urbangrid.grids import importer
 
 
@@ -34,6 +35,7 @@ class Command(BaseCommand):
                 with open(path, encoding="utf-8-sig") as fp:
                     data = importer.read_geojson(fp)
             stats = importer.import_geojson(data, replace=replace)
+            analyze("grids")
         except OSError as exc:
             raise CommandError(_("无法读取文件：%(error)s") % {"error": exc}) from None
         except importer.ImportRefused as exc:
