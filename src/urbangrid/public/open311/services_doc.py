@@ -48,7 +48,7 @@ def document(fmt):
     key = (fmt, translation.get_language())
     now = time.monotonic()
     entry = _docs.get(key)
-    if entry is not None and now - entry[0] <= float(getattr(settings, "URBANGRID_OPEN311_SERVICES_TTL", 60)):
+    if entry is not None and now - entry[0] <= float(settings.URBANGRID_OPEN311_SERVICES_TTL):
         return entry[1]
     generation = _generation[0]
     text = build(fmt)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0011_unlocated_cases'),
+        ('cases', '0012_delivery_requeue_trace'),
     ]
 
     operations = [
