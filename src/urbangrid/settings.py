@@ -286,6 +286,8 @@ URBANGRID_RECURRENCE_RADIUS_M = float(os.environ.get("URBANGRID_RECURRENCE_RADIU
 URBANGRID_REWORK_KEEPS_FIRST_DEADLINE = env_bool("URBANGRID_REWORK_KEEPS_FIRST_DEADLINE")
 # Seconds a process trusts its cached responsibility list and working calendar after another process changed them.
 URBANGRID_RESPONSIBILITY_TTL = float(os.environ.get("URBANGRID_RESPONSIBILITY_TTL", "5"))
+# Seconds a process may show a stale count of dead notification deliveries (the top bar's alert).
+URBANGRID_DEAD_NOTIFY_TTL = float(os.environ.get("URBANGRID_DEAD_NOTIFY_TTL", "30"))
 URBANGRID_WORKTIME_CALENDAR_TTL = float(os.environ.get("URBANGRID_WORKTIME_CALENDAR_TTL", "300"))
 # Member and unit review weights over the defaults (assessment/members.py), JSON: {"person": {...}, ...}.
 URBANGRID_REVIEW_WEIGHTS = json.loads(os.environ.get("URBANGRID_REVIEW_WEIGHTS") or "{}")

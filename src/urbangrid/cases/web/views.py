@@ -167,12 +167,12 @@ def _duplicates(cases, limit=3):
     import math
     from datetime import timedelta
 
-    from ..duplicates import M_PER_DEG_LAT, _distance, _setting
+    from ..duplicates import M_PER_DEG_LAT, _distance
 
     rows = [c for c in cases if c.state in MERGE_FROM]
     if not rows:
         return {}
-    radius, window = _setting("URBANGRID_DUPLICATE_RADIUS_M", 50), timedelta(days=_setting("URBANGRID_DUPLICATE_DAYS", 7))
+    radius, window = settings.URBANGRID_DUPLICATE_RADIUS_M, timedelta(days=settings.URBANGRID_DUPLICATE_DAYS)
     boxes = Q(pk__in=[])
     for c in rows:
         dlat, dlon = radius / M_PER_DEG_LAT, radius / (111_320.0 * max(0.01, math.cos(math.radians(c.lat))))
