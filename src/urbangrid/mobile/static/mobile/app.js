@@ -229,7 +229,12 @@
         }
         await refreshQueueView();
       }
-    })().catch(() => {}).finally(() => { flushing = null; refreshQueueView(); });
+    })().catch(() => {}).finally(async () => {
+      flushing = null;
+      await refreshQueueView();
+      // how many sending runs this page finished (the queue's badge starts at 0 before any run)
+      document.body.dataset.queueRuns = String((Number(document.body.dataset.queueRuns) || 0) + 1);
+    });
     return flushing;
   }
 
