@@ -12,7 +12,7 @@ SRC = Path(urbangrid.__file__).parent
 README = SRC.parents[1] / "README.md"
 TOKEN = re.compile(r"\bURBANGRID_[A-Z0-9_]+\b")
 READ = re.compile(r'settings\.(URBANGRID_[A-Z0-9_]+)|getattr\(\s*settings\s*,\s*"(URBANGRID_[A-Z0-9_]+)"')
-SECOND_DEFAULT = re.compile(r'getattr\(\s*settings\s*,\s*"URBANGRID_[A-Z0-9_]+"\s*,')
+SECOND_DEFAULT = re.compile(r'(getattr\(\s*settings\s*,\s*|\w*setting\(\s*)"URBANGRID_[A-Z0-9_]+"\s*,')
 
 
 def _sources():

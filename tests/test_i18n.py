@@ -245,3 +245,22 @@ def test_django_keeps_chinese_source():
     with translation.override("zh-hans"):
         assert translation.gettext("六定管理卡") == "六定管理卡"
         assert translation.gettext("网格地图") == "网格地图"
+
+
+def test_no_full_width_punctuation_outside_translated_text_in_templates():
+    """A full-width mark written in a template outside ``{% trans %}``/``{% blocktrans %}`` shows in the English UI
+    too ("Welcome，…"): such marks go through ``{% p "：" %}`` (core/templatetags/punct.py) or into the msgid."""
+    import re
+    from pathlib import Path
+
+    import urbangrid
+
+    blank = lambda m: " " * len(m.group(0))  # noqa: E731
+    found = []
+    for path in sorted(Path(urbangrid.__file__).parent.rglob("templates/**/*.html")):
+        text = path.read_text(encoding="utf-8")
+        t = re.sub(r"{%\s*blocktrans(late)?\b.*?{%\s*endblocktrans(late)?\s*%}", blank, text, flags=re.S)
+        for pattern in (r"{%.*?%}", r"{{.*?}}", r"{#.*?#}", r"<!--.*?-->", r"<(script|style)\b.*?</\1>"):
+            t = re.sub(pattern, blank, t, flags=re.S)
+        found += [f"{path.name}:{text.count(chr(10), 0, m.start()) + 1}: {m.group(0)}" for m in re.finditer("[：，、；。（）！？]", t)]
+    assert not found, found

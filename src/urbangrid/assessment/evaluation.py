@@ -38,7 +38,6 @@ Definitions (see also the report in the project docs):
   is 有效 when its case was ever filed or accepted as self-handled.
 """
 import contextvars
-import os
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -105,20 +104,9 @@ class PeriodError(ValueError):
         self.fields = dict(fields or {})
 
 
-# The longest period a request may ask for: three years and a day (any three calendar years fit).
-DEFAULT_MAX_DAYS = 3 * 365 + 2
-
-
-def app_setting(name, default, cast=int):
-    """One of this app's settings: Django's setting of that name, else the environment variable, else ``default``."""
-    value = getattr(settings, name, None)
-    if value is None:
-        value = os.environ.get(name)
-    return default if value in (None, "") else cast(value)
-
-
 def max_period_days():
-    return app_setting("URBANGRID_EVALUATION_MAX_DAYS", DEFAULT_MAX_DAYS)
+    """The longest period a request may ask for (default three years and a day: any three calendar years fit)."""
+    return int(settings.URBANGRID_EVALUATION_MAX_DAYS)
 
 
 _FROM_SETTINGS = object()

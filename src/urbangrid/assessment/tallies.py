@@ -43,7 +43,7 @@ from urbangrid.cases.models import Case, CaseEvent
 from urbangrid.cases.workflow import Action
 
 from .evaluation import (BEFORE_FILING, DISPATCHES, HANDLE_DEADLINES, HANDLE_PAUSES, HANDLE_STARTS, HANDLE_STOPS,
-                         ID_CHUNK, LEVEL_FIELD, LEVELS, TZ, VALIDATING, EventEvaluation, Judge, PeriodError, _midnight, app_setting,
+                         ID_CHUNK, LEVEL_FIELD, LEVELS, TZ, VALIDATING, EventEvaluation, Judge, PeriodError, _midnight,
                          close_verdicts, handle_clocks, new_position_counter, post_counts, returned_dispatches)
 from .models import (POST_DAY_COUNTS, REGION_DAY_COUNTS, UNIT_DAY_COUNTS, CaseFact, EvaluationScheme, PostDay, RegionDay,
                      TallyCursor, TallyDay, UnitDay)
@@ -410,13 +410,12 @@ def build_missing(first_day=None, last_day=None, budget_seconds=None, now=None):
 def raw_affordable(start, end):
     """Whether a request may count [start, end) from the raw events: at most
     ``URBANGRID_EVALUATION_RAW_MAX_EVENTS`` events in it (0: never). Reads at most that many index entries."""
-    limit = app_setting("URBANGRID_EVALUATION_RAW_MAX_EVENTS", RAW_MAX_EVENTS)
+    limit = int(settings.URBANGRID_EVALUATION_RAW_MAX_EVENTS)
     if limit <= 0:
         return False
     return CaseEvent.objects.filter(at__gte=start, at__lt=end).order_by().values("pk")[:limit + 1].count() <= limit
 
 
-RAW_MAX_EVENTS = 20000  # about one to two seconds of the raw-event evaluation
 
 
 def _runs(days):

@@ -3,13 +3,12 @@
 The daily tallies behind the evaluation are built here (and by ``urbangrid tallies``), never in a request:
 pages and the API read what is ready and say which days are not (``evaluation.Evaluation``).
 """
+from django.conf import settings
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
 
 from . import tallies
-from .evaluation import app_setting
 
-BACKFILL_SECONDS = 300  # default of URBANGRID_TALLY_BACKFILL_SECONDS
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -26,5 +25,5 @@ def backfill_tallies():
     database), newest first, for at most ``URBANGRID_TALLY_BACKFILL_SECONDS`` per run; the next run goes on.
     One run at a time."""
     with lock_task("assessment-backfill-tallies"):
-        budget = app_setting("URBANGRID_TALLY_BACKFILL_SECONDS", BACKFILL_SECONDS, float)
+        budget = float(settings.URBANGRID_TALLY_BACKFILL_SECONDS)
         return [str(d) for d in tallies.build_missing(budget_seconds=budget)]

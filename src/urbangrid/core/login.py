@@ -26,10 +26,6 @@ from .ratelimit import client_address, counters
 MAX_LOCK_SECONDS = 24 * 3600
 
 
-def _setting(name, default):
-    return getattr(settings, name, default)
-
-
 def _norm(username):
     return (username or "").strip().lower()[:150]
 
@@ -37,16 +33,16 @@ def _norm(username):
 def _keys(username, address):
     """(key, limit) per counter; a limit of 0 turns that counter off."""
     user = _norm(username)
-    base = _setting("URBANGRID_LOGIN_MAX_FAILURES", 5)
+    base = settings.URBANGRID_LOGIN_MAX_FAILURES
     return [
         (f"login:pair:{user}:{address}", base),
-        (f"login:user:{user}", _setting("URBANGRID_LOGIN_ACCOUNT_MAX_FAILURES", max(20, base * 4))),
-        (f"login:addr:{address}", _setting("URBANGRID_LOGIN_ADDRESS_MAX_FAILURES", max(50, base * 10))),
+        (f"login:user:{user}", settings.URBANGRID_LOGIN_ACCOUNT_MAX_FAILURES),
+        (f"login:addr:{address}", settings.URBANGRID_LOGIN_ADDRESS_MAX_FAILURES),
     ]
 
 
 def _lock_seconds(count, limit):
-    base = _setting("URBANGRID_LOGIN_LOCK_SECONDS", 900)
+    base = settings.URBANGRID_LOGIN_LOCK_SECONDS
     return min(MAX_LOCK_SECONDS, base * 2 ** max(0, count - limit))
 
 
