@@ -62,3 +62,22 @@ def site_env(var_dir, pg_name, **extra):
 def drop_site(pg_name):
     if suite_vendor() == "postgresql":
         pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+
+
+def dispatched_case(**dispatch):
+    """A demo inspector's report in WG01 taken through accept, file and dispatch to CGJ-SZ (its notifications
+    written on the way; ``dispatch``: more inputs of the dispatch step): the returned case is in 处置中."""
+    from django.contrib.auth import get_user_model
+
+    from urbangrid.cases import services
+    from urbangrid.catalog.models import CatalogClass
+    from urbangrid.org.scope import actor_for
+
+    users = get_user_model().objects
+    a = {n: actor_for(users.get(username=n)) for n in ("inspector", "intake_operator", "shift_lead", "dispatcher")}
+    cls = CatalogClass.objects.get(version__code="local-demo", code="0401")
+    case, _ = services.report(a["inspector"], catalog_class=cls, lon=117.2352, lat=31.8785, description="塌陷",
+                              source="inspector", require_photos=False)
+    services.transition(a["intake_operator"], case.number, "accept")
+    services.transition(a["shift_lead"], case.number, "file")
+    return services.transition(a["dispatcher"], case.number, "dispatch", {"unit": "CGJ-SZ", **dispatch})

@@ -35,6 +35,27 @@ def page(browser):
     context.close()
 
 
+@pytest.fixture
+def demo(settings, tmp_path):
+    """The demo city (seed 5, no case history) for a live server's tests: its logins."""
+    return _demo_logins(settings, tmp_path)
+
+
+@pytest.fixture
+def demo_history(settings, tmp_path):
+    """The demo city with 2,000 cases of history (tallied by the build): its logins."""
+    return _demo_logins(settings, tmp_path, history=True, cases=2000)
+
+
+def _demo_logins(settings, tmp_path, **history):
+    from demo_snapshot import build_demo
+
+    settings.VAR_DIR = tmp_path
+    settings.MEDIA_ROOT = tmp_path / "media"
+    _, logins, _ = build_demo(seed=5, log=lambda m: None, **history)
+    return logins
+
+
 def screenshot(page, name):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

@@ -3,7 +3,7 @@ gazetteer, submit, and the case lands in the right grid at the candidate's point
 import pytest
 
 from .conftest import log_in, screenshot
-from .test_mobile import demo, phone, photo  # noqa: F401  (the phone's fixtures)
+from .test_mobile import phone, photo  # noqa: F401  (the phone's fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 TYPED = "黄山路与金寨路交叉口"

@@ -18,15 +18,6 @@ INSIDE_WG01 = (117.2352, 31.8785)
 
 
 @pytest.fixture
-def demo(settings, tmp_path):
-    from demo_snapshot import build_demo
-
-    settings.VAR_DIR = tmp_path
-    _, logins, _ = build_demo(seed=5, log=lambda m: None)
-    return logins
-
-
-@pytest.fixture
 def photo_file(tmp_path):
     path = tmp_path / "after.jpg"
     path.write_bytes(jpeg((0, 160, 0)).read())

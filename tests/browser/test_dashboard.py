@@ -8,12 +8,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def demo(settings, tmp_path):
-    from demo_snapshot import build_demo
-
-    settings.VAR_DIR = tmp_path
-    _, logins, _ = build_demo(seed=5, log=lambda m: None, history=True, cases=2000)
-    return logins
+def demo(demo_history):
+    return demo_history
 
 
 def _wait_ready(page):

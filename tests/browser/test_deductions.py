@@ -8,16 +8,6 @@ WG01 = {"latitude": 31.8785, "longitude": 117.2352}
 
 
 @pytest.fixture
-def demo(settings, tmp_path):
-    from demo_snapshot import build_demo
-
-    settings.VAR_DIR = tmp_path
-    settings.MEDIA_ROOT = tmp_path / "media"
-    _, logins, _ = build_demo(seed=5, log=lambda m: None)
-    return logins
-
-
-@pytest.fixture
 def phone(browser):
     context = browser.new_context(bypass_csp=True, locale="zh-CN", viewport={"width": 390, "height": 844}, device_scale_factor=2,
                                   is_mobile=True, has_touch=True, geolocation=WG01, permissions=["geolocation"])

@@ -14,15 +14,6 @@ from .conftest import log_in, screenshot
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def demo(settings, tmp_path):
-    from demo_snapshot import build_demo
-
-    settings.VAR_DIR = tmp_path
-    _, logins, _ = build_demo(seed=5, log=lambda m: None)
-    return logins
-
-
 def test_grid_page_from_the_list(live_server, page, demo):
     inspector = actor_for(get_user_model().objects.get(username=demo["inspector"]["username"]))
     cls = CatalogClass.objects.get(version__code="local-demo", code="0401")

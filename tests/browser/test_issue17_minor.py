@@ -14,16 +14,6 @@ PHONE = {"width": 360, "height": 740}
 
 
 @pytest.fixture
-def demo(settings, tmp_path):
-    from demo_snapshot import build_demo
-
-    settings.VAR_DIR = tmp_path
-    settings.MEDIA_ROOT = tmp_path / "media"
-    _, logins, _ = build_demo(seed=5, log=lambda m: None)
-    return logins
-
-
-@pytest.fixture
 def open_page(browser):
     """open_page(viewport, locale=..., phone=...): a fresh page in its own context (closed at the end)."""
     contexts = []

@@ -11,7 +11,7 @@ from urbangrid.org.scope import actor_for
 from urbangrid.public.open311 import keys
 
 from .conftest import screenshot
-from .test_case_loop_ui import INSIDE_WG01, demo, desk  # noqa: F401  (fixtures)
+from .test_case_loop_ui import INSIDE_WG01, desk  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -6,15 +6,6 @@ from .conftest import log_in, screenshot
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def demo(settings, tmp_path):
-    from demo_snapshot import build_demo
-
-    settings.VAR_DIR = tmp_path
-    _, logins, _ = build_demo(seed=5, log=lambda m: None)
-    return logins
-
-
 def test_map_draws_grids_and_locates_a_click(live_server, page, demo):
     login = demo["grid_leader"]
     log_in(page, live_server.url, login["username"], login["password"])

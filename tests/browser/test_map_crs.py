@@ -8,15 +8,6 @@ from .conftest import log_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def demo(settings, tmp_path):
-    from demo_snapshot import build_demo
-
-    settings.VAR_DIR = tmp_path
-    _, logins, _ = build_demo(seed=5, log=lambda m: None)
-    return logins
-
-
 def _pair(text):
     lon, lat = (float(v) for v in text.split(","))
     return lon, lat

@@ -9,15 +9,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def demo(settings, tmp_path):
-    from django.core.management import call_command
-
-    from urbangrid.core.demo.build import build_demo
-
-    settings.VAR_DIR = tmp_path
-    _, logins, _ = build_demo(seed=5, log=lambda m: None, history=True, cases=2000)
-    call_command("tallies", "build")
-    return logins
+def demo(demo_history):
+    return demo_history
 
 
 def test_no_data_and_partial_month(live_server, page, demo):

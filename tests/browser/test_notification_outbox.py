@@ -6,14 +6,12 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from urbangrid.cases import services
 from urbangrid.cases.models import Delivery
 from urbangrid.cases.notify import MAX_ATTEMPTS, deliver_pending
-from urbangrid.catalog.models import CatalogClass
-from urbangrid.org.scope import actor_for
+
+from ug_testing import dispatched_case
 
 from .conftest import log_in, screenshot
 
@@ -41,17 +39,6 @@ class Receiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
-def _dispatched_case():
-    users = get_user_model().objects
-    a = {n: actor_for(users.get(username=n)) for n in ("inspector", "intake_operator", "shift_lead", "dispatcher")}
-    cls = CatalogClass.objects.get(version__code="local-demo", code="0401")
-    case, _ = services.report(a["inspector"], catalog_class=cls, lon=117.2352, lat=31.8785, description="塌陷",
-                              source="inspector", require_photos=False)
-    services.transition(a["intake_operator"], case.number, "accept")
-    services.transition(a["shift_lead"], case.number, "file")
-    return services.transition(a["dispatcher"], case.number, "dispatch", {"unit": "CGJ-SZ"})
-
-
 def test_dead_alert_and_retry_in_the_browser(live_server, browser, settings, tmp_path):
     from demo_snapshot import build_demo
 
@@ -60,7 +47,7 @@ def test_dead_alert_and_retry_in_the_browser(live_server, browser, settings, tmp
     receiver = Receiver()
     settings.URBANGRID_NOTIFY_CHANNELS = [{"name": "wecom", "type": "webhook", "url": receiver.url, "format": "wecom"}]
     try:
-        case = _dispatched_case()
+        case = dispatched_case()
         now = timezone.now()
         for _ in range(MAX_ATTEMPTS):
             now += timedelta(hours=2)

@@ -17,15 +17,6 @@ from .conftest import log_in, screenshot
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def demo(settings, tmp_path):
-    from demo_snapshot import build_demo
-
-    settings.VAR_DIR = tmp_path
-    _, logins, _ = build_demo(seed=5, log=lambda m: None)
-    return logins
-
-
 def actor(username):
     return actor_for(get_user_model().objects.get(username=username))
 

@@ -1,29 +1,19 @@
 """The audit trail's hash chain: intact after real work, and a tampered event is found."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from urbangrid.cases import services
 from urbangrid.cases.chain import verify
 from urbangrid.cases.models import Case
-from urbangrid.catalog.models import CatalogClass
-from urbangrid.org.scope import actor_for
+
+from ug_testing import dispatched_case
 
 pytestmark = pytest.mark.django_db
 
 
 def _case():
-    users = get_user_model().objects
-    a = {n: actor_for(users.get(username=n)) for n in ("inspector", "intake_operator", "shift_lead", "dispatcher")}
-    cls = CatalogClass.objects.get(version__code="local-demo", code="0401")
-    case, _ = services.report(a["inspector"], catalog_class=cls, lon=117.2352, lat=31.8785, description="塌陷",
-                              source="inspector", require_photos=False)
-    services.transition(a["intake_operator"], case.number, "accept")
-    services.transition(a["shift_lead"], case.number, "file")
-    services.transition(a["dispatcher"], case.number, "dispatch", {"unit": "CGJ-SZ", "opinion": "速办"})
-    return Case.objects.get(pk=case.pk)
+    return Case.objects.get(pk=dispatched_case(opinion="速办").pk)
 
 
 def test_chain_intact_then_tampering_found(demo_city, capsys):

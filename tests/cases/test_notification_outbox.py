@@ -13,7 +13,9 @@ from urbangrid.cases.notify import MAX_ATTEMPTS, deliver_pending
 from urbangrid.org.models import Person
 from urbangrid.org.roles import Role
 
-from test_notifications import Receiver, _dispatched_case
+from test_notifications import Receiver
+
+from ug_testing import dispatched_case
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +60,7 @@ def test_page_for_centre_and_admin_not_for_a_unit_handler(demo_city, receivers):
     anonymous = Client().get("/notifications/")
     assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
     # A unit handler cannot retry either.
-    case = _dispatched_case()
+    case = dispatched_case()
     deliver_pending()
     d = Delivery.objects.filter(notification__case=case).first()
     assert client("unit_handler").post(f"/notifications/{d.pk}/retry/").status_code == 403
@@ -68,7 +70,7 @@ def test_page_for_centre_and_admin_not_for_a_unit_handler(demo_city, receivers):
 
 def test_counts_filters_and_bad_input(demo_city, receivers):
     hook, sms = receivers
-    case = _dispatched_case()
+    case = dispatched_case()
     assert deliver_pending() == (2, 0)  # webhook and SMS (the unit's handlers have phones) both sent
     assert sms.received[0][1]["phones"]
     second = Notification.objects.create(case=case, kind="overdue", text="x", unit=case.current_unit, dedupe_key="t:2")
@@ -99,7 +101,7 @@ def test_counts_filters_and_bad_input(demo_city, receivers):
 
 def test_dead_delivery_is_retried_and_later_delivered(demo_city, receivers):
     hook, sms = receivers
-    case = _dispatched_case()
+    case = dispatched_case()
     note = Notification.objects.get(case=case)
     now = _kill(hook)
     dead = Delivery.objects.get(notification=note, channel="ops")
@@ -137,7 +139,7 @@ def test_dead_delivery_is_retried_and_later_delivered(demo_city, receivers):
 
 def test_bulk_retry_of_a_channel(demo_city, receivers):
     hook, sms = receivers
-    case = _dispatched_case()
+    case = dispatched_case()
     Notification.objects.create(case=case, kind="overdue", text="x", unit=case.current_unit, dedupe_key="t:2")
     _kill(hook)
     assert Delivery.objects.filter(channel="ops", attempts=MAX_ATTEMPTS).count() == 2
@@ -153,7 +155,7 @@ def test_bulk_retry_of_a_channel(demo_city, receivers):
 
 def test_sms_carries_the_phone_numbers_of_the_people_addressed(demo_city, receivers, caplog):
     hook, sms = receivers
-    case = _dispatched_case()
+    case = dispatched_case()
     note = Notification.objects.get(case=case)
     handlers = Person.objects.filter(roles__role=Role.UNIT_HANDLER, roles__unit=case.current_unit, active=True).distinct()
     expected = sorted(p.phone for p in handlers if p.phone)
@@ -172,7 +174,7 @@ def test_sms_carries_the_phone_numbers_of_the_people_addressed(demo_city, receiv
 
 def test_sms_without_any_phone_is_a_dead_delivery_with_its_reason(demo_city, receivers, caplog):
     hook, sms = receivers
-    case = _dispatched_case()
+    case = dispatched_case()
     phones = dict(Person.objects.filter(roles__role=Role.UNIT_HANDLER, roles__unit=case.current_unit).values_list("pk", "phone"))
     Person.objects.filter(pk__in=phones).update(phone="")
     assert deliver_pending() == (1, 1)  # the webhook is sent; the SMS cannot be

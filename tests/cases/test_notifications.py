@@ -12,8 +12,9 @@ from django.utils import timezone
 from urbangrid.cases import services
 from urbangrid.cases.models import Delivery, Notification
 from urbangrid.cases.notify import deliver_pending
-from urbangrid.catalog.models import CatalogClass
 from urbangrid.org.scope import actor_for
+
+from ug_testing import dispatched_case
 
 pytestmark = pytest.mark.django_db
 
@@ -54,19 +55,8 @@ def receiver(settings):
     r.close()
 
 
-def _dispatched_case():
-    users = get_user_model().objects
-    a = {n: actor_for(users.get(username=n)) for n in ("inspector", "intake_operator", "shift_lead", "dispatcher")}
-    cls = CatalogClass.objects.get(version__code="local-demo", code="0401")
-    case, _ = services.report(a["inspector"], catalog_class=cls, lon=117.2352, lat=31.8785, description="塌陷",
-                              source="inspector", require_photos=False)
-    services.transition(a["intake_operator"], case.number, "accept")
-    services.transition(a["shift_lead"], case.number, "file")
-    return services.transition(a["dispatcher"], case.number, "dispatch", {"unit": "CGJ-SZ"})
-
-
 def test_outbox_written_with_the_transition_and_delivered_once(demo_city, receiver):
-    case = _dispatched_case()
+    case = dispatched_case()
     note = Notification.objects.get(case=case, kind="dispatched")
     assert note.unit.code == "CGJ-SZ" and case.number in note.text
     # A refused transition writes no notification.
