@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "urbangrid.mobile",
     "urbangrid.public",
     "urbangrid.assessment",
+    "urbangrid.home",
     "huey.contrib.djhuey",
     # django-ninja as an app: /api/v1/docs loads Swagger UI from its bundled static files (ninja/static/ninja/),
     # served by us like every other script (no CDN, which the CSP would block and an offline network cannot reach).
@@ -107,7 +108,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "urbangrid.grids.context_processors.map_tiles",
-                "urbangrid.core.context_processors.nav",
+                "urbangrid.home.context_processors.nav",
             ],
         },
     },

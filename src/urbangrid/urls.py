@@ -6,12 +6,13 @@ from django.urls import include, path
 
 from urbangrid.api import api
 from urbangrid.core import views as core_views
+from urbangrid.home import views as home_views
 from urbangrid.core.login import LoginView
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("favicon.ico", core_views.favicon, name="favicon"),
-    path("", core_views.home, name="home"),
+    path("", home_views.home, name="home"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", core_views.set_language, name="set_language"),
@@ -29,10 +30,10 @@ urlpatterns = [
 
 # Error answers: GeoReport v2 error lists under /open311/, JSON under /api/, the designed pages of
 # core/errors.py everywhere else (CSRF_FAILURE_VIEW too).
-handler400 = "urbangrid.public.open311.errors.bad_request"
-handler403 = "urbangrid.public.open311.errors.permission_denied"
-handler404 = "urbangrid.public.open311.errors.page_not_found"
-handler500 = "urbangrid.public.open311.errors.server_error"
+handler400 = "urbangrid.core.errors.bad_request"
+handler403 = "urbangrid.core.errors.permission_denied"
+handler404 = "urbangrid.core.errors.page_not_found"
+handler500 = "urbangrid.core.errors.server_error"
 
 if os.environ.get("URBANGRID_BENCH") == "1":  # the baseline of bench/bench_http_create.py, never in production
     from urbangrid.core import bench_views

@@ -9,7 +9,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from urbangrid.cases.services import Invalid
-from urbangrid.core.access import api_require
+from urbangrid.org.access import api_require
 
 from .evaluation import Evaluation, PeriodError, parse_period, tracking_gaps
 

@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
-from urbangrid.core.access import actor_of, view_require
+from urbangrid.org.access import actor_of, view_require
 
 from . import deductions as svc
 from .deductions_api import RELATED, XLSX, detail_out, filtered, period_from, scores_for

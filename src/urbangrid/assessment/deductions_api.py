@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
-from urbangrid.core.access import actor_of, api_require
+from urbangrid.org.access import actor_of, api_require
 
 from . import deductions as svc
 from .evaluation import PeriodError, parse_period

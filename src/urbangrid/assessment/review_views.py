@@ -17,7 +17,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from urbangrid.core.access import actor_of
+from urbangrid.org.access import actor_of
 from urbangrid.core.excel import excel_safe
 
 from . import members, reviews

@@ -12,7 +12,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from django.utils.translation import gettext as _
 
-from urbangrid.core.access import actor_of
+from urbangrid.org.access import actor_of
 
 from . import members, reviews
 from .api import PeriodQuery, TallyStatus, period_invalid

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from urbangrid.core.access import view_require
+from urbangrid.org.access import view_require
 
 from .evaluation import LEVELS, PERIOD_KINDS, RATE_KEYS, ROLE_LABELS, Evaluation, PeriodError, cell, parse_period, tracking_gaps
 from .evaluation import position_columns, region_columns, unit_columns

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from urbangrid.catalog.models import CatalogClass
-from urbangrid.core.access import actor_of
+from urbangrid.org.access import actor_of
 from urbangrid.core.bounds import EARLIEST, LATEST
 from urbangrid.core.localcache import LocalCache
 from urbangrid.worktime.clock import TZ

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _, gettext_lazy
 
 from urbangrid.catalog.models import CatalogClass
-from urbangrid.core.access import view_require
+from urbangrid.org.access import view_require
 
 from . import services
 from .states import Source

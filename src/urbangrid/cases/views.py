@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 
-from urbangrid.core.access import actor_of
+from urbangrid.org.access import actor_of
 
 from . import services
 from .models import CasePhoto

@@ -2,8 +2,9 @@
 with the way on (home, back; staff may search cases; on the public tracking page a form to type the code
 again).
 
-``urls.handler400`` … ``handler500`` reach these through ``public/open311/errors.py`` (GeoReport errors under
-/open311/); ``CSRF_FAILURE_VIEW`` is ``csrf_failure``. Under /api/ the answers stay JSON (``{"detail": …}``),
+``urls.handler400`` … ``handler500`` and ``CSRF_FAILURE_VIEW`` are these functions. Core knows no domain: the
+apps above register what only they know (``register_viewer``: may the viewer search cases, and his roles;
+``register_prefix``: a path prefix with its own error format, e.g. GeoReport errors under /open311/). Under /api/ the answers stay JSON (``{"detail": …}``),
 like the API's own errors. The 500 page is rendered without the request's context: it must not need the
 database, the session or the user, any of which may be what failed.
 """
@@ -20,6 +21,29 @@ log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
 TRACK_PAGE = re.compile(r"^/track/(?P<code>[^/]{1,40})/?$")
+
+
+# Filled in by the apps' ready(): core imports none of them.
+_viewer = None      # request → (may search cases, [role labels]); org/apps.py
+_prefixes = {}      # path prefix → answer(request, status, exception); public/apps.py for /open311/
+
+
+def register_viewer(describe):
+    global _viewer
+    _viewer = describe
+
+
+def register_prefix(prefix, answer):
+    _prefixes[prefix] = answer
+
+
+def _own_format(request, status, exception=None):
+    """The answer of an app that owns the request's path prefix, or None."""
+    path = request.path_info or ""
+    for prefix, answer in _prefixes.items():
+        if path.startswith(prefix):
+            return answer(request, status, exception)
+    return None
 
 
 def is_api(request):
@@ -49,29 +73,23 @@ def _user(request):
     return user if user is not None and getattr(user, "is_authenticated", False) else None
 
 
-def _can_search_cases(request):
-    if _user(request) is None:
-        return False
+def _describe(request):
+    """(may search cases, role labels) of a logged-in viewer; nothing for others or when it cannot be read."""
+    if _user(request) is None or _viewer is None:
+        return False, []
     try:
-        from .access import actor_of
-
-        actor = actor_of(request)
-        return actor.can("case.view") or actor.can("case.view_all")
+        return _viewer(request)
     except Exception:  # an error page must not fail on the way to saying so
-        log.exception("error page: could not read the actor's permissions")
-        return False
+        log.exception("error page: could not read the viewer's roles and permissions")
+        return False, []
+
+
+def _can_search_cases(request):
+    return _describe(request)[0]
 
 
 def _roles(request):
-    if _user(request) is None:
-        return []
-    try:
-        from .access import actor_of
-
-        return sorted(str(r.label) for r in actor_of(request).roles)
-    except Exception:
-        log.exception("error page: could not read the actor's roles")
-        return []
+    return _describe(request)[1]
 
 
 def render_error(request, status, title, message, *, extra=None, headers=None):
@@ -95,6 +113,9 @@ def render_error(request, status, title, message, *, extra=None, headers=None):
 
 
 def bad_request(request, exception=None):
+    own = _own_format(request, 400, exception)
+    if own is not None:
+        return own
     if is_api(request):
         return _json(400, "Bad Request")
     from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
@@ -107,6 +128,9 @@ def bad_request(request, exception=None):
 
 
 def permission_denied(request, exception=None):
+    own = _own_format(request, 403, exception)
+    if own is not None:
+        return own
     if is_api(request):
         return _json(403, "Forbidden")
     if _user(request) is None:
@@ -117,6 +141,9 @@ def permission_denied(request, exception=None):
 
 
 def page_not_found(request, exception=None):
+    own = _own_format(request, 404, exception)
+    if own is not None:
+        return own
     if is_api(request):
         return _json(404, "Not Found")
     if TRACK_PAGE.match(request.path_info or ""):
@@ -146,6 +173,9 @@ def retry_after_window(window_seconds=3600):
 
 
 def server_error(request):
+    own = _own_format(request, 500)
+    if own is not None:
+        return own
     if is_api(request):
         return _json(500, "Internal Server Error")
     try:
@@ -160,11 +190,9 @@ def csrf_failure(request, reason=""):
     """A form refused by the CSRF check: usually a page left open too long, a logout elsewhere, or cookies off."""
     if is_api(request):
         return _json(403, "CSRF check failed")
-    if (request.path_info or "").startswith("/open311/"):
-        from urbangrid.public.open311.errors import fmt_of
-        from urbangrid.public.open311.render import errors
-
-        return errors(fmt_of(request), 403, (403, "forbidden"))
+    own = _own_format(request, 403)
+    if own is not None:
+        return own
     log.warning("CSRF failure on %s: %s", request.path, reason)
     return render_error(request, 403, _("表单已失效，未能提交"),
                         _("为保护您的账号，系统拒绝了这次提交：页面可能打开太久、您已在别处退出登录，或浏览器禁用了 Cookie。"

@@ -1,7 +1,5 @@
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -26,21 +24,6 @@ def healthz(request):
     except Exception as exc:  # any database failure means "not healthy"
         return JsonResponse({"status": "error", "database": str(exc.__class__.__name__)}, status=503)
     return JsonResponse({"status": "ok"})
-
-
-@login_required
-def home(request):
-    """Land on the workbench of one's role; with several roles, a switcher (``?choose=1`` always shows it)."""
-    from django.shortcuts import redirect
-
-    from urbangrid.core.access import actor_of
-    from urbangrid.core.workbenches import workbenches_for
-
-    actor = actor_of(request)
-    benches = workbenches_for(actor)
-    if len(benches) == 1 and not request.GET.get("choose"):
-        return redirect(benches[0].url)
-    return render(request, "core/home.html", {"actor": actor, "roles": sorted(actor.roles, key=str), "benches": benches})
 
 
 def set_language(request):

@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 
 from urbangrid.cases.states import Source
 from urbangrid.catalog.models import CatalogClass
-from urbangrid.core.access import actor_of, view_require
+from urbangrid.org.access import actor_of, view_require
 from urbangrid.grids.models import Region
 
 from . import metrics

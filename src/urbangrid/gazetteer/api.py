@@ -2,7 +2,7 @@
 see reference data, like ``/locate``)."""
 from ninja import Field, Query, Router, Schema, Status
 
-from urbangrid.core.access import api_require
+from urbangrid.org.access import api_require
 
 from .geocoder import MAX_TEXT, GeocodeInputError, geocoder
 

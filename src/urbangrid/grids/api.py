@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
-from urbangrid.core.access import api_require
+from urbangrid.org.access import api_require
 
 from .locator import OutsideManagedArea, locator
 from .models import Region, ResponsibilityGrid, RoadSegment, UnitGrid

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from urbangrid.core.access import actor_of, view_require
+from urbangrid.org.access import actor_of, view_require
 
 from . import card
 from .models import ResponsibilityGrid

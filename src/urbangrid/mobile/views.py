@@ -18,7 +18,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
 from urbangrid.cases.photos import max_photos_per_request
-from urbangrid.core.access import actor_of
+from urbangrid.org.access import actor_of
 from urbangrid.org.roles import Role
 
 # The catalogue versions an inspector reports under (events of the local list, components of CJ/T 214-2007).
@@ -42,7 +42,7 @@ def inspector_page(view):
     def wrapper(request, *args, **kwargs):
         actor = actor_of(request)
         if not _is_inspector(actor):
-            from urbangrid.core.workbenches import workbenches_for
+            from urbangrid.org.workbenches import workbenches_for
 
             return render(request, "mobile/not_inspector.html", {"workbenches": workbenches_for(actor)})
         return view(request, actor, *args, **kwargs)

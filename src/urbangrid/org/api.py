@@ -2,7 +2,7 @@
 from django.db.models import Q
 from ninja import Field, Query, Router, Schema
 
-from urbangrid.core.access import api_require
+from urbangrid.org.access import api_require
 
 from . import privacy
 from .models import PartyOrganization, Person, RoleAssignment, Unit

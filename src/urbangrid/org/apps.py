@@ -6,3 +6,10 @@ class OrgConfig(AppConfig):
     name = "urbangrid.org"
     label = "org"
     verbose_name = _("组织与人员")
+
+    def ready(self):
+        from urbangrid.core import errors
+
+        from .access import describe_viewer
+
+        errors.register_viewer(describe_viewer)

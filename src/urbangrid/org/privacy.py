@@ -77,7 +77,7 @@ def phone_scope(actor):
             units = frozenset(_subtree(Unit, Unit.objects.filter(region_id__in=regions).values_list("pk", flat=True)))
         scope = PhoneScope(grid_ids=grids, region_ids=regions, unit_ids=units, self_id=self_id)
     try:
-        actor._phone_scope = scope  # per request: the actor is rebuilt for each one (core/access.py)
+        actor._phone_scope = scope  # per request: the actor is rebuilt for each one (org/access.py)
     except AttributeError:
         pass
     return scope

@@ -6,3 +6,10 @@ class PublicConfig(AppConfig):
     name = "urbangrid.public"
     label = "public"
     verbose_name = _("公众与开放接口")
+
+    def ready(self):
+        from urbangrid.core import errors
+
+        from .open311.errors import PREFIX, answer
+
+        errors.register_prefix(PREFIX, answer)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from urbangrid.core.access import view_require
+from urbangrid.org.access import view_require
 
 from .. import outbox
 from ..notify import MAX_ATTEMPTS, recipient_label

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from urbangrid.catalog.models import Component
-from urbangrid.core.access import actor_of
+from urbangrid.org.access import actor_of
 from urbangrid.grids.models import Region
 from urbangrid.org.models import Unit
 from urbangrid.org.roles import Role

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from urbangrid.org.roles import Role
+from .roles import Role
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ class CanOpen:
 
     @cached_property
     def _actor(self):
-        from .access import actor_of
+        from urbangrid.org.access import actor_of
 
         user = getattr(self.request, "user", None)
         return actor_of(self.request) if user is not None and user.is_authenticated else None

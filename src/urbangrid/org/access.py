@@ -7,9 +7,9 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from ninja.errors import HttpError
 
-from urbangrid.org.scope import Actor, actor_for
+from .scope import Actor, actor_for
 
-from .localcache import LocalCache
+from urbangrid.core.localcache import LocalCache
 
 # Actors (roles, grids, units with their teams, districts) of logged-in users, per process (see
 # core/localcache.py): a role given or taken here applies at once, elsewhere within
@@ -52,3 +52,9 @@ def view_require(request, perm):
     if not actor.can(perm):
         raise PermissionDenied(perm)
     return actor
+
+
+def describe_viewer(request):
+    """For the site's error pages (core/errors.py): may the viewer search cases, and his roles' labels."""
+    actor = actor_of(request)
+    return actor.can("case.view") or actor.can("case.view_all"), sorted(str(r.label) for r in actor.roles)

@@ -1,0 +1,16 @@
+"""The landing page: each role's workbench, or a switcher for several roles."""
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+
+from urbangrid.org.access import actor_of
+from urbangrid.org.workbenches import workbenches_for
+
+
+@login_required
+def home(request):
+    """Land on the workbench of one's role; with several roles, a switcher (``?choose=1`` always shows it)."""
+    actor = actor_of(request)
+    benches = workbenches_for(actor)
+    if len(benches) == 1 and not request.GET.get("choose"):
+        return redirect(benches[0].url)
+    return render(request, "home/home.html", {"actor": actor, "roles": sorted(actor.roles, key=str), "benches": benches})
