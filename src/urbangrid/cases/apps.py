@@ -9,6 +9,11 @@ class CasesConfig(AppConfig):
     verbose_name = _("案件")
 
     def ready(self):
-        from . import append_only
+        from urbangrid.worktime import signals as calendar
+
+        from . import append_only, services
 
         post_migrate.connect(append_only.ensure, sender=self, dispatch_uid="cases-append-only-triggers")
+        # The working calendar changed: the open cases' clocks follow it, in the same transaction.
+        calendar.days_changed.connect(services.recalendar_receiver, dispatch_uid="cases-recalendar")
+        calendar.calendar_invalidated.connect(services.drop_limits_cache, dispatch_uid="cases-limits-cache")

@@ -107,6 +107,11 @@ def load_limits():
 _limits_cache = {}
 
 
+def drop_limits_cache(**_):
+    """The calendar was dropped (worktime.signals.calendar_invalidated): the limits cached beside it go too."""
+    _limits_cache.clear()
+
+
 # --- who sees what ------------------------------------------------------------------------------
 
 def visible_cases(actor):
@@ -817,6 +822,11 @@ def dispatch_suggestion(case):
 def _span_touches(case, dates):
     a, b = (timezone.localtime(x, wt.TZ).date() for x in (case.stage_started_at, case.stage_deadline))
     return any(a <= d <= b for d in dates)
+
+
+def recalendar_receiver(dates=None, note="", calendar=None, at=None, **_):
+    """worktime.signals.days_changed → ``recalendar``."""
+    return recalendar(dates=dates, note=note, at=at, calendar=calendar)
 
 
 def recalendar(dates=None, note="", at=None, calendar=None, context=None):

@@ -10,15 +10,14 @@ from django.utils.translation import gettext_lazy as _
 from .models import TimeLimitSetting, WorkCalendarDay, WorkingPeriod
 from .notice import MAX_BYTES, NoticeError, apply, read
 from .seeding import fallback_years, missing_years, provisional_years
+from .signals import recompute_dependents
 
 WEEKDAYS = "一二三四五六日"
 
 
 def _recalendar(request, dates, note):
     """Recompute the open cases' clocks over ``dates`` (all when None) inside the admin's transaction and say so."""
-    from urbangrid.cases.services import recalendar
-
-    n = recalendar(dates=dates, note=note)
+    n = recompute_dependents(dates=dates, note=note)
     if n:
         messages.info(request, _("已按新的工作日历重算 %(n)s 件在办案件的时限") % {"n": n})
 

@@ -9,8 +9,11 @@ class WorktimeConfig(AppConfig):
     verbose_name = _("工作日历")
 
     def ready(self):
+        from . import clock, store
         from .clock import invalidate_calendar
         from .models import TimeLimitSetting, WorkCalendarDay, WorkingPeriod
+
+        clock._reader = store.read_calendar
 
         # An edit in this process shows up at once; other processes pick it up after the cache TTL.
         for model in (WorkCalendarDay, WorkingPeriod, TimeLimitSetting):

@@ -27,6 +27,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from .signals import calendar_invalidated
+
 TZ = ZoneInfo("Asia/Shanghai")
 ONE_DAY = timedelta(days=1)
 DEFAULT_PERIODS = ((time(8, 30), time(12, 0)), (time(14, 0), time(17, 30)))
@@ -266,19 +268,14 @@ class Clock:
 _cache = {"calendar": None, "at": 0.0}
 
 
-def load_calendar() -> Calendar:
-    """Build a Calendar from WorkCalendarDay and WorkingPeriod (the one function here that queries); days not in
-    the table are Monday–Friday less the statutory holidays, unconfirmed."""
-    from . import statutory
-    from .models import WorkCalendarDay, WorkingPeriod
+# The function that reads the calendar from the database (store.read_calendar), set by worktime/apps.py: the
+# arithmetic here stays free of models, which import it.
+_reader = None
 
-    days, confirmed = {}, []
-    for d, workday, source in WorkCalendarDay.objects.values_list("date", "is_workday", "source"):
-        days[d] = workday
-        if source not in WorkCalendarDay.UNCONFIRMED_SOURCES:
-            confirmed.append(d)
-    periods = list(WorkingPeriod.objects.order_by("order", "start").values_list("start", "end"))
-    return Calendar(days, periods, fallback=statutory.is_workday, confirmed=confirmed)
+
+def load_calendar() -> Calendar:
+    """The calendar as the database holds it now (uncached)."""
+    return _reader()
 
 
 def get_calendar() -> Calendar:
@@ -299,9 +296,4 @@ def reload_calendar() -> Calendar:
 
 def invalidate_calendar(**_):
     _cache["calendar"] = None
-    try:  # the case service caches stage limits next to the calendar
-        from urbangrid.cases.services import _limits_cache
-
-        _limits_cache.clear()
-    except ImportError:
-        pass
+    calendar_invalidated.send(sender=None)  # e.g. the case service's stage limits, cached beside the calendar

@@ -14,7 +14,7 @@ Validation before anything is written, every problem reported with its row: a da
 the year, an unknown kind, a date listed twice, a day both off and a working day, a make-up working day that is
 not a Saturday or Sunday, a name too long; a file with no day off at all is refused. Then, in one transaction, the
 whole year is written (source "notice", confirmed) except days edited by hand unless ``replace_manual``, and the
-running clocks of the open cases are recomputed over the days that changed (``cases.services.recalendar``): all or
+running clocks of the open cases are recomputed over the days that changed (``signals.days_changed``: the cases app recomputes them): all or
 nothing.
 """
 import csv
@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from . import clock
 from .models import WorkCalendarDay
+from .signals import recompute_dependents
 
 Kind, Source = WorkCalendarDay.Kind, WorkCalendarDay.Source
 MAX_BYTES = 1_000_000
@@ -194,8 +195,6 @@ def apply(notice, replace_manual=False, recompute=True, note="", at=None):
     """Write ``notice``'s year (every day, source "notice") and recompute the open cases' clocks over the days
     whose working status changed, in one transaction. Returns counts: created, updated, unchanged, manual_kept,
     changed (days whose working status changed) and cases (cases whose deadline or light moved)."""
-    from urbangrid.cases.services import recalendar
-
     year = notice.year
     first, last = date(year, 1, 1), date(year, 12, 31)
     counts = {"created": 0, "updated": 0, "unchanged": 0, "manual_kept": 0, "changed": [], "cases": 0}
@@ -227,5 +226,5 @@ def apply(notice, replace_manual=False, recompute=True, note="", at=None):
         transaction.on_commit(clock.invalidate_calendar)
         if recompute:
             note = note or _("导入 %(y)s 年放假通知") % {"y": year}
-            counts["cases"] = recalendar(dates=counts["changed"], note=note, calendar=after, at=at)
+            counts["cases"] = recompute_dependents(dates=counts["changed"], note=note, calendar=after, at=at)
     return counts

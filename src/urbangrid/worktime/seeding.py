@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from . import clock, statutory
 from .models import WorkCalendarDay
+from .signals import recompute_dependents
 
 Kind, Source = WorkCalendarDay.Kind, WorkCalendarDay.Source
 
@@ -57,7 +58,7 @@ def seed_calendar(years=None, recompute=False):
     """Create or refresh the days of ``years`` (default: last, this and next year). Returns counts, with the years
     on the statutory estimate (``provisional_years``) or the Mon–Fri fallback and the ``dates`` written. With
     ``recompute`` the open cases' clocks over those dates are recomputed in the same transaction
-    (``cases.services.recalendar``; ``cases``: how many moved)."""
+    (``signals.days_changed``; ``cases``: how many moved)."""
     years = sorted(set(years or default_years()))
     counts = {"created": 0, "updated": 0, "unchanged": 0, "manual_kept": 0, "notice_kept": 0, "fallback_years": [],
               "provisional_years": [], "dates": [], "cases": 0}
@@ -97,9 +98,7 @@ def seed_calendar(years=None, recompute=False):
                 counts["provisional_years"].append(year)
         clock.invalidate_calendar()  # bulk writes send no signals
         if recompute and counts["dates"]:
-            from urbangrid.cases.services import recalendar
-
-            counts["cases"] = recalendar(dates=counts["dates"], note=_("工作日历重新生成"), calendar=clock.load_calendar())
+            counts["cases"] = recompute_dependents(dates=counts["dates"], note=_("工作日历重新生成"), calendar=clock.load_calendar())
         transaction.on_commit(clock.invalidate_calendar)
     clock.invalidate_calendar()
     return counts

@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 from ...models import WorkCalendarDay
 from ...notice import NoticeError, apply, read
 from ...seeding import default_years, fallback_years, provisional_years, seed_calendar
+from ...signals import recompute_dependents
 
 
 class Command(BaseCommand):
@@ -79,9 +80,7 @@ class Command(BaseCommand):
         )
 
     def do_recompute(self, **_):
-        from urbangrid.cases.services import recalendar
-
-        n = recalendar(note=gettext("工作日历重算"))
+        n = recompute_dependents(note=gettext("工作日历重算"))
         self.stdout.write(f"{n} open cases' deadlines recomputed")
 
     def do_status(self, **_):
