@@ -146,7 +146,7 @@ def _mount():
     from urbangrid.cases.api import router as cases_router
     from urbangrid.cases.services import CaseError
     from urbangrid.catalog.api import router as catalog_router
-    from urbangrid.grids.api import router as grids_router
+    from urbangrid.gridpages.api import router as grids_router
     from urbangrid.org.api import router as org_router
 
     api.add_router("/", grids_router)

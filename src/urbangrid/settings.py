@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "urbangrid.mobile",
     "urbangrid.public",
     "urbangrid.assessment",
+    "urbangrid.gridpages",
     "urbangrid.home",
     "huey.contrib.djhuey",
     # django-ninja as an app: /api/v1/docs loads Swagger UI from its bundled static files (ninja/static/ninja/),

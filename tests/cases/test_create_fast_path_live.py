@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from urbangrid.cases.api import CLASSES
 from urbangrid.catalog.models import CatalogClass
-from urbangrid.core.access import ACTORS
+from urbangrid.org.access import ACTORS
 from urbangrid.core.auth import TOKENS
 from urbangrid.core.models import ApiToken
 from urbangrid.org.models import RoleAssignment

@@ -1,4 +1,4 @@
-"""The reverse-geocoded address of a case: filled in for old cases (``gazetteer backfill-addresses``) and shown on
+"""The reverse-geocoded address of a case: filled in for old cases (``cases backfill-addresses``) and shown on
 the case page, in the workbench list, the API list, the full export and Open311."""
 import json
 
@@ -36,7 +36,7 @@ def test_backfill_gives_old_cases_their_address_idempotently(demo_city, capsys):
     cases = _cases(5)
     Case.objects.filter(pk__in=[c.pk for c in cases[:4]]).update(address="")
     Case.objects.filter(pk=cases[4].pk).update(address="调度员写的地址")
-    call_command("gazetteer", "backfill-addresses", "--batch", "2")
+    call_command("cases", "backfill-addresses", "--batch", "2")
     assert "已补全 4 件" in capsys.readouterr().out
     for c in cases[:4]:
         c.refresh_from_db()
@@ -44,7 +44,7 @@ def test_backfill_gives_old_cases_their_address_idempotently(demo_city, capsys):
         assert c.address.startswith("长江路")
     assert Case.objects.get(pk=cases[4].pk).address == "调度员写的地址"  # an address given is kept
     before = dict(Case.objects.values_list("pk", "address"))
-    call_command("gazetteer", "backfill-addresses")
+    call_command("cases", "backfill-addresses")
     assert "已补全 0 件" in capsys.readouterr().out
     assert dict(Case.objects.values_list("pk", "address")) == before
 

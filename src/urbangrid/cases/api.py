@@ -17,7 +17,7 @@ from urbangrid.worktime.clock import TZ
 
 from . import engine, queries, services
 from .models import Case, CaseEvent
-from .states import Source
+from .states import Source, plain_status
 from .workflow import ACTIONS, TABLE, Action, rows_that, takes_public_note
 
 router = Router(tags=["cases"])
@@ -443,8 +443,6 @@ def similar_cases(request, number: str):
 
 
 def _outcome(case, created=False):
-    from urbangrid.public.timeline import plain_status
-
     hotline, _sep, external_no = (case.external_ref or "").partition(":")
     result = (CaseEvent.objects.filter(case=case, action__in=[Action.FEED_BACK, Action.NOT_FILE, Action.VOID, Action.CLOSE]).order_by("-seq")
               .values_list("note", flat=True).first() or "")

@@ -84,3 +84,22 @@ class PhotoKind(models.TextChoices):
     AFTER = "after", _("处置后")
     VERIFY = "verify", _("核实")
     CHECK = "check", _("核查")
+
+
+# 公开状态: what a citizen reads for each state (tracking page, Open311 status_notes, hotline answers).
+PLAIN = {
+    State.UNLOCATED: _("已收到，正在根据您提供的地址确定位置"),
+    State.REPORTED: _("已收到，等待受理"), State.VERIFYING: _("已受理，正在现场核实"),
+    State.PENDING_FILING: _("已核实，等待立案"), State.PENDING_DISPATCH: _("已立案，正在派遣"),
+    State.PENDING_DISTRICT_DISPATCH: _("已立案，正在派遣"), State.HANDLING: _("责任单位正在处理"),
+    State.RETURN_REQUESTED: _("责任单位正在处理"), State.EXTENSION_REQUESTED: _("责任单位正在处理"),
+    State.SUSPENSION_REQUESTED: _("责任单位正在处理"), State.SUSPENDED: _("需协调解决，已列入问题台账"),
+    State.FED_BACK: _("已处理，等待核查"), State.CHECKING: _("已处理，正在核查"), State.PENDING_CLOSE: _("已核查，即将办结"),
+    State.CLOSED: _("已办结"), State.NOT_FILED: _("经核实不属于受理范围，未立案"), State.VOIDED: _("已撤销"),
+    State.MERGED: _("与其他市民反映的同一问题合并处理"),
+}
+
+
+def plain_status(case):
+    """A case's state in the citizen's plain words."""
+    return PLAIN.get(case.state, case.get_state_display())

@@ -1,4 +1,4 @@
-"""What the public may see of a case: plain-words status and a timeline without names, and of the steps' words
+"""What the public may see of a case: plain-words status (``cases.states.PLAIN``) and a timeline without names, and of the steps' words
 only their answers to the citizen (公开答复, ``workflow.PUBLIC_NOTE``): opinions and reasons stay inside.
 
 The one place Open311 (``status_notes``, ``notes[]``, request updates) and the tracking page take a case's
@@ -7,20 +7,9 @@ public words from.
 from django.utils.translation import gettext, gettext_lazy as _
 
 from urbangrid.cases.models import CaseEvent
-from urbangrid.cases.states import State
+from urbangrid.cases.states import plain_status
 from urbangrid.cases.workflow import PUBLIC_NOTE, Action
 
-PLAIN = {
-    State.UNLOCATED: _("已收到，正在根据您提供的地址确定位置"),
-    State.REPORTED: _("已收到，等待受理"), State.VERIFYING: _("已受理，正在现场核实"),
-    State.PENDING_FILING: _("已核实，等待立案"), State.PENDING_DISPATCH: _("已立案，正在派遣"),
-    State.PENDING_DISTRICT_DISPATCH: _("已立案，正在派遣"), State.HANDLING: _("责任单位正在处理"),
-    State.RETURN_REQUESTED: _("责任单位正在处理"), State.EXTENSION_REQUESTED: _("责任单位正在处理"),
-    State.SUSPENSION_REQUESTED: _("责任单位正在处理"), State.SUSPENDED: _("需协调解决，已列入问题台账"),
-    State.FED_BACK: _("已处理，等待核查"), State.CHECKING: _("已处理，正在核查"), State.PENDING_CLOSE: _("已核查，即将办结"),
-    State.CLOSED: _("已办结"), State.NOT_FILED: _("经核实不属于受理范围，未立案"), State.VOIDED: _("已撤销"),
-    State.MERGED: _("与其他市民反映的同一问题合并处理"),
-}
 # Public timeline entries: which actions show, in plain words. Internal steps (approvals, requests,
 # supervision) and every note, name and contact stay inside.
 PUBLIC_STEPS = {
@@ -33,10 +22,6 @@ PUBLIC_STEPS = {
 }
 # The entries that name the responsible unit (handed the case, or answering for the work).
 UNIT_SHOWN = frozenset({Action.DISPATCH, Action.DISPATCH_SECOND, Action.FEED_BACK})
-
-
-def plain_status(case):
-    return PLAIN.get(case.state, case.get_state_display())
 
 
 def public_note(data):

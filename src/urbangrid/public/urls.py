@@ -5,6 +5,8 @@ from . import views
 app_name = "public"
 urlpatterns = [
     path("report/", views.report, name="report"),
+    # The fixed URL a grid card's QR code prints: the report page pinned to the grid.
+    path("report/<str:grid_code>/", views.report, name="report_entry"),
     path("public/grids.json", views.grid_outlines, name="grids"),
     path("public/geocode.json", views.geocode, name="geocode"),
     path("public/", views.transparency, name="transparency"),

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 from urbangrid.cases import services
 from urbangrid.cases.models import Case, CasePhoto
 from urbangrid.cases.photos import location_hint, photo_count_error
-from urbangrid.cases.states import Satisfaction, Source
+from urbangrid.cases.states import Satisfaction, Source, plain_status
 from urbangrid.cases.workflow import Action
 from urbangrid.catalog.models import CatalogClass
 from urbangrid.core.errors import retry_after_window, too_many_requests
@@ -19,7 +19,7 @@ from urbangrid.grids.models import ResponsibilityGrid
 from urbangrid.org.roles import Role
 from urbangrid.org.scope import Actor, citizen_actor
 
-from .timeline import plain_status, public_timeline
+from .timeline import public_timeline
 
 # The problems citizens report most, shown first with plain names (version, code, plain name).
 COMMON = [

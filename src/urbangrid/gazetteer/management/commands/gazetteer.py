@@ -1,5 +1,5 @@
-"""``urbangrid gazetteer import FILE [--replace]``, ``urbangrid gazetteer export --format geojson|xlsx FILE`` and
-``urbangrid gazetteer backfill-addresses [--batch N]``."""
+"""``urbangrid gazetteer import FILE [--replace]`` and ``urbangrid gazetteer export --format geojson|xlsx FILE``
+(old cases' addresses: ``urbangrid cases backfill-addresses``)."""
 import json
 
 from django.core.management.base import BaseCommand, CommandError
@@ -10,10 +10,10 @@ from urbangrid.gazetteer import transfer
 
 
 class Command(BaseCommand):
-    help = _("导入、导出地址库（道路、门牌、标志物、社区；GeoJSON 或 Excel），为旧案件补全地址")
+    help = _("导入、导出地址库（道路、门牌、标志物、社区；GeoJSON 或 Excel）")
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="action", required=True, metavar="{import,export,backfill-addresses}")
+        sub = parser.add_subparsers(dest="action", required=True, metavar="{import,export}")
         imp = sub.add_parser("import", help=_("校验并导入地址库文件（有任何问题则不导入）"))
         imp.add_argument("file", help=_("GeoJSON（.geojson/.json）或 Excel（.xlsx）文件"))
         imp.add_argument("--format", choices=["geojson", "xlsx"], help=_("文件格式（默认按扩展名）"))
@@ -21,16 +21,12 @@ class Command(BaseCommand):
         exp = sub.add_parser("export", help=_("导出全部地址库"))
         exp.add_argument("file", help=_("输出文件"))
         exp.add_argument("--format", choices=["geojson", "xlsx"], help=_("文件格式（默认按扩展名）"))
-        back = sub.add_parser("backfill-addresses", help=_("为有坐标、无地址的案件补上逆地理编码的地址（可重复运行）"))
-        back.add_argument("--batch", type=int, default=500, help=_("每批案件数（默认 500）"))
 
     def handle(self, *args, action, **options):
         if action == "import":
             self._import(options["file"], options.get("format"), options["replace"])
-        elif action == "export":
-            self._export(options["file"], options.get("format"))
         else:
-            self._backfill(options["batch"])
+            self._export(options["file"], options.get("format"))
 
     def _import(self, path, fmt, replace):
         try:
@@ -63,12 +59,3 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(_("无法写入文件：%(error)s") % {"error": exc}) from None
         self.stderr.write(_("已导出 %(n)d 条记录到 %(path)s") % {"n": n, "path": path})
-
-    def _backfill(self, batch):
-        from urbangrid.gazetteer.backfill import backfill_addresses
-
-        if batch < 1:
-            raise CommandError(_("每批案件数应为正整数"))
-        done = backfill_addresses(batch=batch, log=lambda m: self.stderr.write(m))
-        self.stdout.write(_("已补全 %(filled)d 件案件的地址，%(empty)d 件附近没有道路或标志物")
-                          % {"filled": done["filled"], "empty": done["unaddressable"]})

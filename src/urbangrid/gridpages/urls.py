@@ -10,5 +10,4 @@ urlpatterns = [
     path("grids/<str:code>/", views.grid_page, name="page"),
     path("grids/<str:code>/card/", views.grid_card, name="card"),
     path("grids/<str:code>/card/print/", views.grid_card, {"printable": True}, name="card_print"),
-    path("report/<str:grid_code>/", views.report_entry, name="report_entry"),
 ]

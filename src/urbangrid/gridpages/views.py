@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from urbangrid.org.access import actor_of, view_require
 
 from . import card
-from .models import ResponsibilityGrid
+from urbangrid.grids.models import ResponsibilityGrid
 
 
 @login_required
@@ -39,7 +39,7 @@ def grid_page(request, code):
         "figures": grid_figures(grid, period, now), "period": period, "periods": PERIODS.items(),
         "map_data": {"grid": grid.geometry, "cases": [[r["case"].lon, r["case"].lat, r["light"], r["case"].number] for r in rows]},
     }
-    return render(request, "grids/page.html", context)
+    return render(request, "gridpages/page.html", context)
 
 
 OPEN_LIMIT = 100
@@ -65,21 +65,14 @@ def grid_card(request, code, printable=False):
         "printable": printable,
         "unit_grid_count": grid.unit_grids.count(),
     }
-    return render(request, "grids/card_print.html" if printable else "grids/card.html", context)
-
-
-def report_entry(request, grid_code):
-    """The public report page a card's QR code opens, pinned to the grid (the fixed URL of the QR code)."""
-    from urbangrid.public.views import report
-
-    return report(request, grid_code=grid_code)
+    return render(request, "gridpages/card_print.html" if printable else "gridpages/card.html", context)
 
 
 @login_required
 def city_map(request):
     """The city's grids, road segments and the point → grid lookup on one map."""
     view_require(request, "reference.view")
-    return render(request, "grids/map.html", {"tile_url": settings.URBANGRID_TILE_URL, "tile_attribution": settings.URBANGRID_TILE_ATTRIBUTION})
+    return render(request, "gridpages/map.html", {"tile_url": settings.URBANGRID_TILE_URL, "tile_attribution": settings.URBANGRID_TILE_ATTRIBUTION})
 
 
 @login_required
@@ -97,7 +90,7 @@ def grid_list(request):
     for g in grids:
         g.mine = g.pk in mine_ids
     grids.sort(key=lambda g: not g.mine)  # stable: by code within each group
-    return render(request, "grids/list.html", {"grids": grids, "has_mine": bool(mine_ids), "only_mine": only_mine})
+    return render(request, "gridpages/list.html", {"grids": grids, "has_mine": bool(mine_ids), "only_mine": only_mine})
 
 
 def basemap(request):
@@ -108,7 +101,7 @@ def basemap(request):
     from django.http import HttpResponse, HttpResponseNotModified
     from django.utils.cache import patch_vary_headers
 
-    from . import basemap as bm
+    from urbangrid.grids import basemap as bm
 
     wanted = request.GET.get("scope", "")
     if wanted not in ("", *bm.SCOPES):

@@ -16,7 +16,7 @@ ROLE_ORDER = [Role.GRID_LEADER, Role.DEPUTY_GRID_LEADER, Role.GRID_LIAISON, Role
 
 def report_url(grid):
     """The fixed public URL the card's QR code opens: the report page pinned to this grid."""
-    return settings.URBANGRID_PUBLIC_BASE_URL.rstrip("/") + reverse("grids:report_entry", args=[grid.code])
+    return settings.URBANGRID_PUBLIC_BASE_URL.rstrip("/") + reverse("public:report_entry", args=[grid.code])
 
 
 def qr_svg(url):

@@ -7,8 +7,8 @@ from ninja.errors import HttpError
 
 from urbangrid.org.access import api_require
 
-from .locator import OutsideManagedArea, locator
-from .models import Region, ResponsibilityGrid, RoadSegment, UnitGrid
+from urbangrid.grids.locator import OutsideManagedArea, locator
+from urbangrid.grids.models import Region, ResponsibilityGrid, RoadSegment, UnitGrid
 
 router = Router(tags=["grids"])
 

@@ -3,13 +3,13 @@
 is still empty are written (a case given an address meanwhile keeps it), so a second run changes nothing."""
 from django.db import transaction
 
-from .geocoder import geocoder
+from urbangrid.gazetteer.geocoder import geocoder
+
+from .models import Case
 
 
 def backfill_addresses(batch=500, log=None):
     """Returns {"filled": n, "unaddressable": m} (m: far from every road and landmark, left empty)."""
-    from urbangrid.cases.models import Case
-
     filled = unaddressable = 0
     last_pk = 0
     while True:
