@@ -87,7 +87,7 @@ def setup_django(db, tmp):
     settings.PASSWORD_HASHERS = MD5
     log(f"migrating the {db} database")
     call_command("migrate", verbosity=0)
-    from urbangrid.core.demo.build import build_demo
+    from urbangrid.fabricate.demo.build import build_demo
 
     log("building the demo city")
     _summary, logins, _path = build_demo(seed=2024, log=lambda m: None)

@@ -282,7 +282,7 @@ def main(argv=None):
     from django.db import connection, connections
 
     from urbangrid.assessment.evaluation import period_of
-    from urbangrid.core.generate.build import Params, generate
+    from urbangrid.fabricate.generate.build import Params, generate
     from urbangrid.worktime import clock as wt
 
     results, sqlite_speed = [], None

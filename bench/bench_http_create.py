@@ -179,7 +179,7 @@ def rehash_for_server(logins):
 
 
 def create_write_table():
-    """The table of /bench/write (core/bench_views.py), on the benchmark's scratch database."""
+    """The table of /bench/write (ops/baselines.py), on the benchmark's scratch database."""
     from django.db import connection
 
     key = "INTEGER PRIMARY KEY AUTOINCREMENT" if connection.vendor == "sqlite" else "BIGSERIAL PRIMARY KEY"

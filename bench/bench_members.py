@@ -40,7 +40,7 @@ def setup(var, seed, build):
     settings.ALLOWED_HOSTS = ["*"]
     if build:
         call_command("migrate", verbosity=0)
-        from urbangrid.core.demo.build import build_demo
+        from urbangrid.fabricate.demo.build import build_demo
 
         log("building the demo city with its history (a few minutes)")
         build_demo(seed=seed, log=lambda m: None, history=True)

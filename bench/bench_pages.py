@@ -39,7 +39,7 @@ def setup(db, tmp, seed):
     settings.ALLOWED_HOSTS = ["*"]
     log(f"migrating the {db} database")
     call_command("migrate", verbosity=0)
-    from urbangrid.core.demo.build import build_demo
+    from urbangrid.fabricate.demo.build import build_demo
 
     log("building the demo city with its history (about half a minute)")
     t0 = time.perf_counter()

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.management.color import no_style
 from django.db import connection, transaction
 
-from urbangrid.core.demo.build import build_demo as _real_build
+from urbangrid.fabricate.demo.build import build_demo as _real_build
 
 _kept = {}
 _store = Path(tempfile.mkdtemp(prefix="ug-demo-snapshots-"))

@@ -16,7 +16,7 @@ def test_demo_build_ends_with_analyze():
     if connection.vendor != "postgresql":
         pytest.skip("ANALYZE is PostgreSQL's")
     from urbangrid.cases.models import Case
-    from urbangrid.core.demo.build import build_demo
+    from urbangrid.fabricate.demo.build import build_demo
     from urbangrid.gazetteer.models import Doorplate
     from urbangrid.grids.models import UnitGrid
 

@@ -4,7 +4,7 @@ import json
 import pytest
 from django.core import serializers
 
-from urbangrid.core.demo.build import build_demo
+from urbangrid.fabricate.demo.build import build_demo
 from urbangrid.grids.models import Region, ResponsibilityGrid, RoadSegment, UnitGrid
 from urbangrid.org.models import PartyOrganization, Person, RoleAssignment, Unit
 from urbangrid.org.roles import GRID_ROLES, Role

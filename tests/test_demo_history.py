@@ -9,7 +9,7 @@ from django.utils import timezone
 from urbangrid.cases.models import Case, CaseEvent, CaseNumberSequence
 from urbangrid.cases.states import OPEN, Source, State
 from urbangrid.cases.workflow import TABLE
-from urbangrid.core.demo.build import build_demo
+from urbangrid.fabricate.demo.build import build_demo
 
 
 @pytest.mark.django_db

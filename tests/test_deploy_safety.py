@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from urbangrid.core.demo.logins import build_logins
+from urbangrid.fabricate.demo.logins import build_logins
 
 
 def _env(tmp_path, **extra):

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from urbangrid.core import export as ex
+from urbangrid.ops import export as ex
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from urbangrid.cases import engine
 from urbangrid.cases.models import Case, CaseEvent, CaseNumberSequence, CaseUnit
 from urbangrid.cases.services import Context
 from urbangrid.cases.states import OPEN
-from urbangrid.core.demo.history import last_arrival
+from urbangrid.fabricate.demo.history import last_arrival
 from urbangrid.grids.models import Region, ResponsibilityGrid, UnitGrid
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,7 +109,7 @@ def test_no_step_is_dated_after_the_moment_of_generating(settings, tmp_path):
     """Generated at 03:15 on a Saturday (Beijing time), the arrivals end at 17:00 on Friday: cases filed late
     that afternoon would be dispatched on Monday. They are left in flight instead, and a year's evaluation
     at that moment counts every filing."""
-    from urbangrid.core.generate.build import Params, generate
+    from urbangrid.fabricate.generate.build import Params, generate
 
     settings.VAR_DIR = tmp_path
     now = datetime(2026, 11, 28, 3, 15, tzinfo=timezone.get_current_timezone())  # a Saturday
@@ -126,8 +126,8 @@ def test_no_step_is_dated_after_the_moment_of_generating(settings, tmp_path):
 @pytest.mark.django_db
 def test_fast_path_builds_the_same_events_as_the_demo_history(settings, tmp_path):
     """The light objects give the same chains as the demo's history with model instances and services._event."""
-    from urbangrid.core.demo.history import _arrival_times, _Run
-    from urbangrid.core.generate.cases import GenRun
+    from urbangrid.fabricate.demo.history import _arrival_times, _Run
+    from urbangrid.fabricate.generate.cases import GenRun
 
     settings.VAR_DIR = tmp_path
     call_command("generate", "--cases", "100", "--grids", "60", "--years", "1", "--workers", "1", stdout=open(os.devnull, "w"))
@@ -213,7 +213,7 @@ def test_working_time_axis_gives_the_same_instants_as_the_clock():
     and a working Saturday."""
     from datetime import date, time
 
-    from urbangrid.core.generate.fastclock import FastCalendar
+    from urbangrid.fabricate.generate.fastclock import FastCalendar
     from urbangrid.worktime import clock as wt
 
     rng = random.Random(11)
@@ -236,7 +236,7 @@ def test_working_time_axis_gives_the_same_instants_as_the_clock():
 
 
 def _small_run(settings, tmp_path, cases=60, grids=60):
-    from urbangrid.core.generate.cases import GenRun
+    from urbangrid.fabricate.generate.cases import GenRun
 
     settings.VAR_DIR = tmp_path
     call_command("generate", "--cases", str(cases), "--grids", str(grids), "--years", "1", "--workers", "1",
@@ -249,7 +249,7 @@ def test_every_fast_case_is_what_engine_apply_gives(settings, tmp_path):
     """Each of 3,000 cases (finished and open, with returns, extensions, suspensions, rework) is replayed
     through engine.apply and clock from the same random state: every value of the case and its events —
     states, stages, deadlines, stopped clocks with on-time, counters, hashes — must be the same."""
-    from urbangrid.core.demo.history import _arrival_times
+    from urbangrid.fabricate.demo.history import _arrival_times
 
     run, end = _small_run(settings, tmp_path)
     times = _arrival_times(random.Random(5), 3000, end - timedelta(days=300), end, run.cal)
@@ -269,7 +269,7 @@ def test_every_fast_case_is_what_engine_apply_gives(settings, tmp_path):
 
 @pytest.mark.django_db
 def test_the_shape_check_notices_a_difference(settings, tmp_path):
-    from urbangrid.core.demo.history import HistoryError
+    from urbangrid.fabricate.demo.history import HistoryError
 
     run, end = _small_run(settings, tmp_path)
     run.rng = random.Random("tamper")
@@ -293,8 +293,8 @@ def test_fast_rows_and_canonical_text_are_the_reference_ones(settings, tmp_path)
     from django.db import connection
 
     from urbangrid.cases import chain
-    from urbangrid.core.demo.history import _arrival_times
-    from urbangrid.core.generate import cases as gen
+    from urbangrid.fabricate.demo.history import _arrival_times
+    from urbangrid.fabricate.generate import cases as gen
 
     run, end = _small_run(settings, tmp_path)
     times = _arrival_times(random.Random(8), 600, end - timedelta(days=200), end, run.cal)

@@ -10,8 +10,8 @@ from urbangrid.cases import services
 from urbangrid.cases.models import Case, CaseEvent, CaseUnit
 from urbangrid.cases.replay import disagreements
 from urbangrid.cases.workflow import Action
-from urbangrid.core.demo.build import build_demo
-from urbangrid.core.demo.history import _arrival_times, _Run, last_arrival
+from urbangrid.fabricate.demo.build import build_demo
+from urbangrid.fabricate.demo.history import _arrival_times, _Run, last_arrival
 
 N = 700
 # Random by design on each path (a live tracking code comes from ``secrets``), or the chain itself.
@@ -109,7 +109,7 @@ def test_the_history_writes_what_the_live_service_writes(settings, tmp_path):
     # Recurrence (反复): the history's in-memory look-up answers as the live one over the same closed cases,
     # for reports a few metres from each closed case (and farther than the radius) a day after it closed.
     from urbangrid.cases.duplicates import previous_closed
-    from urbangrid.core.demo.history import _Recurrences
+    from urbangrid.fabricate.demo.history import _Recurrences
 
     memory = _Recurrences()
     for h in history:

@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "urbangrid.assessment",
     "urbangrid.gridpages",
     "urbangrid.home",
+    "urbangrid.ops",
+    "urbangrid.fabricate",
     "huey.contrib.djhuey",
     # django-ninja as an app: /api/v1/docs loads Swagger UI from its bundled static files (ninja/static/ninja/),
     # served by us like every other script (no CDN, which the CSP would block and an offline network cannot reach).

@@ -36,7 +36,7 @@ handler404 = "urbangrid.core.errors.page_not_found"
 handler500 = "urbangrid.core.errors.server_error"
 
 if os.environ.get("URBANGRID_BENCH") == "1":  # the baseline of bench/bench_http_create.py, never in production
-    from urbangrid.core import bench_views
+    from urbangrid.ops import baselines as bench_views
 
     urlpatterns[:0] = [path("bench/ping", bench_views.ping), path("bench/write", bench_views.write),
                        path("bench/upload", bench_views.upload)]

@@ -294,7 +294,7 @@ def test_pages(city):
 # --- demo -----------------------------------------------------------------------------------------
 
 def test_build_deductions(city):
-    from urbangrid.assessment.demo_deductions import build_deductions
+    from urbangrid.fabricate.demo.deductions import build_deductions
 
     now = timezone.now()
     summary = build_deductions(seed=3, log=lambda m: None, start=now - timedelta(days=70), end=now - timedelta(hours=2))

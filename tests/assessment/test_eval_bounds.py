@@ -58,7 +58,7 @@ def eval_tables(html):
 # --- the demo build (first: it builds its own city, outside the module's demo_city) -------------------
 
 def test_the_demo_build_leaves_every_day_tallied(settings, tmp_path, client):
-    from urbangrid.core.demo.build import build_demo
+    from urbangrid.fabricate.demo.build import build_demo
 
     settings.VAR_DIR = tmp_path
     settings.URBANGRID_EVALUATION_RAW_MAX_EVENTS = 0  # only the tallies may answer

@@ -36,7 +36,7 @@ def test_chain_intact_then_tampering_found(demo_city, capsys):
 
 def test_demo_history_chains_verify(settings, tmp_path):
     """History written in bulk is chained the same way as live transitions."""
-    from urbangrid.core.demo.build import build_demo
+    from urbangrid.fabricate.demo.build import build_demo
 
     settings.VAR_DIR = tmp_path
     build_demo(seed=9, log=lambda m: None, history=True, cases=300)

@@ -50,7 +50,7 @@ def test_backfill_gives_old_cases_their_address_idempotently(demo_city, capsys):
 
 
 def test_address_is_shown_everywhere(demo_city, tmp_path):
-    from urbangrid.core.export import export_all
+    from urbangrid.ops.export import export_all
 
     case = _cases(1)[0]
     assert case.address.startswith("长江路318号")

@@ -212,7 +212,7 @@ def _text(inputs, name, errors, required):
 
 class Lookup:
     """What cleaning a step's inputs reads besides the request: the database here; the demo history and the
-    generator pass one that holds the same things in memory (``core.demo.history._MemoryLookup``), so every
+    generator pass one that holds the same things in memory (``fabricate.demo.history._MemoryLookup``), so every
     writer cleans its inputs with the same ``clean_inputs``."""
 
     def unit(self, code):

@@ -74,7 +74,7 @@ class Calendar:
         return [(datetime.combine(d, s, TZ), datetime.combine(d, e, TZ)) for s, e in self.periods]
 
     # The arithmetic the workflow engine uses, as methods: a calendar with a faster way to the same answers
-    # (the megacity generator's working-time axis, ``core/generate/fastclock.py``) overrides them.
+    # (the megacity generator's working-time axis, ``fabricate/generate/fastclock.py``) overrides them.
     def deadline(self, start, value, unit):
         return deadline(start, value, unit, self)
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from urbangrid.core.export import FORMATS, ExportError, export_all
+from urbangrid.ops.export import FORMATS, ExportError, export_all
 
 
 class Command(BaseCommand):

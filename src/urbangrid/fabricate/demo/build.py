@@ -38,7 +38,7 @@ def build_demo(seed=2024, log=print, history=False, cases=None):
     city = build_city(seed)
     locator.invalidate()
     step(_("· 地址库（道路、门牌、交叉口、标志物）…"))
-    from urbangrid.gazetteer.demo import build_gazetteer
+    from urbangrid.fabricate.demo.gazetteer import build_gazetteer
 
     build_gazetteer(seed)
     step(_("· 工作日历 …"))
@@ -57,7 +57,7 @@ def build_demo(seed=2024, log=print, history=False, cases=None):
         started = time.perf_counter()
         history_summary = build_history(seed=seed, received=cases or RECEIVED, log=log)
         history_summary["seconds"] = round(time.perf_counter() - started, 1)
-    from urbangrid.assessment.demo_deductions import build_deductions
+    from urbangrid.fabricate.demo.deductions import build_deductions
     from urbangrid.assessment.models import Deduction
 
     if history:  # the council's deductions walk the same years as the case history (and link to its cases)

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from urbangrid.core.backup import BackupError, restore
+from urbangrid.ops.backup import BackupError, restore
 
 
 class Command(BaseCommand):

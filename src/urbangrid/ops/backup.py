@@ -147,7 +147,7 @@ def restore(archive, force=False):
         media_src = tmp / "media"
         if media_src.exists():
             shutil.copytree(media_src, settings.MEDIA_ROOT, dirs_exist_ok=True)
-    from .bulk import analyze
+    from urbangrid.core.bulk import analyze
 
     analyze()  # pg_restore brings no planner statistics
     return manifest

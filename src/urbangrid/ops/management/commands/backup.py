@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from urbangrid.core.backup import BackupError, backup
+from urbangrid.ops.backup import BackupError, backup
 
 
 class Command(BaseCommand):

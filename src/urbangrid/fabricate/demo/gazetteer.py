@@ -11,8 +11,8 @@ from urbangrid.grids import geometry as geo
 from urbangrid.grids.models import GridDataVersion, ResponsibilityGrid
 from urbangrid.grids.signals import muted
 
-from .derive import derive_intersections, number_doorplates, roads_from_segments
-from .models import Doorplate, Landmark
+from urbangrid.gazetteer.derive import derive_intersections, number_doorplates, roads_from_segments
+from urbangrid.gazetteer.models import Doorplate, Landmark
 
 WORDS = (
     "阳光 幸福 翠竹 锦绣 华府 东方 紫荆 金色 碧水 蓝天 春华 秋实 嘉禾 青松 绿洲 银河 星光 明珠 新城 丽景 福润 安泰 "

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from urbangrid.cases.models import Case, CaseEvent, CaseNumberSequence, CaseUnit
 from urbangrid.cases.states import OPEN
-from urbangrid.core.demo.history import last_arrival
+from urbangrid.fabricate.demo.history import last_arrival
 from urbangrid.worktime import clock as wt
 
 MAX_CASES = 50_000_000
@@ -120,7 +120,7 @@ def generate(p, log=print, now=None):
     seed_calendar(range(start.year, end.year + 2))
     wt.invalidate_calendar()
     if not p.append:
-        from urbangrid.core.demo.responsibility import EVENT_VERSION, COMPONENT_VERSION, build_rules
+        from urbangrid.fabricate.demo.responsibility import EVENT_VERSION, COMPONENT_VERSION, build_rules
         from urbangrid.catalog.loader import load_catalogues
         from urbangrid.catalog.models import CatalogVersion
         from urbangrid.grids.locator import locator
@@ -148,7 +148,7 @@ def generate(p, log=print, now=None):
 
 
 def _plan_cases(p, start, end, rng, cal):
-    from urbangrid.core.demo.history import _arrival_times
+    from urbangrid.fabricate.demo.history import _arrival_times
 
     times = _arrival_times(rng, p.cases, start, end, cal)
     still_open = max(1, p.cases // 1000)

@@ -19,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=None, help=_("生成进程数（默认 CPU 数）"))
 
     def handle(self, *args, cases, grids, years, days, seed, start, append, workers, **options):
-        from urbangrid.core.generate.build import GenerateError, Params, default_workers, generate
+        from urbangrid.fabricate.generate.build import GenerateError, Params, default_workers, generate
 
         if start is not None:
             try:

@@ -12,8 +12,8 @@ import random
 
 from django.db import transaction
 
-from urbangrid.core.demo import names
-from urbangrid.core.demo.city import CELL_M, CONTENT, ORIGIN_LAT, ORIGIN_LON, CELLS_X, CELLS_Y, _square, build_units
+from urbangrid.fabricate.demo import names
+from urbangrid.fabricate.demo.city import CELL_M, CONTENT, ORIGIN_LAT, ORIGIN_LON, CELLS_X, CELLS_Y, _square, build_units
 from urbangrid.grids.models import GridDataVersion, Region, ResponsibilityGrid, UnitGrid
 from urbangrid.org.models import Person, RoleAssignment, Unit
 from urbangrid.org.roles import Role

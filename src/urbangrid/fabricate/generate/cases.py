@@ -1,6 +1,6 @@
 """Case histories for the megacity generator, produced by the workflow's own rules, written in bulk.
 
-Each case is driven by the demo history's loop (``core.demo.history._Run.run_case``): every step is checked
+Each case is driven by the demo history's loop (``fabricate.demo.history._Run.run_case``): every step is checked
 against the workflow table, the actor's permission and scope, and the engine's rules move the clocks,
 counters and on-time flags, exactly as for a live request. What differs from the demo, for speed:
 
@@ -27,7 +27,7 @@ from urbangrid.cases import engine
 from urbangrid.cases import chain
 from urbangrid.cases.chain import GENESIS, seal
 from urbangrid.cases.models import Case, CaseEvent
-from urbangrid.core.demo.history import HistoryError, _Recurrences, _Run
+from urbangrid.fabricate.demo.history import HistoryError, _Recurrences, _Run
 
 from . import fastclock
 

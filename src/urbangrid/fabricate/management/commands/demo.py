@@ -13,7 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--cases", type=int, default=None, help=_("案件历史的案件数（默认 30861）"))
 
     def handle(self, *args, seed, no_history=False, cases=None, **options):
-        from urbangrid.core.demo.build import build_demo
+        from urbangrid.fabricate.demo.build import build_demo
 
         if seed < 0:
             raise CommandError(_("--seed 必须是非负整数"))

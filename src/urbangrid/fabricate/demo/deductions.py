@@ -44,8 +44,8 @@ def build_deductions(seed=2024, log=print, start=None, end=None):
     from urbangrid.grids.models import ResponsibilityGrid
     from urbangrid.org.models import PartyOrganization, Person, RoleAssignment
 
-    from .deductions import TARGET_FIELD, link_default_classes
-    from .models import Deduction, DeductionEvent, DeductionPolicy, InspectionItem
+    from urbangrid.assessment.deductions import TARGET_FIELD, link_default_classes
+    from urbangrid.assessment.models import Deduction, DeductionEvent, DeductionPolicy, InspectionItem
 
     if Deduction.objects.filter(idempotency_key__startswith=DEMO_PREFIX).exists():
         return {"skipped": True, "deductions": Deduction.objects.count()}
