@@ -1,12 +1,23 @@
 """The JSON API under /api/v1/ (django-ninja); OpenAPI at /api/v1/openapi.json."""
 from datetime import datetime
 
+from django.db import DataError
+from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Path, Schema, Status, Swagger
 from ninja.errors import HttpError
 
+from urbangrid.assessment.api import router as assessment_router
+from urbangrid.assessment.deductions_api import router as deductions_router
+from urbangrid.assessment.reviews_api import router as reviews_router
+from urbangrid.cases.api import router as cases_router
+from urbangrid.cases.services import CaseError
+from urbangrid.catalog.api import router as catalog_router
+from urbangrid.core import login, tokens
 from urbangrid.core.auth import API_AUTH
 from urbangrid.core.models import ApiToken
-
+from urbangrid.gazetteer.api import router as gazetteer_router
+from urbangrid.gridpages.api import router as grids_router
+from urbangrid.org.api import router as org_router
 
 # Answers every operation can give and that no route lists itself, declared once so the schema says what the
 # server does: ninja's request validation (422 {"detail": [{"loc", "msg", "type"}]}), an HttpError's
@@ -84,10 +95,6 @@ def _token_out(token, raw):
 @api.post("/auth/token", auth=None, response={200: TokenOut, 401: dict, 429: dict}, tags=["auth"],
           summary="Issue a bearer token (login policy: core/login.py)")
 def issue_token(request, payload: TokenIn):
-    from django.utils.translation import gettext as _
-
-    from urbangrid.core import login, tokens
-
     user, error = login.attempt(request, payload.username, payload.password, door="api")
     if error == "locked":
         raise HttpError(429, _("登录失败次数过多，账号已暂时锁定，请稍后再试"))
@@ -98,8 +105,6 @@ def issue_token(request, payload: TokenIn):
 
 
 def _bearer(request):
-    from django.utils.translation import gettext as _
-
     token = getattr(request, "api_token", None)
     if token is None:
         raise HttpError(400, _("此操作须以令牌（Authorization: Bearer）调用"))
@@ -109,16 +114,12 @@ def _bearer(request):
 @api.post("/auth/token/rotate", response={200: TokenOut, 400: dict}, tags=["auth"],
           summary="Replace the presented token by a new one (the old one stops working)")
 def rotate_token(request):
-    from urbangrid.core import tokens
-
     token, raw = tokens.rotate(_bearer(request), request)
     return _token_out(token, raw)
 
 
 @api.post("/auth/token/revoke", response={204: None, 400: dict}, tags=["auth"], summary="Revoke the presented token")
 def revoke_token(request):
-    from urbangrid.core import tokens
-
     tokens.revoke(_bearer(request), request)
     return Status(204, None)
 
@@ -133,8 +134,6 @@ def list_tokens(request):
 
 @api.delete("/auth/tokens/{token_id}", response={204: None}, tags=["auth"], summary="Revoke one of the actor's tokens")
 def delete_token(request, token_id: int = Path(..., ge=1, le=2**63 - 1)):
-    from urbangrid.core import tokens
-
     token = ApiToken.objects.filter(pk=token_id, user=request.user).select_related("user").first()
     if token is None:
         raise HttpError(404, "Not found")
@@ -143,29 +142,17 @@ def delete_token(request, token_id: int = Path(..., ge=1, le=2**63 - 1)):
 
 
 def _mount():
-    from urbangrid.cases.api import router as cases_router
-    from urbangrid.cases.services import CaseError
-    from urbangrid.catalog.api import router as catalog_router
-    from urbangrid.gridpages.api import router as grids_router
-    from urbangrid.org.api import router as org_router
-
     api.add_router("/", grids_router)
     api.add_router("/", org_router)
     api.add_router("/", catalog_router)
     api.add_router("/", cases_router)
-    from urbangrid.assessment.api import router as assessment_router
 
     api.add_router("/", assessment_router)
-    from urbangrid.assessment.deductions_api import router as deductions_router
-    from urbangrid.assessment.reviews_api import router as reviews_router
 
     api.add_router("/", deductions_router)
     api.add_router("/", reviews_router)
-    from urbangrid.gazetteer.api import router as gazetteer_router
 
     api.add_router("/", gazetteer_router)
-
-    from django.db import DataError
 
     @api.exception_handler(DataError)
     def data_error(request, exc):

@@ -8,7 +8,7 @@ import sys
 
 def main(argv=None):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "urbangrid.settings")
-    from django.core.management import execute_from_command_line
+    from django.core.management import execute_from_command_line  # after the settings module is named
 
     argv = list(sys.argv if argv is None else argv)
     argv[0] = "urbangrid"

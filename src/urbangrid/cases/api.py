@@ -10,12 +10,15 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from urbangrid.catalog.models import CatalogClass
-from urbangrid.org.access import actor_of
 from urbangrid.core.bounds import EARLIEST, LATEST
 from urbangrid.core.localcache import LocalCache
+from urbangrid.grids.models import Region, ResponsibilityGrid, RoadSegment, UnitGrid
+from urbangrid.org.access import actor_of
+from urbangrid.org.models import Unit
 from urbangrid.worktime.clock import TZ
 
 from . import engine, queries, services
+from .duplicates import similar_open
 from .models import Case, CaseEvent
 from .states import Source, plain_status
 from .workflow import ACTIONS, TABLE, Action, rows_that, takes_public_note
@@ -253,9 +256,6 @@ def _code_of(model, fk, column):
 
 
 def _refs():
-    from urbangrid.grids.models import Region, ResponsibilityGrid, RoadSegment, UnitGrid
-    from urbangrid.org.models import Unit
-
     return {
         "ref_class_name": _code_of(CatalogClass, "catalog_class", "name"),
         "ref_unit_grid_code": _code_of(UnitGrid, "unit_grid", "code"),
@@ -433,8 +433,6 @@ def take_action(request, number: str, action: str, payload: Form[ActionIn], phot
 @router.get("/cases/{number}/similar", response={200: list[SimilarOut], 404: ErrorOut},
             summary="Open cases of the same class nearby (duplicate candidates to merge)")
 def similar_cases(request, number: str):
-    from .duplicates import similar_open
-
     case = services.get_visible(actor_of(request), number)
     if case.lon is None:  # 待定位: nowhere yet
         return []

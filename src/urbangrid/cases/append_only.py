@@ -5,6 +5,8 @@ SQLite drops a table's triggers when a migration rebuilds the table (``ALTER`` b
 put back after every ``migrate`` (``apps.CasesConfig.ready`` connects ``ensure`` to ``post_migrate``), not
 only by the migrations that created them; ``present`` tells whether they are in place.
 """
+from django.db import connections
+
 SQLITE = [
     """CREATE TRIGGER caseevent_no_update BEFORE UPDATE ON cases_caseevent
        BEGIN SELECT RAISE(ABORT, 'case events are append-only'); END""",
@@ -59,7 +61,6 @@ def present(connection):
 
 def ensure(sender=None, using="default", **kwargs):
     """``post_migrate``: put the triggers back if a migration dropped them (once the table exists)."""
-    from django.db import connections
 
     connection = connections[using]
     if "cases_caseevent" not in connection.introspection.table_names():

@@ -9,6 +9,7 @@ class CasesConfig(AppConfig):
     verbose_name = _("案件")
 
     def ready(self):
+        # Imported here, not at the top: models and signals load only once the app registry is ready.
         from urbangrid.worktime import signals as calendar
 
         from . import append_only, services

@@ -20,13 +20,15 @@ import secrets
 from datetime import timezone as dt_timezone
 from pathlib import Path
 
+from django.conf import settings
+
+from .models import CaseEvent
+
 GENESIS = "0" * 64
 _keys = {}
 
 
 def _key_file():
-    from django.conf import settings
-
     return Path(settings.VAR_DIR) / "audit.key"
 
 
@@ -49,7 +51,6 @@ def _make_key_file(path):
 
 def keys():
     """The audit keys as bytes, the sealing key first (cached per process and key source)."""
-    from django.conf import settings
 
     env, old = os.environ.get("URBANGRID_AUDIT_KEY", ""), os.environ.get("URBANGRID_AUDIT_KEYS_OLD", "")
     source = (env, old, settings.VAR_DIR)
@@ -119,7 +120,6 @@ def seal(event, case):
 
 def verify(case, events=None):
     """None when the chain is intact, else a description of the first break."""
-    from .models import CaseEvent
 
     events = events if events is not None else list(CaseEvent.objects.filter(case=case).order_by("seq"))
     prev = GENESIS

@@ -13,7 +13,7 @@ from urbangrid.worktime import clock as wt
 
 from .effects import HandOver
 from .states import Stage
-from .workflow import TABLE, Branch, clock_started, target_of
+from .workflow import SCOPE_ROLES, TABLE, Branch, clock_started, target_of
 
 # Stage limits when no setting exists (worktime.TimeLimitSetting has the configurable ones).
 FALLBACK_HANDLE = (Decimal("1"), wt.WORKING_DAYS)
@@ -70,7 +70,6 @@ class Assignment:
 
 def role_of(actor, t):
     """The post the actor acts in for row ``t`` (recorded on the event)."""
-    from .workflow import SCOPE_ROLES
 
     return actor.role_for(t.permission, SCOPE_ROLES.get(t.scope, ())) if t.permission else ""
 

@@ -6,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .states import ArchiveType, PhotoKind, Satisfaction, Source, Stage, State, Urgency
+from .states import OPEN, ArchiveType, PhotoKind, Satisfaction, Source, Stage, State, Urgency
 
 
 class CaseNumberSequence(models.Model):
@@ -134,8 +134,6 @@ class Case(models.Model):
 
     @property
     def is_open(self):
-        from .states import OPEN
-
         return self.state in OPEN
 
 

@@ -25,6 +25,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from urbangrid.org.models import Person
+from urbangrid.org.roles import Role
+
 from .models import Delivery, Notification
 
 MAX_ATTEMPTS = 8
@@ -93,7 +96,6 @@ def _payload(channel, note):
 
 def recipient_label(note):
     """The unit or post a notification addresses, for people (no names, no numbers)."""
-    from urbangrid.org.roles import Role
 
     if note.unit_id:
         return note.unit.name
@@ -106,7 +108,6 @@ def recipient_label(note):
 def recipients_q(note):
     """The people a notification addresses, as a condition on ``Person``: the unit's handlers (处置人员 held
     in that unit), or the holders of the post (二级派遣员 of the case's district; the city's posts otherwise)."""
-    from urbangrid.org.roles import Role
 
     if note.unit_id:
         return Q(roles__role=Role.UNIT_HANDLER, roles__unit_id=note.unit_id)
@@ -119,7 +120,6 @@ def recipients_q(note):
 
 def sms_recipients(note):
     """The active people the notification addresses (each once), with their phone numbers."""
-    from urbangrid.org.models import Person
 
     return list(Person.objects.filter(recipients_q(note), active=True).distinct().order_by("pk"))
 

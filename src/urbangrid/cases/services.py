@@ -3,27 +3,40 @@ checks the actor's role and scope, the state and the inputs, updates the case an
 appends exactly one case event. Views and API routers call these and nothing else.
 """
 import logging
+import time
 from dataclasses import dataclass
+from datetime import datetime as _dt
+from datetime import time as _time
+from datetime import timedelta as _td
 from decimal import Decimal, InvalidOperation
+from types import SimpleNamespace
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from urbangrid.catalog.models import CatalogClass, validate_component_identifier
+from urbangrid.catalog.responsibility import NoResponsibleUnit, resolve
+from urbangrid.gazetteer.geocoder import geocoder
 from urbangrid.grids.locator import OutsideManagedArea, locator
-from urbangrid.org.models import Unit
+from urbangrid.grids.models import Region
+from urbangrid.org.models import Person, Unit
 from urbangrid.org.roles import Role
+from urbangrid.org.scope import Actor
 from urbangrid.worktime import clock as wt
+from urbangrid.worktime.models import TimeLimitSetting
 
 from . import engine
 from . import observed as observed_times
 from .chain import seal
+from .duplicates import previous_closed
 from .effects import PLACE_FIELDS
 from .fastload import load_case
 from .models import Case, CaseEvent, CaseNumberSequence, CasePhoto, CaseUnit
+from .notify import on_transition
 from .photos import PhotoError, clean_photo, photo_count_error
 from .states import NEEDS_VERIFICATION, OPEN, PhotoKind, Satisfaction, Source, Urgency
 from .workflow import PUBLIC_NOTE, TABLE, Action, allowed_from, guard_ok, implied_inputs, takes_public_note
@@ -78,9 +91,6 @@ class Context:
     @classmethod
     def load(cls):
         """The calendar and stage limits, cached per process like the calendar (same TTL and invalidation)."""
-        import time
-
-        from django.conf import settings
 
         calendar = wt.get_calendar()
         cached = _limits_cache.get("limits")
@@ -93,9 +103,6 @@ class Context:
 
 def load_limits():
     """The stage limits from ``worktime.TimeLimitSetting`` and the settings, uncached."""
-    from django.conf import settings
-
-    from urbangrid.worktime.models import TimeLimitSetting
 
     stages = {s.stage: (s.value, s.unit, s.yellow_share) for s in TimeLimitSetting.objects.all()}
     keep = settings.URBANGRID_REWORK_KEEPS_FIRST_DEADLINE
@@ -191,7 +198,6 @@ def available_actions(actor, case):
 
 def unit_handlers(unit_id):
     """处置人员 of a unit and its teams (sub-units): whom a case of that unit may be handed to."""
-    from urbangrid.org.models import Person
 
     units = Unit.objects.get(pk=unit_id).descendants_ids()
     return (Person.objects.filter(active=True, roles__role=Role.UNIT_HANDLER, roles__unit_id__in=units)
@@ -219,8 +225,6 @@ class Lookup:
         return Unit.objects.filter(code=code, active=True).select_related("region").first()
 
     def district(self, code):
-        from urbangrid.grids.models import Region
-
         return Region.objects.filter(code=code, level=Region.Level.DISTRICT).first()
 
     def assignment(self, case):
@@ -393,7 +397,6 @@ def _clean_photos(photos, field="photos"):
 
 def next_number(at):
     """Year + 7-digit sequence, unique under concurrency (the sequence row is locked)."""
-    from django.db import connection
 
     year = timezone.localtime(at).year
     table, last, year_col = (connection.ops.quote_name(n) for n in (CaseNumberSequence._meta.db_table, "last", "year"))
@@ -550,7 +553,6 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
     t = TABLE[Action.REPORT]
     if not _in_scope(actor, t, case):
         raise Forbidden(_("该位置不在您负责巡查的网格内"), "out_of_scope")
-    from .duplicates import previous_closed
 
     case.recurrence_of = previous_closed(catalog_class.pk, case.lon, case.lat, at) if loc is not None else None
     outcome = engine.apply(case, t, report_inputs(case, candidates), at, ctx.calendar, ctx.limits, actor=actor)
@@ -627,7 +629,6 @@ def transition(actor, number, action, inputs=None, photos=(), expected_version=N
         if outcome.unit is not None and t.concerns == "assigned":  # one statement, had the unit the case before or not
             CaseUnit.objects.bulk_create([CaseUnit(case=case, unit=outcome.unit)], ignore_conflicts=True)
         if t.notifies:
-            from .notify import on_transition
 
             on_transition(case, t, event)  # the outbox row commits with the transition, or not at all
         if t.photos:
@@ -644,16 +645,12 @@ def transition(actor, number, action, inputs=None, photos=(), expected_version=N
 def system_actor(role=Role.DISPATCHER):
     """The platform itself acting in a city-level post (automatic dispatch, reopening after a
     dissatisfied citizen); its events have no person."""
-    from types import SimpleNamespace
-
-    from urbangrid.org.scope import Actor
 
     return Actor(user=SimpleNamespace(pk=None, is_authenticated=True, is_superuser=False), roles={role}, city_wide=True)
 
 
 def _auto_dispatch(case, at, ctx):
     """自动派遣: when the class's rule says so and resolution is unambiguous (a rule, not the fallback)."""
-    from urbangrid.catalog.responsibility import NoResponsibleUnit, resolve
 
     try:
         res = resolve(case.catalog_class_id, case.lon, case.lat)
@@ -699,7 +696,6 @@ def _snapshot(case):
 def assignment_for(case):
     """The handling limit and urgency the responsibility list gives the case's class at its place
     (``engine.Assignment``; the fallback limit when no rule covers it: 属地兜底)."""
-    from urbangrid.catalog.responsibility import NoResponsibleUnit, resolve
 
     try:
         res = resolve(case.catalog_class_id, case.lon, case.lat)
@@ -713,7 +709,6 @@ def assignment_for(case):
 def reverse_address(lon, lat):
     """The gazetteer's words for a point ("长江路318号东约20米，杏花小学北约40米"), or "" (far from every road and
     landmark, or no gazetteer). Never an error: the case's location is already settled by the locator."""
-    from urbangrid.gazetteer.geocoder import geocoder
 
     try:
         found = geocoder.reverse(float(lon), float(lat))
@@ -742,7 +737,6 @@ CANDIDATES_KEPT = 5
 def address_candidates(address, limit=CANDIDATES_KEPT):
     """The gazetteer's ranked candidates for an address text (best first): ``geocoder.Candidate`` objects.
     Raises ValueError for a text that cannot be geocoded at all (empty, too long, control characters)."""
-    from urbangrid.gazetteer.geocoder import geocoder
 
     return geocoder.geocode(address, limit=limit)
 
@@ -800,7 +794,6 @@ def _write_step(case, t, inputs, at, ctx, actor, public=True):
 
 def dispatch_suggestion(case):
     """The unit, urgency and deadline the responsibility list gives for this case, with the rule behind it."""
-    from urbangrid.catalog.responsibility import NoResponsibleUnit, resolve
 
     try:
         res = resolve(case.catalog_class_id, case.lon, case.lat)
@@ -846,7 +839,6 @@ def recalendar(dates=None, note="", at=None, calendar=None, context=None):
     ctx = Context(calendar or wt.load_calendar(), context.limits if context else load_limits())
     qs = Case.objects.filter(state__in=OPEN, stage_deadline__isnull=False, stage_started_at__isnull=False).exclude(stage="")
     if dates is not None:
-        from datetime import datetime as _dt, time as _time, timedelta as _td
 
         qs = qs.filter(stage_started_at__lt=_dt.combine(dates[-1] + _td(days=1), _time(), wt.TZ),
                        stage_deadline__gte=_dt.combine(dates[0], _time(), wt.TZ))

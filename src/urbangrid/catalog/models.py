@@ -10,8 +10,10 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from urbangrid.grids.locator import OutsideManagedArea, locator
 from urbangrid.worktime.models import TimeUnit
 
 LOCAL_EXTENSION_MAJOR = "21"  # de-facto major code of a city's own classes (standards.md §2.2)
@@ -216,7 +218,6 @@ class Component(models.Model):
 
     def locate(self):
         """The unit grid under the point, or None outside the managed area."""
-        from urbangrid.grids.locator import OutsideManagedArea, locator
 
         try:
             return locator.locate(self.lon, self.lat, with_road=False)

@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -25,6 +26,7 @@ from django.utils.translation import gettext as _
 from urbangrid.grids.locator import Location, locator
 from urbangrid.grids.models import Region
 from urbangrid.org.models import Unit
+from urbangrid.worktime import clock
 
 from .models import CatalogClass, ResponsibilityRule
 
@@ -112,7 +114,6 @@ def responsible_units(items):
 
     The page's distinct (class, responsibility grid, community, street, district) combinations are each
     decided once."""
-    from django.db.models import Q
 
     items = list(dict.fromkeys(items))
     if not items:
@@ -151,7 +152,6 @@ def responsible_units(items):
 
 def _limit_hours(rule):
     """A rule's time limit in about working hours (a day of 8), only to order limits given in different units."""
-    from urbangrid.worktime import clock
 
     per = {clock.WORKING_HOURS: 1, clock.WORKING_DAYS: 8, clock.CALENDAR_HOURS: 8 / 24}.get(rule.time_limit_unit, 1)
     return float(rule.time_limit_value) * per

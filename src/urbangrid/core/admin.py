@@ -4,6 +4,7 @@ from django.utils.translation import ngettext
 
 from .login import ThrottledAdminAuthenticationForm, throttled_admin_login, unlock
 from .models import ApiToken, SecurityEvent
+from .tokens import revoke
 
 admin.site.site_header = _("UrbanGrid 后台管理")
 admin.site.site_title = _("UrbanGrid 后台管理")
@@ -32,8 +33,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("吊销所选令牌"))
     def revoke(self, request, queryset):
-        from .tokens import revoke
-
         tokens = list(queryset.filter(revoked_at__isnull=True).select_related("user"))
         for token in tokens:
             revoke(token, request, by=request.user)

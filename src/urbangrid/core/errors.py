@@ -13,6 +13,7 @@ import re
 import time
 from urllib.parse import urlsplit
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.template import loader
 from django.utils.translation import gettext as _
@@ -118,7 +119,6 @@ def bad_request(request, exception=None):
         return own
     if is_api(request):
         return _json(400, "Bad Request")
-    from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 
     if isinstance(exception, (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)):
         return render_error(request, 400, _("提交的内容过大"),

@@ -16,11 +16,13 @@ A lock lasts URBANGRID_LOGIN_LOCK_SECONDS (900) and doubles with each further at
 """
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from .models import SecurityEvent
 from .ratelimit import client_address, counters
 
 MAX_LOCK_SECONDS = 24 * 3600
@@ -53,8 +55,6 @@ def locked_for(username, address):
 
 
 def _log(kind, username, address, door, user=None, **detail):
-    from .models import SecurityEvent
-
     SecurityEvent.objects.create(kind=kind, username=_norm(username), address=address[:64], door=door,
                                  user=user, detail=detail)
 
@@ -86,7 +86,6 @@ def record_success(user, address, door):
 
 def unlock(username="", address="", by=None):
     """Lift the locks on an account (from every address it was locked from) and/or an address."""
-    from .models import SecurityEvent
 
     store = counters()
     keys = set()
@@ -110,7 +109,6 @@ def lock_message(seconds):
 
 def attempt(request, username, password, door):
     """Authenticate under the policy: (user, None) or (None, error code "locked" | "invalid")."""
-    from django.contrib.auth import authenticate
 
     address = client_address(request)
     if locked_for(username, address):

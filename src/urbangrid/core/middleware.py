@@ -1,4 +1,7 @@
+from urllib.parse import urlsplit
+
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.http import HttpResponseBadRequest
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -30,8 +33,6 @@ class ChineseByDefaultMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from django.contrib.auth import SESSION_KEY
-
         session = getattr(request, "session", None)
         if session is not None and session.get(SESSION_KEY):
             request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
@@ -64,8 +65,6 @@ class ContentSecurityPolicyMiddleware:
     """No inline scripts, no foreign scripts, no framing; map tiles may come from the configured tile host."""
 
     def __init__(self, get_response):
-        from urllib.parse import urlsplit
-
         self.get_response = get_response
         tiles = settings.URBANGRID_TILE_URL
         host = urlsplit(tiles.replace("{s}", "*")).netloc if tiles else ""

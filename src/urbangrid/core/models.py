@@ -2,6 +2,7 @@
 login lock-outs and rate limits, and the security log."""
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -43,7 +44,6 @@ class ApiToken(models.Model):
     def issue(cls, user, name="", ttl=None):
         """A new token; ``ttl`` None means the configured lifetime (URBANGRID_TOKEN_TTL_DAYS), a timedelta
         its own, and ``False`` none at all (only for tokens an administrator issues to a system on purpose)."""
-        from datetime import timedelta
 
         if ttl is None:
             days = settings.URBANGRID_TOKEN_TTL_DAYS

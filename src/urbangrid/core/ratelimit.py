@@ -9,10 +9,13 @@ import time
 from datetime import timedelta
 from functools import lru_cache
 
+import redis
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+
+from .models import Throttle
 
 
 @lru_cache(maxsize=8)
@@ -56,8 +59,6 @@ class DatabaseCounters:
     """Counters in the ``Throttle`` table: one UPDATE per hit, atomic on both databases."""
 
     def incr(self, key, ttl):
-        from .models import Throttle
-
         now = timezone.now()
         for _attempt in range(3):
             with transaction.atomic():
@@ -73,29 +74,19 @@ class DatabaseCounters:
         return Throttle.objects.filter(key=key).values_list("count", flat=True).first() or 1
 
     def get(self, key):
-        from .models import Throttle
-
         return Throttle.objects.filter(key=key, expires_at__gt=timezone.now()).values_list("count", flat=True).first() or 0
 
     def expire(self, key, ttl):
-        from .models import Throttle
-
         Throttle.objects.filter(key=key).update(expires_at=timezone.now() + timedelta(seconds=ttl))
 
     def ttl(self, key):
-        from .models import Throttle
-
         until = Throttle.objects.filter(key=key).values_list("expires_at", flat=True).first()
         return max(0, int((until - timezone.now()).total_seconds())) if until else 0
 
     def delete(self, key):
-        from .models import Throttle
-
         Throttle.objects.filter(key=key).delete()
 
     def purge(self):
-        from .models import Throttle
-
         return Throttle.objects.filter(expires_at__lte=timezone.now()).delete()[0]
 
 
@@ -103,8 +94,6 @@ class RedisCounters:
     """Counters in Redis (INCR is atomic; keys expire by themselves)."""
 
     def __init__(self, url):
-        import redis
-
         self.client = redis.Redis.from_url(url)
 
     def incr(self, key, ttl):

@@ -1,14 +1,17 @@
+from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.i18n import set_language as django_set_language
+
+from .models import UserPreference
 
 
 @require_GET
 def favicon(request):
     """/favicon.ico: browsers ask for it on every site; send them to our icon in the static files."""
-    from django.http import HttpResponsePermanentRedirect
-    from django.templatetags.static import static
 
     return HttpResponsePermanentRedirect(static("urbangrid/favicon.ico"))
 
@@ -28,14 +31,10 @@ def healthz(request):
 
 def set_language(request):
     """Django's set_language, remembering the choice for the logged-in user (kept across devices)."""
-    from django.views.i18n import set_language as django_set_language
-
-    from .models import UserPreference
 
     response = django_set_language(request)
     language = request.POST.get("language")
     if request.method == "POST" and request.user.is_authenticated and language:
-        from django.conf import settings
 
         if language in dict(settings.LANGUAGES):
             UserPreference.objects.update_or_create(user=request.user, defaults={"language": language})

@@ -16,19 +16,23 @@ Definitions (standards.md §3.5):
 A rate with a zero denominator is ``None`` (shown as "—"), never 0 % or 100 %.
 """
 import hashlib
+import time as _time
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import CharField, Count, F, Func, Q
-from django.db.models.lookups import Exact
 from django.db.models.functions import Round, TruncDay, TruncMonth, TruncWeek
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from urbangrid.cases import indicators
 from urbangrid.cases.models import Case, CaseEvent
 from urbangrid.cases.services import visible_cases
 from urbangrid.cases.states import OPEN, ArchiveType, Source, State
+from urbangrid.catalog.models import CatalogClass
 
 TZ = ZoneInfo("Asia/Shanghai")
 PRESETS = ("month", "30d", "year", "custom")
@@ -273,7 +277,6 @@ def trend(actor, f):
 
 def top_classes(actor, f, limit=TOP_CLASSES):
     """The commonest classes among the period's received cases (class code and catalogue version as filed)."""
-    from urbangrid.catalog.models import CatalogClass
 
     rows = list(scoped_cases(actor, f).filter(_created_q(f)).values("class_code", "catalog_version")
                 .annotate(n=Count("pk")).order_by("-n", "class_code", "catalog_version")[:limit])
@@ -365,9 +368,6 @@ _size = {"at": 0.0, "large": False}
 def large_history():
     """Whether the case table holds more than ``CACHE_FROM_CASES`` rows by PostgreSQL's estimate
     (``pg_class.reltuples``, no scan), asked at most once a minute per process."""
-    import time as _time
-
-    from django.db import connection
 
     if connection.vendor != "postgresql":
         return False
@@ -394,9 +394,6 @@ def cached(name, actor, f, compute):
     the others still answer with it, so the workers do not all recompute at the same moment."""
     if not large_history():
         return compute()
-    import time as _time
-
-    from django.core.cache import cache
 
     key = "dashboard:" + hashlib.sha1(repr((name, _scope_key(actor), sorted(f.as_dict().items()))).encode()).hexdigest()
     hit = cache.get(key)

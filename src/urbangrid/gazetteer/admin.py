@@ -1,4 +1,5 @@
 import json
+import tempfile
 
 from django import forms
 from django.contrib import admin, messages
@@ -7,7 +8,8 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.translation import gettext as _, gettext_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import transfer
 from .models import Doorplate, Intersection, Landmark, Road
@@ -75,7 +77,6 @@ class RoadAdmin(admin.ModelAdmin):
         if not _may(request, "view"):
             raise PermissionDenied
         if fmt == "xlsx":
-            import tempfile
 
             with tempfile.NamedTemporaryFile(suffix=".xlsx") as tmp:
                 try:

@@ -8,6 +8,7 @@ class GazetteerConfig(AppConfig):
     verbose_name = _("地址库")
 
     def ready(self):
+        # Imported here, not at the top: models and signals load only once the app registry is ready.
         from . import signals
 
         signals.connect()

@@ -40,9 +40,14 @@ import numpy as np
 import shapely
 import zhconv
 from django.conf import settings
+from django.utils.translation import gettext as _
 from rapidfuzz import fuzz, process
 
 from urbangrid.grids import geometry as geo
+from urbangrid.grids.locator import locator
+from urbangrid.grids.models import GridDataVersion, Region, UnitGrid
+
+from .models import Doorplate, Intersection, Landmark, Road
 
 POINT_PRECISIONS = ("doorplate", "landmark", "intersection")
 PRECISION_WEIGHT = {"doorplate": 1.0, "landmark": 1.0, "intersection": 1.0, "road": 0.6, "community": 0.5}
@@ -148,10 +153,6 @@ def _directional_label(dx, dy):
 
 class _Index:
     def __init__(self, version):
-        from urbangrid.grids.models import Region, UnitGrid
-
-        from .models import Doorplate, Intersection, Landmark, Road
-
         self.version = version
         regions = list(Region.objects.values_list("pk", "name", "level", "parent_id"))
         self.region_level = {pk: level for pk, _n, level, _p in regions}
@@ -502,7 +503,6 @@ class Geocoder:
         index = self._index
         if index is not None and time.monotonic() - self._checked_at < settings.URBANGRID_GRID_VERSION_TTL:
             return index
-        from urbangrid.grids.models import GridDataVersion
 
         version = GridDataVersion.current()
         if index is None or index.version != version:
@@ -532,7 +532,6 @@ class Geocoder:
         found = index.candidates(parsed)
         if not found:
             return []
-        from urbangrid.grids.locator import locator
 
         for c in found:
             c.score *= PRECISION_WEIGHT[c.precision]
@@ -582,7 +581,6 @@ class AddressNotPlaced(ValueError):
 def place_of(text):
     """(lon, lat) of an address text the gazetteer places with confidence (a doorplate, landmark or intersection,
     certain enough: ``Geocoder.locate``), else ``AddressNotPlaced`` with the best candidate named."""
-    from django.utils.translation import gettext as _
 
     try:
         found = geocoder.geocode(text, limit=2)

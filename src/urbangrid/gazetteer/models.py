@@ -3,6 +3,7 @@ point, with the building or compound name), landmarks and POIs (标志物/兴趣
 the road geometry. Communities, streets and districts are the existing ``grids.Region`` rows (their shapes are
 their unit grids). Points are WGS-84 longitude/latitude floats; no GeoDjango (see grids/geometry.py).
 """
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -14,8 +15,6 @@ LAT = [MinValueValidator(-90), MaxValueValidator(90)]
 
 
 def _aliases_valid(value):
-    from django.core.exceptions import ValidationError
-
     if not isinstance(value, list) or not all(isinstance(a, str) and 0 < len(a.strip()) <= 100 for a in value):
         raise ValidationError(_("别名应为名称的列表，每个 1–100 字"))
 

@@ -22,19 +22,25 @@ its geocoding index) and this process's geocoder is dropped at once.
 import json
 import math
 import re
+import tempfile
 from dataclasses import dataclass
 
 import shapely
 from django.db import transaction
+from django.db.models import Max, Min
 from django.utils.translation import gettext as _
+from openpyxl import load_workbook
 from shapely import wkt as shapely_wkt
 from shapely.errors import GEOSException
-from shapely.geometry import mapping, shape as to_shape
+from shapely.geometry import mapping
+from shapely.geometry import shape as to_shape
 
 from urbangrid.core import excel
 from urbangrid.grids.models import GridDataVersion, Region, RoadSegment, UnitGrid
 from urbangrid.grids.signals import muted
 
+from .derive import derive_intersections
+from .geocoder import geocoder
 from .models import Doorplate, Landmark, Road
 
 LAYERS = ("road", "doorplate", "landmark", "community")
@@ -216,7 +222,6 @@ def _row(sheet, number):
 
 def read_xlsx(path):
     """The records of a workbook with the four sheets (a missing sheet is an empty layer)."""
-    from openpyxl import load_workbook
 
     try:
         wb = load_workbook(path, read_only=True)
@@ -286,7 +291,6 @@ def read_upload(upload):
     if upload.size > MAX_BYTES:
         raise TransferError([Problem("", "", _("文件过大（最多 %(n)s 字节）") % {"n": MAX_BYTES})])
     if upload.name.lower().endswith(".xlsx"):
-        import tempfile
 
         with tempfile.NamedTemporaryFile(suffix=".xlsx") as tmp:
             for chunk in upload.chunks():
@@ -344,8 +348,6 @@ class _City:
     """The city's extent: the unit grids' bounding box with a margin (no unit grids: anywhere)."""
 
     def __init__(self):
-        from django.db.models import Max, Min
-
         b = UnitGrid.objects.aggregate(x0=Min("min_lon"), y0=Min("min_lat"), x1=Max("max_lon"), y1=Max("max_lat"))
         m = CITY_MARGIN_DEG
         self.box = None if b["x0"] is None else (b["x0"] - m, b["y0"] - m, b["x1"] + m, b["y1"] + m)
@@ -493,8 +495,6 @@ def validate(records, replace=False):
 
 def import_records(records, replace=False):
     """Validate, then write in one transaction; returns {layer: {"created", "updated", "deleted"}}."""
-    from .derive import derive_intersections
-    from .geocoder import geocoder
 
     stats = {k: {"created": 0, "updated": 0, "deleted": 0} for k in ("road", "doorplate", "landmark")}
     with transaction.atomic(), muted():

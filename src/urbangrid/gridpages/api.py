@@ -5,10 +5,11 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
-from urbangrid.org.access import api_require
-
 from urbangrid.grids.locator import OutsideManagedArea, locator
 from urbangrid.grids.models import Region, ResponsibilityGrid, RoadSegment, UnitGrid
+from urbangrid.org.access import api_require
+
+from .card import card_data
 
 router = Router(tags=["grids"])
 
@@ -96,7 +97,6 @@ def get_responsibility_grid(request, code: str):
     api_require(request, "reference.view")
     g = get_object_or_404(ResponsibilityGrid.objects.select_related("region"), code=code)
     feature = _rgrid_feature(g)
-    from .card import card_data
 
     feature["properties"]["card"] = card_data(g)  # no phones here: the persons API gives them by org/privacy.py
     return feature

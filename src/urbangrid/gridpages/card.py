@@ -6,6 +6,8 @@ from django.conf import settings
 from django.urls import reverse
 from shapely.geometry import shape
 
+from urbangrid.grids.geometry import LocalPlane
+from urbangrid.catalog.responsibility import responsibility_table
 from urbangrid.org import privacy
 from urbangrid.org.models import RoleAssignment
 from urbangrid.org.roles import GRID_ROLES, Role
@@ -25,7 +27,6 @@ def qr_svg(url):
 
 def scope_svg(grid, width=360, height=260):
     """A plain SVG map of the grid, its unit grids, crossing roads and patrol route (prints without tiles)."""
-    from urbangrid.grids.geometry import LocalPlane
 
     g = grid.shape
     plane = LocalPlane(g.centroid.y)
@@ -77,10 +78,6 @@ class PeopleByRole(OrderedDict):
 
 def responsibility_rows(grid):
     """Who answers for each class in this grid, resolved from the responsibility list at the grid's centre."""
-    try:
-        from urbangrid.catalog.responsibility import responsibility_table
-    except ImportError:
-        return []
     point = grid.shape.representative_point()
     return responsibility_table(point.x, point.y)
 

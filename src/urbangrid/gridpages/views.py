@@ -1,24 +1,25 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, F
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
+from urbangrid.cases import engine, services
+from urbangrid.cases.states import OPEN
+from urbangrid.grids import basemap as bm
+from urbangrid.grids.models import ResponsibilityGrid
 from urbangrid.org.access import actor_of, view_require
 
 from . import card
-from urbangrid.grids.models import ResponsibilityGrid
+from .figures import PERIODS, grid_figures
 
 
 @login_required
 def grid_page(request, code):
     """网格页: the 六定 card, members by role, the open cases with their lights and this period's figures."""
-    from urbangrid.cases import engine, services
-    from urbangrid.cases.states import OPEN
-
-    from .figures import PERIODS, grid_figures
 
     view_require(request, "reference.view")
     grid = get_object_or_404(ResponsibilityGrid.objects.select_related("region__parent__parent"), code=code)
@@ -98,10 +99,6 @@ def basemap(request):
 
     ``?scope=public`` asks for the public one while logged in (the citizens' pages do, so they show the same
     map to everyone). ETag is the grid data version: a map opened again revalidates in one small request."""
-    from django.http import HttpResponse, HttpResponseNotModified
-    from django.utils.cache import patch_vary_headers
-
-    from urbangrid.grids import basemap as bm
 
     wanted = request.GET.get("scope", "")
     if wanted not in ("", *bm.SCOPES):

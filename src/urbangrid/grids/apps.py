@@ -8,6 +8,7 @@ class GridsConfig(AppConfig):
     verbose_name = _("网格与地理")
 
     def ready(self):
+        # Imported here, not at the top: models and signals load only once the app registry is ready.
         from . import signals
 
         signals.connect()

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from shapely.geometry import shape
 
 from . import geometry as geo
+from .models import GridDataVersion, Region, RoadSegment, UnitGrid
 
 
 class OutsideManagedArea(Exception):
@@ -94,8 +95,6 @@ class _Index:
     """
 
     def __init__(self, version):
-        from .models import Region, RoadSegment, UnitGrid
-
         self.version = version
         # Sorted by code in Python (database collations differ): the lowest index among hits is the
         # lowest code, the deterministic choice for a point on a shared border.
@@ -190,8 +189,6 @@ class Locator:
         return self._refresh()
 
     def _refresh(self):
-        from .models import GridDataVersion
-
         now = time.monotonic()
         index = self._index
         version = GridDataVersion.current()

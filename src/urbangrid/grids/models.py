@@ -3,6 +3,7 @@
 Geometry is GeoJSON (WGS-84) in a JSON column with its bounding box in four float columns, so a
 bounding-box prefilter is a plain indexed query on any database.
 """
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -68,8 +69,6 @@ class Region(models.Model):
         return f"{self.name} ({self.code})"
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
         errors = {}
         want = self.CODE_LENGTH.get(self.level)
         if want and len(self.code or "") != want:

@@ -1,6 +1,10 @@
 """What the page's links may point to: a role's menus and breadcrumbs link only to pages it may open."""
 from functools import cached_property
 
+from urbangrid.assessment.reviews import scope_of
+from urbangrid.cases.outbox import dead_count
+from urbangrid.org.access import actor_of
+
 
 class CanOpen:
     """``{% if can_open.assessment %}`` … in templates; each answer is computed once, only when asked."""
@@ -10,8 +14,6 @@ class CanOpen:
 
     @cached_property
     def _actor(self):
-        from urbangrid.org.access import actor_of
-
         user = getattr(self.request, "user", None)
         return actor_of(self.request) if user is not None and user.is_authenticated else None
 
@@ -23,7 +25,6 @@ class CanOpen:
     @cached_property
     def reviews(self):
         """讲评与考核 (/assessment/reviews/), member records and party roll-ups."""
-        from urbangrid.assessment.reviews import scope_of
 
         return self._actor is not None and not scope_of(self._actor).empty
 
@@ -37,7 +38,6 @@ class CanOpen:
         """How many notification deliveries gave up (the top bar's alert); asked only of those who may open the page."""
         if not self.notifications:
             return 0
-        from urbangrid.cases.outbox import dead_count
 
         return dead_count()
 

@@ -17,9 +17,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
+from urbangrid.cases import engine, services
+from urbangrid.cases.models import Case
 from urbangrid.cases.photos import max_photos_per_request
+from urbangrid.cases.states import OPEN, PhotoKind
+from urbangrid.cases.workflow import rows_that
+from urbangrid.grids.models import ResponsibilityGrid
 from urbangrid.org.access import actor_of
 from urbangrid.org.roles import Role
+from urbangrid.org.workbenches import workbenches_for
 
 # The catalogue versions an inspector reports under (events of the local list, components of CJ/T 214-2007).
 REPORT_VERSIONS = (("local-demo", "event"), ("cjt214-2007", "component"))
@@ -42,7 +48,6 @@ def inspector_page(view):
     def wrapper(request, *args, **kwargs):
         actor = actor_of(request)
         if not _is_inspector(actor):
-            from urbangrid.org.workbenches import workbenches_for
 
             return render(request, "mobile/not_inspector.html", {"workbenches": workbenches_for(actor)})
         return view(request, actor, *args, **kwargs)
@@ -114,11 +119,6 @@ def report(request, actor):
 
 @inspector_page
 def task(request, actor, number):
-    from urbangrid.cases import services
-    from urbangrid.cases.models import Case
-    from urbangrid.cases.states import PhotoKind
-    from urbangrid.cases.workflow import rows_that
-
     try:
         case = services.get_visible(actor, number)
     except services.NotFound:
@@ -129,8 +129,6 @@ def task(request, actor, number):
     mine = [a for a in rows_that(lambda t: t.scope == "grid_inspector") if a in actions]
     before = [reverse("cases:photo", args=[p.pk]) for p in case.photos.filter(kind=PhotoKind.BEFORE).order_by("pk")]
     after = [reverse("cases:photo", args=[p.pk]) for p in case.photos.filter(kind=PhotoKind.AFTER).order_by("pk")]
-    from urbangrid.cases import engine
-    from urbangrid.cases.states import OPEN
 
     return render(request, "mobile/task.html", _base_context(
         request, actor, page="task", case=case, before=before, after=after, actions=mine,
@@ -146,7 +144,6 @@ def _inspector_grid_ids(actor):
 @login_required
 def my_grids(request):
     """The responsibility grids the actor patrols as inspector, as GeoJSON."""
-    from urbangrid.grids.models import ResponsibilityGrid
 
     actor = actor_of(request)
     qs = ResponsibilityGrid.objects.filter(pk__in=_inspector_grid_ids(actor)).select_related("region").order_by("code")
@@ -159,7 +156,6 @@ def my_grids(request):
 @login_required
 def top_classes(request):
     """The classes most often reported in the actor's inspector grids (quick picks on the report form)."""
-    from urbangrid.cases.models import Case
 
     actor = actor_of(request)
     try:

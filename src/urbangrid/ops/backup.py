@@ -18,7 +18,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+from django.db.migrations.recorder import MigrationRecorder
+from django.db.utils import DatabaseError
 from django.utils import timezone
+
+from urbangrid.core.bulk import analyze
 
 FORMAT = "urbangrid-backup/1"
 
@@ -45,8 +49,6 @@ def _pg_env():
 
 
 def _migrations():
-    from django.db.migrations.recorder import MigrationRecorder
-
     return sorted(f"{app}.{name}" for app, name in MigrationRecorder(connection).applied_migrations())
 
 
@@ -147,15 +149,12 @@ def restore(archive, force=False):
         media_src = tmp / "media"
         if media_src.exists():
             shutil.copytree(media_src, settings.MEDIA_ROOT, dirs_exist_ok=True)
-    from urbangrid.core.bulk import analyze
 
     analyze()  # pg_restore brings no planner statistics
     return manifest
 
 
 def _has_cases():
-    from django.db.utils import DatabaseError
-
     try:
         with connection.cursor() as cur:
             cur.execute("SELECT 1 FROM cases_case LIMIT 1")

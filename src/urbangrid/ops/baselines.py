@@ -13,6 +13,8 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from urbangrid.cases.photos import clean_photo
+
 
 def ping(request):
     return JsonResponse({"ok": True})
@@ -29,8 +31,6 @@ def write(request):
 @csrf_exempt
 @require_POST
 def upload(request):
-    from urbangrid.cases.photos import clean_photo
-
     content, _w, _h, _hint = clean_photo(request.FILES["photos"])
     name = default_storage.save("bench/photo.jpg", content)
     with transaction.atomic(), connection.cursor() as cursor:

@@ -17,9 +17,13 @@ from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
-from django.db import models
+from django.contrib.auth import get_user_model
+from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from openpyxl import Workbook
+
+from urbangrid.core.excel import excel_safe
 
 FORMAT = "urbangrid-export/1"
 FORMATS = ("jsonl", "xlsx")
@@ -86,8 +90,6 @@ def _json_value(v):
 
 
 def _excel_value(v):
-    from urbangrid.core.excel import excel_safe
-
     if isinstance(v, datetime.datetime):
         # Excel has no time zones: UTC wall time, as the README says.
         return timezone.make_naive(v, datetime.timezone.utc) if timezone.is_aware(v) else v
@@ -110,7 +112,6 @@ def rows(model, cols):
 
 def _users():
     """Login accounts, without their password hashes."""
-    from django.contrib.auth import get_user_model
 
     User = get_user_model()
     cols = [(n, n) for n in ("id", "username", "first_name", "last_name", "email", "is_active", "is_staff",
@@ -175,8 +176,6 @@ def export_all(out, fmt="jsonl", excel_max_rows=EXCEL_MAX_ROWS):
 
 
 def _vendor():
-    from django.db import connection
-
     return connection.vendor
 
 
@@ -186,8 +185,6 @@ def sheet_title(name, part):
 
 
 def _write_workbook(path, tables, max_rows):
-    from openpyxl import Workbook
-
     wb = Workbook(write_only=True)
     counts = {}
     for name, model, cols in tables:

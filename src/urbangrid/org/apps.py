@@ -8,6 +8,7 @@ class OrgConfig(AppConfig):
     verbose_name = _("组织与人员")
 
     def ready(self):
+        # Imported here, not at the top: models and signals load only once the app registry is ready.
         from urbangrid.core import errors
 
         from .access import describe_viewer

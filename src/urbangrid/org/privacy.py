@@ -18,6 +18,10 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
+from urbangrid.grids.models import Region
+
+from .models import Person, Unit
+
 PERM = "person.phone"
 
 
@@ -69,9 +73,6 @@ def phone_scope(actor):
         grids = frozenset(actor.grids_with(PERM))
         regions, units = frozenset(), frozenset()
         if actor.district_ids and actor.can(PERM):  # district_ids come from 二级派遣员 posts only
-            from urbangrid.grids.models import Region
-
-            from .models import Unit
 
             regions = frozenset(_subtree(Region, actor.district_ids))
             units = frozenset(_subtree(Unit, Unit.objects.filter(region_id__in=regions).values_list("pk", flat=True)))
@@ -85,7 +86,6 @@ def phone_scope(actor):
 
 def visible_phone_ids(actor, people):
     """The pks of ``people`` whose phone ``actor`` may read (at most one query)."""
-    from .models import Person
 
     pks = {p.pk for p in people}
     scope = phone_scope(actor)

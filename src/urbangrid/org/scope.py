@@ -1,8 +1,10 @@
 """Who is asking and what they may see: an ``Actor`` built from a login's role assignments."""
 from dataclasses import dataclass, field
 from functools import cached_property
+from types import SimpleNamespace
 
-from .roles import Role, permissions_for
+from .models import RoleAssignment, Unit
+from .roles import ROLE_PERMISSIONS, Role, permissions_for
 
 
 @dataclass
@@ -34,7 +36,6 @@ class Actor:
     def grids_with(self, perm):
         """Responsibility grids where the actor holds a role that grants ``perm``: scope follows permission, so a
         grid held only as 考核员 (no ``case.view``) opens no case there, and a grid held only as 网格巡查员 no phone."""
-        from .roles import ROLE_PERMISSIONS
 
         out = set()
         for role, grids in self.grids_by_role.items():
@@ -45,7 +46,6 @@ class Actor:
     def role_for(self, perm, prefer=()):
         """The role that grants ``perm`` (recorded on case events), or "": the first of ``prefer`` the actor
         holds with that permission, else the first such role by name."""
-        from .roles import ROLE_PERMISSIONS
 
         for role in prefer:
             if role in self.roles and perm in ROLE_PERMISSIONS.get(Role(role), ()):
@@ -76,15 +76,12 @@ def actor_for(user):
 
 def actor_for_person(person):
     """The actor of a person without a login (generated history, imports): same roles and scope."""
-    from types import SimpleNamespace
 
     actor = Actor(user=SimpleNamespace(pk=None, is_authenticated=True, is_superuser=False), person=person)
     return _with_roles(actor, person)
 
 
 def _with_roles(actor, person):
-    from .models import RoleAssignment, Unit
-
     for ra in RoleAssignment.objects.filter(person=person).select_related("region", "unit"):
         actor.roles.add(Role(ra.role))
         if ra.grid_id:
@@ -103,7 +100,6 @@ def _with_roles(actor, person):
 
 def citizen_actor(tracking_code):
     """A member of the public who holds a tracking code: may see and rate that case only."""
-    from types import SimpleNamespace
 
     return Actor(user=SimpleNamespace(pk=None, is_authenticated=False, is_superuser=False),
                  roles={Role.CITIZEN}, tracking_codes={tracking_code})

@@ -1,10 +1,13 @@
 """Citizens' side: report a problem without logging in, track it by code, rate the result."""
+from types import SimpleNamespace
+
 from django import forms
 from django.conf import settings
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.translation import gettext as _, gettext_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from urbangrid.cases import services
@@ -15,11 +18,13 @@ from urbangrid.cases.workflow import Action
 from urbangrid.catalog.models import CatalogClass
 from urbangrid.core.errors import retry_after_window, too_many_requests
 from urbangrid.core.ratelimit import client_address, hit
+from urbangrid.gazetteer.geocoder import MAX_TEXT, GeocodeInputError, geocoder
 from urbangrid.grids.models import ResponsibilityGrid
 from urbangrid.org.roles import Role
 from urbangrid.org.scope import Actor, citizen_actor
 
 from .timeline import public_timeline
+from .transparency import figures
 
 # The problems citizens report most, shown first with plain names (version, code, plain name).
 COMMON = [
@@ -37,8 +42,6 @@ MAX_PHOTOS = 3  # on this page; never more than URBANGRID_MAX_PHOTOS_PER_REQUEST
 
 
 def _anonymous():
-    from types import SimpleNamespace
-
     return Actor(user=SimpleNamespace(pk=None, is_authenticated=False, is_superuser=False))
 
 
@@ -136,7 +139,6 @@ def _photo_location(photos):
 
 def _address_location(text):
     """The point of an address text the gazetteer places with confidence (no script: the typed words), or None."""
-    from urbangrid.gazetteer.geocoder import GeocodeInputError, geocoder
 
     if not (text or "").strip():
         return None
@@ -151,7 +153,6 @@ def _address_location(text):
 def geocode(request):
     """Address text → candidates for the citizen report page: no login, counted per client address
     (``URBANGRID_PUBLIC_GEOCODES_PER_HOUR``); only what a citizen may see (the place's words, point, grid codes)."""
-    from urbangrid.gazetteer.geocoder import MAX_TEXT, GeocodeInputError, geocoder
 
     if not hit("public-geocode", client_address(request), settings.URBANGRID_PUBLIC_GEOCODES_PER_HOUR):
         retry = retry_after_window()
@@ -246,7 +247,6 @@ def track_photo(request, code, pk):
 
 def grid_outlines(request):
     """Responsibility grid outlines for the public map (codes and names only)."""
-    from django.http import JsonResponse
 
     features = [{"type": "Feature", "geometry": g.geometry, "properties": {"code": g.code, "name": g.name}}
                 for g in ResponsibilityGrid.objects.only("code", "name", "geometry").order_by("code")]
@@ -257,6 +257,5 @@ def grid_outlines(request):
 
 def transparency(request):
     """公开: what the city received and fixed, how fast each unit and district was, what is common now."""
-    from .transparency import figures
 
     return render(request, "public/transparency.html", {"f": figures()})

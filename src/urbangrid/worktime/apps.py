@@ -9,6 +9,7 @@ class WorktimeConfig(AppConfig):
     verbose_name = _("工作日历")
 
     def ready(self):
+        # Imported here, not at the top: models and signals load only once the app registry is ready.
         from . import clock, store
         from .clock import invalidate_calendar
         from .models import TimeLimitSetting, WorkCalendarDay, WorkingPeriod

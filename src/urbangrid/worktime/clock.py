@@ -27,6 +27,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
+
 from .signals import calendar_invalidated
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -281,7 +283,6 @@ def load_calendar() -> Calendar:
 def get_calendar() -> Calendar:
     """The cached Calendar; re-read after URBANGRID_WORKTIME_CALENDAR_TTL seconds (default 300) so
     edits made in another process show up, and at once after an edit in this process (signals)."""
-    from django.conf import settings
 
     ttl = settings.URBANGRID_WORKTIME_CALENDAR_TTL
     if _cache["calendar"] is None or _time.monotonic() - _cache["at"] > ttl:

@@ -26,6 +26,7 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from openpyxl import load_workbook
 
 from . import clock
 from .models import WorkCalendarDay
@@ -72,8 +73,6 @@ def _rows_csv(data):
 
 
 def _rows_xlsx(data):
-    from openpyxl import load_workbook
-
     try:
         ws = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
     except Exception:  # noqa: BLE001 - whatever openpyxl raises for a file that is no workbook

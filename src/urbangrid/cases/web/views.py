@@ -3,6 +3,7 @@
 Views only read through ``services``/``queries`` and change cases through ``services.transition``;
 which actions a person sees comes from ``services.available_actions`` (the workflow table).
 """
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -25,17 +26,19 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from urbangrid.catalog.models import Component
+from urbangrid.grids.models import Region, ResponsibilityGrid
 from urbangrid.org.access import actor_of
-from urbangrid.grids.models import Region
 from urbangrid.org.models import Unit
 from urbangrid.org.roles import Role
 from urbangrid.worktime.clock import TZ
 from urbangrid.worktime.models import TimeUnit
 
-from .. import engine, indicators, next_step, queries, services
+from .. import engine, indicators, next_step
 from .. import observed as observed_times
+from .. import queries, services
 from ..api import LIST_RELATED, detail_out
-from ..models import Case
+from ..duplicates import M_PER_DEG_LAT, _distance
+from ..models import Case, CaseEvent
 from ..states import IN_HANDLING, OPEN, Satisfaction, Source, State
 from ..workflow import PUBLIC_NOTE, TABLE, Action, takes_public_note
 from .forms import FilterForm
@@ -164,10 +167,6 @@ MERGE_FROM = (State.REPORTED, State.PENDING_FILING)  # the merge row's sources
 def _duplicates(cases, limit=3):
     """并案 suggestions for intake rows: what ``duplicates.similar_open`` answers for each row (same class,
     nearby, open, within the window), for a whole page in one query: the rows' bounding boxes OR-ed."""
-    import math
-    from datetime import timedelta
-
-    from ..duplicates import M_PER_DEG_LAT, _distance
 
     rows = [c for c in cases if c.state in MERGE_FROM]
     if not rows:
@@ -444,7 +443,6 @@ def _case_context(actor, case, **form_state):
 def _locating(case):
     """What the 定位 form shows of a 待定位 case: the gazetteer's ranked candidates for its address now (those
     recorded at the report when the gazetteer has none), and a point to centre the map on."""
-    from ..models import CaseEvent
 
     try:
         found = [c.as_dict() for c in services.address_candidates(case.address)] if case.address.strip() else []
@@ -458,7 +456,6 @@ def _locating(case):
         c["precision_label"] = PRECISIONS.get(c.get("precision"), c.get("precision", ""))
     centre = (found[0]["lon"], found[0]["lat"]) if found else None
     if centre is None:  # somewhere in the city: a responsibility grid's inner point
-        from urbangrid.grids.models import ResponsibilityGrid
 
         grid = ResponsibilityGrid.objects.exclude(geometry=None).order_by("code").first()
         if grid is not None:

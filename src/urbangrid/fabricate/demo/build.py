@@ -3,16 +3,24 @@ import time
 
 from django.utils.translation import gettext as _
 
+from urbangrid.assessment.deductions import ensure_default_standard
+from urbangrid.assessment.models import Deduction
+from urbangrid.cases.models import Case, CaseEvent
+from urbangrid.cases.states import OPEN
+from urbangrid.catalog.models import CatalogClass, Component, ResponsibilityRule
+from urbangrid.core.bulk import analyze
+from urbangrid.fabricate.demo.deductions import build_deductions
+from urbangrid.fabricate.demo.gazetteer import build_gazetteer
+from urbangrid.gazetteer.models import Doorplate, Intersection, Landmark, Road
 from urbangrid.grids.locator import locator
 from urbangrid.grids.models import Region, ResponsibilityGrid, RoadSegment, UnitGrid
 from urbangrid.org.models import PartyOrganization, Person, RoleAssignment, Unit
-
-from urbangrid.catalog.models import CatalogClass, Component, ResponsibilityRule
 from urbangrid.worktime.seeding import seed_calendar
 
 from .city import build_city
-from .responsibility import build_responsibility
+from .history import RECEIVED, build_history
 from .logins import build_logins
+from .responsibility import build_responsibility
 
 
 class _Steps:
@@ -38,27 +46,22 @@ def build_demo(seed=2024, log=print, history=False, cases=None):
     city = build_city(seed)
     locator.invalidate()
     step(_("· 地址库（道路、门牌、交叉口、标志物）…"))
-    from urbangrid.fabricate.demo.gazetteer import build_gazetteer
 
     build_gazetteer(seed)
     step(_("· 工作日历 …"))
     seed_calendar(range(2023, 2028))
     step(_("· 责任清单与部件 …"))
     build_responsibility(seed, city)
-    from urbangrid.assessment.deductions import ensure_default_standard
 
     ensure_default_standard()
     logins, path = build_logins(seed)
     history_summary = {}
     if history:
-        from .history import RECEIVED, build_history
 
         step(_("· 案件历史（约三年）…"))
         started = time.perf_counter()
         history_summary = build_history(seed=seed, received=cases or RECEIVED, log=log)
         history_summary["seconds"] = round(time.perf_counter() - started, 1)
-    from urbangrid.fabricate.demo.deductions import build_deductions
-    from urbangrid.assessment.models import Deduction
 
     if history:  # the council's deductions walk the same years as the case history (and link to its cases)
         step(_("· 倒扣分与申诉 …"))
@@ -70,7 +73,6 @@ def build_demo(seed=2024, log=print, history=False, cases=None):
         step(_("· 日统计（综合评价）…"))
         build_missing()
     step.done()
-    from urbangrid.core.bulk import analyze
 
     analyze()  # the planner's statistics for everything just loaded (PostgreSQL)
     summary = {
@@ -91,8 +93,6 @@ def build_demo(seed=2024, log=print, history=False, cases=None):
         _("倒扣分"): Deduction.objects.count(),
     }
     if history_summary:
-        from urbangrid.cases.models import Case, CaseEvent
-        from urbangrid.cases.states import OPEN
 
         summary[_("案件（受理/办结/在办）")] = "/".join(str(n) for n in (
             Case.objects.count(), Case.objects.exclude(state__in=OPEN).count(), Case.objects.filter(state__in=OPEN).count()))
@@ -109,6 +109,4 @@ def _majors_minors(version, kind):
 
 
 def _gazetteer_counts():
-    from urbangrid.gazetteer.models import Doorplate, Intersection, Landmark, Road
-
     return "/".join(str(m.objects.count()) for m in (Road, Doorplate, Intersection, Landmark))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from shapely.geometry import LineString, Polygon, box, mapping
+from shapely.ops import unary_union
 
 from urbangrid.grids.models import GridDataVersion, Region, ResponsibilityGrid, RoadSegment, UnitGrid
 from urbangrid.org.models import PartyOrganization, Person, RoleAssignment, Unit
@@ -251,8 +252,6 @@ def build_party(rgrids, segments, units):
 
 
 def _centroid(shapes):
-    from shapely.ops import unary_union
-
     return unary_union(shapes).centroid
 
 

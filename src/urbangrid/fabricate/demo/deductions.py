@@ -12,7 +12,14 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from shapely.geometry import Point, shape
 
+from urbangrid.assessment.deductions import TARGET_FIELD, link_default_classes
+from urbangrid.assessment.models import Deduction, DeductionEvent, DeductionPolicy, InspectionItem
+from urbangrid.cases.models import Case
+from urbangrid.grids.locator import locator
+from urbangrid.grids.models import ResponsibilityGrid
+from urbangrid.org.models import PartyOrganization, Person, RoleAssignment
 from urbangrid.org.roles import Role
 from urbangrid.worktime.clock import TZ
 
@@ -25,8 +32,6 @@ UPHOLD_SHARE = 0.6
 
 
 def _random_point(rng, geometry):
-    from shapely.geometry import Point, shape
-
     g = shape(geometry)
     minx, miny, maxx, maxy = g.bounds
     for _try in range(20):
@@ -39,13 +44,6 @@ def _random_point(rng, geometry):
 
 def build_deductions(seed=2024, log=print, start=None, end=None):
     """Generate the demo deductions once; returns counts."""
-    from urbangrid.cases.models import Case
-    from urbangrid.grids.locator import locator
-    from urbangrid.grids.models import ResponsibilityGrid
-    from urbangrid.org.models import PartyOrganization, Person, RoleAssignment
-
-    from urbangrid.assessment.deductions import TARGET_FIELD, link_default_classes
-    from urbangrid.assessment.models import Deduction, DeductionEvent, DeductionPolicy, InspectionItem
 
     if Deduction.objects.filter(idempotency_key__startswith=DEMO_PREFIX).exists():
         return {"skipped": True, "deductions": Deduction.objects.count()}
@@ -191,7 +189,6 @@ def _target(rng, item, loc, people_in, person_unit, group_of):
 
 def _answerers(rows):
     """One person who answers for each target (the one who files the demo appeals)."""
-    from urbangrid.org.models import PartyOrganization, Person, RoleAssignment
 
     out = {}
     for grid_id, person_id in (RoleAssignment.objects.filter(role=Role.GRID_LEADER, grid__isnull=False)

@@ -18,6 +18,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,8 +26,16 @@ from urbangrid.cases import chain, engine
 from urbangrid.cases.chain import seal
 from urbangrid.cases.duplicates import M_PER_DEG_LAT, _distance
 from urbangrid.cases.models import Case, CaseEvent, CaseNumberSequence, CaseUnit
-from urbangrid.cases.services import (Context, _in_scope, auto_dispatch_inputs, clean_inputs, dispatch_inputs,
-                                      report_inputs, reverse_address, system_actor)
+from urbangrid.cases.services import (
+    Context,
+    _in_scope,
+    auto_dispatch_inputs,
+    clean_inputs,
+    dispatch_inputs,
+    report_inputs,
+    reverse_address,
+    system_actor,
+)
 from urbangrid.cases.states import NEEDS_VERIFICATION, OPEN, Satisfaction, Source, State
 from urbangrid.cases.workflow import TABLE, Action, guard_ok, implied_inputs
 from urbangrid.catalog.models import CatalogClass, ResponsibilityRule
@@ -182,8 +191,6 @@ class _Recurrences:
     closed within the window and radius before a report (same distance, same order: closing time, then id)."""
 
     def __init__(self):
-        from django.conf import settings
-
         self.radius = settings.URBANGRID_RECURRENCE_RADIUS_M
         self.window = timedelta(days=settings.URBANGRID_RECURRENCE_DAYS)
         self.cell_lat = self.radius / M_PER_DEG_LAT

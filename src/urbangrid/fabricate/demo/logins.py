@@ -6,8 +6,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 
+from urbangrid.core.secretkey import install_salt
 from urbangrid.org.models import Person, RoleAssignment
 from urbangrid.org.roles import Role
+from urbangrid.public.open311.keys import ensure_demo_key
 
 LOGIN_ROLES = [
     Role.GRID_LEADER, Role.DEPUTY_GRID_LEADER, Role.SUB_GRID_LEADER, Role.GRID_LIAISON, Role.GRID_OFFICER,
@@ -26,7 +28,6 @@ def build_logins(seed):
 
     Passwords differ per install (a random salt in var/demo/) and stay the same when one install reruns the
     demo with the same seed: a demo reachable from a network has no password anybody else knows."""
-    from urbangrid.core.secretkey import install_salt
 
     salt = install_salt()
     rng = random.Random(f"logins-{seed}-{salt}")
@@ -55,7 +56,6 @@ def build_logins(seed):
     logins["admin"] = {"username": "admin", "password": admin_password, "person": "", "role": str(Role.ADMIN.label)}
     # Centre and admin staff use the back office too.
     User.objects.filter(username__in=[Role.INTAKE_OPERATOR, Role.SHIFT_LEAD, Role.DISPATCHER]).update(is_staff=True)
-    from urbangrid.public.open311.keys import ensure_demo_key
 
     # Outside systems use the Open311 endpoint with this key (linked to the unit_handler's unit for updates).
     logins["open311_api_key"] = ensure_demo_key(f"{seed}-{salt}")

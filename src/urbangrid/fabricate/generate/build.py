@@ -17,14 +17,27 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.core.management.color import no_style
 from django.db import connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from urbangrid.cases.models import Case, CaseEvent, CaseNumberSequence, CaseUnit
 from urbangrid.cases.states import OPEN
-from urbangrid.fabricate.demo.history import last_arrival
+from urbangrid.catalog.loader import load_catalogues
+from urbangrid.catalog.models import CatalogVersion
+from urbangrid.core.bulk import next_id
+from urbangrid.fabricate.demo.history import _arrival_times, last_arrival
+from urbangrid.fabricate.demo.responsibility import COMPONENT_VERSION, EVENT_VERSION, build_rules
+from urbangrid.grids.locator import locator
+from urbangrid.grids.models import Region, UnitGrid
+from urbangrid.org.models import RoleAssignment
+from urbangrid.org.roles import Role
 from urbangrid.worktime import clock as wt
+from urbangrid.worktime.seeding import seed_calendar
+
+from .cases import CASE_COLUMNS, CHUNK, EVENT_COLUMNS, GenRun, fast_rows_copy, fast_rows_tuples
+from .city import MAX_GRIDS, build_city
 
 MAX_CASES = 50_000_000
 MAX_YEARS = 10
@@ -53,7 +66,6 @@ class Params:
 
 def check(p, now=None):
     """Raise GenerateError for parameters that make no sense; returns (start, end) of the arrivals."""
-    from .city import MAX_GRIDS
 
     now = now or timezone.now()
     if p.cases is None or p.cases <= 0 or p.cases > MAX_CASES:
@@ -89,16 +101,12 @@ def check(p, now=None):
 
 
 def check_database(p):
-    from urbangrid.grids.models import Region, UnitGrid
-
     has_city = UnitGrid.objects.exists() or Region.objects.exists()
     if not p.append:
         if has_city or Case.objects.exists():
             raise GenerateError(_("数据库不是空的（已有网格、区划或案件）：请使用新建并迁移过的数据库，"
                                   "或用 --append 在已有城市上追加案件"))
     else:
-        from urbangrid.org.models import RoleAssignment
-        from urbangrid.org.roles import Role
 
         if not UnitGrid.objects.exists():
             raise GenerateError(_("--append 需要已有的城市（网格、单位和人员），数据库中没有单元网格"))
@@ -115,17 +123,10 @@ def generate(p, log=print, now=None):
     check_database(p)
     timings, summary = {}, {}
     t0 = time.perf_counter()
-    from urbangrid.worktime.seeding import seed_calendar
 
     seed_calendar(range(start.year, end.year + 2))
     wt.invalidate_calendar()
     if not p.append:
-        from urbangrid.fabricate.demo.responsibility import EVENT_VERSION, COMPONENT_VERSION, build_rules
-        from urbangrid.catalog.loader import load_catalogues
-        from urbangrid.catalog.models import CatalogVersion
-        from urbangrid.grids.locator import locator
-
-        from .city import build_city
 
         log(_("· 区划、网格、单位和人员 …"))
         summary.update(build_city(p.seed, p.grids))
@@ -148,8 +149,6 @@ def generate(p, log=print, now=None):
 
 
 def _plan_cases(p, start, end, rng, cal):
-    from urbangrid.fabricate.demo.history import _arrival_times
-
     times = _arrival_times(rng, p.cases, start, end, cal)
     still_open = max(1, p.cases // 1000)
     last = dict(CaseNumberSequence.objects.values_list("year", "last"))
@@ -171,7 +170,6 @@ def _work(task):
 
 def _rows(run, task):
     """Generate one chunk and turn it into what the parent writes: COPY text on PostgreSQL, tuples elsewhere."""
-    from .cases import fast_rows_copy, fast_rows_tuples
 
     cases, events, links, stats = run.chunk(*task)
     if connection.vendor == "postgresql":
@@ -183,9 +181,6 @@ def _rows(run, task):
 
 def write_history(p, start, end, log, now=None):
     global _RUN
-    from urbangrid.core.bulk import next_id
-
-    from .cases import CHUNK, GenRun
 
     run = GenRun(p.seed, now)
     items, sequences = _plan_cases(p, start, end, random.Random(f"generate-{p.seed}-arrivals"), run.cal)
@@ -221,8 +216,6 @@ def write_history(p, start, end, log, now=None):
                     _progress(log, n_cases, p.cases)
             log(_("· 重建索引与外键 …"))
             _restore_load_structures(saved)
-            from django.core.management.color import no_style
-
             with connection.cursor() as cursor:
                 for statement in connection.ops.sequence_reset_sql(no_style(), [Case, CaseEvent, CaseUnit]):
                     cursor.execute(statement)
@@ -254,14 +247,10 @@ def _progress(log, done, total):
 
 
 def _case_columns():
-    from .cases import CASE_COLUMNS
-
     return CASE_COLUMNS
 
 
 def _event_columns():
-    from .cases import EVENT_COLUMNS
-
     return EVENT_COLUMNS
 
 

@@ -20,11 +20,11 @@ import random
 import re
 from collections import Counter
 from datetime import datetime
-
 from datetime import timezone as dt_timezone
 
-from urbangrid.cases import engine
-from urbangrid.cases import chain
+from django.db import models
+
+from urbangrid.cases import chain, engine
 from urbangrid.cases.chain import GENESIS, seal
 from urbangrid.cases.models import Case, CaseEvent
 from urbangrid.fabricate.demo.history import HistoryError, _Recurrences, _Run
@@ -410,7 +410,6 @@ def fast_rows_tuples(cases, events, links, connection):
     """``rows_tuples`` for SQLite, faster (other databases take the reference path)."""
     if connection.vendor != "sqlite":
         return rows_tuples(cases, events, links, connection)
-    from django.db import models
 
     preps, memo = [], {}
 
@@ -439,7 +438,6 @@ def fast_rows_tuples(cases, events, links, connection):
 
 def _needs_prep(field, _cache={}):  # noqa: B006 - per-process memo
     if field not in _cache:
-        from django.db import models
 
         _cache[field] = isinstance(field, (models.DateTimeField, models.JSONField, models.DecimalField, models.BooleanField))
     return _cache[field]

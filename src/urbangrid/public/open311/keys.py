@@ -14,6 +14,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from urbangrid.core.ratelimit import hit
+from urbangrid.org.models import RoleAssignment
+
+from ..models import Open311Key
 
 PREFIX = "ug311_"
 LAST_USED_EVERY = timedelta(minutes=5)
@@ -29,7 +32,6 @@ def generate():
 
 def issue(owner, contact="", unit=None, can_post_updates=False, raw=None):
     """Create a key; returns (Open311Key, raw key). The raw key is not stored anywhere."""
-    from ..models import Open311Key
 
     raw = raw or generate()
     key = Open311Key.objects.create(key_hash=digest(raw), key_prefix=raw[:12], owner=owner, contact=contact, unit=unit,
@@ -39,7 +41,6 @@ def issue(owner, contact="", unit=None, can_post_updates=False, raw=None):
 
 def authenticate(raw):
     """The active key for ``raw``, or None."""
-    from ..models import Open311Key
 
     raw = (raw or "").strip()
     if not raw or len(raw) > 200:
@@ -52,7 +53,6 @@ def authenticate(raw):
 
 def record_use(key, now=None):
     """Note that ``key`` was used, unless that was noted less than LAST_USED_EVERY ago (no write then)."""
-    from ..models import Open311Key
 
     now = now or timezone.now()
     if key.last_used_at is not None and now - key.last_used_at < LAST_USED_EVERY:
@@ -79,9 +79,6 @@ def allow_post(key):
 
 def ensure_demo_key(seed):
     """The demo's API key (deterministic per seed and install salt), allowed to feed back for the demo unit_handler's unit."""
-    from urbangrid.org.models import RoleAssignment
-
-    from ..models import Open311Key
 
     rng = random.Random(f"open311-{seed}")
     raw = PREFIX + "demo" + "".join(rng.choice("abcdefghjkmnpqrstuvwxyz23456789") for _ in range(24))

@@ -4,10 +4,13 @@ service_code = "<catalogue version>:<kind>:<class code>", e.g. ``local-demo:even
 ``cjt214-2007:component:0101``: unique across the catalogue versions that are current together
 (a code may exist in two versions, and as both a component and an event within one version).
 """
+from django.core.exceptions import ObjectDoesNotExist
+
 from urbangrid.cases.models import CaseEvent, CaseUnit
 from urbangrid.cases.states import TERMINAL, State
 from urbangrid.cases.workflow import TABLE, Action
 from urbangrid.catalog.models import CatalogClass
+from urbangrid.catalog.responsibility import responsible_units
 
 from ..timeline import PUBLIC_STEPS, public_note, status_note
 
@@ -93,7 +96,6 @@ class RequestSerializer:
         # Who would answer for the unassigned ones: the page's distinct places and classes resolved at once.
         unassigned = [_where(c) for c in cases if c.current_unit_id is None and c.state not in TERMINAL and c.lon is not None]
         if unassigned:
-            from urbangrid.catalog.responsibility import responsible_units
 
             self._resolved.update(responsible_units(unassigned))
         return [self.one(c, events.get(c.pk, []), last_units.get(c.pk)) for c in cases]
@@ -143,8 +145,6 @@ def _where(case):
 
 
 def _has_o311(case):
-    from django.core.exceptions import ObjectDoesNotExist
-
     try:
         case.open311_request
     except ObjectDoesNotExist:

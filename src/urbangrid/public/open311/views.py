@@ -36,17 +36,22 @@ from django.views.decorators.csrf import csrf_exempt
 
 from urbangrid.cases import services
 from urbangrid.cases.models import Case, CaseEvent
+from urbangrid.cases.photos import max_photos_per_request
 from urbangrid.cases.states import TERMINAL, Source, State
 from urbangrid.cases.workflow import Action
 from urbangrid.catalog.models import CatalogVersion
 from urbangrid.core.bounds import EARLIEST, LATEST, date_in_range
 from urbangrid.core.ratelimit import client_address, hit
+from urbangrid.gazetteer.geocoder import GeocodeInputError, geocoder
+from urbangrid.grids.models import UnitGrid
 from urbangrid.org.roles import Role
 from urbangrid.org.scope import Actor
 from urbangrid.worktime.clock import TZ
 
-from . import keys, services_doc
+from ..models import Open311Request, Open311Update
+from . import keys
 from . import serializers as ser
+from . import services_doc
 from .errors import too_large
 from .render import JSON_TYPE, XML_TYPE, errors, respond, w3c
 
@@ -74,7 +79,6 @@ def _address_limit_exceeded(request):
 def _too_long(request):
     """A body longer than any acceptable POST (the allowed photos at their largest, plus the form fields) is
     refused before it is read: URBANGRID_OPEN311_MAX_BODY, by default from the upload limits."""
-    from urbangrid.cases.photos import max_photos_per_request
 
     limit = settings.URBANGRID_OPEN311_MAX_BODY or (
         max_photos_per_request() * settings.URBANGRID_MAX_PHOTO_BYTES + settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
@@ -329,7 +333,6 @@ def _location(request):
         return lon, lat
     address_id = param(request, "address_id")
     if address_id and address_id != "#NOTPINPOINTED#":
-        from urbangrid.grids.models import UnitGrid
 
         grid = UnitGrid.objects.filter(code=address_id).first()
         if grid is None or not grid.geometry:
@@ -338,7 +341,6 @@ def _location(request):
         return point.x, point.y
     address = param(request, "address_string")
     if address:
-        from urbangrid.gazetteer.geocoder import GeocodeInputError, geocoder
 
         try:  # the text checked here, so its errors read as Open311's; the case service places it (or not)
             geocoder.geocode(address, limit=1)
@@ -397,7 +399,6 @@ def _create(request, fmt):
     fms_id = param(request, "attribute[fixmystreet_id]")
     external_ref = f"o311:{key.pk}:{fms_id}"[:80] if fms_id else None
     actor = Actor(user=SimpleNamespace(pk=None, is_authenticated=False, is_superuser=False))
-    from ..models import Open311Request
 
     with transaction.atomic():
         case, created = services.report(
@@ -445,8 +446,6 @@ UPDATE_ACTIONS = {
 
 
 def _post_update(request, fmt, key):
-    from ..models import Open311Update
-
     if not key.can_post_updates or key.unit_id is None:
         raise Open311Error(403, "this api_key may not post updates")
     missing = [n for n in ("service_request_id", "update_id", "status", "description") if param(request, n) is None]

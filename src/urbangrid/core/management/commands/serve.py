@@ -3,8 +3,11 @@ import os
 import shutil
 import sys
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+
+from urbangrid.core.checks import refuse_builtin_key
 
 
 class Command(BaseCommand):
@@ -17,10 +20,6 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help=_("只打印将要执行的命令"))
 
     def handle(self, *args, bind, workers, timeout, dry_run, **options):
-        from django.core.exceptions import ImproperlyConfigured
-
-        from urbangrid.core.checks import refuse_builtin_key
-
         try:
             refuse_builtin_key()
         except ImproperlyConfigured as exc:

@@ -1,6 +1,10 @@
 """`urbangrid unlock-login --user NAME [--address IP]`: lift a login lock-out (written to the security log)."""
+import ipaddress
+
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+
+from urbangrid.core.login import unlock
 
 
 class Command(BaseCommand):
@@ -11,10 +15,6 @@ class Command(BaseCommand):
         parser.add_argument("--address", default="", help=_("客户端地址"))
 
     def handle(self, *args, user, address, **options):
-        import ipaddress
-
-        from urbangrid.core.login import unlock
-
         if not user and not address:
             raise CommandError(_("请给出 --user 或 --address"))
         if address:

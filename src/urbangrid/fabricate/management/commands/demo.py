@@ -3,6 +3,10 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from urbangrid.core.bulk import relaxed_durability
+from urbangrid.core.secretkey import ensure_secret_key
+from urbangrid.fabricate.demo.build import build_demo
+
 
 class Command(BaseCommand):
     help = _("建设示范城市：网格、路段、党组织、人员、责任清单和部件（可重复运行，结果不变）")
@@ -13,15 +17,11 @@ class Command(BaseCommand):
         parser.add_argument("--cases", type=int, default=None, help=_("案件历史的案件数（默认 30861）"))
 
     def handle(self, *args, seed, no_history=False, cases=None, **options):
-        from urbangrid.fabricate.demo.build import build_demo
-
         if seed < 0:
             raise CommandError(_("--seed 必须是非负整数"))
         if cases is not None and not (100 <= cases <= 1_000_000):
             raise CommandError(_("--cases 应在 100 到 1000000 之间"))
         started = time.perf_counter()
-        from urbangrid.core.bulk import relaxed_durability
-        from urbangrid.core.secretkey import ensure_secret_key
 
         ensure_secret_key()
         with relaxed_durability():

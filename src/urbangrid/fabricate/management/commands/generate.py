@@ -4,6 +4,9 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from urbangrid.core.bulk import relaxed_durability
+from urbangrid.fabricate.generate.build import GenerateError, Params, default_workers, generate
+
 
 class Command(BaseCommand):
     help = _("生成特大城市数据集：按比例建设网格、单位、人员，并生成 N 件带完整流转记录的案件（批量写入）")
@@ -19,8 +22,6 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=None, help=_("生成进程数（默认 CPU 数）"))
 
     def handle(self, *args, cases, grids, years, days, seed, start, append, workers, **options):
-        from urbangrid.fabricate.generate.build import GenerateError, Params, default_workers, generate
-
         if start is not None:
             try:
                 start = date.fromisoformat(start)
@@ -29,7 +30,6 @@ class Command(BaseCommand):
         params = Params(cases=cases, grids=grids, years=years, seed=seed, start=start, append=append, days=days,
                         workers=workers if workers is not None else default_workers())
         started = time.perf_counter()
-        from urbangrid.core.bulk import relaxed_durability
 
         try:
             with relaxed_durability():

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,8 +13,6 @@ class Command(BaseCommand):
         parser.add_argument("-o", "--output", default=None, help=_("输出文件，默认 var/backups/urbangrid-时间.tar.gz"))
 
     def handle(self, *args, output=None, **options):
-        from django.conf import settings
-
         output = output or str(settings.VAR_DIR / "backups" / f"urbangrid-{timezone.now():%Y%m%d-%H%M%S}.tar.gz")
         try:
             manifest = backup(output)
