@@ -1,8 +1,8 @@
 """Cases API: create (with photos and an idempotency key), every transition, lists, to-do, detail."""
-from datetime import date, datetime, time
+from datetime import date, datetime
 from datetime import timezone as dt_timezone
 
-from django.db.models import CharField, Q
+from django.db.models import CharField
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
@@ -15,9 +15,9 @@ from urbangrid.core.localcache import LocalCache
 from urbangrid.grids.models import Region, ResponsibilityGrid, RoadSegment, UnitGrid
 from urbangrid.org.access import actor_of
 from urbangrid.org.models import Unit
-from urbangrid.worktime.clock import TZ
 
-from . import engine, queries, services
+from . import engine, listing, queries, services
+from .indicators import INDICATORS
 from .duplicates import similar_open
 from .models import Case, CaseEvent
 from .states import Source, plain_status
@@ -205,7 +205,16 @@ class CaseFilter(Schema):
     source: str | None = None
     date_from: date | None = Field(None, ge=EARLIEST, le=LATEST)
     date_to: date | None = Field(None, ge=EARLIEST, le=LATEST)
+    date_field: str = Field("created_at", pattern="^(created_at|filed_at|dispatched_at|closed_at)$",
+                            description="the date date_from/date_to apply to")
+    catalog_version: str | None = None
+    archive_type: str | None = Field(None, pattern="^(normal|overdue)$")
+    rework: bool = Field(False, description="only cases sent back for rework at least once")
+    kpi: str | None = Field(None, pattern="^(" + "|".join(INDICATORS) + ")$",
+                            description="a figure's key (cases.indicators): the cases it counts over the dates")
     q: str | None = None
+    sort: str = Field("-reported", pattern="^-?(deadline|reported)$",
+                      description="deadline / -deadline (running deadline), reported / -reported (report time)")
     limit: int = Field(50, ge=1, le=500)
     offset: int = Field(0, ge=0, le=10**9)  # beyond a database integer is a 422, not a 500
 
@@ -301,33 +310,14 @@ def detail_out(actor, case):
 
 
 def _filter(qs, f):
-    if f.state:
-        qs = qs.filter(state__in=f.state)
-    if f.light:
-        qs = qs.filter(queries.light_q(f.light))
-    if f.grid:
-        qs = qs.filter(responsibility_grid__code=f.grid)
-    if f.unit:
-        qs = qs.filter(current_unit__code=f.unit)
-    if f.district:
-        qs = qs.filter(district__code=f.district)
-    if f.class_code:
-        qs = qs.filter(class_code=f.class_code)
-    if f.source:
-        qs = qs.filter(source=f.source)
-    if f.date_from:
-        qs = qs.filter(created_at__gte=datetime.combine(f.date_from, time.min, TZ))
-    if f.date_to:
-        qs = qs.filter(created_at__lt=datetime.combine(f.date_to, time.max, TZ))
-    if f.q:
-        qs = qs.filter(Q(number__icontains=f.q) | Q(description__icontains=f.q) | Q(address__icontains=f.q))
-    return qs
+    """The query's filter (cases/listing.py: the same filter as the web's lists)."""
+    return listing.narrow(qs, listing.CaseFilter.from_data(f.dict()))
 
 
 def _page(qs, f):
     total = qs.count()
     now = timezone.now()
-    rows = with_refs(qs).order_by("-created_at", "-pk")[f.offset: f.offset + f.limit]
+    rows = listing.ordered(with_refs(qs), f.sort)[f.offset: f.offset + f.limit]
     return {"total": total, "items": [case_out(c, now) for c in rows]}
 
 

@@ -7,6 +7,7 @@ import math
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Q
 
 from .models import Case
 from .states import OPEN, State
@@ -14,11 +15,16 @@ from .states import OPEN, State
 M_PER_DEG_LAT = 110_574.0
 
 
-def _box(qs, lon, lat, radius_m):
-    """``qs`` narrowed to the bounding box of the circle (served by the class/lat/lon index)."""
+def _box_q(lon, lat, radius_m):
+    """The bounding box of the circle, as a filter (served by the class/lat/lon index)."""
     dlat = radius_m / M_PER_DEG_LAT
     dlon = radius_m / (111_320.0 * max(0.01, math.cos(math.radians(lat))))
-    return qs.filter(lat__gte=lat - dlat, lat__lte=lat + dlat, lon__gte=lon - dlon, lon__lte=lon + dlon)
+    return Q(lat__gte=lat - dlat, lat__lte=lat + dlat, lon__gte=lon - dlon, lon__lte=lon + dlon)
+
+
+def _box(qs, lon, lat, radius_m):
+    """``qs`` narrowed to the bounding box of the circle."""
+    return qs.filter(_box_q(lon, lat, radius_m))
 
 
 def _distance(lon1, lat1, lon2, lat2):
@@ -37,13 +43,48 @@ def _nearby(qs, lon, lat, radius_m):
     return sorted(out, key=lambda c: c.distance_m)
 
 
+MERGE_CANDIDATES = OPEN - {State.MERGED}
+MERGE_FROM = (State.REPORTED, State.PENDING_FILING)  # the merge row's sources: the cases a page suggests for
+
+
 def similar_open(catalog_class_id, lon, lat, at, exclude_pk=None, limit=10):
     """Open cases of the same class nearby, reported within the window: candidates to merge."""
     since = at - timedelta(days=settings.URBANGRID_DUPLICATE_DAYS)
-    qs = Case.objects.filter(catalog_class_id=catalog_class_id, state__in=OPEN - {State.MERGED}, created_at__gte=since)
+    qs = Case.objects.filter(catalog_class_id=catalog_class_id, state__in=MERGE_CANDIDATES, created_at__gte=since)
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
     return _nearby(qs, lon, lat, settings.URBANGRID_DUPLICATE_RADIUS_M)[:limit]
+
+
+def similar_open_for_page(cases, limit=3):
+    """并案 suggestions for a page of intake rows: what ``similar_open`` answers for each row that may be merged
+    (the same rule: same class, nearby, open, within the window before it), for the whole page in one query:
+    the rows' bounding boxes OR-ed. {case pk: [nearby cases with ``distance_m``]}."""
+    rows = [c for c in cases if c.state in MERGE_FROM and c.lon is not None]
+    if not rows:
+        return {}
+    radius, window = settings.URBANGRID_DUPLICATE_RADIUS_M, timedelta(days=settings.URBANGRID_DUPLICATE_DAYS)
+    boxes = Q(pk__in=[])
+    for c in rows:
+        boxes |= Q(_box_q(c.lon, c.lat, radius), catalog_class_id=c.catalog_class_id)
+    since = min(c.created_at for c in rows) - window
+    found = list(Case.objects.filter(boxes, state__in=MERGE_CANDIDATES, created_at__gte=since)
+                 .only("pk", "number", "state", "lon", "lat", "created_at", "catalog_class_id"))
+    out = {}
+    for c in rows:
+        near = []
+        for d in found:
+            if d.pk == c.pk or d.catalog_class_id != c.catalog_class_id or d.created_at < c.created_at - window:
+                continue
+            dist = _distance(d.lon, d.lat, c.lon, c.lat)
+            if dist <= radius:
+                near.append((dist, d.pk, d))
+        near.sort(key=lambda x: (x[0], x[1]))
+        out[c.pk] = []
+        for dist, _pk, d in near[:limit]:
+            d.distance_m = round(dist, 1)
+            out[c.pk].append(d)
+    return out
 
 
 def previous_closed(catalog_class_id, lon, lat, at):

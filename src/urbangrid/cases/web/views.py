@@ -3,9 +3,8 @@
 Views only read through ``services``/``queries`` and change cases through ``services.transition``;
 which actions a person sees comes from ``services.available_actions`` (the workflow table).
 """
-import math
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib import messages
@@ -13,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Case as CaseWhen
-from django.db.models import F, IntegerField, Q, Value, When
+from django.db.models import IntegerField, Q, Value, When
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,14 +29,12 @@ from urbangrid.grids.models import Region, ResponsibilityGrid
 from urbangrid.org.access import actor_of
 from urbangrid.org.models import Unit
 from urbangrid.org.roles import Role
-from urbangrid.worktime.clock import TZ
 from urbangrid.worktime.models import TimeUnit
 
-from .. import engine, indicators, next_step
+from .. import duplicates, engine, indicators, listing, next_step
 from .. import observed as observed_times
 from .. import queries, services
 from ..api import LIST_RELATED, detail_out
-from ..duplicates import M_PER_DEG_LAT, _distance
 from ..models import Case, CaseEvent
 from ..states import IN_HANDLING, OPEN, Satisfaction, Source, State
 from ..workflow import PUBLIC_NOTE, TABLE, Action, takes_public_note
@@ -103,54 +100,10 @@ def _bench_rows(actor, bench, tab):
     return qs.filter(state__in=bench.states) if bench.states else qs
 
 
-def _filtered(qs, f, queue=False):
-    """The filter form applied to ``qs``, sorted. ``queue``: a to-do list, small by nature; it is sorted after
-    the match rather than by walking the deadline index, which for the intake queue (closed cases awaiting a
-    return visit, with no deadline: last in that index) would read the whole history to find fifty rows."""
-    d = f.cleaned_data
-    if d.get("state"):
-        qs = qs.filter(state=d["state"])
-    if d.get("light"):
-        qs = qs.filter(queries.light_q(d["light"]))
-    if d.get("grid"):
-        qs = qs.filter(responsibility_grid__code=d["grid"])
-    if d.get("class_code"):
-        qs = qs.filter(class_code=d["class_code"])
-    if d.get("source"):
-        qs = qs.filter(source=d["source"])
-    indicator = indicators.get(d.get("kpi") or "")
-    if indicator is not None:  # a figure's drill-down: the very cases it counts (its unit: the steps' unit)
-        start = datetime.combine(d.get("date_from") or date(2000, 1, 1), time.min, TZ)
-        end = datetime.combine((d.get("date_to") or timezone.localdate()) + timedelta(days=1), time.min, TZ)
-        qs = qs.filter(indicator.cases_q(start, end, timezone.now(), unit=d.get("unit") or None))
-    else:
-        date_field = d.get("date_field") or "created_at"
-        if d.get("date_from"):
-            qs = qs.filter(**{f"{date_field}__gte": datetime.combine(d["date_from"], time.min, TZ)})
-        if d.get("date_to"):
-            qs = qs.filter(**{f"{date_field}__lte": datetime.combine(d["date_to"], time.max, TZ)})
-        if d.get("unit"):
-            qs = qs.filter(current_unit__code=d["unit"])
-    if d.get("district"):
-        qs = qs.filter(district__code=d["district"])
-    if d.get("catalog_version"):
-        qs = qs.filter(catalog_version=d["catalog_version"])
-    if d.get("archive_type"):
-        qs = qs.filter(archive_type=d["archive_type"])
-    if d.get("rework"):
-        qs = qs.filter(rework_count__gt=0)
-    if d.get("q"):
-        q = d["q"]
-        qs = qs.filter(Q(number__icontains=q) | Q(description__icontains=q) | Q(address__icontains=q))
-    sort = d.get("sort") or "deadline"
-    if sort in ("reported", "-reported"):  # oldest report first, or newest
-        return qs.order_by("created_at" if sort == "reported" else "-created_at", "pk")
-    deadline = F("stage_deadline")
-    order = deadline.desc(nulls_last=True) if sort == "-deadline" else deadline.asc(nulls_last=True)
-    if queue:  # the same order ("nulls last" spelt out), which no index provides
-        no_deadline = CaseWhen(When(stage_deadline__isnull=True, then=Value(1)), default=Value(0), output_field=IntegerField())
-        return qs.order_by(no_deadline, order, "-created_at", "-pk")
-    return qs.order_by(order, "-created_at", "-pk")
+def _filtered(qs, form, queue=False):
+    """The filter form applied to ``qs`` and sorted (cases/listing.py: the same filter as the API's lists)."""
+    f = listing.CaseFilter.from_data(form.cleaned_data)
+    return listing.ordered(listing.narrow(qs, f), f.sort, queue=queue)
 
 
 def _mine_first(qs, actor):
@@ -159,42 +112,6 @@ def _mine_first(qs, actor):
         return qs
     mine = CaseWhen(When(current_person_id=actor.person.pk, then=Value(0)), default=Value(1), output_field=IntegerField())
     return qs.annotate(mine=mine).order_by("mine", *qs.query.order_by)
-
-
-MERGE_FROM = (State.REPORTED, State.PENDING_FILING)  # the merge row's sources
-
-
-def _duplicates(cases, limit=3):
-    """并案 suggestions for intake rows: what ``duplicates.similar_open`` answers for each row (same class,
-    nearby, open, within the window), for a whole page in one query: the rows' bounding boxes OR-ed."""
-
-    rows = [c for c in cases if c.state in MERGE_FROM]
-    if not rows:
-        return {}
-    radius, window = settings.URBANGRID_DUPLICATE_RADIUS_M, timedelta(days=settings.URBANGRID_DUPLICATE_DAYS)
-    boxes = Q(pk__in=[])
-    for c in rows:
-        dlat, dlon = radius / M_PER_DEG_LAT, radius / (111_320.0 * max(0.01, math.cos(math.radians(c.lat))))
-        boxes |= Q(catalog_class_id=c.catalog_class_id, lat__gte=c.lat - dlat, lat__lte=c.lat + dlat,
-                   lon__gte=c.lon - dlon, lon__lte=c.lon + dlon)
-    since = min(c.created_at for c in rows) - window
-    found = list(Case.objects.filter(boxes, state__in=OPEN - {State.MERGED}, created_at__gte=since)
-                 .only("pk", "number", "state", "lon", "lat", "created_at", "catalog_class_id"))
-    out = {}
-    for c in rows:
-        near = []
-        for d in found:
-            if d.pk == c.pk or d.catalog_class_id != c.catalog_class_id or d.created_at < c.created_at - window:
-                continue
-            dist = _distance(d.lon, d.lat, c.lon, c.lat)
-            if dist <= radius:
-                near.append((dist, d.pk, d))
-        near.sort(key=lambda x: (x[0], x[1]))
-        out[c.pk] = []
-        for dist, _pk, d in near[:limit]:
-            d.distance_m = round(dist, 1)
-            out[c.pk].append(d)
-    return out
 
 
 def _suggestions(cases):
@@ -240,10 +157,10 @@ def _bench(request, name):
         for r in rows:
             r["suggestion"] = sugg.get(r["case"].pk)
     if name == "centre" and actor.can("case.merge"):
-        dups = _duplicates([r["case"] for r in rows])
+        dups = duplicates.similar_open_for_page([r["case"] for r in rows])
         for r in rows:
             r["duplicates"] = dups.get(r["case"].pk, [])
-    unfiltered = not any(v for k, v in form.cleaned_data.items() if k != "sort")
+    unfiltered = listing.CaseFilter.from_data(form.cleaned_data).is_empty()
     if bench.todo and tab == "todo" and unfiltered:  # the list is exactly what waits: count it once
         waiting = page.paginator.count
     else:
@@ -431,7 +348,7 @@ def _case_context(actor, case, **form_state):
         "deadline_unconfirmed": detail["deadline_unconfirmed"],
         "photos": {kind: [p for p in detail["photos"] if p["kind"] == kind] for kind in ("before", "after")},
         "forms": forms, "benches": _benches_for(actor),
-        "duplicates": _duplicates([case], limit=10).get(case.pk, []) if any(f["t"].action == Action.MERGE for f in forms) else [],
+        "duplicates": duplicates.similar_open_for_page([case], limit=10).get(case.pk, []) if any(f["t"].action == Action.MERGE for f in forms) else [],
         "source_label": _label(Source, case.source), "report_times": _report_times(detail["events"]),
         "component": Component.objects.filter(identifier=case.component_identifier).select_related("catalog_class").first()
         if case.component_identifier else None,
