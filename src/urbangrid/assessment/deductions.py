@@ -414,13 +414,14 @@ def record(actor, *, item, lon, lat, target_type, target=None, points=None, note
                 photo.save()
             _event(d, "record", "", actor, now, d.note, actor.role_for("assessment.deduct"))
             if open_case:
+                from urbangrid.cases import intake
                 from urbangrid.cases import services as case_services
 
                 text = f"【{_('倒扣分')} {c.item.code} {c.item.name}】{d.note}".strip()
                 case, _created = case_services.report(
                     actor, catalog_class=c.catalog_class, lon=d.lon, lat=d.lat, description=text, source=CASE_SOURCE,
                     address=d.address, photos=photos, reporter_name=actor.person.name if actor.person else "",
-                    idempotency_key=f"deduction-{d.pk}", at=now)
+                    idempotency_key=f"deduction-{d.pk}", at=now, door=intake.DEDUCTION)
                 d.case = case
                 d.save(update_fields=["case"])
     except IntegrityError:

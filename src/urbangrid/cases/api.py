@@ -16,7 +16,7 @@ from urbangrid.grids.models import Region, ResponsibilityGrid, RoadSegment, Unit
 from urbangrid.org.access import actor_of
 from urbangrid.org.models import Unit
 
-from . import engine, listing, queries, services
+from . import engine, intake, listing, queries, services
 from .indicators import INDICATORS
 from .duplicates import similar_open
 from .models import Case, CaseEvent
@@ -443,14 +443,12 @@ def _outcome(case, created=False):
              summary="Import a 12345/12319 work order (工单); a re-sent order with the same number is recognised")
 def import_hotline_order(request, payload: HotlineOrderIn):
     actor = actor_of(request)
-    if not actor.city_wide:
-        raise services.Forbidden(_("只有监督中心可以导入热线工单"), "forbidden")
     cls = _class_for(payload)
     case, created = services.report(
         actor, catalog_class=cls, lon=payload.lon, lat=payload.lat, description=payload.description,
         source=Source.HOTLINE_12345 if payload.hotline == "12345" else Source.HOTLINE_12319, address=payload.address,
         reporter_name=payload.caller_name, reporter_contact=payload.caller_phone,
-        external_ref=f"{payload.hotline}:{payload.external_no}")
+        external_ref=intake.hotline_ref(payload.hotline, payload.external_no), door=intake.HOTLINE)
     return Status(201 if created else 200, _outcome(case, created))
 
 

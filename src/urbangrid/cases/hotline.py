@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _, gettext_lazy
 from urbangrid.catalog.models import CatalogClass
 from urbangrid.org.access import view_require
 
-from . import services
+from . import intake, services
 from .states import Source
 
 
@@ -48,19 +48,20 @@ class HotlineCallForm(forms.Form):
 
 @login_required
 def hotline_call(request):
-    actor = view_require(request, "case.accept")
+    actor = view_require(request, intake.DOORS[intake.HOTLINE].permission)
     form = HotlineCallForm(request.POST or None)
     status = 200
     if request.method == "POST":
         status = 400
         if form.is_valid():
             d = form.cleaned_data
-            ref = f"{d['hotline']}:{d['external_no']}" if d["external_no"] else None
+            ref = intake.hotline_ref(d["hotline"], d["external_no"])
             try:
                 case, created = services.report(
                     actor, catalog_class=d["catalog_class"], lon=d["lon"], lat=d["lat"], description=d["description"],
                     source=Source.HOTLINE_12345 if d["hotline"] == "12345" else Source.HOTLINE_12319,
-                    address=d["address"], reporter_name=d["caller_name"], reporter_contact=d["caller_phone"], external_ref=ref)
+                    address=d["address"], reporter_name=d["caller_name"], reporter_contact=d["caller_phone"], external_ref=ref,
+                    door=intake.HOTLINE)
             except services.CaseError as exc:
                 for field, message in exc.fields.items():
                     form.add_error(field if field in form.fields else None, message)

@@ -29,7 +29,7 @@ from urbangrid.org.scope import Actor
 from urbangrid.worktime import clock as wt
 from urbangrid.worktime.models import TimeLimitSetting
 
-from . import engine
+from . import engine, intake
 from . import observed as observed_times
 from .chain import seal
 from .duplicates import previous_closed
@@ -41,17 +41,6 @@ from .photos import PhotoError, clean_photo, photo_count_error
 from .states import NEEDS_VERIFICATION, OPEN, PhotoKind, Satisfaction, Source, Urgency
 from .workflow import PUBLIC_NOTE, TABLE, Action, allowed_from, guard_ok, implied_inputs, takes_public_note
 
-PUBLIC_SOURCES = frozenset({Source.PUBLIC_WEB, Source.PUBLIC_APP, Source.OPEN311})
-# Who may say a report came through a channel: the channel is the server's fact about the door and the actor,
-# never the client's word. The inspectors' app is the inspectors'; hotline, video and media reports are
-# registered at the centre's desks; a leader's instruction by the leader or the centre; citizens' channels are
-# open to all; Open311 only through its own door (an API key).
-CENTRE_DESKS = frozenset({Role.INTAKE_OPERATOR, Role.SHIFT_LEAD, Role.DISPATCHER})
-SOURCE_POSTS = {
-    Source.INSPECTOR: frozenset({Role.INSPECTOR}),
-    Source.HOTLINE_12345: CENTRE_DESKS, Source.HOTLINE_12319: CENTRE_DESKS, Source.VIDEO: CENTRE_DESKS,
-    Source.MEDIA: CENTRE_DESKS, Source.LEADER: CENTRE_DESKS | {Role.LEADER},
-}
 MAX_TEXT = 4000
 
 log = logging.getLogger(__name__)
@@ -452,7 +441,7 @@ def _drop_photo_files(rows):
 
 def report(actor, *, catalog_class, lon, lat, description, source, address="", urgency=None, self_handled=False,
            photos=(), after_photos=(), idempotency_key=None, reporter_name="", reporter_contact="",
-           component_identifier="", at=None, context=None, require_photos=True, external_ref=None, door="",
+           component_identifier="", at=None, context=None, require_photos=True, external_ref=None, door=None,
            observed_at=None):
     """信息收集: create a case in ``reported``; returns (case, created).
 
@@ -471,16 +460,9 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
     if source not in Source.values:
         raise Invalid(_("未知的案件来源"), "invalid_input", {"source": _("未知的案件来源")})
     anonymous = not actor.is_authenticated
-    if anonymous and source not in PUBLIC_SOURCES:
-        raise Forbidden(_("请先登录"), "login_required")
-    if not anonymous and not actor.can("case.report") and source not in PUBLIC_SOURCES:
-        raise Forbidden(_("您无权上报案件"), "forbidden")
-    if source == Source.OPEN311 and door != "open311":
-        raise Forbidden(_("“外部系统（Open311）”来源只能经 Open311 接口以 API key 上报"), "forbidden_source")
-    posts = SOURCE_POSTS.get(source)
-    if posts is not None and not anonymous and not getattr(actor.user, "is_superuser", False) \
-            and not (set(actor.roles) & posts):
-        raise Forbidden(_("您的岗位不能以“%(s)s”来源上报") % {"s": Source(source).label}, "forbidden_source")
+    refused = intake.refusal(door or intake.door_of_source(source), actor, source)  # the door's rules (intake.py)
+    if refused:
+        raise Forbidden(*refused)
     key = None
     if idempotency_key:
         key = f"{actor.user.pk if not anonymous else 'public'}:{str(idempotency_key)[:80]}"

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from urbangrid.cases import services
+from urbangrid.cases import intake, services
 from urbangrid.cases.models import Case, CasePhoto
 from urbangrid.cases.photos import location_hint, photo_count_error
 from urbangrid.cases.states import Satisfaction, Source, plain_status
@@ -90,7 +90,7 @@ def report(request, grid_code=None):
     if request.method == "POST":
         # Every submission counts against the address's limit before anything else is done, whatever becomes
         # of it: one with a refused photo or an invalid form costs the server work too.
-        if not hit("public-report", client_address(request), settings.URBANGRID_PUBLIC_POSTS_PER_HOUR):
+        if intake.over_limit(intake.CITIZEN, request):
             return too_many_requests(request, retry_after=retry_after_window())
         data = request.POST.copy()
         if not data.get("catalog_class"):
@@ -111,7 +111,7 @@ def report(request, grid_code=None):
                     _anonymous(), catalog_class=form.cleaned_data["catalog_class"], lon=lon, lat=lat,
                     description=form.cleaned_data["description"], source=Source.PUBLIC_WEB,
                     address=form.cleaned_data["address"], photos=photos, reporter_name=form.cleaned_data["name"],
-                    reporter_contact=form.cleaned_data["contact"], require_photos=False,
+                    reporter_contact=form.cleaned_data["contact"], require_photos=False, door=intake.CITIZEN,
                     idempotency_key=request.POST.get("submission_id") or None)
             except services.CaseError as exc:
                 for field, message in exc.fields.items():

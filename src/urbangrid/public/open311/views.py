@@ -12,7 +12,7 @@ Choices where the specification leaves room:
   status open, the address_string and no lat/long;
 - GET requests: default the last 90 days, newest first, ``page_size`` ≤ 1000 (default 1000), ``page`` from 1;
   a start/end range longer than 90 days is 400; dates without a timezone are read as Asia/Shanghai;
-- POSTs are limited per client address (core/ratelimit.client_address) to settings.URBANGRID_OPEN311_POSTS_PER_HOUR
+- POSTs are limited per client address (the Open311 door of cases/intake.py) to settings.URBANGRID_OPEN311_POSTS_PER_HOUR
   (default 120) per clock hour, and per API key to the key's ``posts_per_hour`` or else
   settings.URBANGRID_OPEN311_KEY_POSTS_PER_HOUR (default 600), both counted in the store every server process
   shares (core/ratelimit.py: Redis, else the database); over either limit: 429 naming it;
@@ -34,14 +34,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from urbangrid.cases import services
+from urbangrid.cases import intake, services
 from urbangrid.cases.models import Case, CaseEvent
 from urbangrid.cases.photos import max_photos_per_request
 from urbangrid.cases.states import TERMINAL, Source, State
 from urbangrid.cases.workflow import Action
 from urbangrid.catalog.models import CatalogVersion
 from urbangrid.core.bounds import EARLIEST, LATEST, date_in_range
-from urbangrid.core.ratelimit import client_address, hit
 from urbangrid.gazetteer.geocoder import GeocodeInputError, geocoder
 from urbangrid.grids.models import UnitGrid
 from urbangrid.org.roles import Role
@@ -66,14 +65,6 @@ class Open311Error(Exception):
     def __init__(self, status, description, code=None):
         super().__init__(description)
         self.status, self.description, self.code = status, str(description), code or status
-
-
-def _address_limit_exceeded(request):
-    """The address's hourly limit if this POST goes over it, else None. One shared limiter
-    (core/ratelimit.py): counted in the store every server process shares, per client address
-    (X-Forwarded-For only through trusted proxies). Each key has its own limit too (``_authenticate``)."""
-    limit = settings.URBANGRID_OPEN311_POSTS_PER_HOUR
-    return None if hit("open311-posts", client_address(request), limit) else limit
 
 
 def _too_long(request):
@@ -103,7 +94,7 @@ def endpoint(*methods):
                 return response
             if request.method == "POST" and _too_long(request):
                 return too_large(fmt)
-            over = _address_limit_exceeded(request) if request.method == "POST" else None
+            over = intake.over_limit(intake.OPEN311, request) if request.method == "POST" else None
             if over is not None:
                 return errors(fmt, 429, (429, f"too many requests from this address (limit {over} POSTs per hour); "
                                               "try again later"))
@@ -397,13 +388,13 @@ def _create(request, fmt):
     photos = request.FILES.getlist("media[]") + request.FILES.getlist("media")  # v2.1 draft uploads
     # FixMyStreet sends its own report id: a re-sent report is recognised whatever its other fields.
     fms_id = param(request, "attribute[fixmystreet_id]")
-    external_ref = f"o311:{key.pk}:{fms_id}"[:80] if fms_id else None
+    external_ref = intake.open311_ref(key.pk, fms_id)
     actor = Actor(user=SimpleNamespace(pk=None, is_authenticated=False, is_superuser=False))
 
     with transaction.atomic():
         case, created = services.report(
             actor, catalog_class=cls, lon=lon, lat=lat, description=description, source=Source.OPEN311,
-            address=param(request, "address_string") or "", photos=photos, require_photos=False, door="open311",
+            address=param(request, "address_string") or "", photos=photos, require_photos=False, door=intake.OPEN311,
             idempotency_key=_idempotency_key(key, request, code, lon, lat, description),
             reporter_name=name, reporter_contact=contact, **({"external_ref": external_ref} if external_ref else {}))
         if created:
