@@ -1,11 +1,10 @@
 """Pages for deductions (倒扣分): the assessor's phone page, the lists (mine, appeals to review, against me),
 one deduction with its appeal and review forms, a target's deductions with its score, the deduction standard."""
-import tempfile
 from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -13,10 +12,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
+from urbangrid.core.excel import ImportErrors, uploaded_path, xlsx_download
 from urbangrid.org.access import actor_of, view_require
 
 from . import deductions as svc
-from .deductions_api import RELATED, XLSX, detail_out, filtered, period_from, scores_for
+from .deductions_api import RELATED, detail_out, filtered, period_from, scores_for
 from .models import Deduction, DeductionPhoto, InspectionItem, TargetType
 
 TABS = ("mine", "review", "against_me", "all")
@@ -206,14 +206,9 @@ def items(request):
         if upload is None:
             errors = [_("请选择 Excel 文件")]
         else:
-            from urbangrid.core.excel import ImportErrors
-
-            with tempfile.NamedTemporaryFile(suffix=".xlsx") as tmp:
-                for chunk in upload.chunks():
-                    tmp.write(chunk)
-                tmp.flush()
+            with uploaded_path(upload) as path:
                 try:
-                    result = svc.import_items(tmp.name)
+                    result = svc.import_items(path)
                 except ImportErrors as exc:
                     errors = [str(e) for e in exc.errors]
     qs = InspectionItem.objects.select_related("catalog_class").order_by("code")
@@ -225,9 +220,4 @@ def items(request):
 @login_required
 def items_export(request):
     view_require(request, "reference.manage")
-    with tempfile.NamedTemporaryFile(suffix=".xlsx") as tmp:
-        svc.export_items(tmp.name)
-        body = open(tmp.name, "rb").read()
-    response = HttpResponse(body, content_type=XLSX)
-    response["Content-Disposition"] = 'attachment; filename="inspection-items.xlsx"'
-    return response
+    return xlsx_download(svc.export_items, "inspection-items.xlsx")

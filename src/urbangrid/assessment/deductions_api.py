@@ -1,14 +1,13 @@
 """JSON API for the deduction standard, deductions (倒扣分) and appeals (申诉). Thin: the rules live in
 ``deductions.py``; errors come back as ``{detail, code, fields}`` with the field names."""
-import tempfile
 from datetime import datetime
 
-from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
+from urbangrid.core.excel import ImportErrors, uploaded_path, xlsx_download
 from urbangrid.org.access import actor_of, api_require
 
 from . import deductions as svc
@@ -17,7 +16,6 @@ from .models import Deduction, InspectionItem
 from .scoring import target_scores
 
 router = Router(tags=["deductions"])
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RELATED = ("item", "assessor", "grid", "road_segment", "unit", "party_organization", "person", "place_grid", "case",
            "appealed_by", "unit_grid")
 
@@ -262,26 +260,16 @@ def list_items(request, include_inactive: bool = False):
 @router.get("/inspection-items/export", response={200: None}, summary="The deduction standard as .xlsx")
 def export_items(request):
     api_require(request, "reference.manage")
-    with tempfile.NamedTemporaryFile(suffix=".xlsx") as tmp:
-        svc.export_items(tmp.name)
-        body = open(tmp.name, "rb").read()
-    response = HttpResponse(body, content_type=XLSX)
-    response["Content-Disposition"] = 'attachment; filename="inspection-items.xlsx"'
-    return response
+    return xlsx_download(svc.export_items, "inspection-items.xlsx")
 
 
 @router.post("/inspection-items/import", response={200: ItemImportOut, 400: ItemImportErrorOut, 403: DeductionErrorOut},
              summary="Create or update items from .xlsx (all rows checked first; a bad file changes nothing)")
 def import_items(request, file: File[UploadedFile]):
-    from urbangrid.core.excel import ImportErrors
-
     api_require(request, "reference.manage")
-    with tempfile.NamedTemporaryFile(suffix=".xlsx") as tmp:
-        for chunk in file.chunks():
-            tmp.write(chunk)
-        tmp.flush()
+    with uploaded_path(file) as path:
         try:
-            r = svc.import_items(tmp.name)
+            r = svc.import_items(path)
         except ImportErrors as exc:
             return Status(400, {"detail": _("共 %(n)s 处错误，未导入任何数据") % {"n": len(exc.errors)},
                                 "errors": [{"row": e.row, "column": e.column, "message": e.message} for e in exc.errors]})

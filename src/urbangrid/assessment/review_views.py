@@ -6,25 +6,23 @@ out answers 409 instead (``complete_or_409``). Nothing here tallies.
 """
 import io
 from functools import wraps
+from html import escape  # the standard library's: Django's lazy wrapper costs more than the escaping
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from html import escape  # the standard library's: Django's lazy wrapper costs more than the escaping
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from urbangrid.core.excel import XLSX, excel_safe
 from urbangrid.org.access import actor_of
-from urbangrid.core.excel import excel_safe
 
 from . import members, reviews
 from .evaluation import PERIOD_KINDS, PeriodError, parse_period, tracking_gaps
 from .reviews import KINDS, Section
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def tracked(view):

@@ -11,13 +11,25 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from urbangrid.core.excel import XLSX
 from urbangrid.org.access import view_require
 
-from .evaluation import LEVELS, PERIOD_KINDS, RATE_KEYS, ROLE_LABELS, Evaluation, PeriodError, cell, parse_period, tracking_gaps
-from .evaluation import position_columns, region_columns, unit_columns
+from .evaluation import (
+    LEVELS,
+    PERIOD_KINDS,
+    RATE_KEYS,
+    ROLE_LABELS,
+    Evaluation,
+    PeriodError,
+    cell,
+    parse_period,
+    position_columns,
+    region_columns,
+    tracking_gaps,
+    unit_columns,
+)
 
 PERM = "assessment.view"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _params(request):

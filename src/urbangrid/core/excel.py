@@ -5,9 +5,12 @@ and only writes when there are none, so a bad file changes nothing and the user 
 """
 import datetime
 import functools
+import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
@@ -210,3 +213,27 @@ def write_workbook(path, sheets):
                     cell.number_format = "@"
         ws.freeze_panes = "A2"
     wb.save(path)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_download(write, filename):
+    """A download of the workbook ``write(path)`` writes (openpyxl writes to a path: a temporary file)."""
+    with tempfile.NamedTemporaryFile(suffix=".xlsx") as tmp:
+        write(tmp.name)
+        tmp.seek(0)
+        body = tmp.read()
+    response = HttpResponse(body, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@contextmanager
+def uploaded_path(upload):
+    """The path of an uploaded workbook on disk, for as long as the block runs."""
+    with tempfile.NamedTemporaryFile(suffix=".xlsx") as tmp:
+        for chunk in upload.chunks():
+            tmp.write(chunk)
+        tmp.flush()
+        yield tmp.name

@@ -11,10 +11,11 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from urbangrid.core.excel import XLSX
+
 from . import transfer
 from .models import Doorplate, Intersection, Landmark, Road
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 GAZETTEER_MODELS = (Road, Doorplate, Landmark)
 
 
