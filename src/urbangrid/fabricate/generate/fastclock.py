@@ -9,7 +9,7 @@ which that much working time has passed. Adding ``h`` hours of working time is t
 end of a period ends there, not at the start of the next), and the working time between two instants is
 a subtraction. ``FastCalendar`` is a ``clock.Calendar`` with the same days and periods whose arithmetic
 methods (``deadline``, ``working_timedelta``, ``add_working_time``, ``resume_deadline``) use the axis, so
-``engine.apply`` runs on it unchanged; ``tests/test_generate.py`` checks the axis against ``clock`` on many
+``engine.apply`` runs on it unchanged; ``tests/fabricate/test_generate.py`` checks the axis against ``clock`` on many
 instants.
 """
 from bisect import bisect_left

@@ -71,7 +71,7 @@ def test_regions_units_party_organisations(demo_city, client, openapi_doc):
 
 def test_person_phones_follow_scope(demo_city, client, openapi_doc):
     # The grid leader sees phones of the people in the grids he leads, not of people elsewhere
-    # (the whole matrix: tests/test_privacy_matrix.py).
+    # (the whole matrix: tests/org/test_privacy_matrix.py).
     login_client(client, "grid_leader")
     mine = client.get("/api/v1/persons?grid=WG01").json()
     assert_matches_openapi(openapi_doc, "/api/v1/persons", "get", 200, mine)

@@ -21,7 +21,7 @@ from urbangrid.cases.states import OPEN
 from urbangrid.fabricate.demo.history import last_arrival
 from urbangrid.grids.models import Region, ResponsibilityGrid, UnitGrid
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CASES, GRIDS = 2000, 100
 
 
