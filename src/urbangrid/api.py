@@ -146,12 +146,14 @@ def _mount():
     from urbangrid.cases.api import router as cases_router
     from urbangrid.cases.services import CaseError
     from urbangrid.catalog.api import router as catalog_router
+    from urbangrid.catalog.components_api import router as components_router
     from urbangrid.grids.api import router as grids_router
     from urbangrid.org.api import router as org_router
 
     api.add_router("/", grids_router)
     api.add_router("/", org_router)
     api.add_router("/", catalog_router)
+    api.add_router("/", components_router)
     api.add_router("/", cases_router)
     from urbangrid.assessment.api import router as assessment_router
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("", include("urbangrid.grids.urls")),
+    path("", include("urbangrid.catalog.urls")),
     path("", include("urbangrid.cases.urls")),
     path("", include("urbangrid.cases.web.urls")),
     path("dashboard/", include("urbangrid.dashboard.urls")),

@@ -78,8 +78,12 @@ def report_entry(request, grid_code):
 @login_required
 def city_map(request):
     """The city's grids, road segments and the point → grid lookup on one map."""
+    from urbangrid.catalog.components import layer_labels
+
     view_require(request, "reference.view")
-    return render(request, "grids/map.html", {"tile_url": settings.URBANGRID_TILE_URL, "tile_attribution": settings.URBANGRID_TILE_ATTRIBUTION})
+    return render(request, "grids/map.html", {"tile_url": settings.URBANGRID_TILE_URL, "tile_attribution": settings.URBANGRID_TILE_ATTRIBUTION,
+                                              "component_labels": layer_labels(),
+                                              "map_labels": {"grids": _("责任网格"), "roads": _("路段")}})
 
 
 @login_required
