@@ -2,7 +2,8 @@
 // MIN_ZOOM or more, the components in view come from /api/v1/components/map (a bounded box, a bounded count) after
 // every move, one point per asset coloured by its state, with a link to its page. Zoomed out it holds nothing and
 // says so. The page's texts come as JSON in #component-layer-labels (catalog/components.py: layer_labels).
-// Tests read el.dataset.components on the map's container: a count, "zoom" (zoomed out), "off" or "error".
+// Tests read el.dataset.components on the map's container: a count, "zoom" (zoomed out), "off" or "error"; and
+// el.ugComponents, the layer (its markers may be drawn on a canvas).
 (function () {
   "use strict";
   const MIN_ZOOM = 16;  // about 0.04° across a wide screen; the server refuses boxes over 0.1°
@@ -85,6 +86,7 @@
       el.dataset.components = "off";
     });
     el.dataset.components = "off";
+    el.ugComponents = group;
     return group;
   }
 
