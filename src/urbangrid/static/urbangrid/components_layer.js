@@ -23,6 +23,7 @@
     return L.circleMarker(UGCoords.toMap(lat, lon), {
       radius: 5, color: "#fff", weight: 1.2, fillColor: COLORS[p.state] || COLORS.removed, fillOpacity: 0.95,
       className: `ug-component ug-component-${p.state}`,
+      bubblingMouseEvents: false,  // a click opens the asset's popup, not the map's own click (the city map's lookup)
     }).bindPopup(`<a href="/components/${encodeURIComponent(p.identifier)}/">${esc(p.identifier)}</a><br>` +
                  `${esc(p.class_code)} ${esc(p.name || p.class_name)} · ${esc(p.state_label)}`);
   }
