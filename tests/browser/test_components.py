@@ -2,7 +2,7 @@
 the layer control), the component page's map, and the inspectors' app filled in from a component's report link."""
 import pytest
 
-from .conftest import log_in
+from .conftest import log_in, screenshot
 from .test_mobile import photo, phone  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -41,6 +41,7 @@ def test_city_map_layer_loads_when_zoomed_in_and_toggles(live_server, page, demo
     _zoom_to(page, "#map", comp, 17)
     n = _count(page, "#map")
     assert n > 0 and _drawn(page, "#map") == n
+    screenshot(page, "component-layer-zh")
     assert page.locator(".ug-component-note").is_hidden()
     # its popup links to the component's page
     page.evaluate("(id) => { const m = document.querySelector('#map').ugMap; m.eachLayer((l) => { if (l.getPopup && l.getPopup() "
@@ -52,6 +53,7 @@ def test_city_map_layer_loads_when_zoomed_in_and_toggles(live_server, page, demo
     page.wait_for_selector("#component-map[data-ready='1']")
     assert page.locator("#component-map .ug-this-component").count() == 1
     assert _count(page, "#component-map") >= 1  # its neighbours, itself among them
+    screenshot(page, "component-page-zh")
 
     page.go_back()
     page.wait_for_selector("#map[data-loaded='53']")
@@ -100,6 +102,7 @@ def test_inspector_app_filled_in_from_the_component_page(live_server, phone, dem
     phone.click("#submit-report")
     phone.wait_for_function("document.querySelector('#form-error').textContent.includes('部件库中没有')", timeout=15000)
     assert wrong in phone.inner_text("#form-error") and not Case.objects.exists()
+    screenshot(phone, "component-report-refused-zh-390")
     phone.fill("#component-identifier", comp.identifier)
     phone.click("#submit-report")
     phone.wait_for_function("document.querySelector('#report-result').dataset.number !== ''", timeout=15000)
