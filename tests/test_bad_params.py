@@ -8,7 +8,7 @@ API = ["cases?date_from=0001-01-01", "cases?date_to=9999-12-31", "reviews/daily?
        "reviews/yearly?date=9999-06-01", "reviews/scores?from=0001-01-01&to=9999-12-31", "reviews/rankings?date=9999-12-31",
        "members?from=0001-01-01&to=0001-01-02", "party?date=0001-01-01", "evaluation/units?from=9999-12-30&to=9999-12-31",
        "deductions?from=0001-01-01&to=9999-12-31"]
-OFFSETS = ["persons", "grids", "unit-grids", "road-segments", "catalog/classes", "deductions"]
+OFFSETS = ["persons", "grids", "unit-grids", "road-segments", "catalog/classes", "deductions", "components"]
 PAGES = ["/assessment/?date=9999-12-31", "/assessment/reviews/yearly/?date=9999-12-31", "/assessment/members/?date=0001-01-01",
          "/assessment/party/?date=9999-12-31", "/assessment/export/units.xlsx?date=9999-12-31",
          "/assessment/deductions/?from=0001-01-01&to=9999-12-31", "/cases/?date_from=0001-01-01&date_to=9999-12-31"]

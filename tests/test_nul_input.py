@@ -7,7 +7,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize("url", ["/cases/?q=%00", "/cases/?state=a%00b", "/cases/%00/", "/grids/?q=x%00", "/track/?code=%00",
-                                 "/assessment/reviews/daily/?day=%00"])
+                                 "/assessment/reviews/daily/?day=%00", "/components/%00/"])
 def test_pages_answer_400_to_nul(demo_city, client, url):
     login_client(client, "dispatcher")
     r = client.get(url)

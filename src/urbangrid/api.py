@@ -12,11 +12,12 @@ from urbangrid.assessment.reviews_api import router as reviews_router
 from urbangrid.cases.api import router as cases_router
 from urbangrid.cases.services import CaseError
 from urbangrid.catalog.api import router as catalog_router
+from urbangrid.places.components_api import router as components_router
 from urbangrid.core import login, tokens
 from urbangrid.core.auth import API_AUTH
 from urbangrid.core.models import ApiToken
 from urbangrid.gazetteer.api import router as gazetteer_router
-from urbangrid.gridpages.api import router as grids_router
+from urbangrid.places.api import router as grids_router
 from urbangrid.org.api import router as org_router
 
 # Answers every operation can give and that no route lists itself, declared once so the schema says what the
@@ -145,6 +146,7 @@ def _mount():
     api.add_router("/", grids_router)
     api.add_router("/", org_router)
     api.add_router("/", catalog_router)
+    api.add_router("/", components_router)
     api.add_router("/", cases_router)
 
     api.add_router("/", assessment_router)

@@ -70,7 +70,7 @@ INSTALLED_APPS = [
     "urbangrid.mobile",
     "urbangrid.public",
     "urbangrid.assessment",
-    "urbangrid.gridpages",
+    "urbangrid.places",
     "urbangrid.home",
     "urbangrid.ops",
     "urbangrid.fabricate",

@@ -18,7 +18,7 @@ urlpatterns = [
     path("i18n/setlang/", core_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
-    path("", include("urbangrid.gridpages.urls")),
+    path("", include("urbangrid.places.urls")),
     path("", include("urbangrid.cases.urls")),
     path("", include("urbangrid.cases.web.urls")),
     path("dashboard/", include("urbangrid.dashboard.urls")),

@@ -22,8 +22,12 @@ def test_main_pages_under_the_policy(live_server, browser, settings, tmp_path):
 
     settings.VAR_DIR = tmp_path
     _, logins, _ = build_demo(seed=5, log=lambda m: None)
+    from urbangrid.catalog.models import Component
+
+    component = Component.objects.order_by("identifier").first().identifier
+    pages = PAGES + [("dispatcher", f"/components/{component}/", "#component-map[data-ready='1']")]
     violations = []
-    for username, url, selector in PAGES + [(None, u, s) for u, s in PUBLIC]:
+    for username, url, selector in pages + [(None, u, s) for u, s in PUBLIC]:
         context = browser.new_context(locale="zh-CN")
         page = context.new_page()
         page.on("console", lambda msg, url=url: violations.append((url, msg.text)) if "Content Security Policy" in msg.text else None)

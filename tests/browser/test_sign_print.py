@@ -21,7 +21,7 @@ def pdf_pages(pdf):
 def test_sign_prints_on_one_a4_page_with_a_qr_code_to_the_public_base_url(live_server, browser, settings, tmp_path,
                                                                           language):
     from demo_snapshot import build_demo
-    from urbangrid.gridpages.card import qr_svg
+    from urbangrid.places.card import qr_svg
 
     settings.VAR_DIR = tmp_path
     _, logins, _ = build_demo(seed=5, log=lambda m: None)

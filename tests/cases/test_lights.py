@@ -33,7 +33,7 @@ def test_sql_lights_agree_with_the_engine_on_every_edge(demo_city):
         # of the query, not of the loop. The grid of edges (a deadline 1 µs either side of NOW, a yellow instant
         # at or 1 µs before the deadline or none at all, a pause at or 1 µs around the deadline) is mostly
         # beyond what the engine's working-time arithmetic writes; the lights the loop itself produces are
-        # tested through the services (tests/dashboard/test_metrics.py, tests/gridpages/test_grid_page.py).
+        # tested through the services (tests/dashboard/test_metrics.py, tests/places/test_grid_page.py).
         Case.objects.filter(pk=case.pk).update(
             state="handling", stage="handle", stage_started_at=NOW - timedelta(days=1), stage_deadline=deadline,
             stage_yellow_at=None if yellow is None else deadline + yellow,

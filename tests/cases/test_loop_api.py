@@ -368,10 +368,13 @@ def _component_class():
 
 
 def test_identifiers_that_cannot_name_an_asset_are_refused(staff):
-    cls, component = _component_class()
     district = locator.locate(*INSIDE_WG01).unit_grid_code[:6]
+    component = (Component.objects.filter(catalog_class__version__is_current=True, identifier__startswith=district)
+                 .select_related("catalog_class__version").order_by("identifier").first())
+    cls, good = component.catalog_class, component.identifier
     length = cls.version.identifier_length
-    good = (district + cls.code).ljust(length - 1, "0") + "7"
+    unregistered = good[:-6] + "999999"  # the standard's form, this district and class: not in the inventory
+    assert not Component.objects.filter(identifier=unregistered).exists()
     event = CatalogClass.objects.filter(version__is_current=True, kind="event").order_by("code").first()
     c = staff["inspector"]
     for version, code, identifier in (
@@ -380,6 +383,7 @@ def test_identifiers_that_cannot_name_an_asset_are_refused(staff):
             (cls.version.code, cls.code, good[:-1]),  # one digit short
             (cls.version.code, cls.code, good[:6] + "9999" + good[10:]),  # another class's code inside
             (cls.version.code, cls.code, "999999" + good[6:]),  # another district
+            (cls.version.code, cls.code, unregistered),  # the inventory holds the class, not this asset
             (event.version.code, event.code, good)):  # an event has no asset
         r = report(c, code=code, version=version, component_identifier=identifier)
         assert r.status_code == 422, (identifier, r.content)
@@ -392,7 +396,7 @@ def test_identifiers_that_cannot_name_an_asset_are_refused(staff):
     assert case.component_identifier == good and len(good) == length
     assert r.json()["component_identifier"] == good
     page = c.get(f"/cases/{case.number}/").content.decode()
-    assert f'id="component-identifier">{good}' in page
+    assert f'id="component-identifier"><a href="/components/{good}/" id="component-link">{good}</a>' in page
 
 
 def test_the_case_page_names_the_registered_asset(staff):

@@ -22,7 +22,7 @@ def test_make_demo_serves_gunicorn_on_port_and_the_sign_url_follows(tmp_path):
     env = dict(os.environ, URBANGRID_PUBLIC_BASE_URL=base, URBANGRID_VAR_DIR=str(tmp_path), URBANGRID_DEMO="1")
     env.pop("DATABASE_URL", None)
     out = subprocess.run([str(BIN / "urbangrid"), "shell", "-c",
-                          "from types import SimpleNamespace as S; from urbangrid.gridpages.card import report_url;"
+                          "from types import SimpleNamespace as S; from urbangrid.places.card import report_url;"
                           "print(report_url(S(code='WG01')))"], env=env, capture_output=True, text=True, timeout=120,
                          check=True).stdout.strip()
     assert out.splitlines()[-1] == "http://127.0.0.1:8123/report/WG01/"

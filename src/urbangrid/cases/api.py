@@ -98,6 +98,7 @@ class HotlineOrderIn(Schema):
     description: str = Field(..., min_length=1, max_length=4000)
     caller_name: str = Field("", max_length=50)
     caller_phone: str = Field("", max_length=50)
+    component_identifier: str = Field("", max_length=40, description="部件标识码 of the asset a component order concerns")
 
 
 class HotlineOutcomeOut(Schema):
@@ -448,7 +449,8 @@ def import_hotline_order(request, payload: HotlineOrderIn):
         actor, catalog_class=cls, lon=payload.lon, lat=payload.lat, description=payload.description,
         source=Source.HOTLINE_12345 if payload.hotline == "12345" else Source.HOTLINE_12319, address=payload.address,
         reporter_name=payload.caller_name, reporter_contact=payload.caller_phone,
-        external_ref=intake.hotline_ref(payload.hotline, payload.external_no), door=intake.HOTLINE)
+        external_ref=intake.hotline_ref(payload.hotline, payload.external_no), door=intake.HOTLINE,
+        component_identifier=payload.component_identifier)
     return Status(201 if created else 200, _outcome(case, created))
 
 

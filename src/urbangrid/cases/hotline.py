@@ -27,6 +27,8 @@ class HotlineCallForm(forms.Form):
     lon = forms.FloatField(label=gettext_lazy("经度"), min_value=-180, max_value=180, required=False)
     lat = forms.FloatField(label=gettext_lazy("纬度"), min_value=-90, max_value=90, required=False)
     description = forms.CharField(label=gettext_lazy("来电内容"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
+    # Checked by the service like every door's (standard format, class, district, the inventory).
+    component_identifier = forms.CharField(label=gettext_lazy("部件标识码（部件问题可填）"), max_length=40, required=False)
     caller_name = forms.CharField(label=gettext_lazy("来电人"), max_length=50, required=False)
     caller_phone = forms.CharField(label=gettext_lazy("来电号码"), max_length=50, required=False)
 
@@ -46,10 +48,15 @@ class HotlineCallForm(forms.Form):
         return d
 
 
+# What a link may fill in on an empty form (the component page's 登记此部件的问题: class, identifier, point).
+PREFILL = ("catalog_class", "component_identifier", "lon", "lat")
+
+
 @login_required
 def hotline_call(request):
     actor = view_require(request, intake.DOORS[intake.HOTLINE].permission)
-    form = HotlineCallForm(request.POST or None)
+    initial = {k: request.GET[k] for k in PREFILL if request.GET.get(k)} if request.method != "POST" else None
+    form = HotlineCallForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":
         status = 400
@@ -61,7 +68,7 @@ def hotline_call(request):
                     actor, catalog_class=d["catalog_class"], lon=d["lon"], lat=d["lat"], description=d["description"],
                     source=Source.HOTLINE_12345 if d["hotline"] == "12345" else Source.HOTLINE_12319,
                     address=d["address"], reporter_name=d["caller_name"], reporter_contact=d["caller_phone"], external_ref=ref,
-                    door=intake.HOTLINE)
+                    door=intake.HOTLINE, component_identifier=d["component_identifier"])
             except services.CaseError as exc:
                 for field, message in exc.fields.items():
                     form.add_error(field if field in form.fields else None, message)

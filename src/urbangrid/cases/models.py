@@ -127,6 +127,9 @@ class Case(models.Model):
             models.Index(fields=["responsibility_grid", "state"], name="case_grid_state"),
             models.Index(fields=["district_centre", "state"], name="case_district_state"),
             models.Index(fields=["catalog_class", "lat", "lon"], name="case_class_place"),
+            # a component's history of cases (places/components.py: cases_of); most cases name none
+            models.Index(fields=["component_identifier"], name="case_component",
+                         condition=~models.Q(component_identifier="")),
         ]
 
     def __str__(self):

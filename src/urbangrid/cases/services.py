@@ -725,14 +725,18 @@ def address_candidates(address, limit=CANDIDATES_KEPT):
 
 def component_identifier_error(identifier, catalog_class, loc):
     """Why a case's 部件标识码 cannot stand, or "": it names an asset of the case's own component class (the
-    standard's digits, the class code inside them) in the district where the case is; an event class has none."""
+    standard's digits, the class code inside them) in the district where the case is, and one the inventory
+    holds when it holds that class (``catalog.components.inventory_error``); an event class has none. Every door
+    that takes an identifier (API, mobile app, hotline form and work orders, citizens' form) comes here."""
+    from urbangrid.catalog.components import inventory_error
+
     try:
         validate_component_identifier(identifier, catalog_class)
     except ValidationError as exc:
         return " ".join(exc.messages)
     if loc is not None and identifier[:6] != loc.unit_grid_code[:6]:
         return _("标识码的区划代码%(code)s与所在单元网格的区划%(grid)s不符") % {"code": identifier[:6], "grid": loc.unit_grid_code[:6]}
-    return ""
+    return inventory_error(identifier, catalog_class)
 
 
 def _place_address(source, address, errors):

@@ -1,7 +1,16 @@
-from django.contrib import admin
-from django.db.models import Count, Q
-from django.utils.translation import gettext_lazy as _
+import json
 
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext, gettext_lazy as _
+
+from . import components_transfer
 from .models import CatalogClass, CatalogVersion, Component, CrosswalkEntry, ResponsibilityRule
 
 
@@ -52,6 +61,14 @@ class ResponsibilityRuleAdmin(admin.ModelAdmin):
         return obj.time_limit_display
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class ComponentImportForm(forms.Form):
+    file = forms.FileField(label=_("部件库文件"), help_text=_("GeoJSON（.geojson/.json）或 Excel（.xlsx），格式同“导出部件库”的文件"))
+    replace = forms.BooleanField(label=_("以文件为全部部件库（删除文件中没有的部件）"), required=False)
+
+
 @admin.register(Component)
 class ComponentAdmin(admin.ModelAdmin):
     list_display = ["identifier", "name", "catalog_class", "unit_grid", "state", "competent_unit"]
@@ -61,6 +78,54 @@ class ComponentAdmin(admin.ModelAdmin):
     autocomplete_fields = ["catalog_class"]
     raw_id_fields = ["competent_unit", "owner_unit", "maintenance_unit"]
     readonly_fields = ["unit_grid"]
+    change_list_template = "admin/catalog/component/change_list.html"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [path("import/", view(self.import_view), name="catalog_component_import"),
+                path("export.<str:fmt>", view(self.export_view), name="catalog_component_export")] + super().get_urls()
+
+    def import_view(self, request):
+        """导入部件库: the whole file checked first (each problem listed, nothing written), then one transaction."""
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            raise PermissionDenied
+        problems = []
+        form = ComponentImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            replace = form.cleaned_data["replace"]
+            if replace and not self.has_delete_permission(request):
+                raise PermissionDenied
+            try:
+                stats = components_transfer.import_records(components_transfer.read_upload(form.cleaned_data["file"]),
+                                                           replace=replace)
+            except components_transfer.TransferError as exc:
+                problems = exc.problems
+            else:
+                messages.success(request, gettext("部件库已导入：新增 %(created)d，更新 %(updated)d，未变 %(unchanged)d，删除 %(deleted)d")
+                                 % stats)
+                return redirect(reverse("admin:catalog_component_changelist"))
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
+                   "problems": problems, "title": gettext("导入部件库")}
+        status = 422 if problems or (request.method == "POST" and not form.is_valid()) else 200
+        return TemplateResponse(request, "admin/catalog/component/import.html", context, status=status)
+
+    def export_view(self, request, fmt):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if fmt == "xlsx":
+            import tempfile
+
+            with tempfile.NamedTemporaryFile(suffix=".xlsx") as tmp:
+                components_transfer.export_xlsx(tmp.name)
+                tmp.seek(0)
+                response = HttpResponse(tmp.read(), content_type=XLSX)
+        elif fmt == "geojson":
+            body = json.dumps(components_transfer.export_geojson(), ensure_ascii=False)
+            response = HttpResponse(body, content_type="application/geo+json; charset=utf-8")
+        else:
+            return HttpResponse(status=404)
+        response["Content-Disposition"] = f'attachment; filename="components.{fmt}"'
+        return response
 
 
 @admin.register(CrosswalkEntry)

@@ -212,6 +212,8 @@ class Component(models.Model):
         verbose_name = _("管理部件")
         verbose_name_plural = _("管理部件")
         ordering = ["identifier"]
+        # the maps' component layer asks by bounding box (catalog/components.py: in_bbox)
+        indexes = [models.Index(fields=["lat", "lon"], name="component_place")]
 
     def __str__(self):
         return f"{self.identifier} {self.name or self.catalog_class.name}"

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from urbangrid.cases.states import Source
+from urbangrid.catalog.components import layer_labels
 from urbangrid.catalog.models import CatalogClass
 from urbangrid.org.access import actor_of, view_require
 from urbangrid.grids.models import Region
@@ -81,7 +82,7 @@ def index(request):
         "open_cases": _("在办案件"), "heat": _("热力图（期间上报）"), "grids": _("责任网格（按在办案件数着色）"),
         "open_in_grid": _("在办案件"), "red": _("红灯（超期）"), "yellow": _("黄灯（临期）"), "green": _("绿灯"),
         "no_data": _("暂无数据"), "load_error": _("数据加载失败"), "truncated": _("仅显示最新 %(n)s 件") % {"n": metrics.MAP_LIMIT},
-        "case": _("案件"),
+        "case": _("案件"), "components": _("部件（放大后显示）"),
     }
     context = {
         "f": f,
@@ -92,6 +93,7 @@ def index(request):
         "sources": Source.choices,
         "data_url": f"{request.path}data.json?{urlencode(f.query_params())}",
         "labels": labels,
+        "component_labels": layer_labels(),
         "tile_url": settings.URBANGRID_TILE_URL,
         "tile_attribution": settings.URBANGRID_TILE_ATTRIBUTION,
         "now": timezone.now(),

@@ -36,6 +36,9 @@ from shapely.geometry import mapping
 from shapely.geometry import shape as to_shape
 
 from urbangrid.core import excel
+from urbangrid.core.transfer import Problem, Records, TransferError
+from urbangrid.core.transfer import number_value as _number
+from urbangrid.core.transfer import text_field as _text
 from urbangrid.grids.models import GridDataVersion, Region, RoadSegment, UnitGrid
 from urbangrid.grids.signals import muted
 
@@ -64,27 +67,6 @@ COLUMNS = {
     "community": [excel.Column("code", "社区代码", True, 16), excel.Column("name", "社区名称", True, 18),
                   excel.Column("street", "街道", width=18), excel.Column("district", "区", width=14)],
 }
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the file: where (``features[3]`` or ``doorplates 第5行``), the field, the message."""
-
-    where: str
-    field: str
-    message: str
-
-    def __str__(self):
-        where = self.where or _("文件")
-        return f"{where} [{self.field}]：{self.message}" if self.field else f"{where}：{self.message}"
-
-
-class TransferError(Exception):
-    """The file was refused: ``problems`` lists every problem found; nothing has been written."""
-
-    def __init__(self, problems):
-        self.problems = list(problems)
-        super().__init__(_("共 %(n)d 个问题，未导入任何数据") % {"n": len(self.problems)})
 
 
 @dataclass
@@ -168,14 +150,6 @@ def export_xlsx(path):
         raise TransferError(too_long)
     excel.write_workbook(path, sheets)
     return {layer: len(recs[layer]) for layer in LAYERS}
-
-
-class Records(list):
-    """The records read from a file, with the problems found while reading rows (reported by ``validate``)."""
-
-    def __init__(self, records=(), problems=()):
-        super().__init__(records)
-        self.problems = list(problems)
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -301,40 +275,6 @@ def read_upload(upload):
 
 
 # --- validation ----------------------------------------------------------------------------------
-
-def _text(values, key, problems, where, required=False, max_len=100):
-    v = values.get(key)
-    if v is None:
-        v = ""
-    if not isinstance(v, str):
-        problems.append(Problem(where, key, _("应为文字")))
-        return None
-    v = v.strip()
-    if required and not v:
-        problems.append(Problem(where, key, _("不能为空")))
-        return None
-    if len(v) > max_len:
-        problems.append(Problem(where, key, _("不能超过 %(n)s 个字") % {"n": max_len}))
-        return None
-    if any(ord(c) < 32 for c in v):
-        problems.append(Problem(where, key, _("含有控制字符")))
-        return None
-    return v
-
-
-def _number(value):
-    """A finite float from a JSON number or a cell's text, else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            return None
-    if isinstance(value, (int, float)) and math.isfinite(value):
-        return float(value)
-    return None
-
 
 def _aliases(values, key, problems, where):
     v = values.get(key) or []

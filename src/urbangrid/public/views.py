@@ -58,6 +58,8 @@ class ReportForm(forms.Form):
         "placeholder": gettext_lazy("输入路名门牌、小区或单位名称，从候选中选择")}))
     description = forms.CharField(label=gettext_lazy("问题描述"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
     photos = forms.FileField(label=gettext_lazy("照片（最多3张）"), required=False)  # read with FILES.getlist
+    component_identifier = forms.CharField(label=gettext_lazy("设施编号（井盖、路灯等设施上标注的部件标识码，可不填）"),
+                                           max_length=40, required=False)
     name = forms.CharField(label=gettext_lazy("您的称呼（可不填）"), max_length=50, required=False)
     contact = forms.CharField(label=gettext_lazy("联系电话（可不填，仅工作人员可见）"), max_length=50, required=False)
 
@@ -112,6 +114,7 @@ def report(request, grid_code=None):
                     description=form.cleaned_data["description"], source=Source.PUBLIC_WEB,
                     address=form.cleaned_data["address"], photos=photos, reporter_name=form.cleaned_data["name"],
                     reporter_contact=form.cleaned_data["contact"], require_photos=False, door=intake.CITIZEN,
+                    component_identifier=form.cleaned_data["component_identifier"],
                     idempotency_key=request.POST.get("submission_id") or None)
             except services.CaseError as exc:
                 for field, message in exc.fields.items():

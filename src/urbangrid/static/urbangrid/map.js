@@ -1,4 +1,5 @@
-// City map: responsibility grids and road segments from the API; a click asks the locator.
+// City map: responsibility grids, road segments and components (部件, components_layer.js) from the API; a click asks
+// the locator.
 (function () {
   "use strict";
   const el = document.getElementById("map");
@@ -22,8 +23,13 @@
       style: { color: "#0b63c5", weight: 1.5, fillOpacity: 0.08 },
       onEachFeature: (f, layer) => layer.bindTooltip(esc(f.properties.code + " " + f.properties.name)),
     }).addTo(map);
-    L.geoJSON(roads, { coordsToLatLng: UGCoords.coordsToLatLng, style: { color: "#e07b00", weight: 4, opacity: 0.7 },
+    const rl = L.geoJSON(roads, { coordsToLatLng: UGCoords.coordsToLatLng, style: { color: "#e07b00", weight: 4, opacity: 0.7 },
       onEachFeature: (f, layer) => layer.bindTooltip(esc(f.properties.name)) }).addTo(map);
+    // Components (部件) in view once zoomed in, on by default; the layer control turns each overlay off and on.
+    const components = UGComponents.layer(map).addTo(map);
+    const names = JSON.parse(document.getElementById("map-labels").textContent);
+    L.control.layers(null, { [names.grids]: gl, [names.roads]: rl, [UGComponents.labels().layer]: components },
+                     { collapsed: false }).addTo(map);
     if (gl.getBounds().isValid()) map.fitBounds(gl.getBounds());
     else map.setView(UGCoords.toMap(31.86, 117.25), 13);
     el.dataset.loaded = String(grids.features.length);

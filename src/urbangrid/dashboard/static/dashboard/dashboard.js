@@ -1,4 +1,4 @@
-// 领导驾驶舱: map (grids shaded by open cases, clustered lights, heatmap) and ECharts charts from data.json.
+// 领导驾驶舱: map (grids shaded by open cases, clustered lights, heatmap, components) and ECharts charts from data.json.
 (function () {
   "use strict";
   const root = document.getElementById("dashboard");
@@ -83,6 +83,8 @@
     overlays[L10N.grids] = gridLayer;
     overlays[L10N.open_cases] = cluster;
     overlays[L10N.heat] = heat;
+    // Components (部件) in view once zoomed in (components_layer.js): off until ticked in the layer control.
+    overlays[L10N.components] = UGComponents.layer(map);
     L.control.layers(null, overlays, { collapsed: true }).addTo(map);
     const toggle = document.getElementById("heat-toggle");
     toggle.addEventListener("change", () => { if (toggle.checked) heat.addTo(map); else map.removeLayer(heat); });

@@ -337,20 +337,34 @@
     const form = $("#report-form");
     let picked = null;
     const pickedEl = $("#class-picked");
+    // A component's identifier (部件标识码) goes with component classes only; the server checks it against the
+    // standard and the inventory (a 422 names the field).
+    const componentBlock = $("#component-block"), componentInput = $("#component-identifier");
     function pick(c) {
       picked = c;
       pickedEl.innerHTML = `<b>${esc(c.name)}</b> <span class="m-hint">${esc(c.code)} · ${esc(t(c.kind))}</span>`;
       pickedEl.dataset.code = c.code;
       pickedEl.dataset.version = c.version;
+      componentBlock.hidden = c.kind !== "component";
       $("#class-results").innerHTML = "";
       $("#class-search").value = "";
     }
+    // A link from a component's page fills in its class, identifier and point (?version&code&kind&component_identifier&lon&lat).
+    const given = new URLSearchParams(window.location.search);
+    const givenPoint = { lon: parseFloat(given.get("lon")), lat: parseFloat(given.get("lat")) };
+    const hasGivenPoint = Number.isFinite(givenPoint.lon) && Number.isFinite(givenPoint.lat);
+    if (given.get("component_identifier")) componentInput.value = given.get("component_identifier");
     // The two current lists are small: load them whole (the service worker keeps them for offline use), search here.
     let classes = [];
     Promise.all((C.versions || []).map((v) => getJSON(`/api/v1/catalog/classes?version=${encodeURIComponent(v.version)}&kind=${v.kind}&limit=500`)
       .then((p) => p.items).catch(() => []))).then((lists) => {
       classes = [].concat(...lists);
       $("#class-search").dataset.loaded = String(classes.length);
+      if (given.get("code") && !picked) {
+        const c = classes.find((x) => x.code === given.get("code") && (!given.get("version") || x.version === given.get("version"))
+                                      && (!given.get("kind") || x.kind === given.get("kind")));
+        if (c) pick(c);
+      }
     });
     const results = $("#class-results");
     function search() {
@@ -424,7 +438,9 @@
         place(c.lat, c.lng, true);
       });
     }
-    if (navigator.geolocation) {
+    if (hasGivenPoint) {
+      place(givenPoint.lat, givenPoint.lon, true);
+    } else if (navigator.geolocation) {
       gps.textContent = t("gps_locating");
       navigator.geolocation.getCurrentPosition((pos) => {
         gps.textContent = t("gps_accuracy").replace("%(m)s", Math.round(pos.coords.accuracy || 0));
@@ -455,7 +471,8 @@
         key: uuid(), created: Date.now(), user: C.user, label: `${picked.name} · ${description.slice(0, 30)}`,
         fields: { catalog_version: picked.version, class_code: picked.code, kind: picked.kind, lon: point.lon.toFixed(7),
                   lat: point.lat.toFixed(7), description, source: "inspector", self_handled: selfHandled.checked ? "true" : "false",
-                  address: pickedAddress },
+                  address: pickedAddress,
+                  component_identifier: picked.kind === "component" ? componentInput.value.trim() : "" },
         photos: before, after_photos: afterBlobs, error: "",
       };
       submit.disabled = true;
@@ -465,6 +482,7 @@
       const reset = () => {
         photos.clear(); after.clear();
         $("#description").value = ""; selfHandled.checked = false; $("#after-block").hidden = true;
+        componentInput.value = "";
       };
       try {
         let res = null;

@@ -40,7 +40,7 @@ def grid_page(request, code):
         "figures": grid_figures(grid, period, now), "period": period, "periods": PERIODS.items(),
         "map_data": {"grid": grid.geometry, "cases": [[r["case"].lon, r["case"].lat, r["light"], r["case"].number] for r in rows]},
     }
-    return render(request, "gridpages/page.html", context)
+    return render(request, "places/page.html", context)
 
 
 OPEN_LIMIT = 100
@@ -66,14 +66,18 @@ def grid_card(request, code, printable=False):
         "printable": printable,
         "unit_grid_count": grid.unit_grids.count(),
     }
-    return render(request, "gridpages/card_print.html" if printable else "gridpages/card.html", context)
+    return render(request, "places/card_print.html" if printable else "places/card.html", context)
 
 
 @login_required
 def city_map(request):
     """The city's grids, road segments and the point → grid lookup on one map."""
+    from urbangrid.catalog.components import layer_labels
+
     view_require(request, "reference.view")
-    return render(request, "gridpages/map.html", {"tile_url": settings.URBANGRID_TILE_URL, "tile_attribution": settings.URBANGRID_TILE_ATTRIBUTION})
+    return render(request, "places/map.html", {"tile_url": settings.URBANGRID_TILE_URL, "tile_attribution": settings.URBANGRID_TILE_ATTRIBUTION,
+                                              "component_labels": layer_labels(),
+                                              "map_labels": {"grids": _("责任网格"), "roads": _("路段")}})
 
 
 @login_required
@@ -91,7 +95,7 @@ def grid_list(request):
     for g in grids:
         g.mine = g.pk in mine_ids
     grids.sort(key=lambda g: not g.mine)  # stable: by code within each group
-    return render(request, "gridpages/list.html", {"grids": grids, "has_mine": bool(mine_ids), "only_mine": only_mine})
+    return render(request, "places/list.html", {"grids": grids, "has_mine": bool(mine_ids), "only_mine": only_mine})
 
 
 def basemap(request):

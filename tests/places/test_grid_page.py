@@ -12,7 +12,7 @@ from ug_testing import jpeg, login_client
 from urbangrid.cases import engine, services
 from urbangrid.cases.models import Case
 from urbangrid.catalog.models import CatalogClass
-from urbangrid.gridpages import views as grid_views
+from urbangrid.places import views as grid_views
 from urbangrid.org.models import RoleAssignment
 from urbangrid.org.scope import actor_for
 from urbangrid.worktime import clock as wt

@@ -2,9 +2,9 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
-class GridPagesConfig(AppConfig):
+class PlacesConfig(AppConfig):
     """网格页面: the pages and API that read a grid with its people, cases and responsibility list — the city map,
     a grid's page, its 六定 card and sign — above the apps they read (grids, org, catalog, cases)."""
-    name = "urbangrid.gridpages"
-    label = "gridpages"
+    name = "urbangrid.places"
+    label = "places"
     verbose_name = _("网格页面")

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from . import views
+from . import components, views
 
 app_name = "grids"
 urlpatterns = [
+    path("components/<str:identifier>/", components.component_page, name="component"),
     path("map/", views.city_map, name="map"),
     path("basemap.json", views.basemap, name="basemap"),
     path("grids/", views.grid_list, name="list"),

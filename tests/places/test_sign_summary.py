@@ -2,7 +2,7 @@
 range of its time limits compared across units of time."""
 from types import SimpleNamespace
 
-from urbangrid.gridpages.card import responsibility_by_unit
+from urbangrid.places.card import responsibility_by_unit
 
 
 def _row(unit, major, limit, hours, fallback=False):
