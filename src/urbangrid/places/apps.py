@@ -3,8 +3,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class PlacesConfig(AppConfig):
-    """网格页面: the pages and API that read a grid with its people, cases and responsibility list — the city map,
-    a grid's page, its 六定 card and sign — above the apps they read (grids, org, catalog, cases)."""
+    """网格与部件页面: the pages and API that read the city's places and things with their people, cases and
+    responsibility list — the city map, a grid's page, its 六定 card and sign, a component's page with its history
+    of cases — above the apps they read (grids, org, catalog, cases)."""
     name = "urbangrid.places"
     label = "places"
-    verbose_name = _("网格页面")
+    verbose_name = _("网格与部件页面")
