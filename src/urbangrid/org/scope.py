@@ -98,8 +98,28 @@ def _with_roles(actor, person):
     return actor
 
 
+# The actors that are no logged-in person, built here only (one place says what each may do).
+def _nobody(authenticated):
+    return SimpleNamespace(pk=None, is_authenticated=authenticated, is_superuser=False)
+
+
+def anonymous_actor():
+    """Someone not logged in: citizens' pages and Open311 reports (what they may do: cases/intake.py)."""
+    return Actor(user=_nobody(False))
+
+
 def citizen_actor(tracking_code):
     """A member of the public who holds a tracking code: may see and rate that case only."""
+    return Actor(user=_nobody(False), roles={Role.CITIZEN}, tracking_codes={tracking_code})
 
-    return Actor(user=SimpleNamespace(pk=None, is_authenticated=False, is_superuser=False),
-                 roles={Role.CITIZEN}, tracking_codes={tracking_code})
+
+def system_actor(role=Role.DISPATCHER):
+    """The platform itself acting in a city-level post (automatic dispatch, reopening after a dissatisfied
+    citizen); its events have no person."""
+    return Actor(user=_nobody(True), roles={role}, city_wide=True)
+
+
+def unit_system_actor(unit_ids):
+    """An outside system acting for a unit (an Open311 key bound to a unit posting its updates): the unit's
+    handler post over ``unit_ids``, no person."""
+    return Actor(user=_nobody(True), roles={Role.UNIT_HANDLER}, unit_ids=set(unit_ids))

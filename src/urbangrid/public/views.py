@@ -1,5 +1,5 @@
 """Citizens' side: report a problem without logging in, track it by code, rate the result."""
-from types import SimpleNamespace
+
 
 from django import forms
 from django.conf import settings
@@ -21,7 +21,7 @@ from urbangrid.core.ratelimit import client_address, hit
 from urbangrid.gazetteer.geocoder import MAX_TEXT, GeocodeInputError, geocoder
 from urbangrid.grids.models import ResponsibilityGrid
 from urbangrid.org.roles import Role
-from urbangrid.org.scope import Actor, citizen_actor
+from urbangrid.org.scope import anonymous_actor, citizen_actor
 
 from .timeline import public_timeline
 from .transparency import figures
@@ -41,8 +41,7 @@ ADDRESS_SEARCH = {"data-empty-text": gettext_lazy("地址库中没有找到，�
 MAX_PHOTOS = 3  # on this page; never more than URBANGRID_MAX_PHOTOS_PER_REQUEST
 
 
-def _anonymous():
-    return Actor(user=SimpleNamespace(pk=None, is_authenticated=False, is_superuser=False))
+_anonymous = anonymous_actor
 
 
 class ReportForm(forms.Form):

@@ -24,7 +24,6 @@ import math
 import re
 from datetime import datetime, timedelta
 from functools import wraps
-from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import DataError, IntegrityError, transaction
@@ -43,8 +42,7 @@ from urbangrid.catalog.models import CatalogVersion
 from urbangrid.core.bounds import EARLIEST, LATEST, date_in_range
 from urbangrid.gazetteer.geocoder import GeocodeInputError, geocoder
 from urbangrid.grids.models import UnitGrid
-from urbangrid.org.roles import Role
-from urbangrid.org.scope import Actor
+from urbangrid.org.scope import anonymous_actor, unit_system_actor
 from urbangrid.worktime.clock import TZ
 
 from ..models import Open311Request, Open311Update
@@ -389,7 +387,7 @@ def _create(request, fmt):
     # FixMyStreet sends its own report id: a re-sent report is recognised whatever its other fields.
     fms_id = param(request, "attribute[fixmystreet_id]")
     external_ref = intake.open311_ref(key.pk, fms_id)
-    actor = Actor(user=SimpleNamespace(pk=None, is_authenticated=False, is_superuser=False))
+    actor = anonymous_actor()
 
     with transaction.atomic():
         case, created = services.report(
@@ -462,8 +460,7 @@ def _post_update(request, fmt, key):
     if case.current_unit_id not in unit_ids:
         raise Open311Error(403, "the request is not being handled by this api_key's unit")
     action = UPDATE_ACTIONS[status]
-    actor = Actor(user=SimpleNamespace(pk=None, is_authenticated=True, is_superuser=False),
-                  roles={Role.UNIT_HANDLER}, unit_ids=unit_ids)
+    actor = unit_system_actor(unit_ids)
     try:
         with transaction.atomic():
             record = Open311Update.objects.create(key=key, update_id=update_id, case=case, status=status,
