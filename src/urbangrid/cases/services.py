@@ -24,7 +24,7 @@ from urbangrid.grids.locator import OutsideManagedArea, locator
 from urbangrid.grids.models import Region
 from urbangrid.org.models import Person, Unit
 from urbangrid.org.roles import Role
-from urbangrid.org.scope import system_actor  # noqa: F401  (the sweep, the tasks and tests ask the case service)
+from urbangrid.org.scope import system_actor
 from urbangrid.worktime import clock as wt
 from urbangrid.worktime.models import TimeLimitSetting
 
