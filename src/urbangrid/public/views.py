@@ -91,7 +91,7 @@ def report(request, grid_code=None):
     if request.method == "POST":
         # Every submission counts against the address's limit before anything else is done, whatever becomes
         # of it: one with a refused photo or an invalid form costs the server work too.
-        if intake.over_limit(intake.CITIZEN, request):
+        if intake.over_limit(intake.CITIZEN, request) is not None:
             return too_many_requests(request, retry_after=retry_after_window())
         data = request.POST.copy()
         if not data.get("catalog_class"):
