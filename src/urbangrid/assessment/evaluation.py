@@ -4,7 +4,9 @@ Plain Python. ``EventEvaluation(start, end)`` is the reference: it reads the per
 (by their time ``at``, the ``(action, at)`` index), never the counters kept on ``Case``, and counts them in
 Python. The on-time results are the ones the workflow engine fixed on each event (``data["stopped"]``),
 so a suspended (挂账) clock that the engine paused is judged as the engine judged it. Its cost is about
-fifteen queries whose rows grow with the period's events (about 50–100 µs per event).
+fifteen queries whose rows grow with the period's events (about 50–100 µs per event), plus the search for
+overdue handling clocks, which reads the 处置 deadlines set in the scheme's look-back window (an anti-join
+keeps only the clocks still running when the period began) and the histories of those cases.
 
 ``Evaluation(start, end)`` (what pages, reports and the API call) answers from the daily tallies
 (``tallies.TallyEvaluation``, same tables, cost growing with the days and subjects of the period, not
@@ -19,20 +21,26 @@ lists the other days (``ev.missing``; ``tracking_gaps()`` collects them for a pa
 say so). ``evaluate()`` and ``Evaluation(..., build=True)`` are for the worker, commands and tests: they
 tally what is missing first.
 
-Definitions (see also the report in the project docs):
+Definitions: docs/standards.md, "Evaluation indicators" (one entry per indicator, the standard it follows and
+the readings decided). In short:
 - Rates are ``None`` when the denominator is zero and score ``scheme.zero_denominator_score`` (100 by
   default: nothing was due, so nothing failed — the same logic that gives 0 立案 the best 立案数分值).
-- Units (every active unit, and any unit with activity in the period): 立案数 = distinct cases dispatched to the unit (dispatch or 二级派遣 naming it) in the period;
-  处置数 = its feed_back events; 按期处置数 = those whose stopped 处置 clock was on time; 结案数 = distinct
-  cases it fed back; overdue-unhandled = handling clocks of the unit whose deadline passed in the
-  period while running (not paused) and that were still not fed back at the period's end;
-  应结案数 = 结案数 ∪ overdue-unhandled cases; 应处置数 = 处置数 + overdue-unhandled clocks;
+- 超期 (overdue handling): a 处置 clock is overdue from its passed deadline while it runs until it is suspended,
+  given a new deadline or stopped (``handle_clocks``: its spans); overdue at any moment of a period, it is
+  overdue in that period — in every period it stays so (``overdue_in_period``, both paths).
+- Units (every active unit, and any unit with activity in the period): 立案数 = distinct cases dispatched to
+  the unit (dispatch or 二级派遣 naming it) in the period; 处置数 = its feed_back events; 按期处置数 = those whose
+  stopped 处置 clock was on time; 结案数 = distinct cases it fed back; 超期未处置 = its clocks overdue in the
+  period and not stopped by its end; 应结案数 = 结案数 ∪ those cases; 应处置数 = 处置数 + 超期未处置;
   返工数 = check_fail events against the unit (one per failed check); 返工率 = 返工数 / 应结案数.
 - Regions: 监督举报核实数 = confirmed verify events; 立案数 = file events; 结案数 = close events (distinct
   cases); 按期结案数 = those closed with no late clock in any stage up to the close (正常结案, as the
-  engine's archive type); 应结案数 = 结案数 ∪ overdue-unhandled cases of the region; 平均处置时长 =
-  working hours from each 处置 clock start (dispatch to a unit, 二级派遣, 返工) to its stop (feed_back or
-  回退) minus the 挂账 intervals (whole seconds per case), averaged over the cases closed in the period.
+  engine's archive type); 应结案数 = 结案数 ∪ the cases overdue in the period (fed back since or not: a late
+  feedback does not take a case out before it is closed), less those voided in it; 平均处置时长 = working hours
+  from each 处置 clock start (dispatch to a unit, 二级派遣, 返工) to its stop (feed_back or 回退) minus the 挂账
+  intervals (whole seconds per case), averaged over the cases closed in the period. Cases reported as 自行处置
+  count in none of these by default (their closures are listed as 自行处置结案数); with the scheme's
+  ``self_handled_in_regions`` their acceptance counts as a 立案 and their closure as a 结案.
 - Positions: 回退 (whenever it happens) counts against the dispatch just before it, when that dispatch
   is in the period; 作废 after filing (whenever) against each filing of the case in the period; a report
   is 有效 when its case was ever filed or accepted as self-handled.

@@ -1,5 +1,5 @@
-"""综合评价 configuration: one editable scheme with the weights, score bands and grade bands of
-standards.md §3 (CJ/T 292 / GB/T 30428.4 style). The numbers live here, not in code.
+"""综合评价 configuration: one editable scheme with the weights, score bands, grade bands and readings of
+docs/standards.md, "Evaluation indicators" (CJ/T 292 / GB/T 30428.4). The numbers live here, not in code.
 
 Band tables are lists of rows checked in order; the first row that matches gives the score:
 ``{"max": 50, "score": 100}`` matches value ≤ 50, ``{"below": 3, "score": 90}`` matches value < 3 and
@@ -30,7 +30,8 @@ REGION_CLASS_BANDS = {
 # How far back the evaluation looks for a 处置 deadline that is still overdue (docs/standards.md, 超期未处置).
 DEFAULT_LOOKBACK_DAYS = 365
 UNIT_WEIGHTS = {"filed": 10, "close_rate": 30, "ontime_handle_rate": 30, "rework_rate": 30}
-# The published code's weights (10/20/30/10) sum to 70; 40 for 按期结案率 closes the sum (standards.md §3.4).
+# The weights published with the standard (10/20/30/10) sum to 70; 40 for 按期结案率 closes the sum
+# (docs/standards.md, Evaluation indicators, 区域评价).
 REGION_WEIGHTS = {"report_rate": 10, "filed": 20, "close_rate": 30, "ontime_close_rate": 40}
 POSITION_WEIGHTS = {
     "inspector": {"valid_report_rate": 40, "missed_rate": 20, "ontime_verify_rate": 20, "ontime_check_rate": 20},

@@ -9,7 +9,12 @@ into small derived tables, and a period's evaluation sums them:
   verdict and handling seconds;
 - ``CaseFact``: what a day's sums cannot carry, per case: a second dispatch to / feedback by the same unit
   and a second close (so a period still counts distinct cases), reports not (yet) filed, filings voided
-  later, dispatches answered by 回退, and handling clocks that went (or will go) overdue.
+  later, dispatches answered by 回退, and the spans of handling clocks overdue (or that will be): a case
+  overdue and unhandled for months is due in each of those months, from facts written when its events'
+  days were tallied (so ``build=True`` tallies from the scheme's look-back bound, not only the period).
+
+Region rows keep 自行处置 cases apart (``RegionDay.self_handled``), so the scheme's choice for them
+(``self_handled_in_regions``) applies when a period is read, without re-tallying.
 
 A day is tallied from its events plus the whole history of the cases they touch, in one transaction that
 replaces the day's rows (idempotent, rebuildable at any time: ``urbangrid tallies rebuild``). Days are
