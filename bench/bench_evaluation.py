@@ -93,12 +93,14 @@ def run_ours(start, end, raw=False):
 
 EXPORT = """COPY (SELECT e.case_id, e.seq, e.action, e.at AT TIME ZONE 'UTC' AS ts, e.actor_person_id AS person_id, e.role,
   e.unit_id, e.from_state, e.to_state, e.stage, e.deadline AT TIME ZONE 'UTC' AS deadline, e.data::text AS data,
-  c.source, c.unit_grid_id, c.responsibility_grid_id, c.community_id, c.street_id, c.district_id
+  c.source, c.unit_grid_id, c.responsibility_grid_id, c.community_id, c.street_id, c.district_id,
+  c.self_handled::int AS self_handled
   FROM cases_caseevent e JOIN cases_case c ON c.id = e.case_id) TO STDOUT WITH (FORMAT csv, HEADER)"""
 COLUMNS = {"case_id": "BIGINT", "seq": "INTEGER", "action": "VARCHAR", "ts": "TIMESTAMP", "person_id": "BIGINT",
            "role": "VARCHAR", "unit_id": "BIGINT", "from_state": "VARCHAR", "to_state": "VARCHAR", "stage": "VARCHAR",
            "deadline": "TIMESTAMP", "data": "VARCHAR", "source": "VARCHAR", "unit_grid_id": "BIGINT",
-           "responsibility_grid_id": "BIGINT", "community_id": "BIGINT", "street_id": "BIGINT", "district_id": "BIGINT"}
+           "responsibility_grid_id": "BIGINT", "community_id": "BIGINT", "street_id": "BIGINT", "district_id": "BIGINT",
+           "self_handled": "INTEGER"}
 
 
 def export_parquet(tmp):
@@ -158,10 +160,11 @@ def duck_queries(parquet, start, end, lookback_days):
       AND d.action IN ('dispatch','dispatch_second') AND d.seq = (SELECT max(d2.seq) FROM {w} d2 WHERE d2.case_id = r.case_id
         AND d2.action IN ('dispatch','dispatch_second') AND d2.seq < r.seq)
       WHERE r.action = 'approve_return' AND r.ts >= TIMESTAMP '{s}' GROUP BY d.person_id"""
-    # handling clocks whose deadline passed in the period and were not stopped (nor paused) by its end
+    # handling clocks whose deadline passed before the period's end (in it or earlier: overdue in every period it
+    # stays so) and that were not stopped (nor paused) by its end
     q["overdue_clocks"] = f"""WITH cand AS (SELECT DISTINCT case_id FROM {src} WHERE action IN
         ('dispatch','dispatch_second','check_fail','approve_extension','resume') AND ts >= TIMESTAMP '{lb}'
-        AND ts < TIMESTAMP '{e}' AND stage = 'handle' AND deadline >= TIMESTAMP '{s}' AND deadline < TIMESTAMP '{e}'),
+        AND ts < TIMESTAMP '{e}' AND stage = 'handle' AND deadline < TIMESTAMP '{e}'),
       evs AS (SELECT x.* FROM {src} x SEMI JOIN cand USING (case_id) WHERE x.ts < TIMESTAMP '{e}' AND x.action IN
         ('dispatch','dispatch_second','check_fail','approve_extension','resume','approve_suspension','feed_back',
          'approve_return','void')),
@@ -173,9 +176,11 @@ def duck_queries(parquet, start, end, lookback_days):
       FROM last l JOIN (SELECT DISTINCT case_id, district_id, street_id, community_id, responsibility_grid_id, unit_grid_id
                         FROM {src} SEMI JOIN cand USING (case_id)) c USING (case_id)
       WHERE l.action NOT IN ('feed_back','approve_return','void','approve_suspension')
-        AND l.deadline >= TIMESTAMP '{s}' AND l.deadline < TIMESTAMP '{e}'"""
-    # cases closed in the period: on time when no clock up to the close was late; handling hours
-    q["closed"] = f"""WITH closing AS (SELECT case_id, max(seq) AS close_seq FROM {w} WHERE action = 'close' GROUP BY case_id),
+        AND l.deadline < TIMESTAMP '{e}'"""
+    # cases closed in the period (自行处置 cases apart, as the default scheme counts them): on time when no clock
+    # up to the close was late; handling hours
+    q["closed"] = f"""WITH closing AS (SELECT case_id, max(seq) AS close_seq FROM {w} WHERE action = 'close'
+        AND self_handled = 0 GROUP BY case_id),
       evs AS (SELECT x.*, closing.close_seq FROM {src} x JOIN closing USING (case_id) WHERE x.seq <= closing.close_seq),
       marked AS (SELECT *, last_value(CASE WHEN action IN ('dispatch','dispatch_second','check_fail') AND stage = 'handle'
           THEN ts END IGNORE NULLS) OVER (PARTITION BY case_id ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
@@ -192,7 +197,7 @@ def duck_queries(parquet, start, end, lookback_days):
         q[f"regions_{level}"] = f"""SELECT {col},
             count(*) FILTER (WHERE action = 'verify' AND CAST(json_extract(data, '$.confirmed') AS BOOLEAN)) AS verified,
             count(*) FILTER (WHERE action = 'file') AS filed,
-            count(DISTINCT case_id) FILTER (WHERE action = 'close') AS closed
+            count(DISTINCT case_id) FILTER (WHERE action = 'close' AND self_handled = 0) AS closed
           FROM {w} GROUP BY {col}"""
     return q
 

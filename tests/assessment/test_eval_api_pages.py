@@ -167,7 +167,7 @@ def test_page_and_excel_match_api(demo_city, client):
     api = client.get(f"/api/v1/evaluation/regions?{Q}&level=street").json()["items"]
     header, rows = _sheet_rows(client.get(f"/assessment/export/regions.xlsx?{Q}&level=street").content)
     keys = ["code", "name", "region_class", "verified_reports", "filed", "report_rate", "closed", "due_closed",
-            "close_rate", "ontime_closed", "ontime_close_rate", "avg_handle_hours", "score", "grade"]
+            "close_rate", "ontime_closed", "ontime_close_rate", "avg_handle_hours", "self_handled_closed", "score", "grade"]
     assert len(rows) == len(api)
     for row, item in zip(rows, api):
         assert [_num(v) for v in row] == [_num(_api_cell(item, k)) for k in keys]

@@ -112,16 +112,6 @@ def test_suspension_pauses_the_overdue_clock(demo_city):
     assert r["due_closed"] == 1 and r["closed"] == 0 and r["close_rate"] == 0
 
 
-def test_overdue_once_in_the_period_its_deadline_passed(demo_city):
-    log = Log()
-    u = log.u1
-    log.dispatched(T(2026, 2, 26, 9), u)  # due Friday 27 February 09:00
-    # deadline in February, still unhandled through March: overdue in February only
-    assert units()[u.code]["overdue_unhandled"] == 0
-    feb = period_of("month", T(2026, 2, 1).date())
-    assert rows_by_code(Evaluation(feb.start, feb.end).units())[u.code]["overdue_unhandled"] == 1
-
-
 def test_midnight_edges_in_shanghai(demo_city):
     log = Log()
     u = log.u1

@@ -219,3 +219,39 @@ def test_gps_denied_falls_back_to_my_grid(live_server, browser, demo):
         page.wait_for_selector("#grid-result[data-grid^='WG']")
     finally:
         context.close()
+
+
+def test_task_list_shows_the_deadline_and_marks_an_unconfirmed_one(live_server, phone, demo):
+    """期限待确认 on the phone's task list, as on the case page and the benches: a verification sent on the last
+    afternoon of 2026 is due on 4 January 2027, across days no holiday notice confirms yet."""
+    from datetime import datetime, timedelta
+
+    from django.contrib.auth import get_user_model
+
+    from urbangrid.cases import services
+    from urbangrid.cases.workflow import Action
+    from urbangrid.catalog.models import CatalogClass
+    from urbangrid.org.scope import actor_for
+    from urbangrid.worktime.clock import TZ
+
+    intake = actor_for(get_user_model().objects.get(username=demo["intake_operator"]["username"]))
+    cls = CatalogClass.objects.get(version__code="local-demo", code="0102")
+    numbers = {}
+    for name, sent in (("unconfirmed", datetime(2026, 12, 31, 17, 20, tzinfo=TZ)), ("plain", datetime(2026, 12, 28, 9, tzinfo=TZ))):
+        case, _ = services.report(intake, catalog_class=cls, lon=WG01["longitude"], lat=WG01["latitude"], description="市民来电",
+                                  source="hotline_12345", reporter_name="市民", reporter_contact="13800000000",
+                                  require_photos=False, at=sent - timedelta(minutes=5))
+        services.transition(intake, case.number, Action.SEND_VERIFY, at=sent)
+        numbers[name] = case.number
+
+    login = demo["inspector"]
+    log_in(phone, live_server.url, login["username"], login["password"])
+    phone.goto(f"{live_server.url}/m/")
+    phone.wait_for_selector("#task-list[data-loaded]", state="attached")
+    marked = phone.locator(f"#task-list li[data-number='{numbers['unconfirmed']}']")
+    assert "01-04 08:50" in marked.inner_text()  # the deadline, in the centre's time zone
+    badge = marked.locator("[data-unconfirmed='1']")
+    assert badge.inner_text() == "期限待确认" and "尚未由国务院放假通知确认" in badge.get_attribute("title")
+    plain = phone.locator(f"#task-list li[data-number='{numbers['plain']}']")
+    assert "12-28 09:30" in plain.inner_text() and plain.locator("[data-unconfirmed]").count() == 0
+    screenshot(phone, "mobile-home-unconfirmed")

@@ -157,6 +157,41 @@ def test_new_year_2027_is_a_holiday_and_the_deadline_over_it_is_unconfirmed(demo
     assert dispatcher.get(f"/api/v1/cases/{settled.number}").json()["deadline_unconfirmed"] is False
 
 
+def verify_task_from(sent_at):
+    """A hotline report in WG01 sent to its inspector for verification at ``sent_at`` (核实: half a working hour)."""
+    cls = CatalogClass.objects.get(version__code="local-demo", code="0102")
+    case, _ = services.report(actor("intake_operator"), catalog_class=cls, lon=INSIDE_WG01[0], lat=INSIDE_WG01[1],
+                              description="市民来电：路边有垃圾", source="hotline_12345", reporter_name="市民",
+                              reporter_contact="13800000000", require_photos=False, at=sent_at - timedelta(minutes=5))
+    services.transition(actor("intake_operator"), case.number, Action.SEND_VERIFY, at=sent_at)
+    return Case.objects.get(pk=case.pk)
+
+
+def _row(page, number, end="</tr>"):
+    row = page[page.index(f'data-number="{number}"'):]
+    return row[:row.index(end)]
+
+
+def test_the_badge_on_the_grid_page_and_the_inspector_tasks(demo_city):
+    """期限待确认 wherever a deadline is shown: the grid page's open cases, the inspector's task list (the API the
+    phone app renders it from; tests/browser/test_mobile.py renders it) and the task page."""
+    case, settled = handled_from(at("2026-12-31 10:00")), handled_from(at("2026-12-28 10:00"))
+    grid = login_client(Client(), "leader").get("/grids/WG01/").content.decode()
+    assert BADGE in _row(grid, case.number) and 'data-unconfirmed="1"' in _row(grid, case.number)
+    assert BADGE not in _row(grid, settled.number)
+
+    task = verify_task_from(at("2026-12-31 17:20"))  # due Monday 4 January 08:50, across the unconfirmed 元旦
+    assert task.stage_deadline == at("2027-01-04 08:50")
+    plain = verify_task_from(at("2026-12-28 09:00"))  # due 09:30 the same day
+    inspector = login_client(Client(), "inspector")
+    items = {c["number"]: c for c in inspector.get("/api/v1/cases/todo", {"limit": 100}).json()["items"]}
+    assert items[task.number]["deadline_unconfirmed"] is True and items[plain.number]["deadline_unconfirmed"] is False
+    page = inspector.get(f"/m/tasks/{task.number}/").content.decode()
+    assert "2027-01-04 08:50" in page and BADGE in page and "尚未由国务院放假通知确认" in page
+    page = inspector.get(f"/m/tasks/{plain.number}/").content.decode()
+    assert "2026-12-28 09:30" in page and BADGE not in page
+
+
 def test_importing_the_2027_notice_moves_the_deadline_and_the_light_with_an_event(demo_city):
     case = handled_from(at("2026-12-31 10:00"))
     look = at("2027-01-04 09:00")  # the morning the old deadline falls on

@@ -41,12 +41,14 @@ class UnitRow(Schema):
     unit_name: str
     filed: int = Field(description="立案数: distinct cases dispatched to the unit")
     closed: int = Field(description="结案数: distinct cases the unit fed back")
-    due_closed: int = Field(description="应结案数: 结案 + cases overdue without feedback")
+    due_closed: int = Field(description="应结案数: 结案 + cases whose handling clock of the unit was overdue in the period "
+                                        "and not stopped by its end")
     close_rate: float | None
     handled: int = Field(description="处置数: feed_back events")
     ontime_handled: int
     due_handled: int = Field(description="应处置数: 处置数 + overdue handling clocks")
-    overdue_unhandled: int
+    overdue_unhandled: int = Field(description="超期未处置: handling clocks overdue in the period (in every period they "
+                                               "stay so) and not stopped by its end")
     ontime_handle_rate: float | None
     rework: int = Field(description="返工数: failed checks")
     rework_rate: float | None
@@ -87,11 +89,14 @@ class RegionRow(Schema):
     filed_per_grid: float
     report_rate: float | None
     closed: int
-    due_closed: int
+    due_closed: int = Field(description="应结案数: 结案 + cases whose handling was overdue in the period and that were "
+                                        "neither closed nor voided in it (fed back or not)")
     close_rate: float | None
     ontime_closed: int
     ontime_close_rate: float | None
     avg_handle_hours: float | None
+    self_handled_closed: int = Field(0, description="自行处置结案数: closures of cases reported as self-handled; in the "
+                                                    "other figures only if the scheme counts them (self_handled_in_regions)")
     report_rate_score: float | None
     filed_score: float | None
     close_rate_score: float | None

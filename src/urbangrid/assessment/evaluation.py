@@ -4,7 +4,9 @@ Plain Python. ``EventEvaluation(start, end)`` is the reference: it reads the per
 (by their time ``at``, the ``(action, at)`` index), never the counters kept on ``Case``, and counts them in
 Python. The on-time results are the ones the workflow engine fixed on each event (``data["stopped"]``),
 so a suspended (挂账) clock that the engine paused is judged as the engine judged it. Its cost is about
-fifteen queries whose rows grow with the period's events (about 50–100 µs per event).
+fifteen queries whose rows grow with the period's events (about 50–100 µs per event), plus the search for
+overdue handling clocks, which reads the 处置 deadlines set in the scheme's look-back window (an anti-join
+keeps only the clocks still running when the period began) and the histories of those cases.
 
 ``Evaluation(start, end)`` (what pages, reports and the API call) answers from the daily tallies
 (``tallies.TallyEvaluation``, same tables, cost growing with the days and subjects of the period, not
@@ -19,20 +21,26 @@ lists the other days (``ev.missing``; ``tracking_gaps()`` collects them for a pa
 say so). ``evaluate()`` and ``Evaluation(..., build=True)`` are for the worker, commands and tests: they
 tally what is missing first.
 
-Definitions (see also the report in the project docs):
+Definitions: docs/standards.md, "Evaluation indicators" (one entry per indicator, the standard it follows and
+the readings decided). In short:
 - Rates are ``None`` when the denominator is zero and score ``scheme.zero_denominator_score`` (100 by
   default: nothing was due, so nothing failed — the same logic that gives 0 立案 the best 立案数分值).
-- Units (every active unit, and any unit with activity in the period): 立案数 = distinct cases dispatched to the unit (dispatch or 二级派遣 naming it) in the period;
-  处置数 = its feed_back events; 按期处置数 = those whose stopped 处置 clock was on time; 结案数 = distinct
-  cases it fed back; overdue-unhandled = handling clocks of the unit whose deadline passed in the
-  period while running (not paused) and that were still not fed back at the period's end;
-  应结案数 = 结案数 ∪ overdue-unhandled cases; 应处置数 = 处置数 + overdue-unhandled clocks;
+- 超期 (overdue handling): a 处置 clock is overdue from its passed deadline while it runs until it is suspended,
+  given a new deadline or stopped (``handle_clocks``: its spans); overdue at any moment of a period, it is
+  overdue in that period — in every period it stays so (``overdue_in_period``, both paths).
+- Units (every active unit, and any unit with activity in the period): 立案数 = distinct cases dispatched to
+  the unit (dispatch or 二级派遣 naming it) in the period; 处置数 = its feed_back events; 按期处置数 = those whose
+  stopped 处置 clock was on time; 结案数 = distinct cases it fed back; 超期未处置 = its clocks overdue in the
+  period and not stopped by its end; 应结案数 = 结案数 ∪ those cases; 应处置数 = 处置数 + 超期未处置;
   返工数 = check_fail events against the unit (one per failed check); 返工率 = 返工数 / 应结案数.
 - Regions: 监督举报核实数 = confirmed verify events; 立案数 = file events; 结案数 = close events (distinct
   cases); 按期结案数 = those closed with no late clock in any stage up to the close (正常结案, as the
-  engine's archive type); 应结案数 = 结案数 ∪ overdue-unhandled cases of the region; 平均处置时长 =
-  working hours from each 处置 clock start (dispatch to a unit, 二级派遣, 返工) to its stop (feed_back or
-  回退) minus the 挂账 intervals (whole seconds per case), averaged over the cases closed in the period.
+  engine's archive type); 应结案数 = 结案数 ∪ the cases overdue in the period (fed back since or not: a late
+  feedback does not take a case out before it is closed), less those voided in it; 平均处置时长 = working hours
+  from each 处置 clock start (dispatch to a unit, 二级派遣, 返工) to its stop (feed_back or 回退) minus the 挂账
+  intervals (whole seconds per case), averaged over the cases closed in the period. Cases reported as 自行处置
+  count in none of these by default (their closures are listed as 自行处置结案数); with the scheme's
+  ``self_handled_in_regions`` their acceptance counts as a 立案 and their closure as a 结案.
 - Positions: 回退 (whenever it happens) counts against the dispatch just before it, when that dispatch
   is in the period; 作废 after filing (whenever) against each filing of the case in the period; a report
   is 有效 when its case was ever filed or accepted as self-handled.
@@ -44,7 +52,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -304,48 +312,117 @@ class Ev:
     to_state: str
     source: str
     regions: tuple  # (unit_grid, responsibility_grid, community, street, district) ids
+    self_handled: bool  # reported as 自行处置 (the case's report says so)
 
 
 def handle_clocks(evs, end=None):
     """The 处置 clocks of one case, followed event by event as the engine ran them.
 
-    ``evs``: (action, at, unit_id, deadline, stage) in ``seq`` order. Returns one dict per clock
-    (``unit``, ``overdue_at``, ``overdue_set_at``, ``stop_at``): ``overdue_at`` is the deadline that passed
-    while the clock ran (not while it was suspended), ``overdue_set_at`` when that deadline was set (the
-    look-back filter), ``stop_at`` when the clock stopped or was replaced (None: still open). For the clock
-    still open after the last event, a running deadline counts as passed when it is before ``end``
-    (``end=None``: always — its would-be overdue time, which the caller compares with its period). A
-    recomputation on a changed working calendar (重算时限) corrects the deadline the clock has run on: the
-    deadline it replaces is not judged (a period evaluated before it was recorded keeps the old one)."""
+    ``evs``: (action, at, unit_id, deadline, stage) in ``seq`` order. Returns one dict per clock: ``unit``,
+    ``stop_at`` (when it stopped or was replaced; None: still running or suspended after the last event) and
+    ``spans``, the times it was overdue while it ran (超期未处置), each a ``Span``:
+
+    - ``start``: when its running deadline passed (never before that deadline was set);
+    - ``until``: when the span ended: 挂账 (suspension), a new deadline (延期, 挂账恢复, a recomputation), or the
+      stop of the clock; None while it lasts;
+    - ``replaced``: it ended because a recomputation on a changed working calendar (重算时限) replaced the
+      deadline: the replaced deadline is not judged from then on, so the span counts only for periods that
+      end before the recomputation (evaluated on the log as it stood then);
+    - ``set_at``: when the deadline that passed was set (the scheme's look-back bound).
+
+    For the clock still running after the last event, a deadline before ``end`` opens a span (``end=None``:
+    any deadline does — its would-be overdue time, which the caller compares with its period). ``overdue_at``
+    (``overdue_set_at``) is the start (deadline set time) of the clock's first span not replaced, or None."""
     clocks, clock = [], None
+
+    def open_span(c, upto):
+        if c["open"] is None and not c["paused"] and c["deadline"] and (upto is None or c["deadline"] < upto):
+            c["open"] = [max(c["deadline"], c["set_at"]), None, False, c["set_at"]]
+            c["spans"].append(c["open"])
+
+    def close_span(c, at, replaced=False):
+        if c["open"] is not None:
+            c["open"][1], c["open"][2] = at, replaced
+            c["open"] = None
+
     for action, at, unit_id, deadline, stage in evs:
         if clock is not None and action == Action.RECALENDAR and stage == "handle":
+            open_span(clock, at)
+            close_span(clock, at, replaced=True)
             clock["deadline"], clock["set_at"] = deadline, at
             continue
-        if clock and not clock["paused"] and clock["overdue_at"] is None and clock["deadline"] and clock["deadline"] < at:
-            clock["overdue_at"], clock["overdue_set_at"] = clock["deadline"], clock["set_at"]
+        if clock is not None:
+            open_span(clock, at)
         if action in HANDLE_STARTS and stage == "handle":
             if clock is not None:
+                close_span(clock, at)
                 clock["stop_at"] = at
-            clock = {"unit": unit_id, "deadline": deadline, "set_at": at, "paused": False, "overdue_at": None,
-                     "overdue_set_at": None, "stop_at": None}
+            clock = {"unit": unit_id, "deadline": deadline, "set_at": at, "paused": False, "open": None, "spans": [],
+                     "stop_at": None}
             clocks.append(clock)
         elif clock is None:
             continue
         elif action == Action.APPROVE_SUSPENSION:
+            close_span(clock, at)
             clock["paused"] = True
         elif action == Action.RESUME:
             clock["paused"] = False
             clock["deadline"], clock["set_at"] = deadline, at
         elif action == Action.APPROVE_EXTENSION:
+            close_span(clock, at)
             clock["deadline"], clock["set_at"] = deadline, at
         elif action in HANDLE_STOPS:
+            close_span(clock, at)
             clock["stop_at"] = at
             clock = None
-    if (clock is not None and not clock["paused"] and clock["overdue_at"] is None and clock["deadline"]
-            and (end is None or clock["deadline"] < end)):
-        clock["overdue_at"], clock["overdue_set_at"] = clock["deadline"], clock["set_at"]
+    if clock is not None:
+        open_span(clock, end)
+    for c in clocks:
+        c["spans"] = [Span(*s) for s in c.pop("spans")]
+        del c["open"], c["paused"]
+        first = next((s for s in c["spans"] if not s.replaced), None)
+        c["overdue_at"], c["overdue_set_at"] = (first.start, first.set_at) if first else (None, None)
     return clocks
+
+
+@dataclass(frozen=True)
+class Span:
+    """A time a 处置 clock was overdue while it ran (see ``handle_clocks``)."""
+
+    start: datetime
+    until: datetime | None
+    replaced: bool
+    set_at: datetime
+
+    def counts(self, start, end, lookback):
+        """Whether this span makes its case overdue (超期) in the period [start, end): it began before the end,
+        lasted into the period (a replaced span: to its end), and its deadline was set after ``lookback``."""
+        if self.start >= end or self.set_at < lookback:
+            return False
+        if self.until is None:
+            return True
+        return self.until >= end if self.replaced else self.until > start
+
+
+def overdue_in_period(clocks, voided, start, end, lookback):
+    """The two overdue rules of a period [start, end) over ``clocks`` [(case_id, unit, stop_at, spans)]:
+
+    - units (超期未处置): [(case_id, unit, overdue since)] for each clock with a span counting in the period
+      (``Span.counts``) that was not stopped before the period's end — in every period it stays so;
+    - regions: {case_id} of the cases with a clock counting in the period, stopped since or not (a late
+      feedback does not take the case out: it stays due until closed), less the cases ``voided`` in it.
+
+    Both evaluations (raw events and tallies) decide with this function."""
+    units, cases = [], set()
+    for case_id, unit, stop_at, spans in clocks:
+        span = next((s for s in spans if s.counts(start, end, lookback)), None)
+        if span is None:
+            continue
+        if case_id not in voided:
+            cases.add(case_id)
+        if stop_at is None or stop_at >= end:
+            units.append((case_id, unit, span.start))
+    return units, cases
 
 
 def close_verdicts(evs, late, calendar):
@@ -424,6 +501,11 @@ def post_counts(action, source, data, at, on_time):
     return []
 
 
+def is_self_filing(to_state):
+    """Whether an accept event took a 自行处置 report straight to 待结案 (its 立案, where the scheme counts one)."""
+    return to_state == "pending_close"
+
+
 def new_position_counter():
     return defaultdict(lambda: defaultdict(int))
 
@@ -478,34 +560,46 @@ class EventEvaluation(Judge):
             fields = [f.replace("case__", "") for f in LEVEL_FIELD.values()]
             cases = {}
             for i in range(0, len(ids), ID_CHUNK):
-                for pk, source, *regions in (Case.objects.filter(pk__in=ids[i:i + ID_CHUNK]).order_by()
-                                             .values_list("pk", "source", *fields)):
-                    cases[pk] = (source, tuple(regions))
+                for pk, source, self_handled, *regions in (Case.objects.filter(pk__in=ids[i:i + ID_CHUNK]).order_by()
+                                                           .values_list("pk", "source", "self_handled", *fields)):
+                    cases[pk] = (source, tuple(regions), self_handled)
             self._events = [Ev(*r, *cases[r[0]]) for r in rows]
         return self._events
 
-    # handling clocks whose deadline passed in the period without feedback
-    def overdue_clocks(self):
-        """[(case_id, unit_id, overdue_at)] for 处置 clocks still running (or paused after going overdue)
-        at the period's end whose deadline passed within the period."""
+    # handling clocks overdue (超期) in the period
+    def _overdue_in_period(self):
+        """(unit rows, region cases): see ``overdue_in_period``; the candidates are the cases with a 处置 deadline
+        set since the look-back bound and passed before the period's end, on a clock not stopped before the
+        period began (an anti-join on the (case, seq) index)."""
         if self._overdue is not None:
             return self._overdue
-        cands = (CaseEvent.objects.filter(action__in=HANDLE_STARTS + HANDLE_DEADLINES, at__gte=self.lookback,
-                                          at__lt=self.eff_end, stage="handle", deadline__gte=self.start,
-                                          deadline__lt=self.eff_end).order_by().values("case_id"))
+        ended = (CaseEvent.objects.filter(case_id=OuterRef("case_id"), seq__gt=OuterRef("seq"), at__lt=self.start)
+                 .filter(Q(action__in=HANDLE_STOPS) | Q(action__in=HANDLE_STARTS, stage="handle")))
+        cands = (CaseEvent.objects.filter(action__in=HANDLE_STARTS + HANDLE_DEADLINES, stage="handle", at__gte=self.lookback,
+                                          at__lt=self.eff_end, deadline__lt=self.eff_end)
+                 .exclude(Exists(ended)).order_by().values("case_id"))
         rows = (CaseEvent.objects.filter(case_id__in=cands, at__lt=self.eff_end).order_by("case_id", "seq")
                 .values_list("case_id", "action", "at", "unit_id", "deadline", "stage"))
         by_case = defaultdict(list)
         for r in rows:
             by_case[r[0]].append(r[1:])
-        out = []
+        clocks, voided = [], set()
         for case_id, evs in by_case.items():
-            clocks = handle_clocks(evs, end=self.eff_end)
-            last = clocks[-1] if clocks else None
-            if last and last["stop_at"] is None and last["overdue_at"] is not None and self.start <= last["overdue_at"] < self.eff_end:
-                out.append((case_id, last["unit"], last["overdue_at"]))
-        self._overdue = out
-        return out
+            clocks.extend((case_id, c["unit"], c["stop_at"], c["spans"]) for c in handle_clocks(evs, end=self.eff_end))
+            if any(a == Action.VOID and at >= self.start for a, at, *_r in evs):
+                voided.add(case_id)
+        self._overdue = overdue_in_period(clocks, voided, self.start, self.eff_end, self.lookback)
+        return self._overdue
+
+    def overdue_clocks(self):
+        """[(case_id, unit_id, overdue since)]: the 处置 clocks overdue in the period and not stopped by its end
+        (超期未处置, the units' rule)."""
+        return self._overdue_in_period()[0]
+
+    def overdue_cases(self):
+        """{case_id}: the cases whose handling was overdue in the period, whether fed back since or not, and not
+        voided in it (the regions' rule: such a case stays due until it is closed)."""
+        return self._overdue_in_period()[1]
 
     # cases closed in the period: on time or not, handling time
     def closed_cases(self):
@@ -570,8 +664,9 @@ class EventEvaluation(Judge):
             p, a = e.person_id, e.action
             if a == Action.VERIFY and (e.data or {}).get("confirmed") and e.regions[1] is not None:
                 verified_public_by_grid[e.regions[1]] += 1
-            if a == Action.FILE and e.regions[1] is not None:
-                filed_by_grid[e.regions[1]] += 1
+            if e.regions[1] is not None and (a == Action.FILE or (
+                    a == Action.ACCEPT and is_self_filing(e.to_state) and self.scheme.self_handled_in_regions)):
+                filed_by_grid[e.regions[1]] += 1  # the grid's 立案数, as its region counts it
             if p is None:
                 continue
             for role, counter, n in post_counts(a, e.source, e.data, e.at, self.on_time):
@@ -615,36 +710,50 @@ class EventEvaluation(Judge):
         return c, verified_public_by_grid, filed_by_grid
 
     def region_counts(self, level):
-        """{region id at ``level``: {"verified", "filed", "closed", "due", "ontime", "handle_sum", "handle_n"}}."""
+        """{region id at ``level``: {"verified", "filed", "closed", "due", "ontime", "handle_sum", "handle_n",
+        "self_closed"}}. 自行处置 cases count as the scheme says (``self_handled_in_regions``): by default in
+        none of the figures but ``self_closed`` (their closures); if set, their acceptance counts as a 立案 and
+        their closure as a 结案."""
         idx = list(LEVELS).index(level)
-        verified, filed, closed = defaultdict(int), defaultdict(int), defaultdict(set)
-        case_region = {}
+        with_self = bool(self.scheme.self_handled_in_regions)
+        verified, filed, closed, self_closed = defaultdict(int), defaultdict(int), defaultdict(set), defaultdict(set)
+        case_region, self_cases = {}, set()
         for e in self.events:
             key = e.regions[idx]
             case_region[e.case_id] = key
+            if e.self_handled:
+                self_cases.add(e.case_id)
+                if e.action == Action.CLOSE:
+                    self_closed[key].add(e.case_id)
+                if not with_self:
+                    continue
             if e.action == Action.VERIFY and (e.data or {}).get("confirmed"):
                 verified[key] += 1
-            elif e.action == Action.FILE:
+            elif e.action == Action.FILE or (e.action == Action.ACCEPT and is_self_filing(e.to_state)):
                 filed[key] += 1
             elif e.action == Action.CLOSE:
                 closed[key].add(e.case_id)
         overdue = defaultdict(set)
-        missing = {cid for cid, _u, _a in self.overdue_clocks() if cid not in case_region}
+        missing = {cid for cid in self.overdue_cases() if cid not in case_region}
         if missing:
             from urbangrid.cases.models import Case
 
             field = LEVEL_FIELD[level].replace("case__", "")
-            case_region.update(Case.objects.filter(pk__in=missing).values_list("pk", field))
-        for cid, _u, _a in self.overdue_clocks():
-            overdue[case_region.get(cid)].add(cid)
+            for pk, region, flag in Case.objects.filter(pk__in=missing).values_list("pk", field, "self_handled"):
+                case_region[pk] = region
+                if flag:
+                    self_cases.add(pk)
+        for cid in self.overdue_cases():
+            if with_self or cid not in self_cases:
+                overdue[case_region.get(cid)].add(cid)
         info = self.closed_cases() if any(closed.values()) else {}
         out = {}
-        for key in set(verified) | set(filed) | set(closed) | set(overdue):
+        for key in set(verified) | set(filed) | set(closed) | set(overdue) | set(self_closed):
             handle = [info[cid]["handle_seconds"] for cid in closed[key] if info.get(cid, {}).get("handle_seconds") is not None]
             out[key] = {"verified": verified[key], "filed": filed[key], "closed": len(closed[key]),
                         "due": len(closed[key] | overdue[key]),
                         "ontime": sum(1 for cid in closed[key] if info.get(cid, {}).get("ontime")),
-                        "handle_sum": sum(handle), "handle_n": len(handle)}
+                        "handle_sum": sum(handle), "handle_n": len(handle), "self_closed": len(self_closed[key])}
         return out
 
     # --- 部门评价 -------------------------------------------------------------------------------
@@ -760,7 +869,7 @@ class EventEvaluation(Judge):
             raise PeriodError(_("区域层级应为 grid、responsibility_grid、community、street 或 district"))
         sc, w = self.scorer, self.scheme.region_weights
         counts = self.region_counts(level)
-        zero = dict.fromkeys(("verified", "filed", "closed", "due", "ontime", "handle_sum", "handle_n"), 0)
+        zero = dict.fromkeys(("verified", "filed", "closed", "due", "ontime", "handle_sum", "handle_n", "self_closed"), 0)
         # the objects of the level, their codes, names, unit-grid counts and ancestors' codes
         if self._regions is None:  # shared by the levels
             self._regions = {r[0]: r for r in Region.objects.values_list("pk", "code", "name", "level", "parent_id")}
@@ -813,9 +922,10 @@ class EventEvaluation(Judge):
                 "avg_handle_hours": round(k["handle_sum"] / k["handle_n"] / 3600, 2) if k["handle_n"] else None,
                 "report_rate_score": scores["report_rate"], "filed_score": scores["filed"],
                 "close_rate_score": scores["close_rate"], "ontime_close_rate_score": scores["ontime_close_rate"],
-                "score": total, "grade": grade, "color": color, "has_data": True,
+                "self_handled_closed": k["self_closed"], "score": total, "grade": grade, "color": color, "has_data": True,
             })
-            if not has_activity(k):
+            # 自行处置 closures shown beside the figures count as activity only where the scheme counts them
+            if not has_activity({n: v for n, v in k.items() if n != "self_closed"}):
                 no_data(rows[-1], REGION_SCORE_KEYS)
         return with_ranks(rows)
 
@@ -975,7 +1085,8 @@ def region_columns():
     return [("code", _("代码")), ("name", _("名称")), ("region_class", _("区域类别")), ("verified_reports", _("监督举报核实数")),
             ("filed", _("立案数")), ("report_rate", _("监督举报率")), ("closed", _("结案数")), ("due_closed", _("应结案数")),
             ("close_rate", _("结案率")), ("ontime_closed", _("按期结案数")), ("ontime_close_rate", _("按期结案率")),
-            ("avg_handle_hours", _("平均处置时长（工作时）")), ("score", _("综合指标值")), ("grade", _("等级"))]
+            ("avg_handle_hours", _("平均处置时长（工作时）")), ("self_handled_closed", _("自行处置结案数")),
+            ("score", _("综合指标值")), ("grade", _("等级"))]
 
 
 RATE_KEYS = frozenset({"close_rate", "ontime_handle_rate", "rework_rate", "valid_report_rate", "missed_rate",

@@ -1,5 +1,5 @@
-"""综合评价 configuration: one editable scheme with the weights, score bands and grade bands of
-standards.md §3 (CJ/T 292 / GB/T 30428.4 style). The numbers live here, not in code.
+"""综合评价 configuration: one editable scheme with the weights, score bands, grade bands and readings of
+docs/standards.md, "Evaluation indicators" (CJ/T 292 / GB/T 30428.4). The numbers live here, not in code.
 
 Band tables are lists of rows checked in order; the first row that matches gives the score:
 ``{"max": 50, "score": 100}`` matches value ≤ 50, ``{"below": 3, "score": 90}`` matches value < 3 and
@@ -27,8 +27,11 @@ REGION_CLASS_BANDS = {
     "2": [{"max": 0, "score": 100}, {"below": 4, "score": 90}, {"below": 6, "score": 75}, {"below": 8, "score": 60},
           {"below": 10, "score": 40}, {"score": 0}],
 }
+# How far back the evaluation looks for a 处置 deadline that is still overdue (docs/standards.md, 超期未处置).
+DEFAULT_LOOKBACK_DAYS = 365
 UNIT_WEIGHTS = {"filed": 10, "close_rate": 30, "ontime_handle_rate": 30, "rework_rate": 30}
-# The published code's weights (10/20/30/10) sum to 70; 40 for 按期结案率 closes the sum (standards.md §3.4).
+# The weights published with the standard (10/20/30/10) sum to 70; 40 for 按期结案率 closes the sum
+# (docs/standards.md, Evaluation indicators, 区域评价).
 REGION_WEIGHTS = {"report_rate": 10, "filed": 20, "close_rate": 30, "ontime_close_rate": 40}
 POSITION_WEIGHTS = {
     "inspector": {"valid_report_rate": 40, "missed_rate": 20, "ontime_verify_rate": 20, "ontime_check_rate": 20},
@@ -96,8 +99,13 @@ class EvaluationScheme(models.Model):
     ontime_grace_minutes = models.PositiveIntegerField(
         _("按时判定宽限（分钟）"), default=0, help_text=_("环节完成时间不晚于时限加宽限即视为按时"))
     deadline_lookback_days = models.PositiveIntegerField(
-        _("超期未处置回溯天数"), default=90,
-        help_text=_("统计期内到期未反馈的案件，只在期初前这么多天内派遣或调整时限的案件中查找"))
+        _("超期未处置回溯天数"), default=DEFAULT_LOOKBACK_DAYS,
+        help_text=_("超期未处置的案件在其超期的每个统计期都计入；只在期初前这么多天内派遣或调整时限的处置时限中查找"
+                    "（限定统计的查询量；更早设定时限、至今仍超期的案件不再计入）"))
+    self_handled_in_regions = models.BooleanField(
+        _("自行处置计入区域立案与结案"), default=False,
+        help_text=_("不勾选（默认）：自行处置的案件不计入区域评价的立案数、结案数、应结案数和按期结案数，另列自行处置结案数；"
+                    "勾选：其受理计为立案，其结案计为结案"))
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
@@ -472,9 +480,11 @@ UnitDay = type("UnitDay", (models.Model,), {
 RegionDay = type("RegionDay", (models.Model,), {
     "__module__": __name__,
     "__doc__": "日统计·区域: the counts of one day for one combination of unit grid, responsibility grid, community, "
-               "street and district (核实, 立案, a case's first 结案 with its verdict and handling seconds).",
+               "street and district, 自行处置 cases apart (核实, 立案 — for 自行处置 cases their acceptance —, a "
+               "case's first 结案 with its verdict and handling seconds).",
     "day": models.DateField(), **{f: models.BigIntegerField(null=True) for f in ("grid", "rgrid", "community", "street",
                                                                                   "district")},
+    "self_handled": models.BooleanField(default=False),
     **_counts(*REGION_DAY_COUNTS),
     "Meta": type("Meta", (), {"indexes": [models.Index(fields=["day"], name="regionday_day")]}),
 })
@@ -494,8 +504,11 @@ class CaseFact(models.Model):
     k1 = unit, prev_day = the previous time), ``closed_again`` (a re-closed case: regions, this and the
     previous close's verdict and handling seconds), ``report_pending`` (an inspector's report not yet filed:
     k1 = inspector, day = report day), ``voided_filing`` (a filing later voided: k1 = filer, day = file day),
-    ``returned`` (a dispatch answered by 回退: k1 = dispatcher, day = dispatch day), ``clock`` (a handling
-    clock that went or will go overdue: k1 = unit, regions, overdue_at, stop_at, set_at)."""
+    ``returned`` (a dispatch answered by 回退: k1 = dispatcher, day = dispatch day), ``clock`` (one span of a
+    handling clock overdue while it ran, or the would-be one of a running clock: k1 = unit, regions, overdue_at =
+    its start, until_at = its end (挂账, new deadline or stop; null while it lasts), n1 = 1 when a recomputed
+    deadline replaced it, n2 = 1 for a 自行处置 case, stop_at = the clock's stop, set_at = when its deadline was
+    set). ``closed_again`` carries k1 = 1 for a 自行处置 case."""
 
     case_id = models.BigIntegerField(db_index=True)
     kind = models.CharField(max_length=20)
@@ -514,6 +527,7 @@ class CaseFact(models.Model):
     overdue_at = models.DateTimeField(null=True)
     stop_at = models.DateTimeField(null=True)
     set_at = models.DateTimeField(null=True)
+    until_at = models.DateTimeField(null=True)
 
     class Meta:
         indexes = [models.Index(fields=["kind", "day"], name="casefact_kind_day"),

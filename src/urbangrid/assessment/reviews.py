@@ -1,6 +1,6 @@
 """Periodic reviews (讲评/督查/总结/调度/考核) built from the case event log for any period.
 
-The document's cadence: 日讲评 (daily review), 周督查 (weekly inspection), 月总结 (monthly summary),
+The cadence of local practice (docs/standards.md, Deductions): 日讲评 (daily review), 周督查 (weekly inspection), 月总结 (monthly summary),
 季调度 (quarterly scheduling) and 年考核 (yearly assessment). Each ``build(kind, period, scope)`` returns
 one ``Review``: a few summary figures, a list of ``Section`` tables (columns + rows + drill-down links to
 the cases behind a figure) and chart data. The page, the printable page, the Excel export and the API

@@ -9,7 +9,12 @@ into small derived tables, and a period's evaluation sums them:
   verdict and handling seconds;
 - ``CaseFact``: what a day's sums cannot carry, per case: a second dispatch to / feedback by the same unit
   and a second close (so a period still counts distinct cases), reports not (yet) filed, filings voided
-  later, dispatches answered by 回退, and handling clocks that went (or will go) overdue.
+  later, dispatches answered by 回退, and the spans of handling clocks overdue (or that will be): a case
+  overdue and unhandled for months is due in each of those months, from facts written when its events'
+  days were tallied (so ``build=True`` tallies from the scheme's look-back bound, not only the period).
+
+Region rows keep 自行处置 cases apart (``RegionDay.self_handled``), so the scheme's choice for them
+(``self_handled_in_regions``) applies when a period is read, without re-tallying.
 
 A day is tallied from its events plus the whole history of the cases they touch, in one transaction that
 replaces the day's rows (idempotent, rebuildable at any time: ``urbangrid tallies rebuild``). Days are
@@ -36,15 +41,16 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 
 from urbangrid.cases.models import Case, CaseEvent
 from urbangrid.cases.workflow import Action
 
 from .evaluation import (BEFORE_FILING, DISPATCHES, HANDLE_DEADLINES, HANDLE_PAUSES, HANDLE_STARTS, HANDLE_STOPS,
-                         ID_CHUNK, LEVEL_FIELD, LEVELS, TZ, VALIDATING, EventEvaluation, Judge, PeriodError, _midnight,
-                         close_verdicts, handle_clocks, new_position_counter, post_counts, returned_dispatches)
+                         ID_CHUNK, LEVEL_FIELD, LEVELS, TZ, VALIDATING, EventEvaluation, Judge, PeriodError, Span,
+                         _midnight, close_verdicts, handle_clocks, is_self_filing, new_position_counter,
+                         overdue_in_period, post_counts, returned_dispatches)
 from .models import (POST_DAY_COUNTS, REGION_DAY_COUNTS, UNIT_DAY_COUNTS, CaseFact, EvaluationScheme, PostDay, RegionDay,
                      TallyCursor, TallyDay, UnitDay)
 
@@ -67,7 +73,7 @@ def _grace_minutes(scheme=None):
 # --- tallying one day ---------------------------------------------------------------------------
 
 def _histories(case_ids):
-    """Every event of these cases, by case, in seq order; and each case's (source, regions)."""
+    """Every event of these cases, by case, in seq order; and each case's (source, regions, self-handled)."""
     hist, cases = defaultdict(list), {}
     ids = sorted(case_ids)
     for i in range(0, len(ids), ID_CHUNK):
@@ -76,8 +82,9 @@ def _histories(case_ids):
                   .values_list("case_id", "seq", "action", "at", "actor_person_id", "unit_id", "data", "from_state",
                                "to_state", "deadline", "stage").iterator(chunk_size=5000)):
             hist[r[0]].append(r[1:])
-        for pk, source, *regions in Case.objects.filter(pk__in=chunk).order_by().values_list("pk", "source", *REGION_FIELDS):
-            cases[pk] = (source, tuple(regions))
+        for pk, source, self_handled, *regions in (Case.objects.filter(pk__in=chunk).order_by()
+                                                   .values_list("pk", "source", "self_handled", *REGION_FIELDS)):
+            cases[pk] = (source, tuple(regions), self_handled)
     return hist, cases
 
 
@@ -95,8 +102,9 @@ class RangeCounter:
     def fact(self, case_id, kind, **fields):
         self.facts.append(CaseFact(case_id=case_id, kind=kind, **fields))
 
-    def case(self, case_id, evs, source, regions):
+    def case(self, case_id, evs, source, regions, self_handled=False):
         j, a, b, counts = self.judge, self.a, self.b, self.counts
+        rkey = (*regions, bool(self_handled))  # a region row per unit-grid tuple and 自行处置 or not
         on = j.on_time
         seen_dispatch, seen_feed = {}, {}  # unit -> day of the last such event before
         verdicts = (close_verdicts([(e[0], e[1], e[2], e[5], e[9]) for e in evs], j.late_any, self.calendar)
@@ -130,29 +138,30 @@ class RangeCounter:
                 ontime, seconds = verdicts[seq]
                 if inside:
                     if prev_close is None:
-                        counts[day, "region", regions, "closed"] += 1
-                        counts[day, "region", regions, "ontime"] += int(ontime)
+                        counts[day, "region", rkey, "closed"] += 1
+                        counts[day, "region", rkey, "ontime"] += int(ontime)
                         if seconds is not None:
-                            counts[day, "region", regions, "handle_sum"] += seconds
-                            counts[day, "region", regions, "handle_n"] += 1
+                            counts[day, "region", rkey, "handle_sum"] += seconds
+                            counts[day, "region", rkey, "handle_n"] += 1
                     else:
                         pday, pon, psec = prev_close
-                        self.fact(case_id, "closed_again", day=day, r1=regions[0], r2=regions[1], r3=regions[2],
-                                  r4=regions[3], r5=regions[4], prev_day=pday, n1=int(ontime), n2=seconds, p1=int(pon), p2=psec)
+                        self.fact(case_id, "closed_again", day=day, k1=int(bool(self_handled)), r1=regions[0],
+                                  r2=regions[1], r3=regions[2], r4=regions[3], r5=regions[4], prev_day=pday,
+                                  n1=int(ontime), n2=seconds, p1=int(pon), p2=psec)
                 prev_close = (day, ontime, seconds)
             if not inside:
                 continue
             if action == Action.VERIFY and (data or {}).get("confirmed"):
-                counts[day, "region", regions, "verified"] += 1
-            elif action == Action.FILE:
-                counts[day, "region", regions, "filed"] += 1
+                counts[day, "region", rkey, "verified"] += 1
+            elif action == Action.FILE or (action == Action.ACCEPT and is_self_filing(to_state)):
+                counts[day, "region", rkey, "filed"] += 1
             if p is None:
                 continue
             for post, counter, n in post_counts(action, source, data, at, on):
                 counts[day, post, (p,), counter] += n
-        self.case_facts(case_id, evs, source, regions)
+        self.case_facts(case_id, evs, source, regions, self_handled)
 
-    def case_facts(self, case_id, evs, source, regions):
+    def case_facts(self, case_id, evs, source, regions, self_handled=False):
         """The facts that follow from the case's whole history (recomputed whenever it gains an event)."""
         valid = any(e[1] in VALIDATING and not (e[1] == Action.ACCEPT and e[7] == "pending_filing") for e in evs)
         voided = any(e[1] == Action.VOID and e[6] not in BEFORE_FILING for e in evs)
@@ -169,10 +178,11 @@ class RangeCounter:
                 self.fact(case_id, "returned", day=local_day(d[2]), k1=d[3])
         if any(e[1] in CLOCK_ACTIONS for e in evs):
             for clock in handle_clocks([(e[1], e[2], e[4], e[8], e[9]) for e in evs]):
-                if clock["overdue_at"] is not None:
+                for span in clock["spans"]:  # one row per overdue span (the evaluation decides which periods)
                     self.fact(case_id, "clock", k1=clock["unit"], r1=regions[0], r2=regions[1], r3=regions[2],
-                              r4=regions[3], r5=regions[4], overdue_at=clock["overdue_at"], stop_at=clock["stop_at"],
-                              set_at=clock["overdue_set_at"])
+                              r4=regions[3], r5=regions[4], overdue_at=span.start, until_at=span.until,
+                              n1=int(span.replaced), n2=int(bool(self_handled)), stop_at=clock["stop_at"],
+                              set_at=span.set_at)
 
     def table_rows(self):
         """{model: [row tuples]} for UnitDay, RegionDay and PostDay (one row per day and subject)."""
@@ -192,7 +202,7 @@ class RangeCounter:
 
 
 TABLE_FIELDS = {UnitDay: ("day", "unit", *UNIT_DAY_COUNTS),
-                RegionDay: ("day", "grid", "rgrid", "community", "street", "district", *REGION_DAY_COUNTS),
+                RegionDay: ("day", "grid", "rgrid", "community", "street", "district", "self_handled", *REGION_DAY_COUNTS),
                 PostDay: ("day", "role", "person", *POST_DAY_COUNTS)}
 
 
@@ -243,8 +253,8 @@ def _tally_window(first, last, scheme, calendar):
             chunk = touched[i:i + ID_CHUNK]
             hist, cases = _histories(chunk)
             for case_id, evs in hist.items():
-                source, regions = cases[case_id]
-                counter.case(case_id, evs, source, regions)
+                source, regions, self_handled = cases[case_id]
+                counter.case(case_id, evs, source, regions, self_handled)
             CaseFact.objects.filter(kind__in=PER_CASE_KINDS, case_id__in=chunk).delete()
         for model in TABLE_FIELDS:
             model.objects.filter(day__gte=first, day__lte=last).delete()
@@ -467,10 +477,13 @@ class TallyEvaluation(EventEvaluation):
         self.first_day = local_day(self.start)
         self.last_day = local_day(self.eff_end - timedelta(microseconds=1))
         if build:
-            self.tallied, self.missing = ensure_fresh(self.first_day, self.last_day, scheme=self.scheme), []
+            # from the look-back bound: the clock facts of cases last touched before the period (a case overdue
+            # and unhandled since then) come from the days of their events
+            self.tallied = ensure_fresh(local_day(self.lookback), self.last_day, scheme=self.scheme)
+            self.missing = []
         else:
             self.tallied, self.missing = [], unready_days(self.first_day, self.last_day, scheme=self.scheme)
-        self._clock_facts = None
+        self._overdue_facts = None
         self._closed_overdue = None
         self._region_rows_cache = None
 
@@ -481,17 +494,31 @@ class TallyEvaluation(EventEvaluation):
     def _facts(self, kind):
         return CaseFact.objects.filter(kind=kind, day__gte=self.first_day, day__lte=self.last_day).order_by()
 
-    def clock_facts(self):
-        """[(case_id, unit, overdue_at, regions)] of handling clocks overdue in the period and still open at its end."""
-        if self._clock_facts is None:
-            rows = (CaseFact.objects.filter(kind="clock", overdue_at__gte=self.start, overdue_at__lt=self.eff_end,
-                                            set_at__gte=self.lookback).order_by()
-                    .values_list("case_id", "k1", "overdue_at", "stop_at", "r1", "r2", "r3", "r4", "r5"))
-            self._clock_facts = [(c, u, o, tuple(r)) for c, u, o, stop, *r in rows if stop is None or stop >= self.eff_end]
-        return self._clock_facts
+    def _overdue_in_period(self):
+        """(unit rows, region cases, {case_id: (regions, self-handled)}) from the clock facts: each overdue span
+        since the look-back bound that began before the period's end, on a clock not stopped before it began;
+        ``overdue_in_period`` decides, as for the raw events."""
+        if self._overdue_facts is None:
+            rows = (CaseFact.objects.filter(kind="clock", overdue_at__gte=self.lookback, overdue_at__lt=self.eff_end,
+                                            set_at__gte=self.lookback)
+                    .filter(Q(stop_at__isnull=True) | Q(stop_at__gt=self.start)).order_by()
+                    .values_list("case_id", "k1", "stop_at", "overdue_at", "until_at", "n1", "set_at", "n2",
+                                 "r1", "r2", "r3", "r4", "r5"))
+            spans, info = defaultdict(list), {}
+            for case_id, unit, stop, start, until, replaced, set_at, self_handled, *regions in rows:
+                spans[case_id, unit, stop].append(Span(start, until, bool(replaced), set_at))
+                info[case_id] = (tuple(regions), bool(self_handled))
+            clocks = [(case_id, unit, stop, ss) for (case_id, unit, stop), ss in spans.items()]
+            voided = {c for c, _u in self._in_period(Action.VOID, set(info))} if info else set()
+            units, cases = overdue_in_period(clocks, voided, self.start, self.eff_end, self.lookback)
+            self._overdue_facts = units, cases, info
+        return self._overdue_facts
 
     def overdue_clocks(self):
-        return [(c, u, o) for c, u, o, _r in self.clock_facts()]
+        return self._overdue_in_period()[0]
+
+    def overdue_cases(self):
+        return self._overdue_in_period()[1]
 
     def _in_period(self, action, case_ids):
         """(case_id, unit_id) of these cases' ``action`` events in the period."""
@@ -533,29 +560,43 @@ class TallyEvaluation(EventEvaluation):
             for person, n in self._facts(kind).values_list("k1").annotate(n=Count("pk")):
                 c[role, person][metric] += n
         verified, filed = defaultdict(int), defaultdict(int)
-        for _g, rgrid, _c, _s, _d, n_verified, n_filed, *_rest in self._region_rows()[0]:
-            if rgrid is not None:
+        with_self = bool(self.scheme.self_handled_in_regions)
+        for _g, rgrid, _c, _s, _d, self_handled, n_verified, n_filed, *_rest in self._region_rows()[0]:
+            if rgrid is not None and (with_self or not self_handled):
                 verified[rgrid] += n_verified
                 filed[rgrid] += n_filed
         return c, verified, filed
 
     def _region_rows(self):
-        """The period's region sums per unit-grid tuple, and its re-closings: read once for all levels."""
+        """The period's region sums per unit-grid tuple and 自行处置 flag, and its re-closings: read once for all
+        levels."""
         if self._region_rows_cache is None:
-            sums = self._sums(RegionDay, ["grid", "rgrid", "community", "street", "district"], REGION_DAY_COUNTS)
-            again = list(self._facts("closed_again").values_list("r1", "r2", "r3", "r4", "r5", "prev_day", "n1", "n2", "p1", "p2"))
+            sums = self._sums(RegionDay, ["grid", "rgrid", "community", "street", "district", "self_handled"],
+                              REGION_DAY_COUNTS)
+            again = list(self._facts("closed_again").values_list("r1", "r2", "r3", "r4", "r5", "k1", "prev_day", "n1",
+                                                                 "n2", "p1", "p2"))
             self._region_rows_cache = sums, again
         return self._region_rows_cache
 
     def region_counts(self, level):
         idx = list(LEVELS).index(level)
+        with_self = bool(self.scheme.self_handled_in_regions)
         k = defaultdict(lambda: defaultdict(int))
+        self_closed = defaultdict(int)
         sums, again = self._region_rows()
         for row in sums:
+            if row[5]:  # 自行处置 cases: their closures are listed; the rest only where the scheme counts them
+                self_closed[row[idx]] += row[6 + REGION_DAY_COUNTS.index("closed")]
+                if not with_self:
+                    continue
             r = k[row[idx]]
-            for name, n in zip(REGION_DAY_COUNTS, row[5:]):
+            for name, n in zip(REGION_DAY_COUNTS, row[6:]):
                 r[name] += n
-        for *regions, pday, n1, n2, p1, p2 in again:
+        for *regions, self_handled, pday, n1, n2, p1, p2 in again:
+            if self_handled and pday < self.first_day:
+                self_closed[regions[idx]] += 1
+            if self_handled and not with_self:
+                continue
             r = k[regions[idx]]
             if pday < self.first_day:  # the case's first close in the period
                 r["closed"] += 1
@@ -568,19 +609,19 @@ class TallyEvaluation(EventEvaluation):
             if n2 is not None:
                 r["handle_sum"] += n2
                 r["handle_n"] += 1
-        overdue = self.clock_facts()
+        _units, overdue, info = self._overdue_in_period()
+        overdue = [c for c in overdue if with_self or not info[c][1]]
         if self._closed_overdue is None:  # shared by the levels
-            self._closed_overdue = {c for c, _u in self._in_period(Action.CLOSE, {c for c, *_x in overdue})} if overdue else set()
+            self._closed_overdue = {c for c, _u in self._in_period(Action.CLOSE, set(overdue))} if overdue else set()
         closed_cases = self._closed_overdue
         extra = defaultdict(set)
-        for case_id, _u, _o, regions in overdue:
+        for case_id in overdue:
             if case_id not in closed_cases:
-                extra[regions[idx]].add(case_id)
+                extra[info[case_id][0][idx]].add(case_id)
         out = {}
-        for region in set(k) | set(extra):
+        for region in set(k) | set(extra) | set(self_closed):
             r = k[region]
             out[region] = {"verified": r["verified"], "filed": r["filed"], "closed": r["closed"],
                            "due": r["closed"] + len(extra[region]), "ontime": r["ontime"], "handle_sum": r["handle_sum"],
-                           "handle_n": r["handle_n"]}
+                           "handle_n": r["handle_n"], "self_closed": self_closed[region]}
         return out
-

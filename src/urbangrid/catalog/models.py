@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from urbangrid.grids.locator import OutsideManagedArea, locator
 from urbangrid.worktime.models import TimeUnit
 
-LOCAL_EXTENSION_MAJOR = "21"  # de-facto major code of a city's own classes (standards.md §2.2)
+LOCAL_EXTENSION_MAJOR = "21"  # de-facto major code of a city's own classes (docs/standards.md, Catalogue codes)
 
 
 class CatalogVersion(models.Model):

@@ -5,7 +5,7 @@ Every figure is an ORM aggregate over the period's rows only: cases by ``created
 cost grows with the period's data, not with the whole history. Open cases (the map, 超期) are found by
 ``state``. Periods are calendar dates in Asia/Shanghai: ``[date_from 00:00, date_to + 1 day 00:00)``.
 
-Definitions (standards.md §3.5):
+Definitions (docs/standards.md, Dashboard and grid-page figures):
 - 受理数 received: cases reported in the period;
 - 立案数 filed / 派遣数 dispatched: cases with a ``file`` / ``dispatch`` event in the period (the event
   log is the source of truth; a case dispatched twice counts once);

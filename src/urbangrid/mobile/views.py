@@ -76,6 +76,9 @@ def _js_strings():
         "tasks_offline": _("离线，待办列表可能不是最新"),
         "verify_task": _("待核实"),
         "check_task": _("待核查"),
+        "deadline": _("时限"),
+        "deadline_unconfirmed": _("期限待确认"),
+        "deadline_unconfirmed_tip": _("该期限跨越尚未由国务院放假通知确认的日期，暂按法定节假日推算（不含调休）；导入放假通知后将自动重算"),
         "pick_class": _("请选择问题类别"),
         "pick_location": _("请选择位置"),
         "need_photo": _("请拍摄至少一张现场照片"),
@@ -133,6 +136,7 @@ def task(request, actor, number):
     return render(request, "mobile/task.html", _base_context(
         request, actor, page="task", case=case, before=before, after=after, actions=mine,
         light=engine.light(case, timezone.now()) if case.state in OPEN else "", ended=case.state not in OPEN,
+        deadline_unconfirmed=case.state in OPEN and services.deadline_unconfirmed(case),
         labels={a: str(actions[a].label) for a in mine}))
 
 

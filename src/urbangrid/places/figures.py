@@ -1,5 +1,5 @@
 """A responsibility grid's figures for this day, week or month (the grid page), with the dashboard's
-definitions (dashboard/metrics.py, standards.md §3.5): received = reported in the period; closed = closed
+definitions (dashboard/metrics.py; docs/standards.md, Dashboard and grid-page figures): received = reported in the period; closed = closed
 in the period; on-time rate = closed 正常 / closed; rework = closed cases that were reworked; overdue =
 open cases whose clock shows red now. Two aggregate queries, whatever the history's size.
 """

@@ -31,7 +31,9 @@ def grid_page(request, code):
     open_cases = (services.visible_cases(actor_of(request)).filter(responsibility_grid=grid, state__in=OPEN)
                   .select_related("catalog_class", "current_unit").order_by(F("stage_deadline").asc(nulls_last=True), "pk"))
     total_open = open_cases.count()
-    rows = [{"case": c, "light": engine.light(c, now)} for c in open_cases[:OPEN_LIMIT]]
+    ctx = services.Context.load()
+    rows = [{"case": c, "light": engine.light(c, now),
+             "unconfirmed": services.deadline_unconfirmed(c, ctx.calendar, ctx.limits)} for c in open_cases[:OPEN_LIMIT]]
     context = {
         "grid": grid, "people": card.people_by_role(grid, actor_of(request)), "segments": grid.road_segments.order_by("code"),
         "party_organizations": grid.party_organizations.select_related("parent").order_by("level", "code"),

@@ -96,7 +96,7 @@ class Stage(models.TextChoices):
     CLOSE = "close", _("结案")
 
 
-# Practice values (standards.md §1.3): 核实确认 + 立案派遣 ≤ 1 工作时 (福州); 核实, 核查 30 min (egova).
+# Practice values (docs/standards.md, Stage time limits): 核实确认 + 立案派遣 ≤ 1 工作时; 核实, 核查 30 min.
 # Used by the data migration and as the fallback when a row is missing.
 DEFAULT_LIMITS = {
     Stage.LOCATE: (Decimal("1"), TimeUnit.WORKING_HOURS),

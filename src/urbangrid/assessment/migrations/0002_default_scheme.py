@@ -1,4 +1,4 @@
-"""Seed the standard scheme (standards.md §3 defaults)."""
+"""Seed the standard scheme (the defaults of docs/standards.md, Evaluation indicators)."""
 from django.db import migrations
 
 

@@ -1,6 +1,6 @@
-"""Seed the deduction rules and a default deduction standard (检查项目) from the source document's practice:
-patrol, people on duty, cleanliness, piled clutter, small ads, street-occupying business, facilities,
-party responsibility. Points follow local practice ("饭店提前店外经营，1处扣0.1分", standards.md §3.6)."""
+"""Seed the deduction rules and a default deduction standard (检查项目) of local practice: patrol, people on
+duty, cleanliness, piled clutter, small ads, street-occupying business, facilities, party responsibility.
+Points follow local rules ("饭店提前店外经营，1处扣0.1分"; docs/standards.md, Deductions)."""
 from django.db import migrations
 
 ALL = ["grid", "segment", "unit", "party", "person"]

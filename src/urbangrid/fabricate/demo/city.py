@@ -51,7 +51,7 @@ OUTSIDE_DEPARTMENTS = [
     ("ZJ", "住房和城乡建设局", "住建"), ("HB", "生态环境局", "环保"),
 ]
 OFFICES = ["办公室", "党建工作科", "市政管理科", "环境卫生科", "园林绿化科", "执法监督科", "政策法规科", "计划财务科", "人事教育科", "宣传科"]
-# Five general branches, each in a bureau unit (the document names a 供水党总支).
+# Five general branches, each in a bureau unit (one of them the water supply's, 供水党总支).
 GENERAL_BRANCHES = [("SZ", "市政"), ("YL", "园林"), ("HW", "环卫"), ("ZF", "执法"), ("GS", "供水")]
 BRANCHES_PER_GENERAL = [5, 5, 5, 4, 4]  # 23 branches
 LEADER_COUNT = 7  # 局领导班子: each is 网格长 of several grids

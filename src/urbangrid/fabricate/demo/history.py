@@ -7,7 +7,7 @@ have the case in scope (``services._in_scope``), and ``engine.apply`` moves the 
 cases and events are written with bulk inserts at the end, because 30,000 cases with ~260,000 events
 one transaction at a time would take ten minutes. History carries no photos.
 
-Shape (defaults reproduce the document): 30,861 cases received, of which 30,831 finished and 30 still
+Shape (the defaults give the demo's story, README, Quick start): 30,861 cases received, of which 30,831 finished and 30 still
 open; no step is dated after the moment of building, so the finishing cases still in flight then stay open
 too (taken from the 30,831); ~93 % found by inspectors; small ads, clutter, exposed garbage, manhole covers
 and bins most common; ~2 % rework, some returns, extensions, suspensions and late closures; dissatisfied

@@ -1,7 +1,7 @@
 """The demo city's responsibility list (责任清单) and component inventory (部件普查).
 
-Events use the document's local 5/54 list, components the CJ/T 214-2007 6/85 list. Limits follow the
-practice values collected in standards.md §1.3; each district's sanitation and enforcement units take
+Events use the demo city's local 5/54 list, components the CJ/T 214-2007 6/85 list (docs/standards.md,
+Catalogue codes). Limits follow the practice values of docs/standards.md, "Stage time limits"; each district's sanitation and enforcement units take
 their district's street-cleaning and street-order classes (two-level command), and 私搭乱建 shows
 filing conditions (停工 / 处罚 / 拆除) with their own limits.
 """
@@ -140,7 +140,7 @@ def build_components(seed, per_unit_grid=2):
 
 def build_responsibility(seed, city=None):
     load_catalogues()
-    # The demo city still files under the document's lists: the local events and CJ/T 214-2007 components.
+    # The demo city still files under its own lists: the local events and CJ/T 214-2007 components.
     CatalogVersion.objects.filter(code__in=[EVENT_VERSION, COMPONENT_VERSION]).update(is_current=True)
     CatalogVersion.objects.exclude(code__in=[EVENT_VERSION, COMPONENT_VERSION]).update(is_current=False)
     locator.invalidate()

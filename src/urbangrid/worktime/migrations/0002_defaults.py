@@ -1,4 +1,4 @@
-"""Default working periods (08:30–12:00, 14:00–17:30) and stage time limits (standards.md §1.3)."""
+"""Default working periods (08:30–12:00, 14:00–17:30) and stage time limits (docs/standards.md, Stage time limits)."""
 from datetime import time
 from decimal import Decimal
 

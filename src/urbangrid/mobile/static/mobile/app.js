@@ -273,14 +273,29 @@
     return err && err.code === 1 ? t("gps_denied") : t("gps_unavailable");
   }
 
+  // A deadline in the centre's time zone (the phone's own may differ): "12-03 10:30".
+  const DEADLINE_FORMAT = new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Shanghai", month: "2-digit", day: "2-digit",
+                                                              hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  function shanghaiTime(iso) {
+    const p = Object.fromEntries(DEADLINE_FORMAT.formatToParts(new Date(iso)).map((x) => [x.type, x.value]));
+    return `${p.month}-${p.day} ${p.hour}:${p.minute}`;
+  }
+  function deadlineLine(c) {
+    if (!c.stage_deadline) return "";
+    // 期限待确认: the deadline rests on days no holiday notice confirms yet (as on the case page and the benches)
+    const badge = c.deadline_unconfirmed ? ` <span class="tag tag-unconfirmed" data-unconfirmed="1" ` +
+      `title="${esc(t("deadline_unconfirmed_tip"))}">${esc(t("deadline_unconfirmed"))}</span>` : "";
+    return `<span class="m-hint m-deadline">${esc(t("deadline"))} ${esc(shanghaiTime(c.stage_deadline))}${badge}</span>`;
+  }
+
   async function loadTasks(list, state) {
     try {
       const page = await getJSON("/api/v1/cases/todo?limit=100");
       list.innerHTML = page.items.map((c) => {
         const kind = c.state === "verifying" ? t("verify_task") : c.state === "checking" ? t("check_task") : c.state_label;
-        return `<li class="m-light-${esc(c.light)}"><a href="${esc(C.scope)}tasks/${encodeURIComponent(c.number)}/">` +
+        return `<li class="m-light-${esc(c.light)}" data-number="${esc(c.number)}"><a href="${esc(C.scope)}tasks/${encodeURIComponent(c.number)}/">` +
           `<span class="m-tag">${esc(kind)}</span> <b>${esc(c.class_name)}</b> <span class="m-hint">${esc(c.number)}</span>` +
-          `<span class="m-desc">${esc(c.description)}</span>` +
+          `<span class="m-desc">${esc(c.description)}</span>` + deadlineLine(c) +
           (c.address ? `<span class="m-hint m-addr">${esc(c.address)}</span>` : "") + `</a></li>`;
       }).join("");
       state.textContent = page.items.length ? "" : t("no_tasks");
