@@ -286,7 +286,7 @@ def main(argv=None):
     from django.core.management import call_command
     from django.db import connection, connections
 
-    from urbangrid.assessment.evaluation import period_of
+    from urbangrid.assessment.periods import period_of
     from urbangrid.fabricate.generate.build import Params, generate
     from urbangrid.worktime import clock as wt
 

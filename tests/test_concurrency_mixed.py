@@ -17,7 +17,7 @@ from django.db.models import Count
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from urbangrid.assessment import evaluation, reviews
+from urbangrid.assessment import evaluate, evaluation, periods, review_base, reviews
 from urbangrid.cases import services
 from urbangrid.cases.chain import verify
 from urbangrid.cases.models import Case, CaseEvent
@@ -212,8 +212,8 @@ def test_evaluation_while_transitions_run(city):
     points = _centres(UnitGrid.objects.filter(responsibility_grid__code="WG01").order_by("code")[:6])
     today = timezone.localdate()
     # A fixed window of whole days around now (yesterday to tomorrow), as the pages' periods are.
-    start = evaluation.period_of("day", today - timedelta(days=1)).start
-    end = evaluation.period_of("day", today + timedelta(days=1)).end
+    start = periods.period_of("day", today - timedelta(days=1)).start
+    end = periods.period_of("day", today + timedelta(days=1)).end
     writers, per_writer = 3, 25
     numbers, runs, reviews_built = [], [], []
     done = threading.Event()
@@ -235,15 +235,15 @@ def test_evaluation_while_transitions_run(city):
         return run
 
     def evaluator():
-        scope = reviews.ReviewScope(everything=True)
+        scope = review_base.ReviewScope(everything=True)
         i = 0
         while not done.is_set() or len(runs) < 3:
             before = _direct(start, end)
-            tables = _tables(evaluation.evaluate(start, end))
+            tables = _tables(evaluate.evaluate(start, end))
             runs.append((before, tables, _direct(start, end)))
             if i % 4 == 0:  # what the review pages show, built from the same log
                 for kind in ("daily", "monthly"):
-                    p = evaluation.period_of(reviews.KINDS[kind][0], today)
+                    p = periods.period_of(reviews.KINDS[kind][0], today)
                     reviews_built.append(reviews.build(kind, p, scope).as_dict())
             i += 1
 
@@ -275,8 +275,8 @@ def test_evaluation_while_transitions_run(city):
 
     # The writers have stopped: the evaluation equals one computed from scratch from the raw events and
     # agrees with the event table.
-    final = _tables(evaluation.evaluate(start, end))
-    reference = getattr(evaluation, "EventEvaluation", None) or evaluation.Evaluation  # the raw-event rules
+    final = _tables(evaluate.evaluate(start, end))
+    reference = evaluation.EventEvaluation  # the raw-event rules
     scratch = _tables(reference(start, end))
     assert final["units"] == scratch["units"]
     assert final["positions"] == scratch["positions"]
@@ -292,8 +292,8 @@ def test_evaluation_while_transitions_run(city):
     assert {r["code"]: r["filed"] for r in final["regions"]["district"] if r["filed"]} == by_district
     assert sum(r["rework"] for r in final["units"]) == events.filter(action="check_fail").count()
     # The daily review's totals are the day's events too.
-    day = evaluation.period_of("day", today)
-    daily = reviews.build("daily", day, reviews.ReviewScope(everything=True))
+    day = periods.period_of("day", today)
+    daily = reviews.build("daily", day, review_base.ReviewScope(everything=True))
     assert sum(r["reported"] for r in daily.section("by_grid").rows) == CaseEvent.objects.filter(
         action="report", at__gte=day.start, at__lt=day.end).count()
     for n in numbers:

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from ug_testing import jpeg
 from urbangrid.assessment import deductions as svc
-from urbangrid.assessment.evaluation import period_of
+from urbangrid.assessment.periods import period_of
 from urbangrid.assessment.models import Deduction, DeductionEvent, DeductionPolicy, InspectionItem
 from urbangrid.assessment.scoring import target_scores
 from urbangrid.cases.models import Case

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from eval_helpers import T, Log
 from ug_testing import assert_matches_openapi, login_client
-from urbangrid.assessment.evaluation import PeriodError, parse_period, period_of
+from urbangrid.assessment.periods import PeriodError, parse_period, period_of
 from urbangrid.assessment.models import EvaluationScheme
 from urbangrid.worktime.clock import TZ
 

@@ -12,7 +12,8 @@ from django.utils import timezone
 from eval_helpers import Log, T
 from ug_testing import login_client
 from urbangrid.assessment import tallies
-from urbangrid.assessment.evaluation import EventEvaluation, period_of
+from urbangrid.assessment.evaluation import EventEvaluation
+from urbangrid.assessment.periods import period_of
 from urbangrid.assessment.models import CaseFact, PostDay, RegionDay, TallyCursor, TallyDay, UnitDay
 from urbangrid.cases.models import CaseEvent
 

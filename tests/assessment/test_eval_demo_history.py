@@ -6,7 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from urbangrid.assessment.evaluation import EventEvaluation, period_of
+from urbangrid.assessment.evaluation import EventEvaluation
+from urbangrid.assessment.periods import period_of
 from urbangrid.cases.models import Case, CaseEvent
 from demo_snapshot import build_demo
 

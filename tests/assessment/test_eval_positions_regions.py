@@ -2,7 +2,8 @@
 import pytest
 
 from eval_helpers import T, Log
-from urbangrid.assessment.evaluation import Evaluation, period_of
+from urbangrid.assessment.evaluate import evaluation_for
+from urbangrid.assessment.periods import period_of
 from urbangrid.assessment.models import EvaluationScheme
 from urbangrid.cases.models import CaseEvent
 from urbangrid.catalog import responsibility
@@ -60,7 +61,7 @@ def build_positions(log):
 def test_positions(demo_city):
     log = Log()
     build_positions(log)
-    rows = Evaluation(MARCH.start, MARCH.end).positions()
+    rows = evaluation_for(MARCH.start, MARCH.end).positions()
     by = {(r["role"], r["person_id"]): r for r in rows}
     insp = by["inspector", log.inspector.pk]["indicators"]
     assert (insp["reported"], insp["valid_reported"]) == (4, 2)  # r1 filed, r3 self-handled; r2 and v not
@@ -106,7 +107,7 @@ def test_position_weights_are_configurable(demo_city):
     build_positions(log)
     scheme = EvaluationScheme.current()
     scheme.position_weights["shift_lead"] = {"ontime_file_rate": 0, "accurate_file_rate": 100, "ontime_close_rate": 0}
-    rows = Evaluation(MARCH.start, MARCH.end, scheme=scheme).positions()
+    rows = evaluation_for(MARCH.start, MARCH.end, scheme=scheme).positions()
     row = next(r for r in rows if r["role"] == "shift_lead" and r["person_id"] == log.shift.pk)
     assert row["score"] == 50 and row["grade"] == "D"
 
@@ -139,7 +140,7 @@ def build_regions(log):
 def test_regions_district(demo_city):
     log = Log()
     build_regions(log)
-    rows = {r["code"]: r for r in Evaluation(MARCH.start, MARCH.end).regions("district")}
+    rows = {r["code"]: r for r in evaluation_for(MARCH.start, MARCH.end).regions("district")}
     d1 = rows[log.grid.community.parent.parent.code]
     # filed: p1, k and o (each dispatched case was filed just before its dispatch)
     assert (d1["verified_reports"], d1["filed"], d1["closed"], d1["due_closed"], d1["ontime_closed"]) == (1, 3, 1, 2, 1)
@@ -166,7 +167,7 @@ def test_regions_district(demo_city):
 def test_regions_levels_sum_and_region_class(demo_city):
     log = Log()
     build_regions(log)
-    ev = Evaluation(MARCH.start, MARCH.end)
+    ev = evaluation_for(MARCH.start, MARCH.end)
     for level in ("grid", "responsibility_grid", "community", "street", "district"):
         rows = ev.regions(level)
         assert sum(r["filed"] for r in rows) == 3, level
@@ -176,12 +177,12 @@ def test_regions_levels_sum_and_region_class(demo_city):
     assert grid["filed_per_grid"] == 3 and grid["region_class"] == "1" and grid["filed_score"] == 75  # 一类: <5
     scheme = EvaluationScheme.current()
     scheme.class_two_regions = [log.grid.community.parent.code]  # the street: its grids are 二类
-    grid = next(r for r in Evaluation(MARCH.start, MARCH.end, scheme=scheme).regions("grid") if r["code"] == log.grid.code)
+    grid = next(r for r in evaluation_for(MARCH.start, MARCH.end, scheme=scheme).regions("grid") if r["code"] == log.grid.code)
     assert grid["region_class"] == "2" and grid["filed_score"] == 90  # 二类: <4
 
 
 def test_bad_level(demo_city):
-    from urbangrid.assessment.evaluation import PeriodError
+    from urbangrid.assessment.periods import PeriodError
 
     with pytest.raises(PeriodError):
-        Evaluation(MARCH.start, MARCH.end).regions("planet")
+        evaluation_for(MARCH.start, MARCH.end).regions("planet")

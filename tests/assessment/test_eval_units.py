@@ -2,7 +2,8 @@
 import pytest
 
 from eval_helpers import T, Log
-from urbangrid.assessment.evaluation import Evaluation, period_of
+from urbangrid.assessment.evaluate import evaluation_for
+from urbangrid.assessment.periods import period_of
 from urbangrid.assessment.models import EvaluationScheme
 from urbangrid.worktime import clock as wt
 
@@ -15,7 +16,7 @@ def rows_by_code(rows):
 
 
 def units(scheme=None):
-    return rows_by_code(Evaluation(MARCH.start, MARCH.end, scheme=scheme).units())
+    return rows_by_code(evaluation_for(MARCH.start, MARCH.end, scheme=scheme).units())
 
 
 def test_filed_closed_due_and_on_time(demo_city):
@@ -47,7 +48,7 @@ def test_filed_closed_due_and_on_time(demo_city):
     assert (r["grade"], r["color"]) == ("C", "yellow")  # 10 + 20 + 10 + 30 = 70
     # the period before sees c's dispatch and its missed deadline
     feb = period_of("month", T(2026, 2, 10).date())
-    rf = rows_by_code(Evaluation(feb.start, feb.end).units())[u.code]
+    rf = rows_by_code(evaluation_for(feb.start, feb.end).units())[u.code]
     assert (rf["filed"], rf["closed"], rf["overdue_unhandled"], rf["due_closed"]) == (1, 0, 1, 1)
     assert rf["close_rate"] == 0
 
@@ -120,7 +121,7 @@ def test_midnight_edges_in_shanghai(demo_city):
     log.dispatched(T(2026, 4, 1, 0, 0, 0), u)  # April
     assert units()[u.code]["filed"] == 1
     day = period_of("day", T(2026, 3, 1).date())
-    assert rows_by_code(Evaluation(day.start, day.end).units())[u.code]["filed"] == 1
+    assert rows_by_code(evaluation_for(day.start, day.end).units())[u.code]["filed"] == 1
 
 
 def test_grace_minutes_rule(demo_city):

@@ -10,7 +10,8 @@ within 1 工作日 (7 working hours: Mon 09:00 → Tue 09:00).
 import pytest
 
 from eval_helpers import T, Log
-from urbangrid.assessment.evaluation import Evaluation, period_of
+from urbangrid.assessment.evaluate import evaluation_for
+from urbangrid.assessment.periods import period_of
 from urbangrid.assessment.models import EvaluationScheme
 from urbangrid.cases import engine
 from urbangrid.cases.models import Case
@@ -21,11 +22,11 @@ FEB, MARCH, APRIL = (period_of("month", T(2026, m, 10).date()) for m in (2, 3, 4
 
 
 def unit_row(period, unit, scheme=None):
-    return next(r for r in Evaluation(period.start, period.end, scheme=scheme).units() if r["unit_code"] == unit.code)
+    return next(r for r in evaluation_for(period.start, period.end, scheme=scheme).units() if r["unit_code"] == unit.code)
 
 
 def region_row(period, level, code, scheme=None):
-    return next(r for r in Evaluation(period.start, period.end, scheme=scheme).regions(level) if r["code"] == code)
+    return next(r for r in evaluation_for(period.start, period.end, scheme=scheme).regions(level) if r["code"] == code)
 
 
 # --- 1. 超期未处置: counted in every period at whose end it is overdue and unhandled -------------------------
@@ -166,7 +167,7 @@ def test_self_handled_cases_count_in_neither_立案_nor_结案_by_default(demo_c
     other = region_row(MARCH, "responsibility_grid", log.other_grid.responsibility_grid.code)
     assert (other["self_handled_closed"], other["has_data"], other["score"], other["rank"]) == (1, False, None, None)
     # the inspector's 漏报率 denominator is his grid's 立案数 as the region counts it
-    rows = Evaluation(MARCH.start, MARCH.end).positions()
+    rows = evaluation_for(MARCH.start, MARCH.end).positions()
     insp = next(x for x in rows if x["role"] == "inspector" and x["person_id"] == log.inspector.pk)["indicators"]
     assert (insp["reported"], insp["valid_reported"], insp["grid_filed"]) == (2, 2, 1)
 
@@ -185,6 +186,6 @@ def test_self_handled_cases_count_on_both_sides_when_the_scheme_says_so(demo_cit
     other = region_row(MARCH, "responsibility_grid", log.other_grid.responsibility_grid.code, scheme)
     # 立案 1, 结案 1 on time: 10 + 18 + 30 + 40 = 98.00 → A
     assert (other["filed"], other["closed"], other["due_closed"], other["score"], other["grade"]) == (1, 1, 1, 98.0, "A")
-    rows = Evaluation(MARCH.start, MARCH.end, scheme=scheme).positions()
+    rows = evaluation_for(MARCH.start, MARCH.end, scheme=scheme).positions()
     insp = next(x for x in rows if x["role"] == "inspector" and x["person_id"] == log.inspector.pk)["indicators"]
     assert insp["grid_filed"] == 3

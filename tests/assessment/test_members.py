@@ -9,7 +9,8 @@ from openpyxl import load_workbook
 from eval_helpers import T, Log
 from test_reviews_support import deduction
 from ug_testing import assert_matches_openapi, login_client
-from urbangrid.assessment.evaluation import Evaluation, period_of
+from urbangrid.assessment.evaluate import evaluation_for
+from urbangrid.assessment.periods import period_of
 from urbangrid.org.models import PartyOrganization, Person
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +69,7 @@ def test_member_record_figures_and_score(demo_city, client, openapi_doc):
     assert r["grid_deduction_points"] == 4 and r["grid_deductions"] == 1 and r["personal_deduction_points"] == 3
     assert g.code in r["grids"].split()
     year = period_of("year", T(2026, 3, 2).date())
-    position = max(x["score"] for x in Evaluation(year.start, year.end).positions() if x["person_id"] == p.pk)
+    position = max(x["score"] for x in evaluation_for(year.start, year.end).positions() if x["person_id"] == p.pk)
     assert r["position_score"] == position
     n_grids = len(r["grids"].split())
     grid_part = round((96 + 100 * (n_grids - 1)) / n_grids, 2)
@@ -121,7 +122,7 @@ def test_party_rollups_from_grids_and_segments(demo_city, client, openapi_doc):
     rows = {r["code"]: r for r in body["items"]}
     assert len(rows) == PartyOrganization.objects.count()
     year = period_of("year", T(2026, 3, 2).date())
-    region = {r["code"]: r for r in Evaluation(year.start, year.end).regions("responsibility_grid")}
+    region = {r["code"]: r for r in evaluation_for(year.start, year.end).regions("responsibility_grid")}
     grp = rows[group.code]
     assert (grp["grids"], grp["filed"], grp["closed"]) == (1, region[g.code]["filed"], region[g.code]["closed"]) == (1, 2, 1)
     assert grp["region_score"] == region[g.code]["score"]
@@ -177,7 +178,7 @@ def test_rankings_with_previous_period_and_trend(demo_city, client, openapi_doc)
     assert_matches_openapi(openapi_doc, "/api/v1/reviews/rankings", "get", 200, body)
     rows = {r["code"]: r for r in body["rows"]}
     march = period_of("month", T(2026, 3, 10).date())
-    ev = {r["unit_code"]: r["score"] for r in Evaluation(march.start, march.end).units()}
+    ev = {r["unit_code"]: r["score"] for r in evaluation_for(march.start, march.end).units()}
     assert rows[log.u1.code]["score"] == ev[log.u1.code] and rows[log.u2.code]["score"] == ev[log.u2.code]
     # ranked among the units with activity only: u1 first, the overdue u2 second, the others unranked (无数据)
     assert (rows[log.u1.code]["rank"], rows[log.u2.code]["rank"]) == (1, 2)

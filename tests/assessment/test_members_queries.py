@@ -51,7 +51,8 @@ def test_grouped_counts_match_the_events_one_by_one(demo_city):
     from collections import defaultdict
 
     from eval_helpers import T
-    from urbangrid.assessment.evaluation import Evaluation, period_of
+    from urbangrid.assessment.evaluate import evaluation_for
+    from urbangrid.assessment.periods import period_of
     from urbangrid.assessment.members import PERSON_ACTIONS, person_counts
     from urbangrid.cases.models import CaseEvent
 
@@ -64,7 +65,7 @@ def test_grouped_counts_match_the_events_one_by_one(demo_city):
     c = log.case(T(2026, 3, 4, 9))  # the inspector's report
     log.ev(c, "accept", T(2026, 3, 4, 9, 5))
     march = period_of("month", T(2026, 3, 10).date())
-    ev = Evaluation(march.start, march.end)
+    ev = evaluation_for(march.start, march.end)
     got = person_counts(march, ev)
     want = defaultdict(lambda: defaultdict(int))
     for e in CaseEvent.objects.filter(action__in=list(PERSON_ACTIONS), at__gte=march.start, at__lt=march.end,

@@ -10,8 +10,10 @@ from openpyxl import load_workbook
 from eval_helpers import T, Log
 from ug_testing import login_client
 from urbangrid.assessment import members, reviews
-from urbangrid.assessment.evaluation import Evaluation, has_activity, period_of
-from urbangrid.assessment.reviews import ReviewScope
+from urbangrid.assessment.evaluate import evaluation_for
+from urbangrid.assessment.evaluation import has_activity
+from urbangrid.assessment.periods import period_of
+from urbangrid.assessment.review_base import ReviewScope
 
 pytestmark = pytest.mark.django_db
 MARCH = period_of("month", T(2026, 3, 15).date())
@@ -35,7 +37,7 @@ def test_has_activity_is_any_counted_figure():
 @pytest.mark.usefixtures("both_sources")
 def test_units_positions_regions_without_activity(demo_city):
     log = one_case()
-    ev = Evaluation(MARCH.start, MARCH.end, now=NOW)
+    ev = evaluation_for(MARCH.start, MARCH.end, now=NOW)
     units = {r["unit_code"]: r for r in ev.units()}
     a, idle = units[log.u1.code], units[log.u2.code]
     assert (a["has_data"], a["score"], a["grade"], a["rank"]) == (True, 100.0, "A", 1)

@@ -6,8 +6,9 @@ import pytest
 from eval_helpers import T, Log
 from ug_testing import login_client
 from urbangrid.assessment import reviews
-from urbangrid.assessment.evaluation import period_of
-from urbangrid.assessment.reviews import ReviewScope, compared_spans, partial_label
+from urbangrid.assessment.periods import period_of
+from urbangrid.assessment.review_base import ReviewScope
+from urbangrid.assessment.periods import compared_spans, partial_label
 
 pytestmark = pytest.mark.django_db
 NOW = T(2026, 3, 3, 15)

@@ -9,7 +9,8 @@ from openpyxl import load_workbook
 from eval_helpers import T, Log, set_stage_limit
 from test_reviews_support import by_first, deduction, section, summary
 from ug_testing import assert_matches_openapi, login_client
-from urbangrid.assessment.evaluation import Evaluation, period_of
+from urbangrid.assessment.evaluate import evaluation_for
+from urbangrid.assessment.periods import period_of
 from urbangrid.catalog.models import CatalogClass
 from urbangrid.worktime import clock as wt
 
@@ -115,7 +116,7 @@ def test_weekly_inspection_supervised_rework_deductions(demo_city, client):
     assert by_first(section(body, "supervised"))[e.number]["times"] == 2
     assert by_first(section(body, "rework"))[e.number]["times"] == 1
     week = period_of("week", T(2026, 3, 4).date())
-    expected = {r["unit_code"]: r for r in Evaluation(week.start, week.end).units()}[log.u1.code]
+    expected = {r["unit_code"]: r for r in evaluation_for(week.start, week.end).units()}[log.u1.code]
     row = by_first(section(body, "units"))[log.u1.code]
     assert (row["filed"], row["rework"], row["score"], row["grade"]) == (1, 1, expected["score"], expected["grade"])
     ded = [r["cells"] for r in section(body, "deductions")["rows"] if r["cells"]["target_label"] == "责任网格"]
@@ -179,7 +180,7 @@ def test_quarterly_month_by_month_hotspots_recurring_backlog(demo_city, client):
     row = by_first(units)[log.u1.code]
     assert row["filed"] == 3
     months = [period_of("month", T(2026, m, 10).date()) for m in (1, 2, 3)]
-    scores = [{r["unit_code"]: r for r in Evaluation(p.start, p.end).units()}[log.u1.code]["score"] for p in months]
+    scores = [{r["unit_code"]: r for r in evaluation_for(p.start, p.end).units()}[log.u1.code]["score"] for p in months]
     assert [row["m1"], row["m2"], row["m3"]] == scores
     series = {s["name"]: s["data"] for s in body["charts"]["months"]["series"]}
     assert series[log.u1.name] == [1, 0, 2]
@@ -204,7 +205,7 @@ def test_yearly_assessment_scores_awards_and_weights(demo_city, client):
     login_client(client, "leader")
     body = api(client, "/api/v1/reviews/yearly?period=year&date=2026-06-01")
     year = period_of("year", T(2026, 6, 1).date())
-    ev = {r["unit_code"]: r for r in Evaluation(year.start, year.end).units()}
+    ev = {r["unit_code"]: r for r in evaluation_for(year.start, year.end).units()}
     units = by_first(section(body, "units"))
     u1 = units[log.u1.code]
     assert u1["eval_score"] == ev[log.u1.code]["score"] and u1["deduction_score"] == 95

@@ -9,7 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from urbangrid.assessment import tallies
-from urbangrid.assessment.evaluation import LEVELS, EventEvaluation, Evaluation, Period, _midnight, period_of
+from urbangrid.assessment.evaluation import EventEvaluation, LEVELS
+from urbangrid.assessment.evaluate import evaluation_for
+from urbangrid.assessment.periods import Period, _midnight, period_of
 from urbangrid.assessment.models import CaseFact, EvaluationScheme, PostDay, RegionDay, TallyDay, UnitDay
 from urbangrid.assessment.tallies import TallyEvaluation
 from urbangrid.cases.models import Case, CaseEvent
@@ -117,7 +119,7 @@ def test_new_events_now_and_in_the_past_are_counted(demo_city):
     log.ev(b, "file", now - timedelta(minutes=4))
     month = period_of("month", tallies.local_day(now))
     call_command("tallies", "build", "--from", str(month.first_day))  # as the worker would: pages never tally
-    ev = Evaluation(month.start, month.end)
+    ev = evaluation_for(month.start, month.end)
     assert isinstance(ev, TallyEvaluation) and not ev.missing
     filed = sum(r["filed"] for r in ev.regions("district"))
     assert filed == CaseEvent.objects.filter(action="file", at__gte=month.start).count() >= 1

@@ -11,7 +11,8 @@ from ninja.errors import HttpError
 from urbangrid.cases.services import Invalid
 from urbangrid.org.access import api_require
 
-from .evaluation import Evaluation, PeriodError, parse_period, tracking_gaps
+from .evaluate import evaluation_for, tracking_gaps
+from .periods import PeriodError, parse_period
 
 router = Router(tags=["assessment"])
 PERM = "assessment.view"
@@ -152,7 +153,7 @@ def _out(p):
 
 def _evaluation(p):
     with tracking_gaps() as gaps:
-        ev = Evaluation(p.start, p.end)
+        ev = evaluation_for(p.start, p.end)
     return ev, gaps.as_dict()
 
 

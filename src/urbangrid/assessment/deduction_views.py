@@ -13,6 +13,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
 from urbangrid.core.excel import ImportErrors, uploaded_path, xlsx_download
+from urbangrid.grids.models import ResponsibilityGrid
 from urbangrid.org.access import actor_of, view_require
 
 from . import deductions as svc
@@ -50,8 +51,6 @@ def new(request):
 
 
 def _my_grids(actor):
-    from urbangrid.grids.models import ResponsibilityGrid
-
     return [{"code": g.code, "name": g.name, "geometry": g.geometry}
             for g in ResponsibilityGrid.objects.filter(pk__in=actor.grid_ids).order_by("code")]
 

@@ -8,19 +8,39 @@ States: recorded → appealed → upheld | cancelled. Every change appends one `
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
+from importlib import import_module
 
+from django.apps import apps as django_apps
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from urbangrid.cases.photos import max_photos_per_request
+from urbangrid.cases import intake
+from urbangrid.cases import services as case_services
+from urbangrid.cases.photos import PhotoError, clean_photo, max_photos_per_request
 from urbangrid.cases.services import CaseError
+from urbangrid.cases.states import ArchiveType
+from urbangrid.catalog.models import CatalogClass
+from urbangrid.core.excel import Column, ErrorCollector, parse_bool, parse_choice, read_sheet, write_workbook
 from urbangrid.grids.locator import OutsideManagedArea, locator
+from urbangrid.grids.models import ResponsibilityGrid, RoadSegment
+from urbangrid.org.models import PartyOrganization, Person, RoleAssignment, Unit
 from urbangrid.org.roles import Role
 
-from .models import (CountPeriod, Deduction, DeductionEvent, DeductionPhoto, DeductionPolicy, InspectionItem, SixFixed,
-                     TargetType)
+from .models import item_errors  # noqa: F401  (the standard's field rules, asked by the admin and the import)
+from .models import (
+    CountPeriod,
+    Deduction,
+    DeductionEvent,
+    DeductionPhoto,
+    DeductionPolicy,
+    InspectionItem,
+    SixFixed,
+    TargetType,
+)
+from .periods import TZ, period_of
 
 State = Deduction.State
 MAX_NOTE = 2000
@@ -62,29 +82,6 @@ def _invalid(errors):
 
 # --- the deduction standard ---------------------------------------------------------------------
 
-def item_errors(item):
-    """Field errors of an InspectionItem (used by the admin form and the Excel import)."""
-    errors = {}
-    dp, mp = item.default_points, item.max_points
-    if dp is not None and Decimal(dp) <= 0:
-        errors["default_points"] = _("默认扣分应大于 0")
-    if mp is not None and Decimal(mp) <= 0:
-        errors["max_points"] = _("单次最高扣分应大于 0")
-    if dp is not None and mp is not None and Decimal(dp) > Decimal(mp):
-        errors["max_points"] = _("单次最高扣分不能小于默认扣分")
-    types = item.target_types
-    if not isinstance(types, list) or not types or any(t not in TargetType.values for t in types):
-        errors["target_types"] = _("应为以下若干项：%(v)s") % {"v": "、".join(TargetType.values)}
-    ratio = item.earn_back_ratio
-    if ratio is not None and not (0 <= Decimal(ratio) <= 1):
-        errors["earn_back_ratio"] = _("返还比例应在 0 到 1 之间")
-    if item.earn_back_points is not None and Decimal(item.earn_back_points) < 0:
-        errors["earn_back_points"] = _("返还分值不能为负")
-    if item.max_times is not None and item.max_times < 1:
-        errors["max_times"] = _("每期最多扣分次数至少为 1")
-    return errors
-
-
 def active_items():
     return InspectionItem.objects.filter(active=True).select_related("catalog_class__version").order_by("code")
 
@@ -96,9 +93,6 @@ TARGET_FIELD = {"grid": "grid", "segment": "road_segment", "unit": "unit", "part
 
 
 def _target_model(target_type):
-    from urbangrid.grids.models import ResponsibilityGrid, RoadSegment
-    from urbangrid.org.models import PartyOrganization, Person, Unit
-
     return {"grid": (ResponsibilityGrid, "code"), "segment": (RoadSegment, "code"), "unit": (Unit, "code"),
             "party": (PartyOrganization, "code"), "person": (Person, "employee_no")}[target_type]
 
@@ -135,7 +129,6 @@ def _place_q(loc, grid_field, segment_field):
 def _consistency_error(target_type, obj, loc):
     """Why ``obj`` cannot answer for a problem at ``loc`` (None if it can): a deduction goes to the grid,
     segment, party organisation or person that owns the place, or to an active unit."""
-    from urbangrid.org.models import PartyOrganization, RoleAssignment
 
     if target_type == "grid":
         if obj.pk != loc.responsibility_grid_id:
@@ -166,7 +159,6 @@ def _consistency_error(target_type, obj, loc):
 
 def _party_org_ids(actor):
     """Party organisations the actor answers for: where he is secretary (书记), or which own a grid he leads."""
-    from urbangrid.org.models import PartyOrganization
 
     person = actor.person
     ids = set()
@@ -281,8 +273,6 @@ def _event(d, action, from_state, actor, at, note="", role=""):
 
 
 def _times_used(item, target_type, obj, occurred_at):
-    from .evaluation import TZ, period_of
-
     p = period_of(item.count_period, occurred_at.astimezone(TZ).date())
     return (Deduction.objects.filter(item=item, target_type=target_type, **{TARGET_FIELD[target_type]: obj},
                                      occurred_at__gte=p.start, occurred_at__lt=p.end)
@@ -387,7 +377,6 @@ def record(actor, *, item, lon, lat, target_type, target=None, points=None, note
     c = _check_record(actor, item=item, lon=lon, lat=lat, target_type=target_type, target=target, points=points, note=note,
                       occurred_at=occurred_at, open_case=open_case, catalog_class=catalog_class, photos=photos,
                       require_photos=True if require_photos is None else require_photos, now=now)
-    from urbangrid.cases.photos import PhotoError, clean_photo
 
     cleaned = []
     for upload in photos:  # image work before the write transaction
@@ -414,9 +403,6 @@ def record(actor, *, item, lon, lat, target_type, target=None, points=None, note
                 photo.save()
             _event(d, "record", "", actor, now, d.note, actor.role_for("assessment.deduct"))
             if open_case:
-                from urbangrid.cases import intake
-                from urbangrid.cases import services as case_services
-
                 text = f"【{_('倒扣分')} {c.item.code} {c.item.name}】{d.note}".strip()
                 case, _created = case_services.report(
                     actor, catalog_class=c.catalog_class, lon=d.lon, lat=d.lat, description=text, source=CASE_SOURCE,
@@ -463,8 +449,6 @@ DECISIONS = {"uphold": State.UPHELD, "cancel": State.CANCELLED}
 
 
 def action_label(action):
-    from django.utils.translation import gettext_lazy
-
     return str({"record": gettext_lazy("记录扣分"), "appeal": gettext_lazy("申诉"), "uphold": gettext_lazy("维持扣分"),
                 "cancel": gettext_lazy("撤销扣分")}.get(action, action))
 
@@ -501,7 +485,6 @@ def review(actor, pk, decision, note, at=None):
 
 def earned_back(d):
     """Points returned to the target because the linked case closed on time (正常结案) and the item allows it."""
-    from urbangrid.cases.states import ArchiveType
 
     if not d.item.earn_back or d.case_id is None or d.state in (State.CANCELLED, State.APPEALED):
         return Decimal("0")
@@ -514,8 +497,6 @@ def earned_back(d):
 # --- Excel: the deduction standard ------------------------------------------------------------------
 
 def item_columns():
-    from urbangrid.core.excel import Column
-
     return [
         Column("code", _("项目编号"), required=True, width=10),
         Column("name", _("检查内容"), required=True, width=22),
@@ -547,7 +528,6 @@ def export_items(path):
             "class_version": it.catalog_class.version.code if it.catalog_class else "",
             "class_code": it.catalog_class.code if it.catalog_class else "", "active": "是" if it.active else "否",
         })
-    from urbangrid.core.excel import write_workbook
 
     write_workbook(path, [(str(_("检查项目")), item_columns(), rows)])
     return len(rows)
@@ -561,8 +541,6 @@ class ImportResult:
 
 def import_items(path):
     """Create or update items by code; every row is checked first and a bad file changes nothing."""
-    from urbangrid.catalog.models import CatalogClass
-    from urbangrid.core.excel import ErrorCollector, parse_bool, parse_choice, read_sheet
 
     errors = ErrorCollector()
     rows = read_sheet(path, item_columns(), errors=errors)
@@ -648,8 +626,6 @@ def import_items(path):
 def candidates(lon, lat):
     """The targets that may answer for a problem at a point, for the assessor to pick from: the place's
     grid and segments, the party organisations owning them, the people with roles there and their units."""
-    from urbangrid.grids.models import ResponsibilityGrid, RoadSegment
-    from urbangrid.org.models import PartyOrganization, Person, Unit
 
     try:
         loc = locator.locate(lon, lat)
@@ -678,7 +654,6 @@ def candidates(lon, lat):
 
 def link_default_classes():
     """Point the seeded items at the local catalogue's classes (the catalogue loads after the migrations)."""
-    from urbangrid.catalog.models import CatalogClass
 
     n = 0
     for code, class_code in DEFAULT_ITEM_CLASSES.items():
@@ -695,13 +670,6 @@ DEFAULT_ITEM_CLASSES = {"HW01": "0102", "HW02": "0103", "HW03": "0115", "RZ01": 
 def ensure_default_standard():
     """The default deduction standard and policy, as the migration seeds them, when the tables are empty (a
     database flushed after migrating, a demo rebuilt); items get their local class once the catalogue exists."""
-    from importlib import import_module
-
-    from django.apps import apps as django_apps
-
-    from urbangrid.catalog.models import CatalogClass
-
-    from .models import InspectionItem
 
     seeding = import_module("urbangrid.assessment.migrations.0004_default_deduction_standard")
     seeding.seed(django_apps, None)

@@ -7,12 +7,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
+from urbangrid.catalog.models import CatalogClass
 from urbangrid.core.excel import ImportErrors, uploaded_path, xlsx_download
 from urbangrid.org.access import actor_of, api_require
 
 from . import deductions as svc
-from .evaluation import PeriodError, parse_period
 from .models import Deduction, InspectionItem
+from .periods import PeriodError, parse_period
 from .scoring import target_scores
 
 router = Router(tags=["deductions"])
@@ -290,7 +291,6 @@ def create_deduction(request, payload: Form[DeductionIn], photos: File[list[Uplo
     key = payload.idempotency_key or request.headers.get("Idempotency-Key")
     cls = None
     if payload.class_code:
-        from urbangrid.catalog.models import CatalogClass
 
         cls = CatalogClass.objects.filter(version__code=payload.catalog_version or "local-demo", code=payload.class_code).first()
         if cls is None:

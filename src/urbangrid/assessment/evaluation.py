@@ -45,24 +45,26 @@ the readings decided). In short:
   is in the period; 作废 after filing (whenever) against each filing of the case in the period; a report
   is 有效 when its case was ever filed or accepted as self-handled.
 """
-import contextvars
 from collections import defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from urbangrid.cases.effects import HandOver
-from urbangrid.cases.models import CaseEvent
+from urbangrid.cases.models import Case, CaseEvent
 from urbangrid.cases.states import IN_HANDLING, Stage
 from urbangrid.cases.workflow import Action, Branch, rows_that
-from urbangrid.core.bounds import EARLIEST, LATEST, date_in_range
+from urbangrid.grids.models import Region, ResponsibilityGrid, UnitGrid
+from urbangrid.org.models import Person, RoleAssignment, Unit
+from urbangrid.org.roles import Role
 from urbangrid.worktime import clock as wt
+
+from .models import EvaluationScheme
+from .periods import PeriodError
 
 TZ = wt.TZ
 
@@ -103,116 +105,6 @@ LEVEL_FIELD = {"grid": "case__unit_grid_id", "responsibility_grid": "case__respo
 
 
 # --- periods ------------------------------------------------------------------------------------
-
-class PeriodError(ValueError):
-    """A period (or another evaluation parameter) that cannot be answered; ``fields``: {parameter: message}."""
-
-    def __init__(self, message, fields=None):
-        super().__init__(message)
-        self.fields = dict(fields or {})
-
-
-def max_period_days():
-    """The longest period a request may ask for (default three years and a day: any three calendar years fit)."""
-    return int(settings.URBANGRID_EVALUATION_MAX_DAYS)
-
-
-_FROM_SETTINGS = object()
-
-
-PERIOD_KINDS = ("day", "week", "month", "quarter", "year")
-
-
-@dataclass(frozen=True)
-class Period:
-    start: datetime  # aware, local midnight, included
-    end: datetime  # aware, local midnight, excluded
-    kind: str = "custom"
-
-    @property
-    def first_day(self):
-        return self.start.astimezone(TZ).date()
-
-    @property
-    def last_day(self):
-        return (self.end.astimezone(TZ) - timedelta(days=1)).date()
-
-    def label(self):
-        return f"{self.first_day:%Y-%m-%d} — {self.last_day:%Y-%m-%d}"
-
-
-def _midnight(d):
-    return datetime.combine(d, time(0), TZ)
-
-
-def period_of(kind, day):
-    """The day/week (Monday first)/month/quarter/year containing ``day``."""
-    if kind == "day":
-        a, b = day, day + timedelta(days=1)
-    elif kind == "week":
-        a = day - timedelta(days=day.weekday())
-        b = a + timedelta(days=7)
-    elif kind == "month":
-        a = day.replace(day=1)
-        b = date(a.year + (a.month == 12), a.month % 12 + 1, 1)
-    elif kind == "quarter":
-        m = (day.month - 1) // 3 * 3 + 1
-        a = date(day.year, m, 1)
-        b = date(a.year + (m == 10), (m + 2) % 12 + 1, 1)
-    elif kind == "year":
-        a, b = date(day.year, 1, 1), date(day.year + 1, 1, 1)
-    else:
-        msg = _("统计周期应为 day、week、month、quarter 或 year")
-        raise PeriodError(msg, {"period": msg})
-    return Period(_midnight(a), _midnight(b), kind)
-
-
-def _date(value, name):
-    if isinstance(value, date):
-        d = value
-    else:
-        try:
-            d = date.fromisoformat(str(value))
-        except ValueError:
-            msg = _("%(name)s 应为 YYYY-MM-DD 格式的日期") % {"name": name}
-            raise PeriodError(msg, {name: msg}) from None
-    if not date_in_range(d):
-        msg = _("%(name)s 应在 %(a)s 至 %(b)s 之间") % {"name": name, "a": EARLIEST, "b": LATEST}
-        raise PeriodError(msg, {name: msg})
-    return d
-
-
-def parse_period(period=None, day=None, date_from=None, date_to=None, now=None, max_days=_FROM_SETTINGS):
-    """A Period from ``period`` + ``day`` (default: this month) or ``date_from``/``date_to`` (both
-    included). Raises PeriodError (with the parameters to fix in ``fields``) for a reversed range, a period
-    that has not started yet, or one longer than ``max_days`` days (default ``URBANGRID_EVALUATION_MAX_DAYS``;
-    ``None``: no limit, for plain list filters that evaluate nothing)."""
-    now = now or timezone.now()
-    today = now.astimezone(TZ).date()
-    if date_from or date_to:
-        if not (date_from and date_to):
-            msg = _("自定义期间须同时提供起始日期 from 和截止日期 to")
-            raise PeriodError(msg, {"to" if date_from else "from": msg})
-        a, b = _date(date_from, "from"), _date(date_to, "to")
-        if a > b:
-            msg = _("起始日期 %(a)s 晚于截止日期 %(b)s") % {"a": a, "b": b}
-            raise PeriodError(msg, {"from": msg, "to": msg})
-        p = Period(_midnight(a), _midnight(b + timedelta(days=1)), "custom")
-    else:
-        p = period_of(period or "month", _date(day, "date") if day else today)
-    if p.first_day > today:
-        msg = _("统计期间 %(p)s 尚未开始，不能评价未来的期间") % {"p": p.label()}
-        raise PeriodError(msg, {"from" if p.kind == "custom" else "date": msg})
-    limit = max_period_days() if max_days is _FROM_SETTINGS else max_days
-    days = (p.last_day - p.first_day).days + 1
-    if limit is not None and days > limit:
-        msg = _("统计期间最长 %(n)s 天，%(a)s 至 %(b)s 共 %(d)s 天，请缩短期间") % {
-            "n": limit, "a": p.first_day, "b": p.last_day, "d": days}
-        raise PeriodError(msg, {"from": msg, "to": msg})
-    return p
-
-
-# --- scoring ------------------------------------------------------------------------------------
 
 def band_score(table, value):
     for row in table:
@@ -519,8 +411,6 @@ class EventEvaluation(Judge):
     missing = ()  # the days it could not count: none, it reads every event
 
     def __init__(self, start, end, scheme=None, calendar=None, now=None):
-        from .models import EvaluationScheme
-
         if start >= end:
             raise PeriodError(_("统计期间为空"))
         self.start, self.end = start, end
@@ -549,7 +439,6 @@ class EventEvaluation(Judge):
     @property
     def events(self):
         if self._events is None:
-            from urbangrid.cases.models import Case
 
             rows = list(CaseEvent.objects.filter(action__in=COUNTED, at__gte=self.start, at__lt=self.eff_end).order_by()
                         .values_list("case_id", "seq", "action", "at", "actor_person_id", "role", "unit_id", "data",
@@ -736,7 +625,6 @@ class EventEvaluation(Judge):
         overdue = defaultdict(set)
         missing = {cid for cid in self.overdue_cases() if cid not in case_region}
         if missing:
-            from urbangrid.cases.models import Case
 
             field = LEVEL_FIELD[level].replace("case__", "")
             for pk, region, flag in Case.objects.filter(pk__in=missing).values_list("pk", field, "self_handled"):
@@ -758,8 +646,6 @@ class EventEvaluation(Judge):
 
     # --- 部门评价 -------------------------------------------------------------------------------
     def units(self):
-        from urbangrid.org.models import Unit
-
         sc, w = self.scorer, self.scheme.unit_weights
         counts = self.unit_counts()
         zero = dict.fromkeys(("filed", "closed", "due", "handled", "ontime", "rework", "overdue"), 0)
@@ -789,9 +675,6 @@ class EventEvaluation(Judge):
 
     # --- 岗位评价 -------------------------------------------------------------------------------
     def positions(self):
-        from urbangrid.org.models import Person, RoleAssignment
-        from urbangrid.org.roles import Role
-
         sc, pw = self.scorer, self.scheme.position_weights
         c, verified_public_by_grid, filed_by_grid = self.position_counts()
         # people holding the posts are listed even without activity
@@ -863,8 +746,6 @@ class EventEvaluation(Judge):
 
     # --- 区域评价 -------------------------------------------------------------------------------
     def regions(self, level="district"):
-        from urbangrid.grids.models import Region, ResponsibilityGrid, UnitGrid
-
         if level not in LEVELS:
             raise PeriodError(_("区域层级应为 grid、responsibility_grid、community、street 或 district"))
         sc, w = self.scorer, self.scheme.region_weights
@@ -946,112 +827,6 @@ def returned_dispatches(evs):
             last = seq
 
 
-def use_tallies(start, end, now=None):
-    """Whether an evaluation can come from the daily tallies: they hold whole days, so the period must end
-    at a midnight or now (an explicit ``now`` in the past, mid-day, needs the raw events)."""
-    real_now = timezone.now()
-    if not settings.URBANGRID_EVALUATION_TALLIES:
-        return False
-    eff_end = min(end, now or real_now)
-    local = eff_end.astimezone(TZ)
-    return local.time() == time(0) or eff_end >= real_now - timedelta(seconds=5)
-
-
-# Batch code may let every Evaluation() tally what it misses first (the test suite's ``both_sources``
-# fixture does, to run hand-built logs through the tallies). Never set in the server: requests do not tally.
-BUILD_TALLIES = False
-
-
-def Evaluation(start, end, scheme=None, calendar=None, now=None, build=False):  # noqa: N802 - used like the class it returns
-    """The period's evaluation: from the daily tallies (``TallyEvaluation``) when they can answer it,
-    else from the raw events (``EventEvaluation``); both give the same tables.
-
-    ``build=False`` (pages, the API, reviews): nothing is tallied here. Days without a ready tally are
-    answered from the raw events when the period is small (at most ``URBANGRID_EVALUATION_RAW_MAX_EVENTS``
-    events: exact, bounded cost), else left out and listed in ``ev.missing`` (and in the ``tracking_gaps()``
-    of the request, if any). ``build=True`` (worker, commands, tests): tally them first."""
-    if not use_tallies(start, end, now):
-        return EventEvaluation(start, end, scheme=scheme, calendar=calendar, now=now)
-    from .tallies import TallyEvaluation, raw_affordable
-
-    ev = TallyEvaluation(start, end, scheme=scheme, calendar=calendar, now=now, build=build or BUILD_TALLIES)
-    if ev.missing:
-        if raw_affordable(ev.start, ev.eff_end):
-            return EventEvaluation(start, end, scheme=ev.scheme, calendar=calendar, now=now)
-        gaps = _GAPS.get()
-        if gaps is not None:
-            gaps.days.update(ev.missing)
-    return ev
-
-
-def evaluate(start, end, scheme=None, now=None):
-    """An evaluation for batch code (commands, scripts, tests): tallies what is missing first."""
-    return Evaluation(start, end, scheme=scheme, now=now, build=True)
-
-
-# --- days an answer could not count ---------------------------------------------------------------
-
-_GAPS = contextvars.ContextVar("urbangrid_evaluation_gaps", default=None)
-RUNS_SHOWN = 8
-
-
-class TallyGaps:
-    """The days that the evaluations of one page or API answer left out (no ready tally and too many
-    events to count them from the raw log in a request)."""
-
-    def __init__(self):
-        self.days = set()
-
-    def __bool__(self):
-        return bool(self.days)
-
-    @property
-    def complete(self):
-        return not self.days
-
-    @property
-    def count(self):
-        return len(self.days)
-
-    def sorted(self):
-        return sorted(self.days)
-
-    def label(self):
-        """The days as runs: 2026-03-03、2026-03-05 — 2026-03-31 (the first few runs)."""
-        runs = []
-        for d in self.sorted():
-            if runs and runs[-1][1] + timedelta(days=1) == d:
-                runs[-1][1] = d
-            else:
-                runs.append([d, d])
-        text = "、".join(f"{a}" if a == b else f"{a} — {b}" for a, b in runs[:RUNS_SHOWN])
-        return text + ("…" if len(runs) > RUNS_SHOWN else "")
-
-    def message(self):
-        return _("日统计尚未就绪的日期：%(days)s（共 %(n)s 天）。本页数字未包含（或未完全包含）这些日期的记录；"
-                 "后台任务会自动补算，请稍后刷新。") % {"days": self.label(), "n": self.count}
-
-    def export_message(self):
-        return _("日统计尚未就绪的日期：%(days)s（共 %(n)s 天），导出的数字会不完整；后台任务补算后请重试。") % {
-            "days": self.label(), "n": self.count}
-
-    def as_dict(self):
-        """The fields an API answer adds: ``complete`` and ``missing_days``."""
-        return {"complete": self.complete, "missing_days": self.sorted()}
-
-
-@contextmanager
-def tracking_gaps():
-    """Collect the days left out by every ``Evaluation()`` made inside the block (one request)."""
-    gaps = TallyGaps()
-    token = _GAPS.set(gaps)
-    try:
-        yield gaps
-    finally:
-        _GAPS.reset(token)
-
-
-# Column specifications shared by the page, the API documentation and the Excel export.
 def unit_columns():
     return [("unit_code", _("单位编码")), ("unit_name", _("单位名称")), ("filed", _("立案数")), ("closed", _("结案数")),
             ("due_closed", _("应结案数")), ("close_rate", _("结案率")), ("handled", _("处置数")),

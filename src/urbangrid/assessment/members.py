@@ -38,15 +38,20 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.db.models import Count
+from django.db.models.fields.json import KT
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from urbangrid.cases.states import Stage
 from urbangrid.cases.workflow import Action, counting
+from urbangrid.org.models import PartyOrganization, Person, RoleAssignment
 
-from .evaluation import NO_DATA, Evaluation, PeriodError, Scorer, has_activity
-from .reviews import _events, _grids, _units, kpi_url, owned_grids, party_tree, ratio, subtree
+from .evaluate import evaluation_for
+from .evaluation import NO_DATA, has_activity
+from .periods import Period, PeriodError, previous
+from .review_base import ReviewScope, _events, _grids, _units, kpi_url, owned_grids, party_tree, ratio, subtree
+from .scoring import target_scores
 
 DEFAULT_WEIGHTS = {
     "person": {"ontime": 30, "satisfaction": 20, "grid_deductions": 20, "personal_deductions": 10, "position": 20},
@@ -86,8 +91,6 @@ def _grade(scorer, score, row):
 # --- member records -----------------------------------------------------------------------------
 
 def _deduction_scores(p, target_type):
-    from .scoring import target_scores
-
     return {d["target_id"]: d for d in (target_scores(p.start, p.end, target_type) or [])}
 
 
@@ -108,7 +111,6 @@ def person_counts(p, judge):
     stage and on-time flag, read in the database): the rows are people × actions, never the events, so the
     page does not decode thousands of JSON documents. Events that stopped several clocks, or a scheme with a
     grace period (which needs each event's time and deadline), are judged event by event as before."""
-    from django.db.models.fields.json import KT
 
     qs = _events(p, tuple(PERSON_ACTIONS)).filter(actor_person_id__isnull=False)
     counts = defaultdict(lambda: defaultdict(int))
@@ -141,10 +143,8 @@ class PeopleData:
     """Everything the person tables need for one period, in a fixed number of queries."""
 
     def __init__(self, p, ev=None, now=None):
-        from urbangrid.org.models import Person, RoleAssignment
-
         self.p = p
-        self.ev = ev or Evaluation(p.start, p.end, now=now)
+        self.ev = ev or evaluation_for(p.start, p.end, now=now)
         self.scorer = self.ev.scorer
         self.grids = _grids()
         self.units = _units()
@@ -276,8 +276,6 @@ def person_formula_note():
 
 
 def unit_scores(p, scope, ev):
-    from .reviews import _units
-
     w = weights("unit")
     pk_of = {code: pk for pk, (code, _n) in _units().items()}
     ded = _deduction_scores(ev_period(ev), "unit")
@@ -300,14 +298,12 @@ def unit_scores(p, scope, ev):
 
 
 def ev_period(ev):
-    from .evaluation import Period
-
     return Period(ev.start, ev.end)
 
 
 def score_tables(p, scope, now=None):
     """The yearly assessment's unit and person score tables (people: everyone with a role or activity)."""
-    ev = Evaluation(p.start, p.end, now=now)
+    ev = evaluation_for(p.start, p.end, now=now)
     data = PeopleData(p, ev=ev, now=now)
     persons = member_records(p, scope, data=data, party_members_only=False)
     return {"units": unit_scores(p, scope, ev), "persons": persons}
@@ -317,7 +313,6 @@ def score_tables(p, scope, now=None):
 
 def party_rollups(p, scope, now=None, data=None, level=None, org_code=None):
     """One row per party organisation (党总支, 党支部, 党小组) with its grids', segments' and members' figures."""
-    from urbangrid.org.models import PartyOrganization
 
     data = data or PeopleData(p, now=now)
     ev = data.ev
@@ -386,8 +381,6 @@ def party_rollups(p, scope, now=None, data=None, level=None, org_code=None):
 
 
 def _everything():
-    from .reviews import ReviewScope
-
     return ReviewScope(everything=True)
 
 
@@ -420,7 +413,7 @@ TREND_PERIODS = 6
 
 def _scores(dim, p, scope, now):
     """[(key, code, name, score, grade, color, link)] for one dimension and period."""
-    ev = Evaluation(p.start, p.end, now=now)
+    ev = evaluation_for(p.start, p.end, now=now)
     out = []
     if dim == "unit":
         pk_of = {code: pk for pk, (code, _n) in _units().items()}
@@ -468,7 +461,6 @@ def _ranked(items):
 def rankings(dim, p, scope, now=None, trend_periods=TREND_PERIODS):
     """Ranking of ``dim`` in ``p`` with the previous period's rank and score, grade distribution, and the
     score trend of the top five over the last ``trend_periods`` periods of the same kind."""
-    from .reviews import previous
 
     now = now or timezone.now()
     if dim not in DIMENSIONS:
@@ -527,8 +519,6 @@ RANK_COLUMNS = [
 
 
 def person_or_404(person_id):
-    from urbangrid.org.models import Person
-
     try:
         return Person.objects.get(pk=int(person_id))
     except (Person.DoesNotExist, TypeError, ValueError):

@@ -5,9 +5,14 @@ Band tables are lists of rows checked in order; the first row that matches gives
 ``{"max": 50, "score": 100}`` matches value ≤ 50, ``{"below": 3, "score": 90}`` matches value < 3 and
 ``{"score": 0}`` matches anything (the last row).
 """
+import copy
+import secrets
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 GRADE_BANDS = [
@@ -42,8 +47,6 @@ POSITION_WEIGHTS = {
 
 
 def _copy(value):
-    import copy
-
     return copy.deepcopy(value)
 
 
@@ -268,15 +271,12 @@ class InspectionItem(models.Model):
         return f"{self.code} {self.name}"
 
     def clean(self):
-        from .deductions import item_errors
-
         errors = item_errors(self)
         if errors:
             raise ValidationError(errors)
 
     def earn_back_for(self, points):
         """How many of ``points`` come back when the problem is fixed on time (0 if not allowed)."""
-        from decimal import Decimal
 
         if not self.earn_back:
             return Decimal("0")
@@ -384,10 +384,6 @@ class Deduction(models.Model):
 
 
 def deduction_photo_path(instance, filename):
-    import secrets
-
-    from django.utils import timezone
-
     return f"deductions/{timezone.now():%Y/%m}/{secrets.token_hex(12)}.jpg"
 
 
@@ -532,3 +528,26 @@ class CaseFact(models.Model):
     class Meta:
         indexes = [models.Index(fields=["kind", "day"], name="casefact_kind_day"),
                    models.Index(fields=["kind", "overdue_at"], name="casefact_kind_overdue")]
+
+
+def item_errors(item):
+    """Field errors of an InspectionItem (used by the admin form and the Excel import)."""
+    errors = {}
+    dp, mp = item.default_points, item.max_points
+    if dp is not None and Decimal(dp) <= 0:
+        errors["default_points"] = _("默认扣分应大于 0")
+    if mp is not None and Decimal(mp) <= 0:
+        errors["max_points"] = _("单次最高扣分应大于 0")
+    if dp is not None and mp is not None and Decimal(dp) > Decimal(mp):
+        errors["max_points"] = _("单次最高扣分不能小于默认扣分")
+    types = item.target_types
+    if not isinstance(types, list) or not types or any(t not in TargetType.values for t in types):
+        errors["target_types"] = _("应为以下若干项：%(v)s") % {"v": "、".join(TargetType.values)}
+    ratio = item.earn_back_ratio
+    if ratio is not None and not (0 <= Decimal(ratio) <= 1):
+        errors["earn_back_ratio"] = _("返还比例应在 0 到 1 之间")
+    if item.earn_back_points is not None and Decimal(item.earn_back_points) < 0:
+        errors["earn_back_points"] = _("返还分值不能为负")
+    if item.max_times is not None and item.max_times < 1:
+        errors["max_times"] = _("每期最多扣分次数至少为 1")
+    return errors

@@ -9,6 +9,7 @@ from functools import wraps
 from html import escape  # the standard library's: Django's lazy wrapper costs more than the escaping
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -16,13 +17,16 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from openpyxl import Workbook
+from openpyxl.styles import Font
 
 from urbangrid.core.excel import XLSX, excel_safe
 from urbangrid.org.access import actor_of
 
-from . import members, reviews
-from .evaluation import PERIOD_KINDS, PeriodError, parse_period, tracking_gaps
-from .reviews import KINDS, Section
+from . import members, review_base, reviews
+from .evaluate import tracking_gaps
+from .periods import PERIOD_KINDS, PeriodError, parse_period
+from .review_base import KINDS, ReviewScope, Section, party_tree, subtree
 
 
 def tracked(view):
@@ -49,7 +53,7 @@ def complete_or_409(view):
 
 def scope_for(request):
     """The request's ReviewScope; 403 when the person may see none of the reviews."""
-    scope = reviews.scope_of(actor_of(request))
+    scope = review_base.scope_of(actor_of(request))
     if scope.empty:
         raise PermissionDenied("reviews")
     return scope
@@ -92,7 +96,7 @@ def table(section):
         links = r.get("_links", {})
         cells = []
         for key, _label, kind in section.columns:
-            value = reviews.shown(r, key)
+            value = review_base.shown(r, key)
             if kind == "mixed":  # the trend table: each row says its own kind
                 text = fmt(value, r.get("kind", "int"))
             else:
@@ -163,8 +167,6 @@ def review_print(request, kind):
 def workbook(sheets):
     """.xlsx bytes of [(title, Section)]: header row of labels, the same values as the page (rates as
     fractions formatted as %)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
 
     wb = Workbook()
     wb.remove(wb.active)
@@ -181,7 +183,7 @@ def workbook(sheets):
         for c in ws[1]:
             c.font = Font(bold=True)
         for r in section.rows:
-            ws.append([excel_safe(_xl(reviews.shown(r, k))) for k, _l, _kind in section.columns])
+            ws.append([excel_safe(_xl(review_base.shown(r, k))) for k, _l, _kind in section.columns])
         for i, (k, _l, kind) in enumerate(section.columns, start=1):
             for row in ws.iter_rows(min_row=2, min_col=i, max_col=i):
                 if kind == "rate" or (kind == "mixed" and section.rows[row[0].row - 2].get("kind") == "rate"):
@@ -203,8 +205,6 @@ def _xlsx(data, name):
 
 
 def _login_or_redirect(request):
-    from django.contrib.auth.views import redirect_to_login
-
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     return None
@@ -351,7 +351,6 @@ def party_detail(request, code):
     if not rows:
         raise Http404(code)
     org = rows[0]
-    from .reviews import ReviewScope, party_tree, subtree
 
     _orgs, children = party_tree()
     tree = subtree(org["org_id"], children)

@@ -8,15 +8,16 @@ evaluation API; every answer says whether its evaluations counted every day (``c
 from datetime import date
 from typing import Any
 
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
-from django.utils.translation import gettext as _
 
 from urbangrid.org.access import actor_of
 
-from . import members, reviews
+from . import members, review_base, reviews
 from .api import PeriodQuery, TallyStatus, period_invalid
-from .evaluation import PeriodError, parse_period, tracking_gaps
+from .evaluate import tracking_gaps
+from .periods import PeriodError, parse_period
 
 router = Router(tags=["reviews"])
 
@@ -209,7 +210,7 @@ class ReviewRankingsOut(TallyStatus):
 
 
 def _scope(request):
-    scope = reviews.scope_of(actor_of(request))
+    scope = review_base.scope_of(actor_of(request))
     if scope.empty:
         raise HttpError(403, _("无权查看讲评与考核"))
     return scope
@@ -276,7 +277,7 @@ def review_rankings(request, q: Query[ReviewRankQuery]):
             data = members.rankings(q.dim, p, scope)
     except PeriodError as exc:
         raise HttpError(422, str(exc)) from None
-    return {"period": reviews.period_out(p), **data, **gaps.as_dict()}
+    return {"period": review_base.period_out(p), **data, **gaps.as_dict()}
 
 
 @router.get("/reviews/scores", response=ReviewScoresOut, summary="Unit and person score tables for performance pay (绩效)")
@@ -285,7 +286,7 @@ def review_scores(request, q: Query[PeriodQuery]):
     p = _period(q)
     with tracking_gaps() as gaps:
         tables = members.score_tables(p, scope)
-    return {"period": reviews.period_out(p), **tables, **gaps.as_dict()}
+    return {"period": review_base.period_out(p), **tables, **gaps.as_dict()}
 
 
 @router.get("/members", response=ReviewMembersOut, summary="Party members' records for the democratic evaluation (民主评议)")
@@ -294,7 +295,7 @@ def member_records(request, q: Query[PeriodQuery]):
     p = _period(q)
     with tracking_gaps() as gaps:
         items = members.member_records(p, scope)
-    return {"period": reviews.period_out(p), "items": items, **gaps.as_dict()}
+    return {"period": review_base.period_out(p), "items": items, **gaps.as_dict()}
 
 
 @router.get("/members/{person_id}", response=ReviewMemberOut, summary="One person's record for a period")
@@ -309,7 +310,7 @@ def member_record(request, person_id: int, q: Query[PeriodQuery]):
         rows = members.member_records(p, scope, party_members_only=False, person_id=person.pk)
     if not rows:
         raise HttpError(404, _("人员 %(n)s 不存在") % {"n": person_id})
-    return {"period": reviews.period_out(p), "record": rows[0], **gaps.as_dict()}
+    return {"period": review_base.period_out(p), "record": rows[0], **gaps.as_dict()}
 
 
 def _party(request, q, code=None):
@@ -328,7 +329,7 @@ def _party(request, q, code=None):
 @router.get("/party", response=ReviewPartyOut, summary="Party general branches, branches and groups rolled up from their grids and segments")
 def party_rollups(request, q: Query[ReviewPartyQuery]):
     p, rows, status = _party(request, q)
-    return {"period": reviews.period_out(p), "items": rows, **status}
+    return {"period": review_base.period_out(p), "items": rows, **status}
 
 
 @router.get("/party/{code}", response=ReviewPartyOut, summary="One party organisation's roll-up")
@@ -336,4 +337,4 @@ def party_rollup(request, code: str, q: Query[ReviewPartyQuery]):
     p, rows, status = _party(request, q, code)
     if not rows:
         raise HttpError(404, _("党组织 %(c)s 不存在") % {"c": code})
-    return {"period": reviews.period_out(p), "items": rows, **status}
+    return {"period": review_base.period_out(p), "items": rows, **status}

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 
+from .deductions import _target_model, target_label
 from .models import Deduction, DeductionPolicy, TargetType
 
 TARGET_COLUMNS = {"grid": "grid_id", "segment": "road_segment_id", "unit": "unit_id", "party": "party_organization_id",
@@ -22,8 +23,6 @@ EARNED = COUNTED & Q(item__earn_back=True, case__closed_at__isnull=False, case__
 
 
 def _names(target_type, ids):
-    from .deductions import _target_model, target_label
-
     model, _key = _target_model(target_type)
     return {obj.pk: target_label(target_type, obj) for obj in model.objects.filter(pk__in=ids)}
 

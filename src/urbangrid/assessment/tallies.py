@@ -46,13 +46,44 @@ from django.utils import timezone
 
 from urbangrid.cases.models import Case, CaseEvent
 from urbangrid.cases.workflow import Action
+from urbangrid.worktime import clock as wt
 
-from .evaluation import (BEFORE_FILING, DISPATCHES, HANDLE_DEADLINES, HANDLE_PAUSES, HANDLE_STARTS, HANDLE_STOPS,
-                         ID_CHUNK, LEVEL_FIELD, LEVELS, TZ, VALIDATING, EventEvaluation, Judge, PeriodError, Span,
-                         _midnight, close_verdicts, handle_clocks, is_self_filing, new_position_counter,
-                         overdue_in_period, post_counts, returned_dispatches)
-from .models import (POST_DAY_COUNTS, REGION_DAY_COUNTS, UNIT_DAY_COUNTS, CaseFact, EvaluationScheme, PostDay, RegionDay,
-                     TallyCursor, TallyDay, UnitDay)
+from .evaluation import (
+    BEFORE_FILING,
+    DISPATCHES,
+    HANDLE_DEADLINES,
+    HANDLE_PAUSES,
+    HANDLE_STARTS,
+    HANDLE_STOPS,
+    ID_CHUNK,
+    LEVEL_FIELD,
+    LEVELS,
+    TZ,
+    VALIDATING,
+    EventEvaluation,
+    Judge,
+    Span,
+    close_verdicts,
+    handle_clocks,
+    is_self_filing,
+    new_position_counter,
+    overdue_in_period,
+    post_counts,
+    returned_dispatches,
+)
+from .models import (
+    POST_DAY_COUNTS,
+    REGION_DAY_COUNTS,
+    UNIT_DAY_COUNTS,
+    CaseFact,
+    EvaluationScheme,
+    PostDay,
+    RegionDay,
+    TallyCursor,
+    TallyDay,
+    UnitDay,
+)
+from .periods import PeriodError, _midnight
 
 REGION_FIELDS = [f.replace("case__", "") for f in LEVEL_FIELD.values()]
 CLOCK_ACTIONS = frozenset(HANDLE_STARTS + HANDLE_STOPS + HANDLE_PAUSES + HANDLE_DEADLINES)
@@ -238,8 +269,6 @@ def tally_range(first, last, scheme=None, calendar=None):
 
 
 def _tally_window(first, last, scheme, calendar):
-    from urbangrid.worktime import clock as wt
-
     grace = _grace_minutes(scheme)
     judge = Judge(timedelta(minutes=grace))
     a, b = _midnight(first), _midnight(last + timedelta(days=1))

@@ -1,6 +1,6 @@
 """综合评价 pages: the three tables for a chosen period, and an Excel export per table.
 
-Nothing here tallies (see ``evaluation.Evaluation``): a period longer than ``URBANGRID_EVALUATION_MAX_DAYS``
+Nothing here tallies (see ``evaluate.evaluation_for``): a period longer than ``URBANGRID_EVALUATION_MAX_DAYS``
 is refused with a form message (422); days without a ready tally are named on the page, and an export that
 would leave some out answers 409 instead of an incomplete workbook."""
 import io
@@ -14,20 +14,9 @@ from django.views.decorators.cache import never_cache
 from urbangrid.core.excel import XLSX
 from urbangrid.org.access import view_require
 
-from .evaluation import (
-    LEVELS,
-    PERIOD_KINDS,
-    RATE_KEYS,
-    ROLE_LABELS,
-    Evaluation,
-    PeriodError,
-    cell,
-    parse_period,
-    position_columns,
-    region_columns,
-    tracking_gaps,
-    unit_columns,
-)
+from .evaluate import evaluation_for, tracking_gaps
+from .evaluation import LEVELS, RATE_KEYS, ROLE_LABELS, cell, position_columns, region_columns, unit_columns
+from .periods import PERIOD_KINDS, PeriodError, parse_period
 
 PERM = "assessment.view"
 
@@ -68,7 +57,7 @@ def index(request):
         error = str(exc)
     if p is not None:
         with tracking_gaps() as request.tally_gaps:
-            ev = Evaluation(p.start, p.end)
+            ev = evaluation_for(p.start, p.end)
         positions = ev.positions()
         tables = {
             "units": _table(unit_columns(), ev.units()),
@@ -86,12 +75,14 @@ def index(request):
     }, status=422 if error else 200)
 
 
+from django.contrib.auth.views import redirect_to_login
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
 from urbangrid.core.excel import excel_safe  # noqa: E402
 
 
 def _sheet(wb, title, columns, rows, first=False):
-    from openpyxl.styles import Font
-
     ws = wb.active if first else wb.create_sheet()
     ws.title = title[:31]
     ws.append([str(label) for _k, label in columns])
@@ -108,7 +99,6 @@ def _sheet(wb, title, columns, rows, first=False):
 
 def export(request, table):
     """One table as .xlsx with the same numbers as the page (rates as fractions formatted as %)."""
-    from django.contrib.auth.views import redirect_to_login
 
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
@@ -119,10 +109,9 @@ def export(request, table):
         p = parse_period(*_params(request))
     except PeriodError as exc:
         return HttpResponse(str(exc), status=422, content_type="text/plain; charset=utf-8")
-    from openpyxl import Workbook
 
     with tracking_gaps() as gaps:
-        ev = Evaluation(p.start, p.end)
+        ev = evaluation_for(p.start, p.end)
     if gaps:
         return HttpResponse(gaps.export_message(), status=409, content_type="text/plain; charset=utf-8")
     wb = Workbook()

@@ -211,6 +211,7 @@ class CaseFilter(Schema):
     catalog_version: str | None = None
     archive_type: str | None = Field(None, pattern="^(normal|overdue)$")
     rework: bool = Field(False, description="only cases sent back for rework at least once")
+    self_handled: bool | None = Field(None, description="true: only 自行处置 cases; false: none of them")
     kpi: str | None = Field(None, pattern="^(" + "|".join(INDICATORS) + ")$",
                             description="a figure's key (cases.indicators): the cases it counts over the dates")
     q: str | None = None

@@ -33,6 +33,7 @@ class CaseFilter:
     catalog_version: str = ""
     archive_type: str = ""      # normal / overdue
     rework: bool = False        # only cases sent back at least once
+    self_handled: str = ""      # "1" only 自行处置 cases, "0" none of them, "" both
     q: str = ""                 # number, description or address contains
     date_from: date | None = None
     date_to: date | None = None  # inclusive
@@ -44,6 +45,8 @@ class CaseFilter:
     def from_data(cls, data, **defaults):
         """From a form's cleaned data or an API query's fields (``state`` may be one value or a list)."""
         data = {k: v for k, v in dict(data or {}).items() if v not in (None, "", [], ())}
+        if isinstance(data.get("self_handled"), bool):
+            data["self_handled"] = "1" if data["self_handled"] else "0"
         state = data.pop("state", None)
         if state is not None:
             data["states"] = tuple(state) if isinstance(state, (list, tuple)) else (state,)
@@ -72,6 +75,8 @@ def narrow(qs, f, now=None):
             qs = qs.filter(**{lookup: value})
     if f.rework:
         qs = qs.filter(rework_count__gt=0)
+    if f.self_handled in ("0", "1"):
+        qs = qs.filter(self_handled=f.self_handled == "1")
     indicator = indicators.get(f.kpi) if f.kpi else None
     if indicator is not None:  # a figure's drill-down: the very cases it counts (its unit: the steps' unit)
         start = _day_start(f.date_from or date(2000, 1, 1))

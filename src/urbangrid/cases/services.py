@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from urbangrid.catalog.components import inventory_error
 from urbangrid.catalog.models import CatalogClass, validate_component_identifier
 from urbangrid.catalog.responsibility import NoResponsibleUnit, resolve
 from urbangrid.gazetteer.geocoder import geocoder
@@ -720,7 +721,6 @@ def component_identifier_error(identifier, catalog_class, loc):
     standard's digits, the class code inside them) in the district where the case is, and one the inventory
     holds when it holds that class (``catalog.components.inventory_error``); an event class has none. Every door
     that takes an identifier (API, mobile app, hotline form and work orders, citizens' form) comes here."""
-    from urbangrid.catalog.components import inventory_error
 
     try:
         validate_component_identifier(identifier, catalog_class)

@@ -1,4 +1,5 @@
 import json
+import tempfile
 
 from django import forms
 from django.contrib import admin, messages
@@ -8,7 +9,8 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from . import components_transfer
 from .models import CatalogClass, CatalogVersion, Component, CrosswalkEntry, ResponsibilityRule
@@ -113,7 +115,6 @@ class ComponentAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         if fmt == "xlsx":
-            import tempfile
 
             with tempfile.NamedTemporaryFile(suffix=".xlsx") as tmp:
                 components_transfer.export_xlsx(tmp.name)

@@ -12,6 +12,8 @@ import math
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from urbangrid.grids.models import Region, ResponsibilityGrid
+
 from .models import Component
 
 # The map asks for one screen's worth at a time: at zoom 16 a 1920-pixel screen spans about 0.04°; the browser
@@ -70,7 +72,6 @@ class UnknownFilter(ValueError):
 
 def region_q(code):
     """Components in the region ``code`` (city, district, street or community), through their unit grid."""
-    from urbangrid.grids.models import Region
 
     region = Region.objects.filter(code=code).first()
     if region is None:
@@ -81,7 +82,6 @@ def region_q(code):
 
 def search(qs, *, version=None, class_code=None, state=None, grid=None, unit_grid=None, region=None, q=None):
     """``qs`` narrowed by the list filters; an unknown region or grid raises ``UnknownFilter``."""
-    from urbangrid.grids.models import ResponsibilityGrid
 
     if version:
         qs = qs.filter(catalog_class__version__code=version)

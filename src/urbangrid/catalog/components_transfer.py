@@ -17,16 +17,19 @@ The file helpers (problems, the refusal, text and number cells) are the gazettee
 import datetime
 import json
 import re
+import tempfile
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from openpyxl import load_workbook
 
 from urbangrid.core import excel
 from urbangrid.core.transfer import Problem, Records, TransferError
 from urbangrid.core.transfer import number_value as _number
 from urbangrid.core.transfer import text_field as _text
+from urbangrid.grids.locator import locator
 from urbangrid.org.models import Unit
 
 from .models import CatalogClass, Component, validate_component_identifier
@@ -123,7 +126,6 @@ def _row(number):
 
 def read_xlsx(path):
     """The records of the workbook's ``components`` sheet (else its first sheet)."""
-    from openpyxl import load_workbook
 
     try:
         wb = load_workbook(path, read_only=True)
@@ -158,7 +160,6 @@ def read_upload(upload):
     if upload.size > MAX_BYTES:
         raise TransferError([Problem("", "", _("文件过大（最多 %(n)s 字节）") % {"n": MAX_BYTES})])
     if upload.name.lower().endswith(".xlsx"):
-        import tempfile
 
         with tempfile.NamedTemporaryFile(suffix=".xlsx") as tmp:
             for chunk in upload.chunks():
@@ -221,7 +222,6 @@ def _note(values, problems, where):
 
 def validate(records):
     """Check every record; returns {identifier: fields} or raises ``TransferError`` with every problem."""
-    from urbangrid.grids.locator import locator
 
     problems = list(getattr(records, "problems", ()))
     classes = {(c.version.code, c.code): c for c in

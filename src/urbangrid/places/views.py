@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from urbangrid.cases import engine, services
 from urbangrid.cases.states import OPEN
+from urbangrid.catalog.components import layer_labels
 from urbangrid.grids import basemap as bm
 from urbangrid.grids.models import ResponsibilityGrid
 from urbangrid.org.access import actor_of, view_require
@@ -74,7 +75,6 @@ def grid_card(request, code, printable=False):
 @login_required
 def city_map(request):
     """The city's grids, road segments and the point → grid lookup on one map."""
-    from urbangrid.catalog.components import layer_labels
 
     view_require(request, "reference.view")
     return render(request, "places/map.html", {"tile_url": settings.URBANGRID_TILE_URL, "tile_attribution": settings.URBANGRID_TILE_ATTRIBUTION,

@@ -34,6 +34,7 @@ class FilterForm(forms.Form):
     catalog_version = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
     archive_type = forms.ChoiceField(choices=[("normal", ""), ("overdue", "")], required=False, widget=forms.HiddenInput)
     rework = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    self_handled = forms.ChoiceField(choices=[("0", ""), ("1", "")], required=False, widget=forms.HiddenInput)
     # A figure's drill-down (``cases.indicators``): the cases it counts over date_from–date_to.
     kpi = forms.ChoiceField(choices=[(k, i.label) for k, i in INDICATORS.items()], required=False,
                             widget=forms.HiddenInput)
@@ -44,5 +45,5 @@ class FilterForm(forms.Form):
         self.fields["state"].choices = [("", _("全部"))] + [(s, State(s).label) for s in states]
         if not full:  # the workbenches filter by state, light and text; the case list by everything
             for name in ("grid", "class_code", "source", "date_from", "date_to", "date_field", "district", "unit",
-                         "catalog_version", "archive_type", "rework", "kpi"):
+                         "catalog_version", "archive_type", "rework", "self_handled", "kpi"):
                 del self.fields[name]
