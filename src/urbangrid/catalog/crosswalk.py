@@ -2,6 +2,7 @@
 want it under the other version too (CJ/T 214-2007 ⇄ GB/T 47678.5-2026)."""
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 
 from .models import CatalogClass, CatalogVersion, CrosswalkEntry
 
@@ -48,3 +49,179 @@ def recount(counts, from_version, to_version, kind=CatalogClass.Kind.COMPONENT):
         else:
             out.ambiguous[code] = (targets, n)
     return out
+
+
+# --- one class's counterpart in a catalogue family, as the switch and the case recount decide it ---------------
+
+class Status:
+    SAME = "same"            # already in the target catalogue
+    MAPPED = "mapped"        # one counterpart, verified (or the reverse of a split: one old class)
+    UNVERIFIED = "unverified"  # one counterpart on a draft row not yet verified by a person (note "verify")
+    SPLIT = "split"          # several counterparts and none chosen (verified) by a person
+    NONE = "none"            # no counterpart in the target catalogue
+
+    NEEDS_DECISION = frozenset({UNVERIFIED, SPLIT, NONE})
+
+
+@dataclass
+class Counterpart:
+    status: str
+    target: CatalogClass | None = None      # SAME, MAPPED, UNVERIFIED (proposed)
+    candidates: list = field(default_factory=list)  # SPLIT: the classes to choose from
+    relation: str = ""
+
+
+def family(version):
+    """The versions a city files under together: a national version and its local extensions (``base``)."""
+    national = _version(version)
+    national = national.base if national.base_id else national
+    return [national, *CatalogVersion.objects.filter(base=national).order_by("code")]
+
+
+class Crosswalk:
+    """Every crosswalk entry in memory, looked up both ways: a class's counterparts in a target family.
+
+    Decision rule (the switch's and the recount's): one counterpart maps, unless its row is an unverified draft
+    (``verified`` off; the reverse of a split is one old class and maps); several counterparts map only when a
+    person has verified exactly one of them (how a split is decided); none: the class has no successor."""
+
+    def __init__(self):
+        self.forward, self.backward = {}, {}
+        for e in CrosswalkEntry.objects.select_related("old_class__version", "new_class__version"):
+            self.forward.setdefault(e.old_class_id, []).append(e)
+            if e.new_class_id:
+                self.backward.setdefault(e.new_class_id, []).append(e)
+
+    def counterpart(self, cls, target_versions):
+        targets = {v.pk for v in target_versions}
+        if cls.version_id in targets:
+            return Counterpart(Status.SAME, cls)
+        options = {}  # candidate pk -> (candidate, entry, forward?)
+        for e in self.forward.get(cls.pk, ()):
+            if e.new_class_id and e.new_class.version_id in targets:
+                options.setdefault(e.new_class_id, (e.new_class, e, True))
+        for e in self.backward.get(cls.pk, ()):
+            if e.old_class.version_id in targets:
+                options.setdefault(e.old_class_id, (e.old_class, e, False))
+        if not options:
+            return Counterpart(Status.NONE)
+        if len(options) == 1:
+            target, e, forward = next(iter(options.values()))
+            decided = e.verified or (not forward and e.relation == CrosswalkEntry.Relation.SPLIT)
+            return Counterpart(Status.MAPPED if decided else Status.UNVERIFIED, target, [target], e.relation)
+        chosen = [(c, e) for c, e, _f in options.values() if e.verified]
+        candidates = sorted((c for c, _e, _f in options.values()), key=lambda c: (c.version.code, c.code))
+        if len(chosen) == 1:
+            return Counterpart(Status.MAPPED, chosen[0][0], candidates, chosen[0][1].relation)
+        return Counterpart(Status.SPLIT, None, candidates, CrosswalkEntry.Relation.SPLIT)
+
+
+# --- cases counted under another catalogue ---------------------------------------------------------------------
+
+@dataclass
+class CaseRecount:
+    """Cases of a period counted under the classes of one catalogue family (跨版本统计).
+
+    ``rows``: one per target class with cases: filed under it (``direct``), filed under a class the crosswalk maps to
+    it (``mapped``, of which ``unverified`` through a draft row), their ``total`` and the source classes. ``pending``:
+    source classes the crosswalk cannot place (a split not decided, no counterpart), with their cases, counted
+    nowhere else: ``total`` of the rows plus ``pending`` is every case of the period."""
+
+    versions: list
+    date_from: object
+    date_to: object
+    kind: str
+    rows: list = field(default_factory=list)
+    pending: list = field(default_factory=list)
+
+    @property
+    def cases(self):
+        return sum(r["total"] for r in self.rows) + sum(p["n"] for p in self.pending)
+
+    @property
+    def counted(self):
+        return sum(r["total"] for r in self.rows)
+
+
+def recount_cases(to_version, date_from=None, date_to=None, kind=""):
+    """Recount the cases reported from ``date_from`` to ``date_to`` (dates, Beijing time, both included; None: open
+    ended) of ``kind`` ("" for both) under the family of ``to_version``: a case filed under an older class counts for
+    its counterpart. Nothing is counted twice: a case whose class needs a person's decision is in ``pending``."""
+    from django.db.models import Count
+
+    from urbangrid.cases.models import Case
+    from urbangrid.worktime import clock as wt
+
+    versions = family(to_version)
+    qs = Case.objects.all()
+    if date_from:
+        qs = qs.filter(created_at__gte=datetime.combine(date_from, time(), wt.TZ))
+    if date_to:
+        qs = qs.filter(created_at__lt=datetime.combine(date_to + timedelta(days=1), time(), wt.TZ))
+    if kind:
+        qs = qs.filter(kind=kind)
+    per_class = dict(qs.values_list("catalog_class_id").annotate(n=Count("pk")).order_by())
+    classes = CatalogClass.objects.select_related("version").in_bulk(list(per_class))
+    walk = Crosswalk()
+    out = CaseRecount(versions, date_from, date_to, kind)
+    rows = {}
+    for class_id, n in sorted(per_class.items(), key=lambda kv: (classes[kv[0]].version.code, classes[kv[0]].code)):
+        cls = classes[class_id]
+        cp = walk.counterpart(cls, versions)
+        if cp.status in Status.NEEDS_DECISION - {Status.UNVERIFIED}:
+            out.pending.append({"source": cls, "n": n, "status": cp.status, "candidates": cp.candidates})
+            continue
+        target = cp.target
+        row = rows.setdefault(target.pk, {"target": target, "direct": 0, "mapped": 0, "unverified": 0, "sources": []})
+        if cp.status == Status.SAME:
+            row["direct"] += n
+        else:
+            row["mapped"] += n
+            row["unverified"] += n if cp.status == Status.UNVERIFIED else 0
+            row["sources"].append((cls, n, cp.status))
+    for row in rows.values():
+        row["total"] = row["direct"] + row["mapped"]
+    out.rows = sorted(rows.values(), key=lambda r: (-r["total"], r["target"].version.code, r["target"].kind, r["target"].code))
+    return out
+
+
+class RecountInputError(ValueError):
+    """Bad recount arguments: ``errors`` maps each argument (version, from, to, kind) to its message."""
+
+    def __init__(self, errors):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def current_national():
+    """The national version the city files under now (the current version that extends none), or None."""
+    return CatalogVersion.objects.filter(is_current=True, base=None).order_by("code").first()
+
+
+def recount_request(version=None, date_from=None, date_to=None, kind=None):
+    """``recount_cases`` from the text a page, the API or the command was given (empty: the current catalogue, all
+    time, both kinds); every bad argument is named in one ``RecountInputError``."""
+    from datetime import date
+
+    from django.utils.translation import gettext as _
+
+    errors, dates = {}, {}
+    version = (version or "").strip()
+    target = CatalogVersion.objects.filter(code=version).first() if version else current_national()
+    if target is None:
+        errors["version"] = _("没有分类版本“%(code)s”") % {"code": version} if version else _("没有现行分类版本")
+    for name, text in (("from", date_from), ("to", date_to)):
+        text = (str(text) if text is not None else "").strip()
+        if text:
+            try:
+                dates[name] = text if isinstance(text, date) else date.fromisoformat(text)
+            except ValueError:
+                errors[name] = _("日期应为 YYYY-MM-DD")
+    if dates.get("from") and dates.get("to") and dates["from"] > dates["to"]:
+        errors["to"] = _("截止日期不能早于起始日期")
+    kind = (kind or "").strip()
+    if kind and kind not in CatalogClass.Kind.values:
+        errors["kind"] = _("类型应为 component 或 event")
+    if errors:
+        raise RecountInputError(errors)
+    return recount_cases(target, dates.get("from"), dates.get("to"), kind)
