@@ -44,7 +44,7 @@ def test_split_is_ambiguous_not_double_counted(loaded):
 
 
 def test_edited_entry_changes_counts(loaded):
-    entry = CrosswalkEntry.objects.get(old_class__code="0502")
+    entry = CrosswalkEntry.objects.get(old_class=cls(OLD, "0502"))
     entry.new_class, entry.relation = cls(NEW, "05002"), "renamed"
     entry.save()
     assert recount({"0502": 2}, OLD, NEW).counts == {"05002": 2}

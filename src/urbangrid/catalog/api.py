@@ -3,7 +3,7 @@ from datetime import date
 
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from urbangrid.grids.locator import OutsideManagedArea
@@ -27,9 +27,14 @@ class VersionOut(Schema):
     standard: str
     effective_date: date | None
     is_current: bool
+    base: str | None = Field(None, description="the national version a local list extends")
     code_length: int
     component_count: int
     event_count: int
+
+    @staticmethod
+    def resolve_base(obj):
+        return obj.base.code if obj.base_id else None
 
 
 class ClassOut(Schema):
@@ -111,7 +116,7 @@ def _get_class(version, code, kind):
 
 @router.get("/catalog/versions", response=list[VersionOut], summary="Catalogue versions")
 def list_versions(request):
-    qs = CatalogVersion.objects.annotate(
+    qs = CatalogVersion.objects.select_related("base").annotate(
         component_count=Count("classes", filter=Q(classes__kind=Kind.COMPONENT)),
         event_count=Count("classes", filter=Q(classes__kind=Kind.EVENT)))
     return list(qs)
@@ -168,4 +173,78 @@ def resolve_responsibility(request, version: str, code: str, lon: float = Query(
         "filing_standard": r.filing_standard, "closing_standard": r.closing_standard,
         "rule_id": r.rule.pk if r.rule else None, "fallback": r.fallback, "explanation": r.explanation,
         "unit_grid_code": r.location.unit_grid_code, "community_code": r.location.community_code,
+    }
+
+
+# --- 跨版本统计: the cases of a period counted under one catalogue's classes -----------------------------------
+
+class RecountQuery(Schema):
+    version: str | None = Field(None, description="target catalogue version (with its local extensions); default: "
+                                                  "the current national version")
+    from_: str | None = Field(None, alias="from", description="first day of report, YYYY-MM-DD (default: all)")
+    to: str | None = Field(None, description="last day of report (included), YYYY-MM-DD")
+    kind: str | None = Field(None, description="component or event (default: both)")
+
+
+class RecountClassOut(Schema):
+    version: str
+    kind: str
+    code: str
+    name: str
+
+
+class RecountSourceOut(RecountClassOut):
+    cases: int
+    status: str = Field(description="mapped, or unverified (through a draft crosswalk row)")
+
+
+class RecountRowOut(RecountClassOut):
+    direct: int = Field(description="cases filed under this class")
+    mapped: int = Field(description="cases filed under a class the crosswalk maps to this one")
+    unverified: int = Field(description="of mapped: through a draft row not yet verified")
+    total: int
+    sources: list[RecountSourceOut]
+
+
+class RecountPendingOut(RecountClassOut):
+    cases: int
+    status: str = Field(description="split (several counterparts, none chosen) or none (no counterpart)")
+    candidates: list[RecountClassOut]
+
+
+class RecountOut(Schema):
+    versions: list[str]
+    date_from: date | None
+    date_to: date | None
+    kind: str
+    cases: int = Field(description="every case of the period: counted plus pending")
+    counted: int
+    rows: list[RecountRowOut]
+    pending: list[RecountPendingOut]
+
+
+def _ref(c):
+    return {"version": c.version.code, "kind": c.kind, "code": c.code, "name": c.name}
+
+
+@router.get("/catalog/recount", response=RecountOut, summary="Cases counted under one catalogue's classes (crosswalk)")
+def catalog_recount(request, q: Query[RecountQuery]):
+    from urbangrid.cases.services import Invalid
+    from urbangrid.core.access import api_require
+
+    from .crosswalk import RecountInputError, recount_request
+
+    api_require(request, "dashboard.view")
+    try:
+        r = recount_request(q.version, q.from_, q.to, q.kind)
+    except RecountInputError as exc:
+        raise Invalid("; ".join(exc.errors.values()), "invalid_input", exc.errors) from None
+    return {
+        "versions": [v.code for v in r.versions], "date_from": r.date_from, "date_to": r.date_to, "kind": r.kind,
+        "cases": r.cases, "counted": r.counted,
+        "rows": [{**_ref(x["target"]), "direct": x["direct"], "mapped": x["mapped"], "unverified": x["unverified"],
+                  "total": x["total"], "sources": [{**_ref(c), "cases": n, "status": st} for c, n, st in x["sources"]]}
+                 for x in r.rows],
+        "pending": [{**_ref(p["source"]), "cases": p["n"], "status": p["status"],
+                     "candidates": [_ref(c) for c in p["candidates"]]} for p in r.pending],
     }
