@@ -2,7 +2,8 @@
 
 The history is filed under the document's lists: events under the local 5/54 list, components under the
 CJ/T 214-2007 6/85 list. Then the city switches to GB/T 47678.5-2026 (``switch_to_current``: open cases and the
-rules follow the crosswalk, the classes it gives no rule get one here); the old lists stay for the history. Limits follow the
+rules follow the crosswalk, the classes it gives no rule get one here); the old lists stay for the history. The component register
+is kept under GB/T 47678.5-2026 (17-digit identifiers). Limits follow the
 practice values collected in standards.md §1.3; each district's sanitation and enforcement units take
 their district's street-cleaning and street-order classes (two-level command), and 私搭乱建 shows
 filing conditions (停工 / 处罚 / 拆除) with their own limits.
@@ -67,9 +68,10 @@ COMPONENT_UNIT_BY_NAME = [
     ("桥", "CGJ-SZ"), ("地下通道", "CGJ-SZ"), ("路名牌", "CGJ-SZ"), ("隔音屏", "CGJ-SZ"), ("无主井盖", "CGJ-SZ"),
     ("特殊井盖", "CGJ-SZ"),
 ]
-# Most common components in a street scene, weighted for the inventory.
-COMMON_COMPONENTS = {"0102": 6, "0103": 6, "0104": 5, "0101": 4, "0118": 6, "0305": 5, "0402": 8, "0407": 3, "0211": 2,
-                     "0213": 2, "0117": 3, "0301": 1, "0209": 2}
+# Most common components in a street scene, weighted for the inventory (GB/T 47678.5-2026 codes: the register is
+# kept under the catalogue the city files under; 01030 电力立杆 is one of the five classes 0117 立杆 split into).
+COMMON_COMPONENTS = {"01002": 6, "01003": 6, "01004": 5, "01001": 4, "01037": 6, "03005": 5, "04002": 8, "04007": 3,
+                     "02017": 2, "02012": 2, "01030": 3, "03001": 1, "02010": 2}
 
 
 def component_unit(cls):
@@ -116,11 +118,11 @@ def build_rules():
 
 @transaction.atomic
 def build_components(seed, per_unit_grid=2):
-    """About two components per unit grid, with valid 16-digit CJ/T 214 identifiers (idempotent)."""
+    """About two components per unit grid, with valid 17-digit GB/T 47678.5-2026 identifiers (idempotent)."""
     rng = random.Random(f"components-{seed}")
     if Component.objects.exists():
         return 0
-    classes = {c.code: c for c in CatalogClass.objects.filter(version__code=COMPONENT_VERSION, kind="component")}
+    classes = {c.code: c for c in CatalogClass.objects.filter(version__code=CURRENT_VERSION, kind="component")}
     weighted = [code for code, w in COMMON_COMPONENTS.items() for _ in range(w)] + list(classes)
     units = {u.code: u for u in Unit.objects.all()}
     serial = {}
