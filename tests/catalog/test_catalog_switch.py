@@ -82,10 +82,19 @@ def test_switch_to_2026_and_back_keeps_closed_cases_and_maps_or_lists_every_open
     assert _current() == ["gbt47678.5-2026", "local-demo-2026"] and reclassified.count() == in_2026
     assert ResponsibilityRule.objects.count() == before_rules
 
-    # Back to the document's lists, by the command.
+    # Back to the document's lists, by the command; Open311 lists the services of the catalogue now current (its
+    # cached document is dropped by the switch) and still answers for the codes requests keep.
+    from django.test import Client
+
+    services = lambda: {s["service_code"] for s in Client().get("/open311/v2/services.json").json()}  # noqa: E731
+    assert "gbt47678.5-2026:event:06010" in services()
     call_command("catalog", "switch", "--to", OLD)
     out = capsys.readouterr().out
     assert "已切换" in out and _current() == [OLD, "local-demo"]
+    listed = services()
+    assert "local-demo:event:0102" in listed and not any(code.startswith(NEW) for code in listed)
+    replaced = Client().get("/open311/v2/services/gbt47678.5-2026:event:06010.json").json()
+    assert replaced["replaced"] is True and replaced["replaced_by"] == ["local-demo:event:0102"]
     back = Crosswalk()
     old_family = family(OLD)
     # Every open case is mapped back (the reverse of a split is the one old class) or listed; closed untouched.
