@@ -56,8 +56,9 @@ class SwitchReport:
 
     def lines(self):
         """The report in words (the command prints it; the admin shows it)."""
-        out = [(_("试运行（未写入）：") if self.dry_run else _("已切换：")) + _("%(before)s → %(after)s") % {
-            "before": "、".join(self.current_before) or "—", "after": "、".join(self.current_after)}]
+        versions = {"before": "、".join(self.current_before) or "—", "after": "、".join(self.current_after)}
+        out = [(_("试运行（未写入）：%(before)s → %(after)s") if self.dry_run else _("已切换：%(before)s → %(after)s"))
+               % versions]
         out.append(_("在办案件：重新归类 %(m)s 件，待人工判断 %(p)s 件；已办结案件 %(c)s 件保持原分类") % {
             "m": len(self.cases_mapped), "p": len(self.cases_pending), "c": self.closed_kept})
         out += [_("  %(number)s：%(from)s → %(to)s") % c for c in self.cases_mapped]
