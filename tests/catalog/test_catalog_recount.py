@@ -3,6 +3,7 @@ counted once, under its class's counterpart or among the ones a person must plac
 domain function, the page and its Excel export, the API and the command; bad input is a clear 4xx / CLI error.
 The admin action switches with a dry-run confirmation first."""
 import io
+from datetime import date
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -14,6 +15,7 @@ from urbangrid.cases.states import OPEN
 from urbangrid.cases.workflow import Action
 from urbangrid.catalog.crosswalk import recount_cases
 from urbangrid.catalog.models import CatalogVersion
+from urbangrid.worktime import clock as wt
 
 pytestmark = pytest.mark.django_db
 
@@ -52,8 +54,7 @@ def test_every_case_counted_once_under_either_catalogue(city):
     back = next(r for r in old.rows if (r["target"].version.code, r["target"].code) == ("local-demo", "0102"))
     assert back["total"] == Case.objects.filter(kind="event", class_code__in=["0102", "06010"]).count()
 
-    from datetime import date
-    day = Case.objects.order_by("created_at").first().created_at.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).date()
+    day = Case.objects.order_by("created_at").first().created_at.astimezone(wt.TZ).date()  # the day of the first report
     one_day = recount_cases(NEW, day, day)
     assert 0 < one_day.cases < total and recount_cases(NEW, date(2000, 1, 1), date(2000, 1, 2)).cases == 0
 
