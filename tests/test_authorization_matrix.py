@@ -26,6 +26,7 @@ REFERENCE = [
     ("get", "/api/v1/units", {}, 200, 401),
     ("get", "/api/v1/persons", {}, 200, 401),
     ("get", "/api/v1/catalog/classes?version=local-demo", {}, 200, 401),
+    ("get", "/api/v1/catalog/recount", {"leader": 200, "admin": 200}, 403, 401),  # 跨版本统计: the dashboard's readers
     ("get", "/api/v1/cases", {}, 200, 401),
     ("get", "/api/v1/cases/todo", {}, 200, 401),
     ("get", "/healthz", {}, 200, 200),
@@ -39,6 +40,7 @@ PAGES = [  # page: roles allowed (200); others 403; anonymous → login (302)
     ("/district/", {"district_dispatcher"}),
     ("/unit/", {"unit_handler", "sub_grid_leader", "grid_officer"}),
     ("/dashboard/", {"leader", "admin"}),
+    ("/catalog/recount/", {"leader", "admin"}),
     ("/grids/", set(ROLES)),
 ]
 

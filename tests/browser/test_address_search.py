@@ -71,7 +71,7 @@ def test_hotline_desk_picks_an_address(live_server, browser, settings, tmp_path)
 
     logins = _city(settings, tmp_path)
     best = _expected()
-    cls = CatalogClass.objects.get(version__code="local-demo", code="0505")
+    cls = CatalogClass.objects.get(version__code="gbt47678.5-2026", kind="event", code="09009")  # 机动车乱停放
     context = browser.new_context(bypass_csp=True, locale="zh-CN", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     log_in(page, live_server.url, logins["intake_operator"]["username"], logins["intake_operator"]["password"])

@@ -22,7 +22,7 @@ def actor(username):
 
 def test_the_centre_clicks_a_candidate_to_place_a_report(desk):
     _key, raw = keys.issue("测试系统")
-    r = Client().post("/open311/v2/requests.json", {"api_key": raw, "service_code": "local-demo:event:0401",
+    r = Client().post("/open311/v2/requests.json", {"api_key": raw, "service_code": "local-demo-2026:event:21001",
                                                     "description": "路面塌陷", "address_string": "长江路"})
     number = r.json()[0]["service_request_id"]
     assert Case.objects.get(number=number).state == "unlocated"

@@ -33,9 +33,9 @@ def open_report(page, base_url, login):
     log_in(page, base_url, login["username"], login["password"])
     page.goto(f"{base_url}/m/report/")
     page.wait_for_selector("#class-search[data-loaded]")
-    page.fill("#class-search", "0401")
-    page.click("#class-results button[data-code='0401']")
-    page.wait_for_selector("#class-picked[data-code='0401']")
+    page.fill("#class-search", "21001")
+    page.click("#class-results button[data-code='21001']")
+    page.wait_for_selector("#class-picked[data-code='21001']")
     # GPS puts the pin in WG01 and the grid is resolved live.
     page.wait_for_selector("#grid-result[data-grid='WG01']", timeout=15000)
 
@@ -73,7 +73,7 @@ def test_report_online_with_a_photo(live_server, phone, demo, photo):
     number = phone.get_attribute("#report-result", "data-number")
     assert Case.objects.count() == before + 1
     case = Case.objects.select_related("responsibility_grid").get(number=number)
-    assert case.responsibility_grid.code == "WG01" and case.source == "inspector" and case.class_code == "0401"
+    assert case.responsibility_grid.code == "WG01" and case.source == "inspector" and case.class_code == "21001"
     assert case.idempotency_key  # the client's key
     shot = CasePhoto.objects.get(case=case)
     assert max(shot.width, shot.height) == 1600  # resized on the phone (2400 px taken)
@@ -162,8 +162,8 @@ def test_reload_while_offline_keeps_the_queue_and_sends_on_load(live_server, pho
     phone.reload()  # from the cache
     phone.wait_for_selector("#report-form")
     phone.wait_for_selector("#class-search[data-loaded]")
-    phone.fill("#class-search", "0401")
-    phone.click("#class-results button[data-code='0401']")
+    phone.fill("#class-search", "21001")
+    phone.click("#class-results button[data-code='21001']")
     phone.wait_for_selector("#m-map[data-lat]")
     fill_report(phone, photo, "离线页面上报")
     phone.click("#submit-report")

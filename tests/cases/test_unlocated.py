@@ -15,7 +15,7 @@ from urbangrid.worktime.models import TimeLimitSetting
 from ug_testing import login_client
 
 pytestmark = pytest.mark.django_db
-SERVICE = "local-demo:event:0401"
+SERVICE = "local-demo-2026:event:21001"
 NOWHERE = "幸福大街 1 号"  # no such street in the demo city
 AMBIGUOUS = "长江路"  # a road: candidates, none certain
 INSIDE_WG01 = (117.2352, 31.8785)
@@ -161,7 +161,7 @@ def test_an_unlocatable_report_is_voided(demo_city):
 
 def test_hotline_order_without_a_point(demo_city):
     c = client("intake_operator")
-    base = {"hotline": "12345", "catalog_version": "local-demo", "class_code": "0401", "description": "路面塌陷"}
+    base = {"hotline": "12345", "catalog_version": "local-demo-2026", "class_code": "21001", "description": "路面塌陷"}
     r = c.post("/api/v1/hotline/orders", {**base, "external_no": "GD1", "address": NOWHERE}, content_type="application/json")
     assert r.status_code == 201, r.content
     assert r.json()["state"] == State.UNLOCATED
@@ -176,7 +176,7 @@ def test_hotline_order_without_a_point(demo_city):
 def test_hotline_desk_form_without_a_point(demo_city):
     from urbangrid.catalog.models import CatalogClass
 
-    cls = CatalogClass.objects.get(version__code="local-demo", code="0401")
+    cls = CatalogClass.objects.get(version__code="local-demo-2026", code="21001")
     c = client("intake_operator")
     form = {"hotline": "12345", "catalog_class": cls.pk, "description": "路面塌陷", "caller_name": "张三"}
     r = c.post("/centre/hotline/", {**form, "external_no": "H1"})

@@ -28,7 +28,10 @@ def test_versions(api, loaded):
     resp = api.get(f"{URL}/catalog/versions")
     assert resp.status_code == 200
     by_code = {v["code"]: v for v in resp.json()}
-    assert set(by_code) == {"cjt214-2007", "gbt47678.5-2026", "local-demo"}
+    assert set(by_code) == {"cjt214-2007", "gbt47678.5-2026", "local-demo", "local-demo-2026"}
+    assert (by_code["local-demo-2026"]["base"], by_code["local-demo"]["base"], by_code["cjt214-2007"]["base"]) == (
+        "gbt47678.5-2026", "cjt214-2007", None)
+    assert {c for c, v in by_code.items() if v["is_current"]} == {"gbt47678.5-2026", "local-demo-2026"}
     assert (by_code["cjt214-2007"]["component_count"], by_code["cjt214-2007"]["event_count"]) == (85, 0)
     assert (by_code["gbt47678.5-2026"]["component_count"], by_code["gbt47678.5-2026"]["event_count"]) == (153, 250)
     assert by_code["gbt47678.5-2026"]["effective_date"] == "2026-07-01"

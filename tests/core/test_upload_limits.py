@@ -132,7 +132,7 @@ def stored_files(root):
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
-def _class(code="0102", version="local-demo"):
+def _class(code="06010", version="gbt47678.5-2026"):  # 暴露垃圾 in the demo's current catalogue
     return CatalogClass.objects.get(version__code=version, code=code)
 
 
@@ -254,7 +254,7 @@ def test_open311_media_are_counted(demo_city, settings, media):
 
     settings.URBANGRID_OPEN311_POSTS_PER_HOUR = 10**9
     _key, raw = keys.issue("测试系统", contact="ops@example.invalid")
-    data = {"api_key": raw, "service_code": "local-demo:event:0401", "lat": POINT["lat"], "long": POINT["lon"],
+    data = {"api_key": raw, "service_code": "local-demo-2026:event:21001", "lat": POINT["lat"], "long": POINT["lon"],
             "description": "路面塌陷"}
     r = Client().post("/open311/v2/requests.json", {**data, "media": [jpeg() for _ in range(7)]})
     assert r.status_code == 400 and "一次最多上传 6 张照片（本次 7 张）" in r.content.decode()

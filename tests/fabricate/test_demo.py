@@ -35,7 +35,7 @@ def test_demo_city_counts_roles_and_idempotency(settings, tmp_path):
     summary, logins, path = build_demo(seed=11, log=lines.append)
     # step lines, each followed by the time it took
     steps = [i for i, line in enumerate(lines) if line.startswith("· ")]
-    assert len(steps) == 4 and all(lines[i + 1].startswith("  完成，用时 ") and lines[i + 1].endswith(" 秒") for i in steps)
+    assert len(steps) == 5 and all(lines[i + 1].startswith("  完成，用时 ") and lines[i + 1].endswith(" 秒") for i in steps)
 
     assert ResponsibilityGrid.objects.count() == 53
     assert PartyOrganization.objects.filter(level="general_branch").count() == 5

@@ -58,7 +58,7 @@ def test_open311_against_its_description(server):
         body["properties"]["api_key"] = {"type": "string", "enum": [key]}
     doc["paths"]["/servicerequestupdates.json"]["get"]["parameters"][0]["schema"] = {"type": "string", "enum": [key]}
     create = doc["paths"]["/requests.json"]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
-    create["example"] = {"api_key": key, "service_code": "local-demo:event:0401", "lat": "31.8785", "long": "117.2352",
+    create["example"] = {"api_key": key, "service_code": "local-demo-2026:event:21001", "lat": "31.8785", "long": "117.2352",
                          "description": "路面塌陷", "account_id": "fuzz"}
     path = var / "open311.json"
     path.write_text(json.dumps(doc), encoding="utf-8")

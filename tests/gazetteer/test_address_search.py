@@ -18,8 +18,8 @@ def lifted(settings):
     settings.URBANGRID_PUBLIC_GEOCODES_PER_HOUR = 10**9
 
 
-def _class(code="0505"):
-    return CatalogClass.objects.get(version__code="local-demo", code=code)
+def _class(code="09009"):  # 机动车乱停放 in the demo's current catalogue (GB/T 47678.5-2026)
+    return CatalogClass.objects.get(version__code="gbt47678.5-2026", kind="event", code=code)
 
 
 def test_public_geocode_is_anonymous_and_safe(demo_city, lifted):
@@ -49,7 +49,7 @@ def test_public_geocode_is_rate_limited(demo_city, settings):
 
 def test_hotline_work_order_with_only_an_address(demo_city):
     c = login_client(Client(), "intake_operator")
-    order = {"hotline": "12345", "external_no": "GZ-ADDR-1", "catalog_version": "local-demo", "class_code": "0505",
+    order = {"hotline": "12345", "external_no": "GZ-ADDR-1", "catalog_version": "gbt47678.5-2026", "class_code": "09009",
              "address": CROSSING, "description": "路口乱停车"}
     r = c.post("/api/v1/hotline/orders", order, content_type="application/json")
     assert r.status_code == 201, r.content

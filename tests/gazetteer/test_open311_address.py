@@ -6,7 +6,7 @@ from django.test import Client
 from urbangrid.cases.models import Case
 from urbangrid.public.open311 import keys
 
-SERVICE = "local-demo:event:0401"
+SERVICE = "local-demo-2026:event:21001"
 
 
 @pytest.mark.django_db

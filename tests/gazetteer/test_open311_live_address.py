@@ -23,7 +23,7 @@ def _spec_client():
 
 GeoReportClient, GeoReportError = _spec_client()
 
-SERVICE = "local-demo:event:0401"
+SERVICE = "local-demo-2026:event:21001"
 
 
 def metres(a, b):

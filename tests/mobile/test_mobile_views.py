@@ -26,8 +26,13 @@ def inspector(demo_city):
     return client_for("inspector")
 
 
+# The classes these tests report under, in the demo's current catalogue: 路面塌陷 (a local extension matter),
+# 暴露垃圾, 私搭乱建 (GB/T 47678.5-2026 matters).
+VERSION = {"21001": "local-demo-2026", "06010": "gbt47678.5-2026", "06001": "gbt47678.5-2026"}
+
+
 def report(c, code, point=INSIDE_WG01, **extra):
-    data = {"catalog_version": "local-demo", "class_code": code, "lon": point[0], "lat": point[1],
+    data = {"catalog_version": VERSION[code], "class_code": code, "lon": point[0], "lat": point[1],
             "description": "路面破损", "source": "inspector", "photos": [jpeg()], **extra}
     r = c.post("/api/v1/cases", data)
     assert r.status_code == 201, r.content
@@ -35,7 +40,7 @@ def report(c, code, point=INSIDE_WG01, **extra):
 
 
 def hotline(c, code, point):
-    r = c.post("/api/v1/cases", {"catalog_version": "local-demo", "class_code": code, "lon": point[0], "lat": point[1],
+    r = c.post("/api/v1/cases", {"catalog_version": VERSION[code], "class_code": code, "lon": point[0], "lat": point[1],
                                  "description": "市民来电", "source": "hotline_12345", "reporter_name": "市民",
                                  "reporter_contact": "13800000000"})
     assert r.status_code == 201, r.content
@@ -68,7 +73,7 @@ def test_login_required_and_other_roles_get_a_pointer(demo_city):
 
 def test_task_page_offers_verify_then_check(inspector, demo_city):
     intake = client_for("intake_operator")
-    case = hotline(intake, "0102", INSIDE_WG01)
+    case = hotline(intake, "06010", INSIDE_WG01)
     number = case["number"]
     assert intake.post(f"/api/v1/cases/{number}/actions/send_verify").json()["state"] == "verifying"
     page = inspector.get(f"/m/tasks/{number}/")
@@ -76,7 +81,7 @@ def test_task_page_offers_verify_then_check(inspector, demo_city):
     html = page.content.decode()
     assert 'data-action="verify"' in html and 'data-confirmed="false"' in html and 'data-action="check_pass"' not in html
     # An inspector's own report: a photo beside none of mine, and no action for him yet.
-    mine = report(inspector, "0401")
+    mine = report(inspector, "21001")
     html = inspector.get(f"/m/tasks/{mine['number']}/").content.decode()
     assert "/cases/photos/" in html and 'data-action=' not in html
     assert inspector.get("/m/tasks/209900000000/").status_code == 404
@@ -121,16 +126,16 @@ def test_my_grids_are_the_inspectors_only(inspector):
 
 
 def test_most_used_classes_count_only_my_grids(inspector, demo_city):
-    report(inspector, "0401")
-    report(inspector, "0401")
-    report(inspector, "0102")
+    report(inspector, "21001")
+    report(inspector, "21001")
+    report(inspector, "06010")
     intake = client_for("intake_operator")
     # Outside the inspector's grids: many of a third class, which must not show up.
     for _ in range(3):
-        hotline(intake, "0101", INSIDE_WG40)
+        hotline(intake, "06001", INSIDE_WG40)
     items = inspector.get("/m/api/top-classes.json").json()["items"]
     counts = {(i["version"], i["code"]): i["count"] for i in items}
-    assert counts == {("local-demo", "0401"): 2, ("local-demo", "0102"): 1}
-    assert items[0]["code"] == "0401" and items[0]["name"] and items[0]["kind"] == "event"
+    assert counts == {("local-demo-2026", "21001"): 2, ("gbt47678.5-2026", "06010"): 1}
+    assert items[0]["code"] == "21001" and items[0]["name"] and items[0]["kind"] == "event"
     # Somebody else's grid sees its own counts.
     assert client_for("intake_operator").get("/m/api/top-classes.json").json()["items"] == []

@@ -19,7 +19,7 @@ from urbangrid.public.open311 import keys
 pytestmark = pytest.mark.django_db
 INSIDE = (117.2352, 31.8785)
 OUTSIDE = (116.0, 30.0)
-SERVICE = "local-demo:event:0401"
+SERVICE = "local-demo-2026:event:21001"  # 路面塌陷, a local extension matter of the 2026 catalogue
 BASE = "/open311/v2"
 
 
@@ -126,7 +126,8 @@ def test_services_and_definition(c, demo_city, fmt):
     s = by_code[SERVICE]
     assert s["type"] == "realtime" and s["group"] and s["service_name"] and s["keywords"]
     assert s["metadata"] in (False, "false")
-    assert all(code.split(":")[0] in ("local-demo", "cjt214-2007") for code in by_code)  # current versions only
+    assert {code.split(":")[0] for code in by_code} == {"gbt47678.5-2026", "local-demo-2026"}  # current versions only
+    assert "gbt47678.5-2026:event:06010" in by_code
     d = get(c, f"services/{SERVICE}", fmt)
     assert d.status_code == 200
     body = parse(d, fmt)
@@ -136,6 +137,34 @@ def test_services_and_definition(c, demo_city, fmt):
         assert body.tag == "service_definition" and body.findtext("service_code") == SERVICE
     missing = get(c, "services/local-demo:event:9999", fmt)
     assert missing.status_code == 404 and errors_of(missing, fmt)[0]["code"] in (404, "404")
+
+
+@pytest.mark.parametrize("fmt", ["xml", "json"])
+def test_a_replaced_code_still_answers_with_its_successor(c, api_key, fmt):
+    """Requests keep the code of the catalogue they were filed under: after the switch to GB/T 47678.5-2026 the
+    old code's definition answers, marked replaced, with the current code; posting it is refused, naming it."""
+    old, new = "local-demo:event:0102", "gbt47678.5-2026:event:06010"  # 暴露垃圾
+    codes = [r["service_code"] for r in items(get(c, "services", fmt), fmt, "services", "service")]
+    assert old not in codes and new in codes
+    d = get(c, f"services/{old}", fmt)
+    assert d.status_code == 200
+    body = parse(d, fmt)
+    if fmt == "json":
+        assert (body["service_code"], body["replaced"], body["replaced_by"]) == (old, True, [new])
+        (attribute,) = body["attributes"]
+        assert attribute["variable"] is False and new in attribute["description"]
+    else:
+        assert body.tag == "service_definition" and body.findtext("replaced") == "true"
+        assert [e.text for e in body.find("replaced_by")] == [new]
+        assert body.findtext("attributes/attribute/variable") == "false" and new in body.findtext("attributes/attribute/description")
+    # A split old class names every candidate; a class without a counterpart says there is none.
+    split = parse(get(c, "services/local-demo:event:0202", fmt), fmt)
+    if fmt == "json":
+        assert split["replaced_by"] == ["gbt47678.5-2026:event:07003", "gbt47678.5-2026:event:07006"]
+        assert parse(get(c, "services/cjt214-2007:component:0602", fmt), fmt)["replaced_by"] == []
+    posted = post(c, "requests", fmt, api_key=api_key, service_code=old, lat=INSIDE[1], long=INSIDE[0])
+    assert posted.status_code == 400 and new in errors_of(posted, fmt)[0]["description"]
+    assert not Case.objects.exists()
 
 
 # --- POST requests ------------------------------------------------------------------------------
@@ -149,7 +178,7 @@ def test_create_request(c, api_key, fmt):
     rows = items(r, fmt, "service_requests", "request")
     assert len(rows) == 1 and "token" not in rows[0]
     case = Case.objects.get(number=rows[0]["service_request_id"])
-    assert case.source == "open311" and case.state == "reported" and case.class_code == "0401"
+    assert case.source == "open311" and case.state == "reported" and case.class_code == "21001"
     assert case.reporter_name == "三 张" and "13800000000" in case.reporter_contact and case.address == "长江中路 1 号"
     assert Open311Request.objects.get(case=case).media_url == "https://img.example/1.jpg"
     # The same submission again (a retry) answers the same case; another report from the device is new.

@@ -15,7 +15,7 @@ from urbangrid.public.open311 import keys
 
 pytestmark = pytest.mark.django_db
 INSIDE = (117.2352, 31.8785)
-SERVICE = "local-demo:event:0401"
+SERVICE = "local-demo-2026:event:21001"
 BASE = "/open311/v2"
 
 
@@ -32,7 +32,7 @@ def test_services_document_is_cached_and_follows_catalogue_edits(demo_city, clie
     assert again.content == first.content
     assert len(ctx.captured_queries) <= 1, [q["sql"] for q in ctx.captured_queries]  # not rebuilt
 
-    cls = CatalogClass.objects.get(version__code="local-demo", kind="event", code="0401")
+    cls = CatalogClass.objects.get(version__code="local-demo-2026", kind="event", code="21001")
     cls.plain_name = "路面塌了个大坑"
     cls.save()
     edited = client.get(f"{BASE}/services.json").json()

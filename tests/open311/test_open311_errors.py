@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 pytestmark = pytest.mark.django_db(transaction=True)
-SERVICE = "local-demo:event:0401"
+SERVICE = "local-demo-2026:event:21001"
 TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 COOKIE = {"Cookie": "csrftoken=AbCdEfGhIjKlMnOpQrStUvWxYz012345; sessionid=x"}  # a browser's, no token sent
 

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 pytestmark = pytest.mark.django_db(transaction=True)
-SERVICE = "local-demo:event:0401"
+SERVICE = "local-demo-2026:event:21001"
 INSIDE = {"lat": "31.8785", "long": "117.2352"}
 # Each staff step's own words, all internal; every one must stay out of every public answer.
 INTERNAL = {

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 POINT = {"lon": "117.2352", "lat": "31.8785"}
 
 
-def _class(code="0102", version="local-demo"):
+def _class(code="06010", version="gbt47678.5-2026"):  # 暴露垃圾 in the demo's current catalogue
     return CatalogClass.objects.get(version__code=version, code=code)
 
 
@@ -55,7 +55,7 @@ def test_report_track_and_privacy(demo_city):
 
 def test_rating_dissatisfied_reopens(demo_city):
     inspector = login_client(Client(), "inspector")
-    number = inspector.post("/api/v1/cases", {"catalog_version": "local-demo", "class_code": "0201", **POINT,
+    number = inspector.post("/api/v1/cases", {"catalog_version": "gbt47678.5-2026", "class_code": "07001", **POINT,
                                               "description": "小广告", "self_handled": "true", "photos": [jpeg()],
                                               "after_photos": [jpeg()]}).json()["number"]
     login_client(Client(), "intake_operator").post(f"/api/v1/cases/{number}/actions/accept", {})
@@ -131,7 +131,7 @@ def test_transparency_page_counts_and_privacy(demo_city):
 def test_hotline_operator_form(demo_city):
     operator = login_client(Client(), "intake_operator")
     assert operator.get("/centre/hotline/").status_code == 200
-    data = {"hotline": "12319", "external_no": "RX-77", "catalog_class": _class("0505").pk, "description": "乱停车堵门",
+    data = {"hotline": "12319", "external_no": "RX-77", "catalog_class": _class("09009").pk, "description": "乱停车堵门",
             "caller_phone": "13600000000", **POINT}
     first = operator.post("/centre/hotline/", data)
     assert first.status_code == 302

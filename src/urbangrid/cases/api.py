@@ -9,17 +9,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
+from urbangrid.catalog.crosswalk import RecountInputError
 from urbangrid.catalog.models import CatalogClass
 from urbangrid.core.bounds import EARLIEST, LATEST
 from urbangrid.core.localcache import LocalCache
 from urbangrid.grids.models import Region, ResponsibilityGrid, RoadSegment, UnitGrid
-from urbangrid.org.access import actor_of
+from urbangrid.org.access import actor_of, api_require
 from urbangrid.org.models import Unit
 
 from . import engine, intake, listing, queries, services
-from .indicators import INDICATORS
 from .duplicates import similar_open
+from .indicators import INDICATORS
 from .models import Case, CaseEvent
+from .recount import recount_request
 from .states import Source, plain_status
 from .workflow import ACTIONS, TABLE, Action, rows_that, takes_public_note
 
@@ -462,3 +464,72 @@ def hotline_outcome(request, hotline: str, external_no: str):
     if case is None:
         raise services.NotFound(_("工单 %(n)s 不存在") % {"n": external_no}, "not_found")
     return _outcome(case)
+
+
+# --- 跨版本统计 (cases/recount.py) ---------------------------------------------------------------------
+
+class RecountQuery(Schema):
+    version: str | None = Field(None, description="target catalogue version (with its local extensions); default: "
+                                                  "the current national version")
+    from_: str | None = Field(None, alias="from", description="first day of report, YYYY-MM-DD (default: all)")
+    to: str | None = Field(None, description="last day of report (included), YYYY-MM-DD")
+    kind: str | None = Field(None, description="component or event (default: both)")
+
+
+class RecountClassOut(Schema):
+    version: str
+    kind: str
+    code: str
+    name: str
+
+
+class RecountSourceOut(RecountClassOut):
+    cases: int
+    status: str = Field(description="mapped, or unverified (through a draft crosswalk row)")
+
+
+class RecountRowOut(RecountClassOut):
+    direct: int = Field(description="cases filed under this class")
+    mapped: int = Field(description="cases filed under a class the crosswalk maps to this one")
+    unverified: int = Field(description="of mapped: through a draft row not yet verified")
+    total: int
+    sources: list[RecountSourceOut]
+
+
+class RecountPendingOut(RecountClassOut):
+    cases: int
+    status: str = Field(description="split (several counterparts, none chosen) or none (no counterpart)")
+    candidates: list[RecountClassOut]
+
+
+class RecountOut(Schema):
+    versions: list[str]
+    date_from: date | None
+    date_to: date | None
+    kind: str
+    cases: int = Field(description="every case of the period: counted plus pending")
+    counted: int
+    rows: list[RecountRowOut]
+    pending: list[RecountPendingOut]
+
+
+def _class_ref(c):
+    return {"version": c.version.code, "kind": c.kind, "code": c.code, "name": c.name}
+
+
+@router.get("/catalog/recount", response=RecountOut, summary="Cases counted under one catalogue's classes (crosswalk)")
+def catalog_recount(request, q: Query[RecountQuery]):
+    api_require(request, "dashboard.view")
+    try:
+        r = recount_request(q.version, q.from_, q.to, q.kind)
+    except RecountInputError as exc:
+        raise services.Invalid("; ".join(exc.errors.values()), "invalid_input", exc.errors) from None
+    return {
+        "versions": [v.code for v in r.versions], "date_from": r.date_from, "date_to": r.date_to, "kind": r.kind,
+        "cases": r.cases, "counted": r.counted,
+        "rows": [{**_class_ref(x["target"]), "direct": x["direct"], "mapped": x["mapped"], "unverified": x["unverified"],
+                  "total": x["total"], "sources": [{**_class_ref(c), "cases": n, "status": st} for c, n, st in x["sources"]]}
+                 for x in r.rows],
+        "pending": [{**_class_ref(p["source"]), "cases": p["n"], "status": p["status"],
+                     "candidates": [_class_ref(c) for c in p["candidates"]]} for p in r.pending],
+    }

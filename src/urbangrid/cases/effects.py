@@ -219,3 +219,35 @@ class Place(Effect):
         data = event.data
         row["lon"], row["lat"], row["address"] = data.get("lon"), data.get("lat"), data.get("address")
         row.update(data.get("place") or {})
+
+
+# The case fields that say which catalogue class it is filed under (``Case.catalog_class`` and its kept codes).
+CLASS_FIELDS = ("catalog_class_id", "class_code", "catalog_version", "kind")
+
+
+def class_record(cls):
+    """A class as an event records it: enough to set the case's class fields from the event alone."""
+    return {"id": cls.pk, "version": cls.version.code, "kind": cls.kind, "code": cls.code}
+
+
+@dataclass(frozen=True)
+class Reclassify(Effect):
+    """重新归类 (分类版本切换): an open case moves to its class's counterpart in the catalogue the city now files
+    under (``inputs["class_obj"]``, chosen by ``cases.catalog_switch`` through the crosswalk). The event records the
+    class before and after, so from then on the case's class is what its log gives."""
+
+    fields = CLASS_FIELDS
+
+    def apply(self, case, inputs, at):
+        cls = inputs["class_obj"]
+        case.catalog_class = cls
+        case.class_code, case.catalog_version, case.kind = cls.code, cls.version.code, cls.kind
+
+    def record(self, case, inputs):
+        return {"class_from": inputs["class_from"], "class": class_record(inputs["class_obj"]),
+                "relation": inputs.get("relation", "")}
+
+    def replay(self, row, event):
+        c = event.data["class"]
+        row["catalog_class_id"], row["class_code"], row["catalog_version"], row["kind"] = (
+            c["id"], c["code"], c["version"], c["kind"])

@@ -6,6 +6,10 @@ stage, deadline and stopped clocks; counters from ``increments``) and ``disagree
 stored value differs. ``urbangrid audit verify`` runs it over every case, so an edited case row is found as
 surely as an edited event.
 
+The class a case was filed under is not in its report event (the case row keeps it): the class fields are
+compared only once a step has moved the case to another class (重新归类, which records both), and then the
+last such step must give them.
+
 One field is allowed to run ahead of the log: the deadline sweep flags ``is_overdue`` when a running clock
 passes its deadline, with no event. So a stored ``is_overdue`` (and an ``overdue`` archive type) is accepted
 where the log shows a clock that ran past its deadline before the next step, and only there.
@@ -13,7 +17,7 @@ where the log shows a clock that ran past its deadline before the next step, and
 from datetime import datetime
 from decimal import Decimal
 
-from .effects import Archive
+from .effects import CLASS_FIELDS, Archive
 from .states import OPEN, ArchiveType
 from .workflow import TABLE
 
@@ -22,7 +26,7 @@ COUNTERS = ("rework_count", "return_count", "extension_count", "suspension_count
 FIELDS = ("state", "version", "updated_at", "source", "self_handled", "filed_at", "dispatched_at", "fed_back_at",
           "closed_at", "archive_type", "is_supervised", *COUNTERS, "stage", "stage_deadline", "handle_overdue",
           "is_overdue", "current_unit_id", "current_person_id", "district_centre_id", "rule_id", "handle_limit_value",
-          "handle_limit_unit", "urgency", "satisfaction", "kept_closed", "duplicate_of_id", "chain_hash")
+          "handle_limit_unit", "urgency", "satisfaction", "kept_closed", "duplicate_of_id", *CLASS_FIELDS, "chain_hash")
 
 
 def _initial(case):
@@ -111,6 +115,10 @@ def disagreements(case, events, now):
     for name in FIELDS:
         stored, derived = getattr(case, name), row[name]
         if name in ("state", "stage", "archive_type", "satisfaction", "source", "handle_limit_unit", "urgency"):
+            stored, derived = str(stored or ""), str(derived or "")
+        if name in CLASS_FIELDS and derived is None:
+            continue  # filed under it, never reclassified: the log does not say
+        if name in ("class_code", "catalog_version", "kind"):
             stored, derived = str(stored or ""), str(derived or "")
         if _same(stored, derived):
             continue

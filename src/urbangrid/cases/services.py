@@ -33,7 +33,7 @@ from . import engine, intake
 from . import observed as observed_times
 from .chain import seal
 from .duplicates import previous_closed
-from .effects import PLACE_FIELDS
+from .effects import PLACE_FIELDS, class_record
 from .fastload import load_case
 from .models import Case, CaseEvent, CaseNumberSequence, CasePhoto, CaseUnit
 from .notify import on_transition
@@ -835,6 +835,26 @@ def recalendar(dates=None, note="", at=None, calendar=None, context=None):
             _write_step(case, t, {"clock": clock, "opinion": note}, at, ctx, actor, public=False)
             changed += 1
     return changed
+
+
+# --- the city's catalogue switched: open cases reclassified ------------------------------------------
+
+def reclassify(number, catalog_class, note="", relation="", at=None, context=None, actor=None):
+    """Move the open case ``number`` to ``catalog_class`` through the workflow row ``reclassify``: its class fields
+    change and a sealed event, not public, records the class before and after and the crosswalk's ``relation``.
+    Runs inside the caller's transaction (``cases.catalog_switch``, all or nothing); ``actor``: who switched (the platform
+    when None). Returns the case, or None when it is no longer open (a closed case keeps the class it was closed
+    under) or is already under that class."""
+    at = at or timezone.now()
+    t = TABLE[Action.RECLASSIFY]
+    with transaction.atomic():
+        case = Case.objects.select_for_update().select_related("catalog_class__version").get(number=number)
+        if case.state not in t.sources or case.catalog_class_id == catalog_class.pk:
+            return None
+        inputs = {"class_obj": catalog_class, "class_from": class_record(case.catalog_class), "relation": relation,
+                  "opinion": note}
+        _write_step(case, t, inputs, at, context or Context.load(), actor or system_actor(), public=False)
+    return case
 
 
 def _same_instant(a, b):

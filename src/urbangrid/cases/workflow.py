@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
-from .effects import Archive, Claim, Clear, Flag, HandOver, MergeInto, Place, Stamp, Verdict
+from .effects import Archive, Claim, Clear, Flag, HandOver, MergeInto, Place, Reclassify, Stamp, Verdict
 from .states import OPEN, Satisfaction, State, Stage
 
 S = State
@@ -151,6 +151,10 @@ TRANSITIONS = [
     # The working calendar changed under a running clock (a notice imported, a day edited): the clock's deadline
     # and light recomputed from its events on the new calendar (``engine.recompute_clock``); not public.
     Transition("recalendar", _("按工作日历重算时限"), OPEN_STATES, None, "", "centre", clock="recalendar", internal=True),
+    # The city switched its catalogue (CJ/T 214-2007 → GB/T 47678.5-2026 or back): an open case moves to its class's
+    # counterpart through the crosswalk (``cases.catalog_switch``); a closed case keeps the class it was closed under.
+    Transition("reclassify", _("分类版本切换（重新归类）"), OPEN_STATES, None, "", "centre", effects=(Reclassify(),),
+               internal=True),
     Transition("supervise", _("督办"), OPEN_STATES, None, "case.supervise", "supervisor",
                requires=("opinion",), counts=("supervise",), increments=("supervision_count",),
                effects=(Flag("is_supervised", True),), notifies="supervised"),

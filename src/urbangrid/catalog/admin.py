@@ -12,14 +12,18 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from . import components_transfer
+from urbangrid.org.access import actor_of
+
+from . import components_transfer, hooks
 from .models import CatalogClass, CatalogVersion, Component, CrosswalkEntry, ResponsibilityRule
 
 
 @admin.register(CatalogVersion)
 class CatalogVersionAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "standard", "effective_date", "is_current", "component_count", "event_count"]
-    list_editable = ["is_current"]
+    list_display = ["code", "name", "standard", "base", "effective_date", "is_current", "component_count", "event_count"]
+    # Which versions are current changes only through the switch: open cases and the rules follow it.
+    readonly_fields = ["is_current"]
+    actions = ["switch_to"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
@@ -33,6 +37,33 @@ class CatalogVersionAdmin(admin.ModelAdmin):
     @admin.display(description=_("事件/事项小类数"), ordering="n_events")
     def event_count(self, obj):
         return obj.n_events
+
+    @admin.action(description=_("切换为现行分类（在办案件和责任清单按新旧分类对照迁移）"), permissions=["change"])
+    def switch_to(self, request, queryset):
+        """分类版本切换 (``cases.catalog_switch``): first a dry run shown for confirmation, then the switch itself."""
+        if queryset.count() != 1:
+            self.message_user(request, gettext("请只选择一个分类版本"), messages.ERROR)
+            return None
+        version = queryset.get()
+        try:
+            report = hooks.switch_catalogue(version.code, dry_run=not request.POST.get("apply"),
+                                            actor=actor_of(request) if request.POST.get("apply") else None)
+        except hooks.SwitchError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return None
+        if report.dry_run:
+            context = {**self.admin_site.each_context(request), "opts": self.model._meta, "version": version,
+                       "report": report, "lines": report.lines(), "title": gettext("切换现行分类版本"),
+                       "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME}
+            return TemplateResponse(request, "admin/catalog/catalogversion/switch.html", context)
+        self.message_user(request, gettext("已切换到 %(v)s：在办案件重新归类 %(m)s 件，责任清单复制 %(r)s 条") % {
+            "v": "、".join(report.current_after), "m": len(report.cases_mapped), "r": len(report.rules_copied)},
+            messages.SUCCESS)
+        if report.needs_decision:
+            self.message_user(request, gettext(
+                "有 %(c)s 件在办案件、%(r)s 条责任清单规则需要人工判断（拆分、对照待核实或无对应新分类）：在“新旧分类对照”中核实或选定后再次切换") % {
+                "c": len(report.cases_pending), "r": len(report.rules_pending)}, messages.WARNING)
+        return None
 
 
 @admin.register(CatalogClass)

@@ -3,7 +3,7 @@ from datetime import date
 
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from urbangrid.grids.locator import OutsideManagedArea
@@ -27,9 +27,14 @@ class VersionOut(Schema):
     standard: str
     effective_date: date | None
     is_current: bool
+    base: str | None = Field(None, description="the national version a local list extends")
     code_length: int
     component_count: int
     event_count: int
+
+    @staticmethod
+    def resolve_base(obj):
+        return obj.base.code if obj.base_id else None
 
 
 class ClassOut(Schema):
@@ -111,7 +116,7 @@ def _get_class(version, code, kind):
 
 @router.get("/catalog/versions", response=list[VersionOut], summary="Catalogue versions")
 def list_versions(request):
-    qs = CatalogVersion.objects.annotate(
+    qs = CatalogVersion.objects.select_related("base").annotate(
         component_count=Count("classes", filter=Q(classes__kind=Kind.COMPONENT)),
         event_count=Count("classes", filter=Q(classes__kind=Kind.EVENT)))
     return list(qs)
@@ -169,3 +174,6 @@ def resolve_responsibility(request, version: str, code: str, lon: float = Query(
         "rule_id": r.rule.pk if r.rule else None, "fallback": r.fallback, "explanation": r.explanation,
         "unit_grid_code": r.location.unit_grid_code, "community_code": r.location.community_code,
     }
+
+
+# --- 跨版本统计: the cases of a period counted under one catalogue's classes -----------------------------------

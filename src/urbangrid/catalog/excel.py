@@ -5,12 +5,14 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import gettext as _, gettext_lazy as _l
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 
 from urbangrid.core.excel import Column, ErrorCollector, parse_bool, parse_choice, read_sheet, write_workbook
 from urbangrid.grids.models import Region, ResponsibilityGrid
 from urbangrid.org.models import Unit
 
+from .crosswalk import class_label, status_label
 from .models import CatalogClass, CatalogVersion, ResponsibilityRule
 
 Rule = ResponsibilityRule
@@ -162,3 +164,35 @@ def import_rules(path):
             else:
                 result.unchanged += 1
     return result
+
+
+RECOUNT_COLUMNS = [
+    Column("version", _l("分类版本"), width=18), Column("kind", _l("类型"), width=10), Column("code", _l("小类代码"), width=10),
+    Column("name", _l("小类名称"), width=24), Column("direct", _l("按本分类上报"), width=12),
+    Column("mapped", _l("由旧分类对照计入"), width=14), Column("unverified", _l("其中对照待核实"), width=14),
+    Column("total", _l("合计"), width=10), Column("sources", _l("对照来源"), width=50),
+]
+PENDING_COLUMNS = [
+    Column("version", _l("原分类版本"), width=18), Column("kind", _l("类型"), width=10), Column("code", _l("原小类代码"), width=10),
+    Column("name", _l("原小类名称"), width=24), Column("cases", _l("案件数"), width=10), Column("reason", _l("原因"), width=18),
+    Column("candidates", _l("可选新分类"), width=50),
+]
+
+
+def recount_rows(recount):
+    """The recount's two tables as rows of plain values (the page, the API's shape aside, and the workbook)."""
+    kinds = dict(CatalogClass.Kind.choices)
+    rows = [{"version": r["target"].version.code, "kind": str(kinds[r["target"].kind]), "code": r["target"].code,
+             "name": r["target"].name, "direct": r["direct"], "mapped": r["mapped"], "unverified": r["unverified"],
+             "total": r["total"], "sources": "；".join(f"{class_label(c)} ×{n}" for c, n, _s in r["sources"])}
+            for r in recount.rows]
+    pending = [{"version": p["source"].version.code, "kind": str(kinds[p["source"].kind]), "code": p["source"].code,
+                "name": p["source"].name, "cases": p["n"], "reason": status_label(p["status"]),
+                "candidates": "、".join(class_label(c) for c in p["candidates"])} for p in recount.pending]
+    return rows, pending
+
+
+def export_recount(recount, path):
+    """The recount as .xlsx: the counts under the target catalogue, and the cases a person must place."""
+    rows, pending = recount_rows(recount)
+    write_workbook(path, [(_("跨版本统计"), RECOUNT_COLUMNS, rows), (_("待人工判断"), PENDING_COLUMNS, pending)])

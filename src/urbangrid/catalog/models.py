@@ -30,6 +30,10 @@ class CatalogVersion(models.Model):
     code_length = models.PositiveSmallIntegerField(_("小类代码位数"), choices=[(4, "4"), (5, "5")], default=4)
     # Several versions can be current together (the national list plus a local event list).
     is_current = models.BooleanField(_("现行"), default=False, help_text=_("新立案件可选用此版本的分类"))
+    # A city's local list names the national version it extends: switching the city to a national version
+    # makes it and its extensions current together (``cases.catalog_switch``).
+    base = models.ForeignKey("self", verbose_name=_("所依据的版本"), null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="extensions", help_text=_("地方扩展清单所依据的国家标准版本；国家标准版本留空"))
 
     class Meta:
         verbose_name = _("分类版本")
@@ -42,6 +46,11 @@ class CatalogVersion(models.Model):
     @property
     def identifier_length(self):
         return 12 + self.code_length
+
+    @property
+    def family(self):
+        """The national version this one belongs to (itself, or the one it extends)."""
+        return self.base if self.base_id else self
 
 
 class CatalogClass(models.Model):

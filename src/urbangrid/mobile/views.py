@@ -22,13 +22,20 @@ from urbangrid.cases.models import Case
 from urbangrid.cases.photos import max_photos_per_request
 from urbangrid.cases.states import OPEN, PhotoKind
 from urbangrid.cases.workflow import rows_that
+from urbangrid.catalog.models import CatalogClass
 from urbangrid.grids.models import ResponsibilityGrid
 from urbangrid.org.access import actor_of
 from urbangrid.org.roles import Role
 from urbangrid.org.workbenches import workbenches_for
 
-# The catalogue versions an inspector reports under (events of the local list, components of CJ/T 214-2007).
-REPORT_VERSIONS = (("local-demo", "event"), ("cjt214-2007", "component"))
+
+def report_versions():
+    """(version, kind) an inspector reports under: each kind of class the current catalogue versions have."""
+
+    return list(CatalogClass.objects.filter(version__is_current=True, active=True).values_list("version__code", "kind")
+                .distinct().order_by("-kind", "version__code"))
+
+
 # Static files the app shell needs offline (the service worker caches them at install).
 SHELL_STATIC = ("vendor/leaflet/leaflet.css", "vendor/leaflet/leaflet.js", "vendor/leaflet/images/marker-icon.png",
                 "vendor/leaflet/images/marker-icon-2x.png", "vendor/leaflet/images/marker-shadow.png",
@@ -104,7 +111,7 @@ def _base_context(request, actor, **extra):
         "config": {"tile_url": settings.URBANGRID_TILE_URL, "tile_attribution": settings.URBANGRID_TILE_ATTRIBUTION,
                    "user": request.user.pk, "sw_url": reverse("mobile:sw"), "scope": reverse("mobile:home"),
                    "grids_url": reverse("mobile:grids"), "top_classes_url": reverse("mobile:top_classes"),
-                   "versions": [{"version": v, "kind": k} for v, k in REPORT_VERSIONS],
+                   "versions": [{"version": v, "kind": k} for v, k in report_versions()],
                    "max_photos": max_photos_per_request()},
         **extra,
     }
@@ -167,7 +174,7 @@ def top_classes(request):
     except ValueError:
         limit = 8
     rows = (Case.objects.filter(responsibility_grid_id__in=_inspector_grid_ids(actor),
-                                catalog_version__in=[v for v, _k in REPORT_VERSIONS])
+                                catalog_version__in=[v for v, _k in report_versions()])
             .values("catalog_version", "class_code", "kind", "catalog_class__name")
             .annotate(n=Count("id")).order_by("-n", "catalog_version", "class_code")[:limit])
     items = [{"version": r["catalog_version"], "code": r["class_code"], "kind": r["kind"], "name": r["catalog_class__name"],

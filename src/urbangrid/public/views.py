@@ -26,14 +26,9 @@ from urbangrid.org.scope import anonymous_actor, citizen_actor
 from .timeline import public_timeline
 from .transparency import figures
 
-# The problems citizens report most, shown first with plain names (version, code, plain name).
-COMMON = [
-    ("local-demo", "0201", gettext_lazy("小广告")), ("local-demo", "0102", gettext_lazy("垃圾没人清")),
-    ("local-demo", "0507", gettext_lazy("乱堆乱放")), ("local-demo", "0504", gettext_lazy("店外经营")),
-    ("local-demo", "0505", gettext_lazy("乱停车")), ("local-demo", "0104", gettext_lazy("路面脏")),
-    ("local-demo", "0401", gettext_lazy("路面塌陷")), ("cjt214-2007", "0103", gettext_lazy("井盖坏了")),
-    ("cjt214-2007", "0118", gettext_lazy("路灯不亮")), ("cjt214-2007", "0305", gettext_lazy("垃圾箱坏了")),
-]
+# The problems citizens report most are shown first, as chips with their plain words: the current catalogue's classes
+# that have a plain name (通俗名称, given in the back office; the demo gives the commonest ones), at most this many.
+COMMON_MAX = 12
 # The texts of the address search box (static/urbangrid/address_search.js), shared with the hotline desk.
 ADDRESS_SEARCH = {"data-empty-text": gettext_lazy("地址库中没有找到，请在地图上点选"),
                   "data-error-text": gettext_lazy("暂时无法查询地址，请在地图上点选"),
@@ -77,9 +72,11 @@ class ReportForm(forms.Form):
 
 
 def _common_classes():
-    found = {(c.version.code, c.code): c for c in CatalogClass.objects.filter(
-        version__is_current=True, code__in=[code for _, code, _ in COMMON]).select_related("version")}
-    return [(found[(v, code)], label) for v, code, label in COMMON if (v, code) in found]
+    """(class, label) of the chips: the current classes with a plain name, events first; a plain name given in
+    the source language reads in the visitor's language where the catalogue's words are translated."""
+    classes = (CatalogClass.objects.filter(version__is_current=True, active=True).exclude(plain_name="")
+               .select_related("version").order_by("-kind", "version__code", "code")[:COMMON_MAX])
+    return [(c, _(c.plain_name)) for c in classes]
 
 
 @require_http_methods(["GET", "POST"])

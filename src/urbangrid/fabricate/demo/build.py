@@ -19,6 +19,7 @@ from urbangrid.worktime.seeding import seed_calendar
 
 from .city import build_city
 from .history import RECEIVED, build_history
+from .responsibility import switch_to_current
 from .logins import build_logins
 from .responsibility import build_responsibility
 
@@ -62,6 +63,9 @@ def build_demo(seed=2024, log=print, history=False, cases=None):
         started = time.perf_counter()
         history_summary = build_history(seed=seed, received=cases or RECEIVED, log=log)
         history_summary["seconds"] = round(time.perf_counter() - started, 1)
+    # The history is filed under the document's lists; the city now files under GB/T 47678.5-2026.
+    step(_("· 切换到现行分类标准（GB/T 47678.5-2026）…"))
+    switched = switch_to_current()
 
     if history:  # the council's deductions walk the same years as the case history (and link to its cases)
         step(_("· 倒扣分与申诉 …"))
@@ -87,6 +91,9 @@ def build_demo(seed=2024, log=print, history=False, cases=None):
         _("角色分配"): RoleAssignment.objects.count(),
         _("事件大类/小类"): _majors_minors("local-demo", "event"),
         _("部件大类/小类"): _majors_minors("cjt214-2007", "component"),
+        _("现行分类（事项/部件小类）"): "/".join(str(CatalogClass.objects.filter(version__is_current=True, kind=k).count())
+                                        for k in ("event", "component")),
+        _("分类切换：在办案件重新归类/待人工判断"): f"{len(switched.cases_mapped)}/{len(switched.cases_pending)}",
         _("责任清单规则"): ResponsibilityRule.objects.count(),
         _("部件"): Component.objects.count(),
         _("道路/门牌/交叉口/标志物"): _gazetteer_counts(),

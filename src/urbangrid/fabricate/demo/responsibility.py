@@ -1,7 +1,10 @@
 """The demo city's responsibility list (责任清单) and component inventory (部件普查).
 
-Events use the demo city's local 5/54 list, components the CJ/T 214-2007 6/85 list (docs/standards.md,
-Catalogue codes). Limits follow the practice values of docs/standards.md, "Stage time limits"; each district's sanitation and enforcement units take
+The history is filed under the document's lists: events under the local 5/54 list, components under the
+CJ/T 214-2007 6/85 list. Then the city switches to GB/T 47678.5-2026 (``switch_to_current``: open cases and the
+rules follow the crosswalk, the classes it gives no rule get one here); the old lists stay for the history. The component register
+is kept under GB/T 47678.5-2026 (17-digit identifiers). Limits follow the
+practice values of docs/standards.md, "Stage time limits"; each district's sanitation and enforcement units take
 their district's street-cleaning and street-order classes (two-level command), and 私搭乱建 shows
 filing conditions (停工 / 处罚 / 拆除) with their own limits.
 """
@@ -9,7 +12,11 @@ import random
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
+from urbangrid.cases.catalog_switch import switch_catalogue
+from urbangrid.cases.models import Case
+from urbangrid.catalog import responsibility
 from urbangrid.catalog.loader import load_catalogues
 from urbangrid.catalog.models import CatalogClass, CatalogVersion, Component, ResponsibilityRule
 from urbangrid.grids.locator import locator
@@ -18,6 +25,7 @@ from urbangrid.org.models import Unit
 
 H, D = "working_hours", "working_days"
 EVENT_VERSION, COMPONENT_VERSION = "local-demo", "cjt214-2007"
+CURRENT_VERSION = "gbt47678.5-2026"  # the national list in force since 2026-07-01; the demo runs on it
 
 # event code -> (unit code, limit, unit of limit, urgent?)
 EVENT_RULES = {
@@ -63,9 +71,10 @@ COMPONENT_UNIT_BY_NAME = [
     ("桥", "CGJ-SZ"), ("地下通道", "CGJ-SZ"), ("路名牌", "CGJ-SZ"), ("隔音屏", "CGJ-SZ"), ("无主井盖", "CGJ-SZ"),
     ("特殊井盖", "CGJ-SZ"),
 ]
-# Most common components in a street scene, weighted for the inventory.
-COMMON_COMPONENTS = {"0102": 6, "0103": 6, "0104": 5, "0101": 4, "0118": 6, "0305": 5, "0402": 8, "0407": 3, "0211": 2,
-                     "0213": 2, "0117": 3, "0301": 1, "0209": 2}
+# Most common components in a street scene, weighted for the inventory (GB/T 47678.5-2026 codes: the register is
+# kept under the catalogue the city files under; 01030 电力立杆 is one of the five classes 0117 立杆 split into).
+COMMON_COMPONENTS = {"01002": 6, "01003": 6, "01004": 5, "01001": 4, "01037": 6, "03005": 5, "04002": 8, "04007": 3,
+                     "02017": 2, "02012": 2, "01030": 3, "03001": 1, "02010": 2}
 
 
 def component_unit(cls):
@@ -112,11 +121,11 @@ def build_rules():
 
 @transaction.atomic
 def build_components(seed, per_unit_grid=2):
-    """About two components per unit grid, with valid 16-digit CJ/T 214 identifiers (idempotent)."""
+    """About two components per unit grid, with valid 17-digit GB/T 47678.5-2026 identifiers (idempotent)."""
     rng = random.Random(f"components-{seed}")
     if Component.objects.exists():
         return 0
-    classes = {c.code: c for c in CatalogClass.objects.filter(version__code=COMPONENT_VERSION, kind="component")}
+    classes = {c.code: c for c in CatalogClass.objects.filter(version__code=CURRENT_VERSION, kind="component")}
     weighted = [code for code, w in COMMON_COMPONENTS.items() for _ in range(w)] + list(classes)
     units = {u.code: u for u in Unit.objects.all()}
     serial = {}
@@ -140,9 +149,72 @@ def build_components(seed, per_unit_grid=2):
 
 def build_responsibility(seed, city=None):
     load_catalogues()
-    # The demo city still files under its own lists: the local events and CJ/T 214-2007 components.
-    CatalogVersion.objects.filter(code__in=[EVENT_VERSION, COMPONENT_VERSION]).update(is_current=True)
-    CatalogVersion.objects.exclude(code__in=[EVENT_VERSION, COMPONENT_VERSION]).update(is_current=False)
+    if not Case.objects.exists():
+        # The history is filed under the document's lists: the local events and CJ/T 214-2007 components.
+        CatalogVersion.objects.filter(code__in=[EVENT_VERSION, COMPONENT_VERSION]).update(is_current=True)
+        CatalogVersion.objects.exclude(code__in=[EVENT_VERSION, COMPONENT_VERSION]).update(is_current=False)
     locator.invalidate()
     build_rules()
     build_components(seed)
+
+
+# Matters of GB/T 47678.5-2026 (behaviour classes 06–10, no component): the bureau unit by major class.
+MATTER_UNIT_BY_MAJOR = {"06": "CGJ-HW", "07": "CGJ-GG", "08": "CGJ-JS", "09": "CGJ-ZF", "10": "CGJ-SZ"}
+# The problems citizens report most, with the words they use (the public report page's chips): (version, kind,
+# code) → plain name, on both catalogues so the chips follow a switch either way.
+PLAIN_NAMES = {
+    ("local-demo", "event", "0201"): gettext_noop("小广告"), ("local-demo", "event", "0102"): gettext_noop("垃圾没人清"),
+    ("local-demo", "event", "0507"): gettext_noop("乱堆乱放"), ("local-demo", "event", "0504"): gettext_noop("店外经营"),
+    ("local-demo", "event", "0505"): gettext_noop("乱停车"), ("local-demo", "event", "0104"): gettext_noop("路面脏"),
+    ("local-demo", "event", "0401"): gettext_noop("路面塌陷"), ("cjt214-2007", "component", "0103"): gettext_noop("井盖坏了"),
+    ("cjt214-2007", "component", "0118"): gettext_noop("路灯不亮"), ("cjt214-2007", "component", "0305"): gettext_noop("垃圾箱坏了"),
+    (CURRENT_VERSION, "event", "07001"): gettext_noop("小广告"), (CURRENT_VERSION, "event", "06010"): gettext_noop("垃圾没人清"),
+    (CURRENT_VERSION, "event", "06036"): gettext_noop("乱堆乱放"), (CURRENT_VERSION, "event", "09005"): gettext_noop("店外经营"),
+    (CURRENT_VERSION, "event", "09009"): gettext_noop("乱停车"), (CURRENT_VERSION, "event", "06012"): gettext_noop("路面脏"),
+    ("local-demo-2026", "event", "21001"): gettext_noop("路面塌陷"), (CURRENT_VERSION, "event", "01003"): gettext_noop("井盖坏了"),
+    (CURRENT_VERSION, "event", "01037"): gettext_noop("路灯不亮"), (CURRENT_VERSION, "event", "03005"): gettext_noop("垃圾箱坏了"),
+}
+
+
+def _limit_for(cls):
+    manhole = "井盖" in cls.name or "箅子" in cls.name
+    return (1, D, True) if manhole else (5, D, False)
+
+
+@transaction.atomic
+def build_current_rules():
+    """A city-wide rule for every current class that has none after the switch (the crosswalk gave it none: a
+    class new in 2026, a split): components and their "…异常" matters by name, behaviour matters by major class."""
+    units = {u.code: u for u in Unit.objects.all()}
+    ruled = set(ResponsibilityRule.objects.filter(region=None, responsibility_grid=None, filing_condition="")
+                .values_list("catalog_class_id", flat=True))
+    rules = []
+    for cls in CatalogClass.objects.filter(version__is_current=True).exclude(pk__in=ruled).select_related("component"):
+        basis = cls.component or cls
+        if cls.kind == "event" and cls.component_id is None:
+            unit, (value, limit_unit, urgent) = MATTER_UNIT_BY_MAJOR.get(cls.major_code, "CGJ-ZF"), (1, D, False)
+        else:
+            unit, (value, limit_unit, urgent) = component_unit(basis), _limit_for(basis)
+        rules.append(ResponsibilityRule(
+            catalog_class=cls, unit=units[unit], urgency="urgent" if urgent else "normal", time_limit_value=Decimal(value),
+            time_limit_unit=limit_unit, filing_standard=f"发现{cls.name}即立案", closing_standard=f"{cls.name}已处置到位，现场恢复整洁有序"))
+    ResponsibilityRule.objects.bulk_create(rules)
+    return len(rules)
+
+
+def set_plain_names():
+    """The citizens' words for the commonest problems, where nobody has given a class its own yet."""
+    for (version, kind, code), words in PLAIN_NAMES.items():
+        CatalogClass.objects.filter(version__code=version, kind=kind, code=code, plain_name="").update(plain_name=words)
+
+
+def switch_to_current():
+    """The city moves to GB/T 47678.5-2026 (``cases.catalog_switch``): open cases and the responsibility list follow the
+    crosswalk, what needs a person's decision is reported; the classes left without a rule get one."""
+
+    report = switch_catalogue(CURRENT_VERSION)
+    build_current_rules()
+    set_plain_names()
+    responsibility.invalidate()  # bulk writes send no signals
+    locator.invalidate()
+    return report

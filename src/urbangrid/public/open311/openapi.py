@@ -87,8 +87,11 @@ def document():
             "/services/{service_code}.json": {"get": {
                 "operationId": "service_definition",
                 "parameters": [{"name": "service_code", "in": "path", "required": True, "schema": SEGMENT}, JURISDICTION],
+                # A code of a catalogue no longer current (a request keeps it) answers too: replaced, with the
+                # current code(s) that replace it (an informational attribute says the same in words).
                 "responses": {"200": _json({"type": "object", "required": ["service_code", "attributes"], "properties": {
-                    "service_code": STRING, "attributes": {"type": "array"}}}), **_errors(404)}}},
+                    "service_code": STRING, "attributes": {"type": "array"}, "replaced": {"type": "boolean"},
+                    "replaced_by": {"type": "array", "items": STRING}}}), **_errors(404)}}},
             "/requests.json": {
                 "get": {"operationId": "requests", "parameters": [
                     JURISDICTION, _q("service_request_id", description="comma-separated; overrides the rest"),

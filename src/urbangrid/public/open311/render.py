@@ -21,7 +21,7 @@ _BAD_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 ITEM_NAMES = {"endpoints": "endpoint", "formats": "format", "attributes": "attribute", "values": "value",
               "notes": "note", "services": "service", "service_requests": "request", "errors": "error",
               "service_requests_updates": "request_update", "service_request_updates": "request_update",
-              "groups": "group", "extras": "extra"}
+              "groups": "group", "extras": "extra", "replaced_by": "service_code"}
 
 
 def w3c(dt):

@@ -1,15 +1,19 @@
 """Our catalogue classes and cases as GeoReport v2 services, requests and request updates.
 
-service_code = "<catalogue version>:<kind>:<class code>", e.g. ``local-demo:event:0401`` or
-``cjt214-2007:component:0101``: unique across the catalogue versions that are current together
-(a code may exist in two versions, and as both a component and an event within one version).
+service_code = "<catalogue version>:<kind>:<class code>", e.g. ``gbt47678.5-2026:event:06010`` or
+``local-demo-2026:event:21001``: unique across the catalogue versions that are current together
+(a code may exist in two versions, and as both a component and an event within one version). A request keeps
+the code it was filed under after the city switches its catalogue (``cases.catalog_switch``): the definition of such
+a code still answers, marked replaced, with the current code(s) the crosswalk gives it.
 """
 from django.core.exceptions import ObjectDoesNotExist
+from django.utils.translation import gettext as _
 
 from urbangrid.cases.models import CaseEvent, CaseUnit
 from urbangrid.cases.states import TERMINAL, State
 from urbangrid.cases.workflow import TABLE, Action
-from urbangrid.catalog.models import CatalogClass
+from urbangrid.catalog.crosswalk import Crosswalk, Status
+from urbangrid.catalog.models import CatalogClass, CatalogVersion
 from urbangrid.catalog.responsibility import responsible_units
 
 from ..timeline import PUBLIC_STEPS, public_note, status_note
@@ -43,6 +47,39 @@ def find_service(code):
         return None
     version, kind, class_code = parsed
     return current_services().filter(version__code=version, kind=kind, code=class_code).first()
+
+
+def find_replaced(code):
+    """The class of a service code whose catalogue is no longer current (None for a current or unknown one)."""
+    parsed = parse_service_code(code)
+    if parsed is None:
+        return None
+    version, kind, class_code = parsed
+    return (CatalogClass.objects.filter(version__code=version, version__is_current=False, kind=kind, code=class_code)
+            .select_related("version").first())
+
+
+def successors(cls):
+    """The current service codes that replace ``cls`` through the crosswalk (several for a split not decided;
+    none when the class has no counterpart)."""
+
+    found = Crosswalk().counterpart(cls, list(CatalogVersion.objects.filter(is_current=True)))
+    classes = [found.target] if found.status in (Status.MAPPED, Status.UNVERIFIED) else found.candidates
+    return [service_code(c) for c in classes if c.active]
+
+
+def replaced_definition_out(cls, codes):
+    """A replaced code's definition: no input to give, one informational attribute saying what replaces it."""
+
+    if codes:
+        words = _("该类别属于已停用的分类版本（%(v)s），已由 %(new)s 替代；新上报请使用现行类别。") % {
+            "v": cls.version.code, "new": "、".join(codes)}
+    else:
+        words = _("该类别属于已停用的分类版本（%(v)s），现行分类中没有对应类别；新上报请从现行类别中选择。") % {
+            "v": cls.version.code}
+    return {"service_code": service_code(cls), "attributes": [{
+        "variable": False, "code": "replaced_by", "datatype": "string", "required": False, "datatype_description": None,
+        "order": 1, "description": words}], "replaced": True, "replaced_by": codes}
 
 
 def service_out(cls, kind_label=None):

@@ -239,7 +239,10 @@ def service_list(request, fmt):
 def service_definition(request, fmt, code):
     cls = ser.find_service(code)
     if cls is None:
-        raise Open311Error(404, f"service_code {code} not found")
+        old = ser.find_replaced(code)  # a request keeps the code of the catalogue it was filed under
+        if old is None:
+            raise Open311Error(404, f"service_code {code} not found")
+        return respond(fmt, "service_definition", ser.replaced_definition_out(old, ser.successors(old)))
     return respond(fmt, "service_definition", ser.definition_out(cls))
 
 
@@ -372,6 +375,11 @@ def _create(request, fmt):
         raise Open311Error(400, "service_code is required")
     cls = ser.find_service(code)
     if cls is None:
+        old = ser.find_replaced(code)
+        if old is not None:  # a client with an old services list: say what to send instead
+            codes = ser.successors(old)
+            raise Open311Error(400, f"service_code {code} was replaced" + (f" by {', '.join(codes)}" if codes else "")
+                               + "; use a current service_code (services.json)")
         raise Open311Error(404, f"service_code {code} not found")
     lon, lat = _location(request)
     description = (_params(request).get("description") or "").strip()
