@@ -27,6 +27,7 @@ from urbangrid.core.excel import Column, ErrorCollector, parse_bool, parse_choic
 from urbangrid.grids.locator import OutsideManagedArea, locator
 from urbangrid.grids.models import ResponsibilityGrid, RoadSegment
 from urbangrid.org.models import PartyOrganization, Person, RoleAssignment, Unit
+from urbangrid.org.party import is_secretary
 from urbangrid.org.roles import Role
 
 from .models import item_errors  # noqa: F401  (the standard's field rules, asked by the admin and the import)
@@ -162,7 +163,7 @@ def _party_org_ids(actor):
 
     person = actor.person
     ids = set()
-    if person is not None and person.party_organization_id and "书记" in (person.title or ""):
+    if is_secretary(person):
         ids.add(person.party_organization_id)
     led = actor.grids_as(Role.GRID_LEADER)
     if led:

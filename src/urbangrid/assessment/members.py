@@ -46,11 +46,12 @@ from django.utils.translation import gettext_lazy
 from urbangrid.cases.states import Stage
 from urbangrid.cases.workflow import Action, counting
 from urbangrid.org.models import PartyOrganization, Person, RoleAssignment
+from urbangrid.org.party import owned_grids, party_tree, subtree
 
 from .evaluate import evaluation_for
 from .evaluation import NO_DATA, has_activity
 from .periods import Period, PeriodError, previous
-from .review_base import ReviewScope, _events, _grids, _units, kpi_url, owned_grids, party_tree, ratio, subtree
+from .review_base import ReviewScope, _events, _grids, _units, kpi_url, ratio
 from .scoring import target_scores
 
 DEFAULT_WEIGHTS = {

@@ -15,15 +15,15 @@ from urbangrid.cases.engine import light
 from urbangrid.cases.models import Case, CaseEvent
 from urbangrid.cases.states import OPEN, State
 from urbangrid.cases.workflow import Action
+from urbangrid.catalog.models import CatalogClass
+from urbangrid.grids.models import ResponsibilityGrid
+from urbangrid.org.models import Unit
+from urbangrid.org.party import is_secretary, owned_grids, party_tree, subtree
 from urbangrid.org.roles import Role
 
 from .evaluation import NO_DATA, TZ
 from .periods import Period
-from urbangrid.org.models import PartyOrganization
-from urbangrid.grids.models import ResponsibilityGrid
-from urbangrid.org.models import Unit
 from .scoring import target_scores
-from urbangrid.catalog.models import CatalogClass
 
 KINDS = {  # review kind -> (period kind, title)
     "daily": ("day", gettext_lazy("日讲评")),
@@ -67,36 +67,6 @@ class ReviewScope:
         return self.everything or grid_id in self.grid_ids or unit_id in self.unit_ids
 
 
-def party_tree():
-    """{org id: (code, name, level, parent id, unit id)} and {org id: [child ids]} in two queries."""
-
-    orgs = {r[0]: r[1:] for r in PartyOrganization.objects.order_by("code").values_list(
-        "pk", "code", "name", "level", "parent_id", "unit_id")}
-    children = defaultdict(list)
-    for pk, (_c, _n, _l, parent, _u) in orgs.items():
-        if parent:
-            children[parent].append(pk)
-    return orgs, children
-
-
-def subtree(org_id, children):
-    out, frontier = {org_id}, [org_id]
-    while frontier:
-        frontier = [c for p in frontier for c in children.get(p, ())]
-        out.update(frontier)
-    return out
-
-
-def owned_grids(org_ids):
-    """{org id: set of responsibility grid ids it owns itself} (one query)."""
-
-    out = defaultdict(set)
-    for pk, grid_id in PartyOrganization.grids.through.objects.filter(partyorganization_id__in=org_ids).values_list(
-            "partyorganization_id", "responsibilitygrid_id"):
-        out[pk].add(grid_id)
-    return out
-
-
 def scope_of(actor):
     """The actor's ReviewScope (empty: he may not open the reviews)."""
     if not actor.is_authenticated:
@@ -108,7 +78,7 @@ def scope_of(actor):
     for role in SCOPE_GRID_ROLES:
         grids |= actor.grids_as(role)
     parties = set()
-    if person is not None and person.party_organization_id and "书记" in (person.title or ""):
+    if is_secretary(person):
         _orgs, children = party_tree()
         parties = subtree(person.party_organization_id, children)
         for gs in owned_grids(parties).values():

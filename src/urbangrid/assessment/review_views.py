@@ -22,11 +22,12 @@ from openpyxl.styles import Font
 
 from urbangrid.core.excel import XLSX, excel_safe
 from urbangrid.org.access import actor_of
+from urbangrid.org.party import party_tree, subtree
 
 from . import members, review_base, reviews
 from .evaluate import tracking_gaps
 from .periods import PERIOD_KINDS, PeriodError, parse_period
-from .review_base import KINDS, ReviewScope, Section, party_tree, subtree
+from .review_base import KINDS, ReviewScope, Section
 
 
 def tracked(view):
