@@ -17,7 +17,6 @@ The file helpers (problems, the refusal, text and number cells) are the gazettee
 import datetime
 import json
 import re
-import tempfile
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -26,6 +25,7 @@ from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
 from urbangrid.core import excel
+from urbangrid.core import transfer
 from urbangrid.core.transfer import Problem, Records, TransferError
 from urbangrid.core.transfer import number_value as _number
 from urbangrid.core.transfer import text_field as _text
@@ -145,28 +145,12 @@ def read_xlsx(path):
 
 def read_file(path, fmt=None):
     """Records of a .geojson/.json or .xlsx file (by ``fmt`` or the file name)."""
-    fmt = fmt or ("xlsx" if str(path).lower().endswith(".xlsx") else "geojson")
-    if fmt == "xlsx":
-        return read_xlsx(path)
-    try:
-        with open(path, "rb") as fp:
-            return read_geojson_bytes(fp.read())
-    except OSError as exc:
-        raise TransferError([Problem("", "", _("无法读取文件：%(e)s") % {"e": exc})]) from None
+    return transfer.read_file(path, fmt, read_xlsx, read_geojson_bytes)
 
 
 def read_upload(upload):
     """Records of an uploaded file (the admin page)."""
-    if upload.size > MAX_BYTES:
-        raise TransferError([Problem("", "", _("文件过大（最多 %(n)s 字节）") % {"n": MAX_BYTES})])
-    if upload.name.lower().endswith(".xlsx"):
-
-        with tempfile.NamedTemporaryFile(suffix=".xlsx") as tmp:
-            for chunk in upload.chunks():
-                tmp.write(chunk)
-            tmp.flush()
-            return read_xlsx(tmp.name)
-    return read_geojson_bytes(upload.read())
+    return transfer.read_upload(upload, MAX_BYTES, read_xlsx, read_geojson_bytes)
 
 
 # --- validation ----------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from .excel import uploaded_path
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -68,3 +70,24 @@ def number_value(value):
     if isinstance(value, (int, float)) and math.isfinite(value):
         return float(value)
     return None
+
+def read_file(path, fmt, read_xlsx, read_geojson_bytes):
+    """Records of a .geojson/.json or .xlsx file (by ``fmt`` or the file name), read by the importer's readers."""
+    fmt = fmt or ("xlsx" if str(path).lower().endswith(".xlsx") else "geojson")
+    if fmt == "xlsx":
+        return read_xlsx(path)
+    try:
+        with open(path, "rb") as fp:
+            return read_geojson_bytes(fp.read())
+    except OSError as exc:
+        raise TransferError([Problem("", "", _("无法读取文件：%(e)s") % {"e": exc})]) from None
+
+
+def read_upload(upload, max_bytes, read_xlsx, read_geojson_bytes):
+    """Records of an uploaded file (an admin page), refused whole above ``max_bytes``."""
+    if upload.size > max_bytes:
+        raise TransferError([Problem("", "", _("文件过大（最多 %(n)s 字节）") % {"n": max_bytes})])
+    if upload.name.lower().endswith(".xlsx"):
+        with uploaded_path(upload) as path:
+            return read_xlsx(path)
+    return read_geojson_bytes(upload.read())

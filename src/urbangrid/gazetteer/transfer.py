@@ -22,7 +22,6 @@ its geocoding index) and this process's geocoder is dropped at once.
 import json
 import math
 import re
-import tempfile
 from dataclasses import dataclass
 
 import shapely
@@ -36,6 +35,7 @@ from shapely.geometry import mapping
 from shapely.geometry import shape as to_shape
 
 from urbangrid.core import excel
+from urbangrid.core import transfer
 from urbangrid.core.transfer import Problem, Records, TransferError
 from urbangrid.core.transfer import number_value as _number
 from urbangrid.core.transfer import text_field as _text
@@ -250,28 +250,12 @@ def read_xlsx(path):
 
 def read_file(path, fmt=None):
     """Records of a .geojson/.json or .xlsx file (by ``fmt`` or the file name)."""
-    fmt = fmt or ("xlsx" if str(path).lower().endswith(".xlsx") else "geojson")
-    if fmt == "xlsx":
-        return read_xlsx(path)
-    try:
-        with open(path, "rb") as fp:
-            return read_geojson_bytes(fp.read())
-    except OSError as exc:
-        raise TransferError([Problem("", "", _("无法读取文件：%(e)s") % {"e": exc})]) from None
+    return transfer.read_file(path, fmt, read_xlsx, read_geojson_bytes)
 
 
 def read_upload(upload):
     """Records of an uploaded file (the admin page)."""
-    if upload.size > MAX_BYTES:
-        raise TransferError([Problem("", "", _("文件过大（最多 %(n)s 字节）") % {"n": MAX_BYTES})])
-    if upload.name.lower().endswith(".xlsx"):
-
-        with tempfile.NamedTemporaryFile(suffix=".xlsx") as tmp:
-            for chunk in upload.chunks():
-                tmp.write(chunk)
-            tmp.flush()
-            return read_xlsx(tmp.name)
-    return read_geojson_bytes(upload.read())
+    return transfer.read_upload(upload, MAX_BYTES, read_xlsx, read_geojson_bytes)
 
 
 # --- validation ----------------------------------------------------------------------------------
