@@ -105,7 +105,7 @@ def test_citizens_form(asset, settings):
     assert r.context["form"].errors["component_identifier"] == [_missing_message(component, unregistered)]
     assert not Case.objects.exists()
     r = anon.post("/report/", {**data, "component_identifier": "12345"})
-    assert r.status_code == 400 and "16位" in r.context["form"].errors["component_identifier"][0]
+    assert r.status_code == 400 and "位数字" in r.context["form"].errors["component_identifier"][0]
     r = anon.post("/report/", {**data, "component_identifier": component.identifier, "photos": [jpeg()]})
     assert r.status_code == 302, r.content.decode()[:2000]
     assert Case.objects.get().component_identifier == component.identifier

@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _, gettext_lazy
 from urbangrid.catalog.models import CatalogClass
 from urbangrid.org.access import view_require
 
-from . import intake, services
-from .states import Source
+from .. import intake, services
+from ..states import Source
 
 
 class HotlineCallForm(forms.Form):

@@ -3,8 +3,8 @@ from django.http import FileResponse, Http404
 
 from urbangrid.org.access import actor_of
 
-from . import services
-from .models import CasePhoto
+from .. import services
+from ..models import CasePhoto
 
 
 @login_required
