@@ -71,9 +71,10 @@ def database_url(db, tmp):
     return f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{BENCH_DB}"
 
 
-def setup_django(db, tmp):
+def setup_django(db, tmp, history=False, cases=None):
     """Django on a fresh database (SQLite file in ``tmp`` or ``urbangrid_bench``), migrated, with the demo
-    city; returns the demo logins. MD5 password hashing makes the demo's logins fast to create."""
+    city (and its case history with ``history``: ``cases`` received, the demo's own story by default); returns
+    the demo logins. MD5 password hashing makes the demo's logins fast to create."""
     # Before django.setup(): the settings read the database and var directory from the environment.
     os.environ["URBANGRID_VAR_DIR"] = str(tmp)
     os.environ["DATABASE_URL"] = database_url(db, tmp)
@@ -89,8 +90,8 @@ def setup_django(db, tmp):
     call_command("migrate", verbosity=0)
     from urbangrid.core.demo.build import build_demo
 
-    log("building the demo city")
-    _summary, logins, _path = build_demo(seed=2024, log=lambda m: None)
+    log("building the demo city" + (" with its case history" if history else ""))
+    _summary, logins, _path = build_demo(seed=2024, log=lambda m: None, history=history, cases=cases)
     return logins
 
 
@@ -190,3 +191,150 @@ class baseline_tree:
 
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(self.tree)], check=False)
         return False
+
+
+# --- measuring: percentiles, ratios, CPU of other processes, one HTTP request ------------------------
+
+def percentile(sorted_values, q):
+    """Nearest-rank percentile of an ascending list (``q`` in 0–1): the smallest value with at least q of the
+    values at or below it; NaN for no values."""
+    if not sorted_values:
+        return float("nan")
+    import math
+
+    return sorted_values[min(len(sorted_values), max(1, math.ceil(q * len(sorted_values)))) - 1]
+
+
+def ratio(ours, baseline):
+    """ours ÷ baseline (both rates: higher is better), or NaN without a baseline."""
+    return ours / baseline if baseline else float("nan")
+
+
+def verdict(value, goal):
+    """'met' or '**missed**' for a ratio that must reach ``goal`` (NaN: missed)."""
+    return "met" if value >= goal else "**missed**"
+
+
+def process_cpu(select):
+    """CPU seconds (user + system) used so far by the processes ``select(pid, ppid, cmdline)`` picks, from /proc
+    (Linux), or None when /proc cannot be read. Per request, a server's own CPU time is its cost whatever else
+    runs on a shared machine."""
+    tick, total, found = os.sysconf("SC_CLK_TCK"), 0, False
+    try:
+        entries = [e for e in Path("/proc").iterdir() if e.name.isdigit()]
+    except OSError:
+        return None
+    for entry in entries:
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # the process ended meanwhile
+            continue
+        if select(int(entry.name), int(fields[1]), cmdline):
+            total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
+            found = True
+    return total / tick if found else None
+
+
+def server_cpu(master_pid):
+    """gunicorn's master and its workers."""
+    return process_cpu(lambda pid, ppid, _cmd: master_pid in (pid, ppid))
+
+
+def postgres_cpu(dbname):
+    """The PostgreSQL backends serving ``dbname`` ("postgres: user dbname host(port) state"); None on SQLite."""
+    return process_cpu(lambda _pid, _ppid, cmd: cmd.startswith("postgres: ") and f" {dbname} " in cmd)
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(port, method, path, body=None, headers=None, timeout=60):
+    """One request on a new connection (sync gunicorn workers close it); (status, headers, body)."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers={"Connection": "close", **(headers or {})})
+        resp = conn.getresponse()
+        return resp.status, resp.getheaders(), resp.read()
+    finally:
+        conn.close()
+
+
+def serve(env, port, workers, log_path, ready="/healthz", preexec=None):
+    """``urbangrid serve`` (the production command: gunicorn, sync workers, access log) on 127.0.0.1:port, in a
+    session of its own; returns the process once ``ready`` answers 200 (the master's pid is the process's)."""
+    import subprocess
+    import time
+
+    exe = Path(sys.executable).parent / "urbangrid"
+    logf = open(log_path, "wb")
+    proc = subprocess.Popen([str(exe), "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)], env=env,
+                            stdout=logf, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=preexec)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            if http(port, "GET", ready, timeout=5)[0] == 200:
+                return proc
+        except OSError:
+            pass
+        time.sleep(0.2)
+    stop_server(proc)
+    raise RuntimeError("the server did not come up:\n" + Path(log_path).read_text(errors="replace")[-3000:])
+
+
+def stop_server(proc):
+    import signal
+    import subprocess
+
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(30)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+
+
+# --- Redis (raw protocol: no client library needed) ---------------------------------------------------
+
+def _redis(db, *command):
+    import socket
+
+    parts = [b"SELECT", str(db).encode()], [c.encode() for c in command]
+    payload = b"".join(b"*%d\r\n" % len(p) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in p) for p in parts)
+    with socket.create_connection(("127.0.0.1", 6379), timeout=5) as s:
+        s.sendall(payload)
+        data = b""
+        while data.count(b"\r\n") < 2:
+            chunk = s.recv(1000)
+            if not chunk:
+                break
+            data += chunk
+    return data
+
+
+def redis_missing(db):
+    """Why Redis on 127.0.0.1:6379 cannot be used with database ``db``, or None."""
+    try:
+        data = _redis(db, "PING")
+    except OSError as exc:
+        return f"Redis is not reachable at 127.0.0.1:6379: {exc}"
+    return None if b"+PONG" in data else f"Redis at 127.0.0.1:6379 did not answer PING on database {db}: {data!r}"
+
+
+def redis_flush(db):
+    """Empty Redis database ``db`` (the benchmark's own, given on its command line)."""
+    if b"+OK\r\n+OK" not in _redis(db, "FLUSHDB"):
+        raise RuntimeError(f"Redis FLUSHDB on database {db} failed")

@@ -1,5 +1,4 @@
-import os
-
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -34,8 +33,8 @@ handler403 = "urbangrid.public.open311.errors.permission_denied"
 handler404 = "urbangrid.public.open311.errors.page_not_found"
 handler500 = "urbangrid.public.open311.errors.server_error"
 
-if os.environ.get("URBANGRID_BENCH") == "1":  # the baseline of bench/bench_http_create.py, never in production
+if settings.URBANGRID_BENCH:  # the benchmarks' baselines (bench/), off by default, never in production
     from urbangrid.core import bench_views
 
     urlpatterns[:0] = [path("bench/ping", bench_views.ping), path("bench/write", bench_views.write),
-                       path("bench/upload", bench_views.upload)]
+                       path("bench/upload", bench_views.upload), path("bench/doc/<slug:name>", bench_views.document)]
