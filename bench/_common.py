@@ -157,10 +157,11 @@ def command():
     return shlex.join([exe if not exe.startswith("..") else ".venv/bin/python", *sys.argv])
 
 
-def print_header(title, db, extra=()):
+def print_header(title, db, extra=(), db_name=None):
     print(f"## {title} ({db})\n")
     print(f"- Command: `{command()}`")
     for line in [*machine(db), *extra]:
+        line = line.replace(f"database {BENCH_DB}", f"database {db_name}") if db_name else line
         print(f"- {line}")
     print()
 

@@ -20,8 +20,9 @@ one request, a new request), each person opening only cases they may see. Each s
 Poisson process with mean think time ``--think`` s, so the mix is an open stream of sessions ÷ think requests/s: each
 step runs ``rate × think`` sessions for ``--warmup`` + ``--step-seconds`` s and counts the last ``--step-seconds``.
 The Locust process is niced (10) and, on machines with 4 or more CPUs, pinned to the last CPU with the server on
-the others. Stepping stops at the first rate where the mix misses p95 ≤ 200 ms with 0 errors (or the client sent
-less than 0.9 of the rate). Reported: per step and page the requests, errors and p50/p95/p99, and per page and for the mix
+the others. Stepping goes on past the first rate where the mix misses p95 ≤ 200 ms with 0 errors (to find the rates at
+which each page still holds) and stops when the mix's p95 passes ``--stop-ms``, any request fails, or the client
+sends less than 0.9 of the rate. Reported: per step and page the requests, errors and p50/p95/p99, and per page and for the mix
 the highest arrival rate that held the goal.
 Goal (issue 18): the mix holds ≥ 50 requests/s on the 2-core machine.
 """
@@ -63,6 +64,9 @@ def parse_args(argv=None):
     p.add_argument("--think", type=float, default=10.0, help="mean think time between a session's requests, s (default 10)")
     p.add_argument("--step-seconds", type=float, default=30.0, help="measured seconds per step (default 30)")
     p.add_argument("--warmup", type=float, default=10.0, help="unmeasured seconds at the start of each step (default 10)")
+    p.add_argument("--alone", type=int, default=10, help="requests per page by one client before the steps (default 10)")
+    p.add_argument("--stop-ms", type=float, default=1000.0,
+                   help="stop stepping when the mix's p95 passes this (default 1000 ms), an error occurs or the client lags")
     p.add_argument("--people", type=int, default=5, help="logged-in people per role (default 5)")
     p.add_argument("--workers", type=int, default=None, help="gunicorn workers (default 2 × CPU + 1)")
     p.add_argument("--redis-db", type=int, default=11, help="Redis database (flushed) for the server (0-15, default 11)")
@@ -88,7 +92,7 @@ def parse_args(argv=None):
             p.error(f"--{name.replace('_', '-')} must be positive")
     if args.warmup < 0:
         p.error("--warmup must not be negative")
-    c.positive(p, args, "--people")
+    c.positive(p, args, "--people", "--alone")
     if not 0 <= args.redis_db <= 15:
         p.error(f"--redis-db must be between 0 and 15, got {args.redis_db}")
     if args.workers is not None and not 1 <= args.workers <= 64:
@@ -135,17 +139,23 @@ def kept_up(stats, rate, tolerance=0.9):
 
 
 def highest(steps):
-    """{name: (mix rate, that name's own requests/s)}: per page and for the mix, the highest step's arrival rate at
-    which it held the goal, counting only steps up to the first where the mix failed or the client lagged (a page
-    that held at a higher step than one it missed still counts that higher step: each page is judged at each rate)."""
-    best = {}
+    """{name: (mix rate, that name's own requests/s)}: for each page, the highest step's arrival rate at which it held
+    the goal (each page is judged at each step tried); for the mix, the highest rate below its first failed step
+    (a step fails when the mix misses the goal or the client did not send the rate)."""
+    best, mix_failed = {}, False
     for rate, stats, ok in steps:
+        mix_failed = mix_failed or not ok
         for name, s in stats.items():
-            if holds(s) and (name != MIX or ok):
+            if holds(s) and not (name == MIX and mix_failed):
                 best[name] = (rate, s["rate"])
-        if not ok:
-            break
     return best
+
+
+def go_on(stats, rate, stop_ms):
+    """Whether to try the next rate: the server still answers (mix p95 within ``stop_ms``, no error) and the client
+    sent the rate; past the mix's goal the steps go on to measure the pages that still hold."""
+    mix = stats.get(MIX)
+    return mix is not None and mix["errors"] == 0 and mix["p95"] <= stop_ms and kept_up(stats, rate)
 
 
 # --- the database and the people ---------------------------------------------------------------------
@@ -294,6 +304,43 @@ def people(args):
 
 # --- the steps ---------------------------------------------------------------------------------------
 
+def alone_requests(config):
+    """(name, method, path, headers, body, expected status) of one request of each page, as the sessions send it."""
+    p = config["people"]
+    cookie = lambda key: {"Cookie": p[key][0]["cookie"]}  # noqa: E731
+    bearer = lambda key: {"Authorization": f"Bearer {p[key][0]['token']}"}  # noqa: E731
+    o311 = p["open311"][0]
+    return [
+        ("dispatch queue /command/", "GET", "/command/", cookie("dispatcher"), None, 200),
+        ("intake queue /centre/", "GET", "/centre/", cookie("intake"), None, 200),
+        ("unit workbench /unit/", "GET", "/unit/", cookie("unit"), None, 200),
+        ("case page /cases/<number>/", "GET", f"/cases/{p['dispatcher'][0]['cases'][0]}/", cookie("dispatcher"), None, 200),
+        ("dashboard /dashboard/", "GET", "/dashboard/", cookie("leader"), None, 200),
+        ("dashboard data.json", "GET", "/dashboard/data.json", cookie("leader"), None, 200),
+        ("inspector tasks GET /api/v1/cases/todo", "GET", "/api/v1/cases/todo?limit=20", bearer("inspector"), None, 200),
+        ("Open311 GET services.json", "GET", "/open311/v2/services.json", {}, None, 200),
+        ("Open311 GET requests.json (page of 100)", "GET", "/open311/v2/requests.json?page_size=100&page=1", {}, None, 200),
+        ("Open311 GET requests/{id}.json", "GET", f"/open311/v2/requests/{o311['cases'][0]}.json", {}, None, 200),
+    ]
+
+
+def alone(port, config, n):
+    """Each page ``n`` times by one client, one after another (no queueing: the page's own time; also the server's
+    warm-up); {name: (first ms, p50 ms, p95 ms)} of the requests after the first."""
+    out = {}
+    for name, method, path, headers, body, expect in alone_requests(config):
+        times = []
+        for _ in range(n + 1):
+            t0 = time.perf_counter()
+            status, _h, data = c.http(port, method, path, body, headers, timeout=120)
+            times.append((time.perf_counter() - t0) * 1000)
+            if status != expect:
+                raise SystemExit(f"{method} {path} answered {status} alone: {data[:300]!r}")
+        rest = sorted(times[1:])
+        out[name] = (times[0], c.percentile(rest, 0.5), c.percentile(rest, 0.95))
+    return out
+
+
 def client_placement():
     """How the client is kept off the server's cores: (preexec for the server, preexec for Locust, words)."""
     cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
@@ -360,16 +407,20 @@ def main(argv=None):
         port = c.free_port()
         c.log(f"starting `urbangrid serve --workers {args.workers}` on 127.0.0.1:{port}")
         proc = c.serve(env, port, args.workers, tmp / "server.log", preexec=server_pre)
+        c.log(f"each page alone, {args.alone} + 1 times, one client")
+        solo = alone(port, config, args.alone)
         for rate in args.rates:
             c.log(f"step {rate:g} requests/s: {sessions_for(rate, args.think)} sessions, "
                   f"{args.warmup:g} + {args.step_seconds:g} s")
+            load_before = os.getloadavg()[0]
             stats, late = step(args, port, rate, config_path, tmp, client_pre)
+            late = (late, load_before, os.getloadavg()[0])
             ok = MIX in stats and holds(stats[MIX]) and kept_up(stats, rate)
             steps.append((rate, stats, ok, late))
             mix = stats.get(MIX, {"requests": 0, "errors": 0, "p95": float("nan"), "rate": 0})
-            c.log(f"  sent {mix['rate']:.1f}/s, p95 {mix['p95']:.0f} ms, errors {mix['errors']}, late {late}: "
+            c.log(f"  sent {mix['rate']:.1f}/s, p95 {mix['p95']:.0f} ms, errors {mix['errors']}, late {late[0]}: "
                   + ("held" if ok else "missed"))
-            if not ok:
+            if not go_on(stats, rate, args.stop_ms):
                 break
     finally:
         if proc is not None:
@@ -384,13 +435,13 @@ def main(argv=None):
             c.pg_drop(args.db_name)
             shutil.rmtree(var, ignore_errors=True)
         shutil.rmtree(tmp, ignore_errors=True)
-    report(args, data, gen_seconds, placement, steps)
+    report(args, data, gen_seconds, placement, steps, solo)
     return 0
 
 
-def report(args, data, gen_seconds, placement, steps):
+def report(args, data, gen_seconds, placement, steps, solo):
     per_year = data["cases"] * 365 / max(1, (data["last"] - data["first"]).days + 1)
-    c.print_header("Staff sessions at a stepped arrival rate (PostgreSQL + Redis, Locust)", "postgres", [
+    c.print_header("Staff sessions at a stepped arrival rate (PostgreSQL + Redis, Locust)", "postgres", db_name=args.db_name, extra=[
         f"Data: {data['cases']:,} cases with {data['events']:,} events on {data['grids']:,} unit grids, created "
         f"{data['first']:%Y-%m-%d} – {data['last']:%Y-%m-%d} (≈ {per_year:,.0f} a year)"
         + (f", generated in {gen_seconds:.0f} s" if gen_seconds else ", database reused from an earlier run"),
@@ -402,13 +453,14 @@ def report(args, data, gen_seconds, placement, steps):
         f"{args.warmup:g} s unmeasured, then {args.step_seconds:g} s measured"])
     names = sorted({n for _r, stats, _ok, _l in steps for n in stats if n != MIX}) + [MIX]
     print("| arrival rate (requests/s) | sessions | sent requests/s | late starts | mix p50 ms | mix p95 ms | mix p99 ms "
-          "| errors | goal p95 ≤ 200 ms, 0 errors |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-    for rate, stats, ok, late in steps:
+          "| errors | load average (1 min) before → after | goal p95 ≤ 200 ms, 0 errors |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+    for rate, stats, ok, (late, load_before, load_after) in steps:
         m = stats.get(MIX, {"requests": 0, "errors": 0, "p50": float("nan"), "p95": float("nan"), "p99": float("nan"),
                             "rate": 0})
         print(f"| {rate:g} | {sessions_for(rate, args.think)} | {m['rate']:.1f} | {late} | {m['p50']:.0f} | "
-              f"{m['p95']:.0f} | {m['p99']:.0f} | {m['errors']} | {'held' if ok else '**missed**'} |")
+              f"{m['p95']:.0f} | {m['p99']:.0f} | {m['errors']} | {load_before:.1f} → {load_after:.1f} | "
+              f"{'held' if ok else '**missed**'} |")
     print()
     print("Per page, at each step: requests/s · p95 ms (errors when any)\n")
     print("| page | " + " | ".join(f"{r:g}/s" for r, *_ in steps) + " |")
@@ -421,11 +473,18 @@ def report(args, data, gen_seconds, placement, steps):
                          + ("" if holds(s) else " ✗"))
         print(f"| {name} | " + " | ".join(cells) + " |")
     print()
+    print(f"Each page alone ({args.alone} requests by one client after a first one, before the steps; no queueing):\n")
+    print("| page | first ms | p50 ms | p95 ms |\n|---|---:|---:|---:|")
+    for name, (first, p50, p95) in solo.items():
+        print(f"| {name} | {first:.0f} | {p50:.0f} | {p95:.0f} |")
+    print()
     best = highest([(r, s, ok) for r, s, ok, _l in steps])
     mix_best = best.get(MIX, (0, 0))[0]
     print(f"Highest arrival rate of the mix with p95 ≤ {GOAL_MS:.0f} ms and 0 errors: **{mix_best:g} requests/s** "
           f"(goal ≥ {GOAL_RATE:g}: {'met' if mix_best >= GOAL_RATE else '**missed**'})"
-          + ("; the last step tried still held" if steps and steps[-1][2] else "") + ".\n")
+          + ("; the last step tried still held" if steps and steps[-1][2] else "") + ". The load average counts every "
+          "process on the machine (the server, PostgreSQL, Redis, Locust and whatever else runs), on "
+          f"{os.cpu_count()} CPUs.\n")
     print("| page | highest mix rate held | the page's own requests/s then |")
     print("|---|---:|---:|")
     for name in names[:-1]:

@@ -26,7 +26,8 @@ _people = {role: itertools.cycle(people) for role, people in CONFIG["people"].it
 
 @events.request.add_listener
 def _record(request_type, name, response_time, response_length, exception=None, context=None, **kwargs):
-    RECORDS.append((time.monotonic(), name, response_time, exception is not None))
+    # the request's start: the moment it arrived, which decides the window it belongs to
+    RECORDS.append((time.monotonic() - response_time / 1000, name, response_time, exception is not None))
 
 
 @events.quitting.add_listener

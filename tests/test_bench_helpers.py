@@ -66,15 +66,24 @@ def test_highest_rate_per_page_and_for_the_mix():
         (10, {"page": _stats(50, rate=1), "slow": _stats(150, rate=0.5), mix: _stats(60, rate=10)}, True),
         (20, {"page": _stats(80, rate=2), "slow": _stats(250, rate=1), mix: _stats(90, rate=20)}, True),
         (30, {"page": _stats(120, rate=3), "slow": _stats(180, rate=1.5), mix: _stats(260, rate=30)}, False),
-        (40, {"page": _stats(10, rate=4), mix: _stats(10, rate=40)}, True),  # after the first failed step: not read
+        (40, {"page": _stats(10, rate=4), mix: _stats(10, rate=40)}, True),  # the mix failed below: not counted
     ]
     best = bench_load.highest(steps)
     assert best[mix] == (20, 20)
-    assert best["page"] == (30, 3)  # each page is judged at each step tried
+    assert best["page"] == (40, 4)  # each page is judged at each step tried
     assert best["slow"] == (30, 1.5)
     # a step whose mix held by latency but where the client lagged does not count for the mix
     lagged = [(10, {mix: _stats(60, rate=10)}, True), (20, {mix: _stats(60, rate=12)}, False)]
     assert bench_load.highest(lagged)[mix] == (10, 10)
+
+
+def test_stepping_goes_on_while_the_server_answers():
+    mix = bench_load.MIX
+    assert bench_load.go_on({mix: _stats(600, rate=20)}, 20, 1000)  # past the goal, still answering
+    assert not bench_load.go_on({mix: _stats(1200, rate=20)}, 20, 1000)
+    assert not bench_load.go_on({mix: _stats(100, errors=1, rate=20)}, 20, 1000)
+    assert not bench_load.go_on({mix: _stats(100, rate=15)}, 20, 1000)  # the client lagged
+    assert not bench_load.go_on({}, 20, 1000)
 
 
 def test_load_arguments_are_checked():
