@@ -9,8 +9,9 @@ report → accept → file → dispatch → feed_back → send_check → check_p
 with a small in-memory JPEG on report, feed_back and check_pass (``--no-photos``: none, and
 ``require_photos=False``). Baseline (goal, issue 18: transitions/s ≥ 0.5 of it): the Django ORM floor,
 ``transaction.atomic()`` around one ORM create (an event) and one ORM update (a case) on the same database and
-settings, what any Django service pays at least per transaction; measured for 5 s before and 5 s after the loop
-(the mean is the baseline; both are printed, so drift on a shared machine shows).
+settings, what any Django service pays at least per transaction; measured for 10 s in ``--rounds`` parts, each
+before one part of the loop, so that a shared machine's changing load falls on both alike (every part's rate is
+printed, so drift shows).
 ``--raw`` also measures the database's own floor, as before 2026-12-04 (goal then ≥ 0.3 of it): pgbench's
 TPC-B-like TPS (``pgbench -i -s 1``, then ``pgbench -c 1 -j 1 -T 10`` on the scratch database
 ``urbangrid_pgbench``) for PostgreSQL; for SQLite, commits per second of Python's sqlite3 doing one INSERT + one
@@ -25,6 +26,7 @@ import io
 import pstats
 import re
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as c  # noqa: E402
 
 GOAL, RAW_GOAL = 0.5, 0.3
-FLOOR_SECONDS = 5.0
+FLOOR_SECONDS = 10.0
 WARMUP_CASES = 3
 ACTIONS = ["report", "accept", "file", "dispatch", "feed_back", "send_check", "check_pass", "close"]
 PGBENCH_DB = "urbangrid_pgbench"
@@ -46,10 +48,13 @@ def parse_args(argv):
     p.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     p.add_argument("--cases", type=int, default=300, help="cases run through the whole loop (default 300)")
     p.add_argument("--no-photos", action="store_true", help="no photos (require_photos=False)")
+    p.add_argument("--rounds", type=int, default=5, help="parts the loop and the floor are interleaved in (default 5)")
     p.add_argument("--raw", action="store_true", help="also the raw database baseline (pgbench or sqlite3)")
     p.add_argument("--profile", action="store_true", help="also profile the loop (cProfile) and print the top functions")
     args = p.parse_args(argv)
-    c.positive(p, args, "--cases")
+    c.positive(p, args, "--cases", "--rounds")
+    if args.rounds > args.cases:
+        p.error("--rounds must not exceed --cases")
     return args
 
 
@@ -239,12 +244,15 @@ def main(argv=None):
         t = time.perf_counter()
         c.setup_django(args.db, tmp)
         setup_s = time.perf_counter() - t
-        c.log(f"warming up with {WARMUP_CASES} cases, the ORM floor for {FLOOR_SECONDS:g} s, then timing {args.cases} cases")
+        c.log(f"warming up with {WARMUP_CASES} cases, then {args.rounds} rounds of the ORM floor for "
+              f"{FLOOR_SECONDS / args.rounds:g} s and {args.cases // args.rounds} cases")
         run_loop(WARMUP_CASES, photos)
-        floor_before = orm_floor(FLOOR_SECONDS)
-        seconds, spent = run_loop(args.cases, photos)
-        c.log(f"the ORM floor again for {FLOOR_SECONDS:g} s")
-        floor_after = orm_floor(FLOOR_SECONDS)
+        floors, seconds, spent = [], 0.0, dict.fromkeys(ACTIONS, 0.0)
+        for r in range(args.rounds):  # interleaved, so a shared machine's changing load falls on both alike
+            floors.append(orm_floor(FLOOR_SECONDS / args.rounds))
+            s, part = run_loop(args.cases // args.rounds + (1 if r < args.cases % args.rounds else 0), photos)
+            seconds += s
+            spent = {a: spent[a] + part[a] for a in ACTIONS}
         check_closed(WARMUP_CASES + args.cases)
         if args.raw:
             c.log("measuring the raw database baseline")
@@ -264,7 +272,7 @@ def main(argv=None):
 
     transitions = 8 * args.cases
     rate = transitions / seconds
-    floor = (floor_before + floor_after) / 2
+    floor = statistics.mean(floors)
     photo_words = "a 64×48 JPEG (Pillow, in memory) on report, feed_back and check_pass" if photos else \
         "none (`require_photos=False`)"
     c.print_header("Case loop through the service layer", args.db, [
@@ -272,8 +280,9 @@ def main(argv=None):
         "process (setup speed; no login is timed)",
         f"Loop: report → accept → file → dispatch → feed_back → send_check → check_pass → close, one case at a time, "
         f"{WARMUP_CASES} untimed warm-up cases; actors from `actor_for`, built once per login; photos: {photo_words}",
-        f"Baseline: the Django ORM floor, `atomic()` around one `create` + one `update`, {FLOOR_SECONDS:g} s before and "
-        f"{FLOOR_SECONDS:g} s after the loop ({floor_before:,.0f} and {floor_after:,.0f} TPS; their mean below)"])
+        f"Baseline: the Django ORM floor, `atomic()` around one `create` + one `update`, measured in {args.rounds} parts "
+        f"of {FLOOR_SECONDS / args.rounds:g} s, each before one part of the loop ({args.rounds} parts; floor per part: "
+        + ", ".join(f"{f:,.0f}" for f in floors) + " TPS; their mean below)"])
     print("| measurement | cases | transitions | seconds | rate | ratio to the ORM floor |")
     print("|---|---:|---:|---:|---:|---:|")
     print(f"| UrbanGrid `services.report` + `services.transition` | {args.cases:,} | {transitions:,} | {seconds:.2f} | "

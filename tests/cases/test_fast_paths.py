@@ -156,3 +156,14 @@ def test_the_precompiled_event_insert_writes_what_save_writes(cases):
     with pytest.raises(ValueError):
         insert_event(unsaved)
     assert not CaseEvent.objects.filter(case=case, seq=last + 3).exists()
+
+
+def test_the_precompiled_photo_count_counts_what_the_orm_counts(cases):
+    from urbangrid.cases.fastload import photo_count
+    from urbangrid.cases.models import CasePhoto
+
+    with_photos, without = Case.objects.get(number=cases[0]), Case.objects.get(number=cases[1])
+    for kind in ("before", "after", "check"):
+        CasePhoto.objects.create(case=with_photos, kind=kind, image=f"cases/test/{kind}.jpg")
+    assert photo_count(with_photos.pk) == CasePhoto.objects.filter(case=with_photos).count() == 3
+    assert photo_count(without.pk) == CasePhoto.objects.filter(case=without).count() == 0

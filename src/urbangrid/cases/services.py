@@ -22,7 +22,7 @@ from . import engine
 from . import observed as observed_times
 from .chain import seal
 from .effects import PLACE_FIELDS
-from .fastload import insert_event, load_case, update_case
+from .fastload import insert_event, load_case, photo_count, update_case
 from .models import Case, CaseEvent, CaseNumberSequence, CasePhoto, CaseUnit
 from .photos import PhotoError, clean_photo, photo_count_error
 from .states import NEEDS_VERIFICATION, OPEN, PhotoKind, Satisfaction, Source, Urgency
@@ -604,7 +604,7 @@ def transition(actor, number, action, inputs=None, photos=(), expected_version=N
     # photos, per request and per case, is checked before any of them is opened.
     photos = list(photos or ()) if t.photos else []
     if photos:
-        _check_photo_count(photos, CasePhoto.objects.filter(case=get_visible(actor, number)).count())
+        _check_photo_count(photos, photo_count(get_visible(actor, number).pk))
     photo_files = _clean_photos(photos)
     with transaction.atomic():
         case = get_visible(actor, number, for_update=True)
@@ -631,7 +631,7 @@ def transition(actor, number, action, inputs=None, photos=(), expected_version=N
             on_transition(case, t, event)  # the outbox row commits with the transition, or not at all
         if t.photos:
             if photo_files:  # again under the case's lock: photos another request added meanwhile count too
-                _check_photo_count(photo_files, CasePhoto.objects.filter(case=case).count())
+                _check_photo_count(photo_files, photo_count(case.pk))
             _save_photos(case, event, t.photos, photo_files)
         if "master_obj" in cleaned:
             _follow_master(cleaned["master_obj"], case, actor, at, ctx)
