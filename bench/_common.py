@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
-BENCH_DB = "urbangrid_bench"  # created and dropped by the benchmarks, never any other database
+BENCH_DB = "bench_urbangrid"  # created and dropped by the benchmarks, never any other database
 MD5 = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 INSIDE_WG01 = (117.2352, 31.8785)  # inside WG01 (中山区), patrolled by the demo inspector
 
@@ -72,7 +72,7 @@ def database_url(db, tmp):
 
 
 def setup_django(db, tmp, history=False, cases=None):
-    """Django on a fresh database (SQLite file in ``tmp`` or ``urbangrid_bench``), migrated, with the demo
+    """Django on a fresh database (SQLite file in ``tmp`` or ``bench_urbangrid``), migrated, with the demo
     city (and its case history with ``history``: ``cases`` received, the demo's own story by default); returns
     the demo logins. MD5 password hashing makes the demo's logins fast to create."""
     # Before django.setup(): the settings read the database and var directory from the environment.
@@ -96,7 +96,7 @@ def setup_django(db, tmp, history=False, cases=None):
 
 
 def teardown(db, tmp):
-    """Close Django's connections, drop ``urbangrid_bench`` (PostgreSQL) and remove the temporary directory."""
+    """Close Django's connections, drop ``bench_urbangrid`` (PostgreSQL) and remove the temporary directory."""
     from django.conf import settings
 
     if settings.configured:
@@ -216,35 +216,51 @@ def verdict(value, goal):
     return "met" if value >= goal else "**missed**"
 
 
-def process_cpu(select):
-    """CPU seconds (user + system) used so far by the processes ``select(pid, ppid, cmdline)`` picks, from /proc
-    (Linux), or None when /proc cannot be read. Per request, a server's own CPU time is its cost whatever else
-    runs on a shared machine."""
-    tick, total, found = os.sysconf("SC_CLK_TCK"), 0, False
+def cpu_snapshot(select):
+    """{pid: (ppid, own CPU ticks, reaped children's CPU ticks)} of the processes ``select(pid, ppid, cmdline)`` picks,
+    from /proc (Linux); None when /proc cannot be read."""
     try:
         entries = [e for e in Path("/proc").iterdir() if e.name.isdigit()]
     except OSError:
         return None
+    out = {}
     for entry in entries:
         try:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:  # the process ended meanwhile
             continue
-        if select(int(entry.name), int(fields[1]), cmdline):
-            total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
-            found = True
-    return total / tick if found else None
+        pid, ppid = int(entry.name), int(fields[1])
+        if select(pid, ppid, cmdline):  # utime + stime, cutime + cstime in clock ticks
+            out[pid] = (ppid, int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14]))
+    return out
 
 
-def server_cpu(master_pid):
+def cpu_between(before, after):
+    """CPU seconds the selected processes used between two snapshots. Per request, a server's own CPU time is its
+    cost whatever else runs on a shared machine. A process that ended in between (a gunicorn worker recycled after
+    --max-requests) counts through its parent's reaped children's time when the parent is selected too (less what
+    it had used before), else not at all (a PostgreSQL backend: a small undercount)."""
+    if before is None or after is None:
+        return None
+    ticks = 0
+    for pid, (_ppid, own, reaped) in after.items():
+        old = before.get(pid)
+        ticks += own + reaped - (old[1] + old[2] if old else 0)
+    for pid, (ppid, own, _reaped) in before.items():
+        if pid not in after and ppid in after:
+            ticks -= own
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def server_processes(master_pid):
     """gunicorn's master and its workers."""
-    return process_cpu(lambda pid, ppid, _cmd: master_pid in (pid, ppid))
+    return lambda pid, ppid, _cmd: master_pid in (pid, ppid)
 
 
-def postgres_cpu(dbname):
-    """The PostgreSQL backends serving ``dbname`` ("postgres: user dbname host(port) state"); None on SQLite."""
-    return process_cpu(lambda _pid, _ppid, cmd: cmd.startswith("postgres: ") and f" {dbname} " in cmd)
+def postgres_backends(dbname):
+    """The PostgreSQL backends serving ``dbname`` ("postgres: user dbname host(port) state")."""
+    return lambda _pid, _ppid, cmd: cmd.startswith("postgres: ") and f" {dbname} " in cmd
 
 
 def free_port():

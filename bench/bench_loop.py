@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_loop.py [--db sqlite|postgres] [--cases 300] [--no-photos] [--raw] [--profile]
 
 Builds the demo city on a scratch database (a temporary SQLite file, or the PostgreSQL database
-``urbangrid_bench``, created and dropped here), then runs N cases through the whole loop with
+``bench_urbangrid``, created and dropped here), then runs N cases through the whole loop with
 ``services.report`` / ``services.transition`` and the demo logins' real actors (``actor_for``):
 report → accept → file → dispatch → feed_back → send_check → check_pass → close, 8 transitions a case,
 with a small in-memory JPEG on report, feed_back and check_pass (``--no-photos``: none, and
@@ -14,7 +14,7 @@ before one part of the loop, so that a shared machine's changing load falls on b
 printed, so drift shows).
 ``--raw`` also measures the database's own floor, as before 2026-12-04 (goal then ≥ 0.3 of it): pgbench's
 TPC-B-like TPS (``pgbench -i -s 1``, then ``pgbench -c 1 -j 1 -T 10`` on the scratch database
-``urbangrid_pgbench``) for PostgreSQL; for SQLite, commits per second of Python's sqlite3 doing one INSERT + one
+``bench_pgbench``) for PostgreSQL; for SQLite, commits per second of Python's sqlite3 doing one INSERT + one
 UPDATE per transaction (WAL, synchronous=FULL, BEGIN IMMEDIATE like the application), and the loop and that
 baseline again with synchronous=NORMAL. ``--profile`` runs the loop once more under cProfile and prints the
 top functions by own time and the project's functions by cumulative time.
@@ -40,7 +40,7 @@ GOAL, RAW_GOAL = 0.5, 0.3
 FLOOR_SECONDS = 10.0
 WARMUP_CASES = 3
 ACTIONS = ["report", "accept", "file", "dispatch", "feed_back", "send_check", "check_pass", "close"]
-PGBENCH_DB = "urbangrid_pgbench"
+PGBENCH_DB = "bench_pgbench"
 
 
 def parse_args(argv):
@@ -247,10 +247,12 @@ def main(argv=None):
         c.log(f"warming up with {WARMUP_CASES} cases, then {args.rounds} rounds of the ORM floor for "
               f"{FLOOR_SECONDS / args.rounds:g} s and {args.cases // args.rounds} cases")
         run_loop(WARMUP_CASES, photos)
-        floors, seconds, spent = [], 0.0, dict.fromkeys(ACTIONS, 0.0)
+        floors, parts, seconds, spent = [], [], 0.0, dict.fromkeys(ACTIONS, 0.0)
         for r in range(args.rounds):  # interleaved, so a shared machine's changing load falls on both alike
             floors.append(orm_floor(FLOOR_SECONDS / args.rounds))
-            s, part = run_loop(args.cases // args.rounds + (1 if r < args.cases % args.rounds else 0), photos)
+            n = args.cases // args.rounds + (1 if r < args.cases % args.rounds else 0)
+            s, part = run_loop(n, photos)
+            parts.append(8 * n / s)
             seconds += s
             spent = {a: spent[a] + part[a] for a in ACTIONS}
         check_closed(WARMUP_CASES + args.cases)
@@ -282,7 +284,9 @@ def main(argv=None):
         f"{WARMUP_CASES} untimed warm-up cases; actors from `actor_for`, built once per login; photos: {photo_words}",
         f"Baseline: the Django ORM floor, `atomic()` around one `create` + one `update`, measured in {args.rounds} parts "
         f"of {FLOOR_SECONDS / args.rounds:g} s, each before one part of the loop ({args.rounds} parts; floor per part: "
-        + ", ".join(f"{f:,.0f}" for f in floors) + " TPS; their mean below)"])
+        + ", ".join(f"{f:,.0f}" for f in floors) + " TPS; their mean below); the loop per part: "
+        + ", ".join(f"{p:,.0f}" for p in parts) + " transitions/s; the ratio per part: "
+        + ", ".join(f"{p / f:.2f}" for p, f in zip(parts, floors))])
     print("| measurement | cases | transitions | seconds | rate | ratio to the ORM floor |")
     print("|---|---:|---:|---:|---:|---:|")
     print(f"| UrbanGrid `services.report` + `services.transition` | {args.cases:,} | {transitions:,} | {seconds:.2f} | "

@@ -4,7 +4,7 @@
                                             [--workers 5] [--history N] [--redis-db N] [--profile 40]
 
 Builds the demo city with its case history on a scratch database (a temporary SQLite file, or the PostgreSQL
-database ``urbangrid_bench``, created and dropped here), issues an Open311 API key and starts ``urbangrid serve``
+database ``bench_urbangrid``, created and dropped here), issues an Open311 API key and starts ``urbangrid serve``
 (gunicorn, sync workers, access log: the production command) with URBANGRID_BENCH=1, which mounts the baseline
 ``/bench/doc/<name>``: a minimal Django view answering, from its process's memory, a JSON document the benchmark
 saved beforehand. Each endpoint is requested once and its answer saved as the baseline's document, so both sides
@@ -192,10 +192,8 @@ class Side:
 
 
 def measure(port, master, dbname, ours, theirs, args):
-    def cpu():
-        used = c.server_cpu(master)
-        db = c.postgres_cpu(dbname) if dbname else 0.0
-        return None if used is None else used + (db or 0.0)
+    def select(pid, ppid, cmd):
+        return c.server_processes(master)(pid, ppid, cmd) or (dbname and c.postgres_backends(dbname)(pid, ppid, cmd))
 
     sides = {"ours": Side(), "baseline": Side()}
     for specs in (theirs, ours):  # warm-up: every worker has loaded the code and caches
@@ -203,10 +201,9 @@ def measure(port, master, dbname, ours, theirs, args):
     for r in range(args.rounds):
         order = [("baseline", theirs), ("ours", ours)]
         for side, specs in order if r % 2 == 0 else order[::-1]:
-            before = cpu()
+            before = c.cpu_snapshot(select)
             run = closed_loop(port, specs, args.seconds, args.concurrency)
-            after = cpu()
-            sides[side].add(run, None if before is None or after is None else after - before)
+            sides[side].add(run, c.cpu_between(before, c.cpu_snapshot(select)))
     return sides
 
 

@@ -33,6 +33,15 @@ def test_ratio_and_verdict():
     assert c.verdict(float("nan"), 0.2) == "**missed**"
 
 
+def test_cpu_between_counts_recycled_workers_once():
+    tick = os.sysconf("SC_CLK_TCK")
+    before = {1: (0, 100, 0), 2: (1, 50, 0), 3: (99, 30, 0)}  # master, a worker, a database backend
+    # worker 2 ended after using 70 ticks in all (its parent reaped them), worker 4 started, backend 3 ended
+    after = {1: (0, 110, 70), 4: (1, 20, 0)}
+    assert bench_open311.c.cpu_between(before, after) == (10 + (70 - 50) + 20) / tick
+    assert c.cpu_between(None, after) is None
+
+
 def test_sessions_for_an_arrival_rate():
     assert bench_load.sessions_for(50, 10) == 500
     assert bench_load.sessions_for(2.5, 3) == 8  # rounded up: never fewer requests than asked
