@@ -5,7 +5,8 @@
 
 Builds the demo city with its case history on a scratch database (a temporary SQLite file, or the PostgreSQL
 database ``bench_urbangrid``, created and dropped here), issues an Open311 API key and starts ``urbangrid serve``
-(gunicorn, sync workers, access log: the production command) with URBANGRID_BENCH=1, which mounts the baseline
+(gunicorn, sync workers, access log: the production command, less its recycling of workers every ~2,000 requests,
+whose new worker's start would land in one side or the other) with URBANGRID_BENCH=1, which mounts the baseline
 ``/bench/doc/<name>``: a minimal Django view answering, from its process's memory, a JSON document the benchmark
 saved beforehand. Each endpoint is requested once and its answer saved as the baseline's document, so both sides
 send the very same bytes and the client does the same work for both; the ratio is what our endpoint costs over
@@ -294,7 +295,7 @@ def main(argv=None):
             env["URBANGRID_REDIS_URL"] = f"redis://127.0.0.1:6379/{args.redis_db}"
         port = c.free_port()
         c.log(f"starting `urbangrid serve` with {args.workers} workers on 127.0.0.1:{port}")
-        proc = c.serve(env, port, args.workers, tmp / "server.log")
+        proc = c.serve(env, port, args.workers, tmp / "server.log", recycle=False)
         posted = 0
         for name, ours in workload.items():
             saved = save_documents(port, tmp, name, ours)
@@ -337,7 +338,8 @@ def rows(results):
 
 
 def report(args, history, setup_s, results, profiles):
-    server = (f"Server: `urbangrid serve --workers {args.workers}` (gunicorn sync workers, access log) with "
+    server = (f"Server: the gunicorn command of `urbangrid serve --workers {args.workers}` (sync workers, access log) "
+              "without its worker recycling (`--max-requests`), with "
               "URBANGRID_BENCH=1 and the demo city (seed 2024); DEBUG off; "
               + (f"Redis db {args.redis_db} for cache and counters" if args.redis_db is not None
                  else "local-memory cache, counters in the database"))

@@ -42,6 +42,15 @@ def test_cpu_between_counts_recycled_workers_once():
     assert c.cpu_between(None, after) is None
 
 
+def test_the_serve_command_without_recycling():
+    printed = ("/v/bin/gunicorn urbangrid.wsgi:application --bind 127.0.0.1:8000 --workers 5 --worker-class sync "
+               "--timeout 60 --access-logfile - --max-requests 2000 --max-requests-jitter 200")
+    assert c.serve_argv(printed, recycle=False) == [
+        "/v/bin/gunicorn", "urbangrid.wsgi:application", "--bind", "127.0.0.1:8000", "--workers", "5", "--worker-class",
+        "sync", "--timeout", "60", "--access-logfile", "-"]
+    assert c.serve_argv(printed) == printed.split()
+
+
 def test_sessions_for_an_arrival_rate():
     assert bench_load.sessions_for(50, 10) == 500
     assert bench_load.sessions_for(2.5, 3) == 8  # rounded up: never fewer requests than asked
