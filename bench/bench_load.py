@@ -139,15 +139,20 @@ def kept_up(stats, rate, tolerance=0.9):
 
 
 def highest(steps):
-    """{name: (mix rate, that name's own requests/s)}: for each page, the highest step's arrival rate at which it held
-    the goal (each page is judged at each step tried); for the mix, the highest rate below its first failed step
-    (a step fails when the mix misses the goal or the client did not send the rate)."""
-    best, mix_failed = {}, False
+    """{name: (mix rate, that name's own requests/s)}: per page and for the mix, the highest step's arrival rate up to
+    which it held the goal at every step (a page or the mix counts no higher than below its first miss; for the
+    mix a step also fails when the client did not send the rate)."""
+    best, missed = {}, set()
     for rate, stats, ok in steps:
-        mix_failed = mix_failed or not ok
         for name, s in stats.items():
-            if holds(s) and not (name == MIX and mix_failed):
+            if name in missed:
+                continue
+            if holds(s) and (name != MIX or ok):
                 best[name] = (rate, s["rate"])
+            else:
+                missed.add(name)
+        if not ok:
+            missed.add(MIX)
     return best
 
 

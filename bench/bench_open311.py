@@ -31,12 +31,10 @@ import argparse
 import cProfile
 import io
 import itertools
-import json
 import os
 import pstats
 import random
 import secrets
-import statistics
 import sys
 import tempfile
 import threading
@@ -85,7 +83,7 @@ def parse_args(argv):
 
 # --- the workload ----------------------------------------------------------------------------------
 
-def prepare(tmp, args):
+def prepare():
     """The API key, the rotated case numbers and request bodies; {name: [(method, path, body, headers)]} for
     our endpoints (the baseline's are derived from them)."""
     from django.db.models import Max, Min
@@ -281,7 +279,7 @@ def main(argv=None):
 
         history = Case.objects.count()
         setup_s = time.perf_counter() - t0
-        workload = prepare(tmp, args)
+        workload = prepare()
         if args.only:
             workload = {k: v for k, v in workload.items() if k in args.only}
         from django.db import connections
