@@ -6,7 +6,7 @@ PORT ?= 8000
 SEED ?= 2024
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install system-deps serve messages clean bench-locate bench-demo screenshots
+.PHONY: demo test install system-deps serve messages clean bench-locate bench-demo bench-install bench-open311 bench-load bench-loop screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,19 @@ bench-locate: install
 
 bench-demo: install
 	$(BIN)/python bench/bench_demo.py
+
+# The benchmarks' extra (Locust, DuckDB) beside the test one; BENCH_ARGS passes options (e.g. --db postgres).
+bench-install: install
+	$(BIN)/pip install -q -e ".[test,bench]"
+
+bench-open311: install
+	$(BIN)/python bench/bench_open311.py $(BENCH_ARGS)
+
+bench-load: bench-install
+	$(BIN)/python bench/bench_load.py $(BENCH_ARGS)
+
+bench-loop: install
+	$(BIN)/python bench/bench_loop.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var/urbangrid.sqlite3* var/static

@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
-BENCH_DB = "urbangrid_bench"  # created and dropped by the benchmarks, never any other database
+BENCH_DB = "bench_urbangrid"  # created and dropped by the benchmarks, never any other database
 MD5 = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 INSIDE_WG01 = (117.2352, 31.8785)  # inside WG01 (中山区), patrolled by the demo inspector
 
@@ -71,9 +71,10 @@ def database_url(db, tmp):
     return f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{BENCH_DB}"
 
 
-def setup_django(db, tmp):
-    """Django on a fresh database (SQLite file in ``tmp`` or ``urbangrid_bench``), migrated, with the demo
-    city; returns the demo logins. MD5 password hashing makes the demo's logins fast to create."""
+def setup_django(db, tmp, history=False, cases=None):
+    """Django on a fresh database (SQLite file in ``tmp`` or ``bench_urbangrid``), migrated, with the demo
+    city (and its case history with ``history``: ``cases`` received, the demo's own story by default); returns
+    the demo logins. MD5 password hashing makes the demo's logins fast to create."""
     # Before django.setup(): the settings read the database and var directory from the environment.
     os.environ["URBANGRID_VAR_DIR"] = str(tmp)
     os.environ["DATABASE_URL"] = database_url(db, tmp)
@@ -89,13 +90,13 @@ def setup_django(db, tmp):
     call_command("migrate", verbosity=0)
     from urbangrid.fabricate.demo.build import build_demo
 
-    log("building the demo city")
-    _summary, logins, _path = build_demo(seed=2024, log=lambda m: None)
+    log("building the demo city" + (" with its case history" if history else ""))
+    _summary, logins, _path = build_demo(seed=2024, log=lambda m: None, history=history, cases=cases)
     return logins
 
 
 def teardown(db, tmp):
-    """Close Django's connections, drop ``urbangrid_bench`` (PostgreSQL) and remove the temporary directory."""
+    """Close Django's connections, drop ``bench_urbangrid`` (PostgreSQL) and remove the temporary directory."""
     from django.conf import settings
 
     if settings.configured:
@@ -156,10 +157,11 @@ def command():
     return shlex.join([exe if not exe.startswith("..") else ".venv/bin/python", *sys.argv])
 
 
-def print_header(title, db, extra=()):
+def print_header(title, db, extra=(), db_name=None):
     print(f"## {title} ({db})\n")
     print(f"- Command: `{command()}`")
     for line in [*machine(db), *extra]:
+        line = line.replace(f"database {BENCH_DB}", f"database {db_name}") if db_name else line
         print(f"- {line}")
     print()
 
@@ -190,3 +192,188 @@ class baseline_tree:
 
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(self.tree)], check=False)
         return False
+
+
+# --- measuring: percentiles, ratios, CPU of other processes, one HTTP request ------------------------
+
+def percentile(sorted_values, q):
+    """Nearest-rank percentile of an ascending list (``q`` in 0–1): the smallest value with at least q of the
+    values at or below it; NaN for no values."""
+    if not sorted_values:
+        return float("nan")
+    import math
+
+    return sorted_values[min(len(sorted_values), max(1, math.ceil(q * len(sorted_values)))) - 1]
+
+
+def ratio(ours, baseline):
+    """ours ÷ baseline (both rates: higher is better), or NaN without a baseline."""
+    return ours / baseline if baseline else float("nan")
+
+
+def verdict(value, goal):
+    """'met' or '**missed**' for a ratio that must reach ``goal`` (NaN: missed)."""
+    return "met" if value >= goal else "**missed**"
+
+
+def cpu_snapshot(select):
+    """{pid: (ppid, own CPU ticks, reaped children's CPU ticks)} of the processes ``select(pid, ppid, cmdline)`` picks,
+    from /proc (Linux); None when /proc cannot be read."""
+    try:
+        entries = [e for e in Path("/proc").iterdir() if e.name.isdigit()]
+    except OSError:
+        return None
+    out = {}
+    for entry in entries:
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # the process ended meanwhile
+            continue
+        pid, ppid = int(entry.name), int(fields[1])
+        if select(pid, ppid, cmdline):  # utime + stime, cutime + cstime in clock ticks
+            out[pid] = (ppid, int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14]))
+    return out
+
+
+def cpu_between(before, after):
+    """CPU seconds the selected processes used between two snapshots. Per request, a server's own CPU time is its
+    cost whatever else runs on a shared machine. A process that ended in between (a gunicorn worker recycled after
+    --max-requests) counts through its parent's reaped children's time when the parent is selected too (less what
+    it had used before), else not at all (a PostgreSQL backend: a small undercount)."""
+    if before is None or after is None:
+        return None
+    ticks = 0
+    for pid, (_ppid, own, reaped) in after.items():
+        old = before.get(pid)
+        ticks += own + reaped - (old[1] + old[2] if old else 0)
+    for pid, (ppid, own, _reaped) in before.items():
+        if pid not in after and ppid in after:
+            ticks -= own
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def server_processes(master_pid):
+    """gunicorn's master and its workers."""
+    return lambda pid, ppid, _cmd: master_pid in (pid, ppid)
+
+
+def postgres_backends(dbname):
+    """The PostgreSQL backends serving ``dbname`` ("postgres: user dbname host(port) state")."""
+    return lambda _pid, _ppid, cmd: cmd.startswith("postgres: ") and f" {dbname} " in cmd
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(port, method, path, body=None, headers=None, timeout=60):
+    """One request on a new connection (sync gunicorn workers close it); (status, headers, body)."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers={"Connection": "close", **(headers or {})})
+        resp = conn.getresponse()
+        return resp.status, resp.getheaders(), resp.read()
+    finally:
+        conn.close()
+
+
+def serve_argv(dry_run_output, recycle=True):
+    """The gunicorn command ``urbangrid serve --dry-run`` printed, without its worker recycling options
+    (``--max-requests``, ``--max-requests-jitter``) unless ``recycle``."""
+    argv, out = dry_run_output.split(), []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif not recycle and arg in ("--max-requests", "--max-requests-jitter"):
+            skip = True
+        else:
+            out.append(arg)
+    return out
+
+
+def serve(env, port, workers, log_path, ready="/healthz", preexec=None, recycle=True):
+    """``urbangrid serve`` (the production command: gunicorn, sync workers, access log) on 127.0.0.1:port, in a
+    session of its own; returns the process once ``ready`` answers 200 (the master's pid is the process's).
+    ``recycle=False`` runs the same gunicorn command without recycling workers every ~2,000 requests: a side by side
+    measurement at hundreds of requests/s would otherwise find a new worker's start (about a second of CPU) in
+    one side or the other."""
+    import subprocess
+    import time
+
+    exe = Path(sys.executable).parent / "urbangrid"
+    command = [str(exe), "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+    if not recycle:
+        printed = subprocess.run([*command, "--dry-run"], env=env, check=True, capture_output=True, text=True).stdout
+        command = serve_argv(printed.strip().splitlines()[-1], recycle=False)
+    logf = open(log_path, "wb")
+    proc = subprocess.Popen(command, env=env, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True,
+                            preexec_fn=preexec)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            if http(port, "GET", ready, timeout=5)[0] == 200:
+                return proc
+        except OSError:
+            pass
+        time.sleep(0.2)
+    stop_server(proc)
+    raise RuntimeError("the server did not come up:\n" + Path(log_path).read_text(errors="replace")[-3000:])
+
+
+def stop_server(proc):
+    import signal
+    import subprocess
+
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(30)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+
+
+# --- Redis (raw protocol: no client library needed) ---------------------------------------------------
+
+def _redis(db, *command):
+    import socket
+
+    parts = [b"SELECT", str(db).encode()], [c.encode() for c in command]
+    payload = b"".join(b"*%d\r\n" % len(p) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in p) for p in parts)
+    with socket.create_connection(("127.0.0.1", 6379), timeout=5) as s:
+        s.sendall(payload)
+        data = b""
+        while data.count(b"\r\n") < 2:
+            chunk = s.recv(1000)
+            if not chunk:
+                break
+            data += chunk
+    return data
+
+
+def redis_missing(db):
+    """Why Redis on 127.0.0.1:6379 cannot be used with database ``db``, or None."""
+    try:
+        data = _redis(db, "PING")
+    except OSError as exc:
+        return f"Redis is not reachable at 127.0.0.1:6379: {exc}"
+    return None if b"+PONG" in data else f"Redis at 127.0.0.1:6379 did not answer PING on database {db}: {data!r}"
+
+
+def redis_flush(db):
+    """Empty Redis database ``db`` (the benchmark's own, given on its command line)."""
+    if b"+OK\r\n+OK" not in _redis(db, "FLUSHDB"):
+        raise RuntimeError(f"Redis FLUSHDB on database {db} failed")

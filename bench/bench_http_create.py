@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_http_create.py [--db sqlite|postgres] [--requests 400] [--concurrency 4] [--photo-size 64x48]
 
 Builds the demo city on a scratch database (a temporary SQLite file, or the PostgreSQL database
-``urbangrid_bench``, created and dropped here), creates the table of /bench/write, starts gunicorn (2 sync workers, 127.0.0.1, a free port,
+``bench_urbangrid``, created and dropped here), creates the table of /bench/write, starts gunicorn (2 sync workers, 127.0.0.1, a free port,
 URBANGRID_BENCH=1 so /bench/ping exists), takes a bearer token for the demo inspector from
 POST /api/v1/auth/token, then sends N requests from C client threads (http.client, a new connection per
 request as sync workers close it) to each of: GET /bench/ping (``JsonResponse({"ok": True})``, the

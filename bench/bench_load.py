@@ -1,363 +1,435 @@
-"""Pages under load at megacity scale: the leaders' dashboard (and its data.json), the dispatch queue, the
-intake queue, the case list and case pages, each requested by 50 concurrent clients through real HTTP against
-``urbangrid serve`` (gunicorn, sync workers = 2 × CPU + 1) on PostgreSQL and Redis, with N generated cases
-loaded (default 3,000,000 over one year). Per page: requests, errors, median, p95 and p99 latency, and p95 as a
-ratio to /healthz driven the same way in the same run (the baseline: what the server, the network stack and
-the client cost with no page work at all). Also, per page, the latency of a single client alone (no queueing)
-and the number of SQL queries, which say whether a slow page is slow for its own work or for waiting in line.
+"""Load test that models people: staff sessions with think time at a set arrival rate, stepped up, against
+``urbangrid serve`` on a generated megacity (PostgreSQL + Redis), driven by Locust.
 
-    .venv/bin/python bench/bench_load.py [--cases 3000000] [--grids M] [--years 1] [--clients 50]
-        [--requests 500] [--seed 2024] [--redis-db 11] [--keep] [--reuse]
+    .venv/bin/python bench/bench_load.py [--cases 3000000] [--days 365] [--grids M] [--rates 10 20 30 …]
+        [--think 10] [--step-seconds 30] [--warmup 10] [--people 5] [--workers N] [--redis-db 11]
+        [--seed 2024] [--keep] [--reuse] [--db-name bench_load]
 
-The database ``bench_load`` on 127.0.0.1 is created, migrated, filled by ``urbangrid generate`` and ANALYZEd,
-and dropped at the end unless ``--keep``. ``--reuse`` keeps an existing ``bench_load`` that already holds the
-generated cases (a second run of the same size need not regenerate an hour of data); it is migrated again
-(new indexes) and the case count is reported as measured. Logins (a leader, a dispatcher, an intake operator)
-are made for generated people through the Django ORM and used through the real login form. Each client opens a
-new connection per request (sync workers: no keep-alive).
-Goal (issue 7): p95 ≤ 200 ms with zero errors.
+The database ``bench_load`` on 127.0.0.1 is created, migrated, filled by ``urbangrid generate`` (``--cases`` over
+``--days`` days: 3,000,000 over 365 is a megacity's year; the same yearly density over fewer days is a shorter
+history of the same city) and ANALYZEd, and dropped at the end unless ``--keep``; ``--reuse`` takes an existing
+``bench_load`` as it is (migrated again, its size measured and reported). The server's var directory (audit key,
+uploads) is ``var/bench/<db-name>`` in the checkout, kept with the database.
+
+The workload (bench/locustfile.py, one Locust process per step, the ``bench`` extra): open sessions of
+``--people`` generated people per role, logged in (Django sessions made for them, bearer tokens for the phone app,
+an Open311 key): dispatchers (dispatch queue, case pages), intake operators (intake queue, case pages, accepting the
+cases the inspectors report in the run), units (workbench, case pages), inspectors (reports with a photo inside
+their grids, their task list), leaders (dashboard, data.json) and Open311 clients (services, a page of 100 requests,
+one request, a new request), each person opening only cases they may see. Each session's requests arrive as a
+Poisson process with mean think time ``--think`` s, so the mix is an open stream of sessions ÷ think requests/s: each
+step runs ``rate × think`` sessions for ``--warmup`` + ``--step-seconds`` s and counts the last ``--step-seconds``.
+The Locust process is niced (10) and, on machines with 4 or more CPUs, pinned to the last CPU with the server on
+the others. Stepping goes on past the first rate where the mix misses p95 ≤ 200 ms with 0 errors (to find the rates at
+which each page still holds) and stops when the mix's p95 passes ``--stop-ms``, any request fails, or the client
+sends less than 0.9 of the rate. Reported: per step and page the requests, errors and p50/p95/p99, and per page and for the mix
+the highest arrival rate that held the goal.
+Goal (issue 18): the mix holds ≥ 50 requests/s on the 2-core machine.
 """
 import argparse
-import http.client
+import json
+import math
 import os
 import random
 import re
+import secrets
 import shutil
-import signal
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import PG, ROOT, command, log, machine, pg_admin, pg_drop, pg_missing  # noqa: E402
+import _common as c  # noqa: E402
 
 DB_NAME = "bench_load"
-GOAL_MS = 200.0
+GOAL_MS, GOAL_RATE = 200.0, 50.0
 BIN = Path(sys.executable).parent
-PASSWORD = "bench-load-Pass-1"
-ROLES = {"leader": "leader", "dispatcher": "dispatcher", "intake": "intake_operator"}
 MAX_CASES = 10_000_000
+ROLES = {"dispatcher": "dispatcher", "intake": "intake_operator", "unit": "unit_handler", "inspector": "inspector",
+         "leader": "leader"}
+POST_LIMIT = 10**9  # all simulated clients share 127.0.0.1: the per-address Open311 limit would stop them
+CASES_PER_PERSON = 30
+MIX = "mix (all requests)"
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cases", type=int, default=3_000_000, help="generated cases (default 3,000,000)")
-    parser.add_argument("--grids", type=int, default=None, help="unit grids (default cases / 500, at least 50)")
-    parser.add_argument("--years", type=int, default=1, help="years the cases are spread over (1-10)")
-    parser.add_argument("--clients", type=int, default=50, help="concurrent clients (default 50)")
-    parser.add_argument("--requests", type=int, default=500, help="timed requests per page (default 500)")
-    parser.add_argument("--warmup", type=int, default=20, help="untimed requests per page first (default 20)")
-    parser.add_argument("--seed", type=int, default=2024)
-    parser.add_argument("--redis-db", type=int, default=11, help="Redis database number for the server's cache (0-15)")
-    parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default 2 × CPU + 1)")
-    parser.add_argument("--keep", action="store_true", help="keep the database bench_load at the end")
-    parser.add_argument("--reuse", action="store_true", help="use an existing bench_load with its generated cases")
-    parser.add_argument("--db-name", default=DB_NAME, help="the scratch database's name (default bench_load)")
-    args = parser.parse_args(argv)
-    if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", args.db_name) or args.db_name in ("postgres", "test", "test_test"):
-        parser.error(f"--db-name must be a plain lower-case name of a scratch database, got {args.db_name!r}")
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--cases", type=int, default=3_000_000, help="generated cases (default 3,000,000)")
+    p.add_argument("--days", type=int, default=365, help="days the cases are spread over (default 365, 7–3650)")
+    p.add_argument("--grids", type=int, default=None, help="unit grids (default cases × 365 / days / 600, 50–10,000)")
+    p.add_argument("--rates", type=float, nargs="+", default=[10, 20, 30, 40, 50, 60, 70, 80, 100],
+                   help="arrival rates of the mix to step through, requests/s (default 10 20 … 100)")
+    p.add_argument("--think", type=float, default=10.0, help="mean think time between a session's requests, s (default 10)")
+    p.add_argument("--step-seconds", type=float, default=30.0, help="measured seconds per step (default 30)")
+    p.add_argument("--warmup", type=float, default=10.0, help="unmeasured seconds at the start of each step (default 10)")
+    p.add_argument("--alone", type=int, default=10, help="requests per page by one client before the steps (default 10)")
+    p.add_argument("--stop-ms", type=float, default=1000.0,
+                   help="stop stepping when the mix's p95 passes this (default 1000 ms), an error occurs or the client lags")
+    p.add_argument("--people", type=int, default=5, help="logged-in people per role (default 5)")
+    p.add_argument("--workers", type=int, default=None, help="gunicorn workers (default 2 × CPU + 1)")
+    p.add_argument("--redis-db", type=int, default=11, help="Redis database (flushed) for the server (0-15, default 11)")
+    p.add_argument("--seed", type=int, default=2024)
+    p.add_argument("--keep", action="store_true", help="keep the database and its var directory at the end")
+    p.add_argument("--reuse", action="store_true", help="use an existing database with its generated cases")
+    p.add_argument("--db-name", default=DB_NAME, help="the scratch database's name (default bench_load)")
+    args = p.parse_args(argv)
+    if not re.fullmatch(r"bench_[a-z0-9_]{1,57}", args.db_name):
+        p.error(f"--db-name must be a plain lower-case name starting with bench_, got {args.db_name!r}")
     if not 1 <= args.cases <= MAX_CASES:
-        parser.error(f"--cases must be between 1 and {MAX_CASES:,}, got {args.cases}")
+        p.error(f"--cases must be between 1 and {MAX_CASES:,}, got {args.cases}")
+    if not 7 <= args.days <= 3650:
+        p.error(f"--days must be between 7 and 3650, got {args.days}")
     if args.grids is None:
-        args.grids = max(50, args.cases // 500)
-    if args.grids <= 0 or args.grids > args.cases:
-        parser.error(f"--grids must be between 1 and --cases ({args.cases}), got {args.grids}")
-    if not 1 <= args.years <= 10:
-        parser.error(f"--years must be between 1 and 10, got {args.years}")
-    if not 1 <= args.clients <= 500:
-        parser.error(f"--clients must be between 1 and 500, got {args.clients}")
-    if args.requests < args.clients:
-        parser.error(f"--requests ({args.requests}) must be at least --clients ({args.clients}) so that every client works")
+        args.grids = min(10_000, max(50, args.cases * 365 // args.days // 600))
+    if not 1 <= args.grids <= args.cases:
+        p.error(f"--grids must be between 1 and --cases ({args.cases}), got {args.grids}")
+    if any(r <= 0 for r in args.rates) or sorted(args.rates) != args.rates:
+        p.error("--rates must be positive and ascending")
+    for name in ("think", "step_seconds"):
+        if getattr(args, name) <= 0:
+            p.error(f"--{name.replace('_', '-')} must be positive")
     if args.warmup < 0:
-        parser.error(f"--warmup must not be negative, got {args.warmup}")
-    if args.seed < 0:
-        parser.error(f"--seed must not be negative, got {args.seed}")
+        p.error("--warmup must not be negative")
+    c.positive(p, args, "--people", "--alone")
     if not 0 <= args.redis_db <= 15:
-        parser.error(f"--redis-db must be between 0 and 15, got {args.redis_db}")
+        p.error(f"--redis-db must be between 0 and 15, got {args.redis_db}")
     if args.workers is not None and not 1 <= args.workers <= 64:
-        parser.error(f"--workers must be between 1 and 64, got {args.workers}")
+        p.error(f"--workers must be between 1 and 64, got {args.workers}")
     args.workers = args.workers or 2 * (os.cpu_count() or 1) + 1
+    if args.seed < 0:
+        p.error(f"--seed must not be negative, got {args.seed}")
     return args
 
 
-def redis_missing(db):
-    """Why Redis on 127.0.0.1:6379 cannot be used, or None (a raw PING: no client library needed)."""
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=3) as s:
-            s.sendall(f"*2\r\n$6\r\nSELECT\r\n${len(str(db))}\r\n{db}\r\n*1\r\n$4\r\nPING\r\n".encode())
-            data = b""
-            while data.count(b"\r\n") < 2:
-                chunk = s.recv(100)
-                if not chunk:
-                    break
-                data += chunk
-        if b"+PONG" not in data:
-            return f"Redis at 127.0.0.1:6379 did not answer PING on database {db}: {data!r}"
-    except OSError as exc:
-        return f"Redis is not reachable at 127.0.0.1:6379: {exc}"
-    return None
+# --- pure helpers (tests/test_bench_helpers.py) -----------------------------------------------------
 
+def sessions_for(rate, think):
+    """Sessions that, each a Poisson source with mean think time ``think``, together send ``rate`` requests/s."""
+    return max(1, math.ceil(rate * think))
+
+
+def summarize(records, start, end):
+    """{name: {"requests", "errors", "p50", "p95", "p99", "rate"}} of the records (monotonic time, name, ms, failed)
+    whose request started in [start, end), and the same for every request together under MIX."""
+    by_name = {}
+    for t, name, ms, failed in records:
+        if start <= t < end:
+            for key in (name, MIX):
+                by_name.setdefault(key, ([], [0]))
+                by_name[key][0].append(ms)
+                by_name[key][1][0] += bool(failed)
+    out = {}
+    for name, (lat, errors) in by_name.items():
+        lat.sort()
+        out[name] = {"requests": len(lat), "errors": errors[0], "rate": len(lat) / (end - start),
+                     **{f"p{q}": c.percentile(lat, q / 100) for q in (50, 95, 99)}}
+    return out
+
+
+def holds(stats):
+    """The goal at one step for one page or the mix: p95 ≤ 200 ms and no error."""
+    return stats["errors"] == 0 and stats["p95"] <= GOAL_MS
+
+
+def kept_up(stats, rate, tolerance=0.9):
+    """Whether the client sent at least ``tolerance`` of the step's rate in the measured window."""
+    return stats.get(MIX, {}).get("rate", 0.0) >= tolerance * rate
+
+
+def highest(steps):
+    """{name: (mix rate, that name's own requests/s)}: per page and for the mix, the highest step's arrival rate up to
+    which it held the goal at every step (a page or the mix counts no higher than below its first miss; for the
+    mix a step also fails when the client did not send the rate)."""
+    best, missed = {}, set()
+    for rate, stats, ok in steps:
+        for name, s in stats.items():
+            if name in missed:
+                continue
+            if holds(s) and (name != MIX or ok):
+                best[name] = (rate, s["rate"])
+            else:
+                missed.add(name)
+        if not ok:
+            missed.add(MIX)
+    return best
+
+
+def go_on(stats, rate, stop_ms):
+    """Whether to try the next rate: the server still answers (mix p95 within ``stop_ms``, no error) and the client
+    sent the rate; past the mix's goal the steps go on to measure the pages that still hold."""
+    mix = stats.get(MIX)
+    return mix is not None and mix["errors"] == 0 and mix["p95"] <= stop_ms and kept_up(stats, rate)
+
+
+# --- the database and the people ---------------------------------------------------------------------
 
 def db_exists(name):
     import psycopg
 
-    with psycopg.connect(**PG, dbname="postgres", autocommit=True, connect_timeout=5) as conn:
+    with psycopg.connect(**c.PG, dbname="postgres", autocommit=True, connect_timeout=5) as conn:
         return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
 
 
-def server_env(args, tmp):
-    return dict(os.environ, DATABASE_URL=f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{DB_NAME}",
-                URBANGRID_REDIS_URL=f"redis://127.0.0.1:6379/{args.redis_db}", URBANGRID_VAR_DIR=str(tmp),
+def server_env(args, var):
+    return dict(os.environ, DATABASE_URL=f"postgres://{c.PG['user']}@{c.PG['host']}:{c.PG['port']}/{args.db_name}",
+                URBANGRID_REDIS_URL=f"redis://127.0.0.1:6379/{args.redis_db}", URBANGRID_VAR_DIR=str(var),
+                URBANGRID_SECRET_KEY=args.secret, URBANGRID_OPEN311_POSTS_PER_HOUR=str(POST_LIMIT),
                 DJANGO_SETTINGS_MODULE="urbangrid.settings")
 
 
 def prepare(args, env):
-    """Create, migrate, generate and ANALYZE (or, with --reuse, migrate the existing database)."""
-    run = lambda *a, timeout=None: subprocess.run([str(BIN / "urbangrid"), *a], env=env, check=True, timeout=timeout)
-    if args.reuse and db_exists(DB_NAME):
-        log(f"reusing database {DB_NAME}; migrating it")
+    """Create, migrate, generate and ANALYZE (or, with --reuse, migrate the existing database); generation seconds."""
+    def run(*a, timeout=None):
+        subprocess.run([str(BIN / "urbangrid"), *a], env=env, check=True, timeout=timeout)
+
+    if args.reuse and db_exists(args.db_name):
+        c.log(f"reusing database {args.db_name}; migrating it")
         run("migrate", "--noinput", "-v0", timeout=3600)
         return None
-    pg_admin(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)', f'CREATE DATABASE "{DB_NAME}"')
-    log(f"migrating {DB_NAME}")
+    c.pg_admin(f'DROP DATABASE IF EXISTS "{args.db_name}" WITH (FORCE)', f'CREATE DATABASE "{args.db_name}"')
+    c.log(f"migrating {args.db_name}")
     run("migrate", "--noinput", "-v0", timeout=600)
-    log(f"generating {args.cases:,} cases over {args.years} year(s) on {args.grids} grids (this is the long part)")
+    c.log(f"generating {args.cases:,} cases over {args.days} days on {args.grids} grids (the long part)")
     t0 = time.perf_counter()
-    run("generate", "--cases", str(args.cases), "--grids", str(args.grids), "--years", str(args.years),
+    run("generate", "--cases", str(args.cases), "--grids", str(args.grids), "--days", str(args.days),
         "--seed", str(args.seed))
-    seconds = time.perf_counter() - t0
-    log(f"generated in {seconds:.0f} s")
-    return seconds
+    return time.perf_counter() - t0
 
 
 def django_setup(env):
-    for key in ("DATABASE_URL", "URBANGRID_REDIS_URL", "URBANGRID_VAR_DIR", "DJANGO_SETTINGS_MODULE"):
+    for key in ("DATABASE_URL", "URBANGRID_REDIS_URL", "URBANGRID_VAR_DIR", "URBANGRID_SECRET_KEY",
+                "DJANGO_SETTINGS_MODULE"):
         os.environ[key] = env[key]
-    sys.path.insert(0, str(ROOT / "src"))
+    sys.path.insert(0, str(c.ROOT / "src"))
     import django
+
     django.setup()
-
-
-def analyze():
     from django.db import connection
 
-    log("ANALYZE (what autovacuum does shortly after a bulk load)")
+    c.log("ANALYZE (what autovacuum does shortly after a bulk load)")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 
 
-def make_logins():
-    """A login for one generated person of each role (the generator makes people without logins), hashed with
-    the server's own default hasher so that the real login form accepts it."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.hashers import make_password
-
-    from urbangrid.org.models import Person, RoleAssignment
-
-    User = get_user_model()
-    out = {}
-    hashed = make_password(PASSWORD)
-    for key, role in ROLES.items():
-        ra = (RoleAssignment.objects.filter(role=role, person__active=True).select_related("person")
-              .order_by("person__employee_no").first())
-        if ra is None:
-            raise SystemExit(f"the generated city has no person with role {role}")
-        username = f"bench_{key}"
-        user, _ = User.objects.update_or_create(username=username, defaults={"password": hashed, "is_active": True})
-        Person.objects.filter(user=user).exclude(pk=ra.person_id).update(user=None)
-        person = ra.person
-        person.user = user
-        person.save(update_fields=["user"])
-        out[key] = username
-    return out
-
-
-def sample_cases(n, seed):
-    """``n`` case numbers spread over the whole history (random ids by primary key, no full scan)."""
-    from django.db.models import Max, Min
-
-    from urbangrid.cases.models import Case
-
-    bounds = Case.objects.aggregate(lo=Min("pk"), hi=Max("pk"))
-    rng = random.Random(seed)
-    ids = {rng.randint(bounds["lo"], bounds["hi"]) for _ in range(n * 2)}
-    numbers = list(Case.objects.filter(pk__in=ids).values_list("number", flat=True)[:n])
-    if not numbers:
-        raise SystemExit("no cases in the database")
-    return numbers
-
-
-def case_count():
-    """The loaded size: exact count (once, outside the timed part)."""
+def size():
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM cases_case")
-        cases = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*), min(created_at), max(created_at) FROM cases_case")
+        cases, first, last = cursor.fetchone()
         cursor.execute("SELECT count(*) FROM cases_caseevent")
         events = cursor.fetchone()[0]
-        cursor.execute("SELECT min(created_at), max(created_at) FROM cases_case")
-        first, last = cursor.fetchone()
-    return cases, events, first, last
+        cursor.execute("SELECT count(*) FROM grids_unitgrid")
+        grids = cursor.fetchone()[0]
+    return {"cases": cases, "events": events, "grids": grids, "first": first, "last": last}
 
 
-# --- the HTTP side ----------------------------------------------------------------------------------
+def sample_visible(actor, n, rng, lo, hi):
+    """Up to ``n`` case numbers ``actor`` may open, spread over the history (by primary key, no full scan)."""
+    from urbangrid.cases.services import visible_cases
 
-def request(port, path, cookie=None, method="GET", body=None, headers=None, timeout=120):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        h = {"Host": "127.0.0.1", "Connection": "close", **(headers or {})}
-        if cookie:
-            h["Cookie"] = cookie
-        conn.request(method, path, body=body, headers=h)
-        resp = conn.getresponse()
-        data = resp.read()
-        return resp.status, resp.getheaders(), data
-    finally:
-        conn.close()
+    visible, numbers = visible_cases(actor), []
+    for _ in range(n * 2):
+        number = visible.filter(pk__gte=rng.randint(lo, hi)).order_by("pk").values_list("number", flat=True).first()
+        if number and number not in numbers:
+            numbers.append(number)
+        if len(numbers) == n:
+            break
+    return numbers
 
 
-def _cookies(headers, jar):
-    for name, value in headers:
-        if name.lower() == "set-cookie":
-            k, _, v = value.split(";", 1)[0].partition("=")
-            jar[k.strip()] = v.strip()
-    return jar
-
-
-def login(port, username):
-    """The real login form: GET for the CSRF cookie and token, POST the credentials, keep the session cookie."""
-    status, headers, body = request(port, "/accounts/login/")
-    if status != 200:
-        raise SystemExit(f"GET /accounts/login/ answered {status}")
-    jar = _cookies(headers, {})
-    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
-    form = urllib.parse.urlencode({"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token})
-    cookie = "; ".join(f"{k}={v}" for k, v in jar.items())
-    status, headers, _ = request(port, "/accounts/login/", cookie, "POST", form, {
-        "Content-Type": "application/x-www-form-urlencoded", "Referer": f"http://127.0.0.1:{port}/accounts/login/"})
-    _cookies(headers, jar)
-    if status != 302 or "sessionid" not in jar:
-        raise SystemExit(f"login as {username} failed (HTTP {status})")
-    return f"sessionid={jar['sessionid']}"
-
-
-def drive(port, paths, cookie, clients, total):
-    """``clients`` threads share ``total`` requests (paths taken in turn); returns sorted latencies in ms and
-    the errors (anything but 200, or a connection failure)."""
-    lock = threading.Lock()
-    counter = iter(range(total))
-    latencies, errors = [], []
-
-    def worker():
-        while True:
-            with lock:
-                i = next(counter, None)
-            if i is None:
-                return
-            path = paths[i % len(paths)]
-            t0 = time.perf_counter()
-            try:
-                status, _h, _b = request(port, path, cookie)
-            except OSError as exc:
-                status = f"{type(exc).__name__}: {exc}"
-            ms = (time.perf_counter() - t0) * 1000
-            with lock:
-                latencies.append(ms)
-                if status != 200:
-                    errors.append((path, status))
-
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - t0
-    latencies.sort()
-    return latencies, errors, wall
-
-
-def pct(sorted_values, p):
-    return sorted_values[min(len(sorted_values) - 1, max(0, int(round(p * len(sorted_values))) - 1))]
-
-
-def count_queries(paths, username):
-    """SQL queries of one request to each page, in this process (Django test client on the same database)."""
+def people(args):
+    """The sessions' configuration: per role ``--people`` generated people with a login made for them (a Django
+    session cookie, and a bearer token where the role uses the API), the cases each may open, and points inside the
+    inspectors' grids; one Open311 key."""
     from django.contrib.auth import get_user_model
-    from django.db import connection
+    from django.contrib.auth.hashers import make_password
+    from django.db.models import Max, Min
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
-    c = Client()
-    c.force_login(get_user_model().objects.get(username=username))
-    c.get(paths[0])  # per-process caches (catalogue, grid versions) filled, as in a warm server
-    with CaptureQueriesContext(connection) as ctx:
-        r = c.get(paths[0])
-    return len(ctx) if r.status_code == 200 else f"HTTP {r.status_code}"
+    from urbangrid.cases.models import Case
+    from urbangrid.core.models import ApiToken
+    from urbangrid.grids.models import UnitGrid
+    from urbangrid.org.models import Person, RoleAssignment
+    from urbangrid.org.scope import actor_for
+    from urbangrid.public.models import Open311Key
+    from urbangrid.public.open311 import keys
+
+    User, rng = get_user_model(), random.Random(args.seed)
+    bounds = Case.objects.aggregate(lo=Min("pk"), hi=Max("pk"))
+    unusable = make_password(None)
+    out = {}
+    for key, role in ROLES.items():
+        person_ids = list(RoleAssignment.objects.filter(role=role, person__active=True)
+                          .order_by("person__employee_no").values_list("person_id", flat=True).distinct()[:args.people * 4])
+        if not person_ids:
+            raise SystemExit(f"the generated city has no person with role {role}")
+        out[key] = []
+        for i, person in enumerate(Person.objects.filter(pk__in=person_ids).order_by("employee_no")):
+            if len(out[key]) == args.people:
+                break
+            user, _ = User.objects.update_or_create(username=f"bench_{key}_{i}",
+                                                    defaults={"password": unusable, "is_active": True})
+            Person.objects.filter(user=user).exclude(pk=person.pk).update(user=None)
+            if person.user_id and person.user_id != user.pk:
+                continue  # a person who already has another login: take the next
+            person.user = user
+            person.save(update_fields=["user"])
+            user = User.objects.get(pk=user.pk)
+            entry = {"username": user.username, "cases": sample_visible(actor_for(user), CASES_PER_PERSON, rng,
+                                                                        bounds["lo"], bounds["hi"])}
+            if not entry["cases"] and key != "inspector":
+                continue  # nobody's cases to open (a unit without any): take the next
+            client = Client()
+            client.force_login(user)
+            entry["cookie"] = f"sessionid={client.cookies['sessionid'].value}"
+            if key in ("intake", "inspector"):
+                entry["token"] = ApiToken.issue(user, name="bench_load")[1]
+            if key == "inspector":
+                grids = RoleAssignment.objects.filter(person=person, role=role).values_list("grid_id", flat=True)
+                shapes = [g.shape.representative_point() for g in
+                          UnitGrid.objects.filter(responsibility_grid__in=grids).exclude(geometry=None)[:20]]
+                entry["points"] = [(f"{p.x:.6f}", f"{p.y:.6f}") for p in shapes]
+                if not entry["points"]:
+                    continue
+            out[key].append(entry)
+        if not out[key]:
+            raise SystemExit(f"no usable person with role {role}")
+    key, raw = keys.issue("压力测试 bench_load")
+    Open311Key.objects.filter(pk=key.pk).update(posts_per_hour=POST_LIMIT)
+    grids = list(UnitGrid.objects.exclude(geometry=None).order_by("pk")[:2000])
+    points = [g.shape.representative_point() for g in rng.sample(grids, min(200, len(grids)))]
+    numbers = list(Case.objects.filter(pk__in=[rng.randint(bounds["lo"], bounds["hi"]) for _ in range(400)])
+                   .values_list("number", flat=True)[:200])
+    out["open311"] = [{"api_key": raw, "cases": numbers, "points": [(f"{p.x:.6f}", f"{p.y:.6f}") for p in points]}]
+    return out
 
 
-def start_server(args, env, tmp):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    logf = open(tmp / "gunicorn.log", "w")
-    proc = subprocess.Popen([str(BIN / "urbangrid"), "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)],
-                            env=env, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the server exited with {proc.returncode}; see {tmp / 'gunicorn.log'}")
-        try:
-            if request(port, "/healthz", timeout=5)[0] == 200:
-                return proc, port
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise SystemExit("the server did not answer /healthz within 90 s")
+# --- the steps ---------------------------------------------------------------------------------------
+
+def alone_requests(config):
+    """(name, method, path, headers, body, expected status) of one request of each page, as the sessions send it."""
+    p = config["people"]
+    cookie = lambda key: {"Cookie": p[key][0]["cookie"]}  # noqa: E731
+    bearer = lambda key: {"Authorization": f"Bearer {p[key][0]['token']}"}  # noqa: E731
+    o311 = p["open311"][0]
+    return [
+        ("dispatch queue /command/", "GET", "/command/", cookie("dispatcher"), None, 200),
+        ("intake queue /centre/", "GET", "/centre/", cookie("intake"), None, 200),
+        ("unit workbench /unit/", "GET", "/unit/", cookie("unit"), None, 200),
+        ("case page /cases/<number>/", "GET", f"/cases/{p['dispatcher'][0]['cases'][0]}/", cookie("dispatcher"), None, 200),
+        ("dashboard /dashboard/", "GET", "/dashboard/", cookie("leader"), None, 200),
+        ("dashboard data.json", "GET", "/dashboard/data.json", cookie("leader"), None, 200),
+        ("inspector tasks GET /api/v1/cases/todo", "GET", "/api/v1/cases/todo?limit=20", bearer("inspector"), None, 200),
+        ("Open311 GET services.json", "GET", "/open311/v2/services.json", {}, None, 200),
+        ("Open311 GET requests.json (page of 100)", "GET", "/open311/v2/requests.json?page_size=100&page=1", {}, None, 200),
+        ("Open311 GET requests/{id}.json", "GET", f"/open311/v2/requests/{o311['cases'][0]}.json", {}, None, 200),
+    ]
 
 
-def stop_server(proc):
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(30)
-    except ProcessLookupError:
-        pass
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+def alone(port, config, n):
+    """Each page ``n`` times by one client, one after another (no queueing: the page's own time; also the server's
+    warm-up); {name: (first ms, p50 ms, p95 ms)} of the requests after the first."""
+    out = {}
+    for name, method, path, headers, body, expect in alone_requests(config):
+        times = []
+        for _ in range(n + 1):
+            t0 = time.perf_counter()
+            status, _h, data = c.http(port, method, path, body, headers, timeout=120)
+            times.append((time.perf_counter() - t0) * 1000)
+            if status != expect:
+                raise SystemExit(f"{method} {path} answered {status} alone: {data[:300]!r}")
+        rest = sorted(times[1:])
+        out[name] = (times[0], c.percentile(rest, 0.5), c.percentile(rest, 0.95))
+    return out
+
+
+def client_placement():
+    """How the client is kept off the server's cores: (preexec for the server, preexec for Locust, words)."""
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if len(cpus) >= 4:
+        server, client = set(cpus[:-1]), {cpus[-1]}
+        return (lambda: os.sched_setaffinity(0, server),
+                lambda: (os.sched_setaffinity(0, client), os.nice(10)),
+                f"Locust pinned to CPU {cpus[-1]} and niced 10; the server on CPUs {cpus[0]}–{cpus[-2]}")
+    return None, (lambda: os.nice(10)), f"Locust niced 10 ({len(cpus) or os.cpu_count()} CPUs: too few to pin apart)"
+
+
+def step(args, port, rate, config_path, tmp, preexec):
+    """One Locust run at ``rate``; (stats of the measured window, late starts)."""
+    users = sessions_for(rate, args.think)
+    out = tmp / f"step-{rate:g}.json"
+    env = dict(os.environ, BENCH_LOAD_CONFIG=str(config_path), BENCH_LOAD_OUT=str(out))
+    run_time = args.warmup + args.step_seconds
+    cmd = [sys.executable, "-m", "locust", "-f", str(Path(__file__).with_name("locustfile.py")), "--headless",
+           "--host", f"http://127.0.0.1:{port}", "-u", str(users), "-r", str(max(1, users / max(1.0, args.warmup / 2))),
+           "--run-time", f"{run_time:.0f}s", "--stop-timeout", "30", "--only-summary", "--loglevel", "WARNING"]
+    started = time.monotonic()
+    proc = subprocess.run(cmd, env=env, preexec_fn=preexec, capture_output=True, text=True, timeout=run_time + 180)
+    if not out.exists():
+        raise SystemExit(f"Locust wrote no results (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+    data = json.loads(out.read_text())
+    records = data["records"]
+    # The window: the last --step-seconds of the run, in Locust's own clock (its first record marks the start).
+    first = min((r[0] for r in records), default=started)
+    begin = first + args.warmup
+    return summarize(records, begin, begin + args.step_seconds), data["late"]
 
 
 def main(argv=None):
-    global DB_NAME
     args = parse_args(argv)
-    DB_NAME = args.db_name
-    why = pg_missing() or redis_missing(args.redis_db)
-    if why:
-        print(why, file=sys.stderr)
+    args.secret = secrets.token_urlsafe(60)
+    problem = c.pg_missing() or c.redis_missing(args.redis_db)
+    try:
+        import locust  # noqa: F401
+    except ImportError:
+        problem = problem or "Locust is not installed: pip install -e '.[bench]'"
+    if problem:
+        print(problem, file=sys.stderr)
         return 1
-    if args.reuse and not db_exists(DB_NAME):
-        log(f"--reuse: there is no database {DB_NAME} yet; building it")
+    if args.reuse and not db_exists(args.db_name):
+        c.log(f"--reuse: there is no database {args.db_name} yet; building it")
+    var = c.ROOT / "var" / "bench" / args.db_name
+    var.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="ug-bench-load-"))
-    env = server_env(args, tmp)
-    proc = None
+    env = server_env(args, var)
+    proc, steps = None, []
     try:
         gen_seconds = prepare(args, env)
         django_setup(env)
-        analyze()
-        users = make_logins()
-        size = case_count()
-        numbers = sample_cases(200, args.seed)
-        proc, port = start_server(args, env, tmp)
-        return run(args, port, users, size, numbers, gen_seconds, tmp)
+        data = size()
+        c.log("making the sessions' logins")
+        config = {"think": args.think, "people": people(args), "jpeg_hex": c.jpeg_bytes().hex()}
+        config_path = tmp / "config.json"
+        config_path.write_text(json.dumps(config))
+        from django.db import connections
+
+        connections.close_all()
+        c.redis_flush(args.redis_db)
+        server_pre, client_pre, placement = client_placement()
+        port = c.free_port()
+        c.log(f"starting `urbangrid serve --workers {args.workers}` on 127.0.0.1:{port}")
+        proc = c.serve(env, port, args.workers, tmp / "server.log", preexec=server_pre)
+        c.log(f"each page alone, {args.alone} + 1 times, one client")
+        solo = alone(port, config, args.alone)
+        for rate in args.rates:
+            c.log(f"step {rate:g} requests/s: {sessions_for(rate, args.think)} sessions, "
+                  f"{args.warmup:g} + {args.step_seconds:g} s")
+            load_before = os.getloadavg()[0]
+            stats, late = step(args, port, rate, config_path, tmp, client_pre)
+            late = (late, load_before, os.getloadavg()[0])
+            ok = MIX in stats and holds(stats[MIX]) and kept_up(stats, rate)
+            steps.append((rate, stats, ok, late))
+            mix = stats.get(MIX, {"requests": 0, "errors": 0, "p95": float("nan"), "rate": 0})
+            c.log(f"  sent {mix['rate']:.1f}/s, p95 {mix['p95']:.0f} ms, errors {mix['errors']}, late {late[0]}: "
+                  + ("held" if ok else "missed"))
+            if not go_on(stats, rate, args.stop_ms):
+                break
     finally:
         if proc is not None:
-            stop_server(proc)
+            c.stop_server(proc)
         from django.conf import settings
 
         if settings.configured:
@@ -365,63 +437,71 @@ def main(argv=None):
 
             connections.close_all()
         if not args.keep:
-            pg_drop(DB_NAME)
+            c.pg_drop(args.db_name)
+            shutil.rmtree(var, ignore_errors=True)
         shutil.rmtree(tmp, ignore_errors=True)
+    report(args, data, gen_seconds, placement, steps, solo)
+    return 0
 
 
-def run(args, port, users, size, numbers, gen_seconds, tmp):
-    cookies = {key: login(port, username) for key, username in users.items()}
-    pages = [
-        ("/healthz (baseline)", None, ["/healthz"]),
-        ("dashboard /dashboard/", "leader", ["/dashboard/"]),
-        ("dashboard data.json", "leader", ["/dashboard/data.json"]),
-        ("dispatch queue /command/", "dispatcher", ["/command/"]),
-        ("intake queue /centre/", "intake", ["/centre/"]),
-        ("case list /cases/", "leader", ["/cases/"]),
-        (f"case page /cases/<number>/ ({len(numbers)} cases)", "leader", [f"/cases/{n}/" for n in numbers]),
-    ]
-    rows = []
-    for name, who, paths in pages:
-        cookie = cookies.get(who)
-        log(f"{name}: warm-up, alone, then {args.clients} clients × {args.requests} requests")
-        first, first_errors, _ = drive(port, paths, cookie, 1, 1)  # cold: nothing of this page cached yet
-        if args.warmup:
-            drive(port, paths, cookie, min(args.clients, args.warmup), args.warmup)
-        alone, alone_errors, _ = drive(port, paths, cookie, 1, min(40, args.requests))
-        lat, errors, wall = drive(port, paths, cookie, args.clients, args.requests)
-        errors += alone_errors + first_errors
-        nq = count_queries(paths, users[who]) if who else 0
-        rows.append((name, lat, errors, wall, alone, nq, first[0]))
-        if errors:
-            log(f"  errors: {errors[:5]}")
-    base_p95 = pct(rows[0][1], 0.95)
-    cases, events, first, last = size
-    print(f"## Pages under {args.clients} concurrent clients at scale (PostgreSQL, gunicorn)\n")
-    print(f"- Command: `{command()}`")
-    for line in machine("postgres"):
-        print(f"- {line.replace('urbangrid_bench', DB_NAME)}")
-    print(f"- Server: `urbangrid serve`, {args.workers} sync gunicorn workers, Redis cache db {args.redis_db}; client threads "
-          f"in the same machine, new connection per request")
-    print(f"- Data: {cases:,} cases with {events:,} events, created {first:%Y-%m-%d} – {last:%Y-%m-%d}"
-          + (f" (generated in {gen_seconds:.0f} s)" if gen_seconds else " (database reused from an earlier run)"))
-    print(f"- Per page: {args.warmup} warm-up requests, {min(40, args.requests)} requests by one client alone, then "
-          f"{args.requests} timed requests by {args.clients} concurrent clients")
+def report(args, data, gen_seconds, placement, steps, solo):
+    per_year = data["cases"] * 365 / max(1, (data["last"] - data["first"]).days + 1)
+    c.print_header("Staff sessions at a stepped arrival rate (PostgreSQL + Redis, Locust)", "postgres", db_name=args.db_name, extra=[
+        f"Data: {data['cases']:,} cases with {data['events']:,} events on {data['grids']:,} unit grids, created "
+        f"{data['first']:%Y-%m-%d} – {data['last']:%Y-%m-%d} (≈ {per_year:,.0f} a year)"
+        + (f", generated in {gen_seconds:.0f} s" if gen_seconds else ", database reused from an earlier run"),
+        f"Server: `urbangrid serve --workers {args.workers}` (gunicorn sync workers, access log), Redis db "
+        f"{args.redis_db}; Open311 POSTs per address raised to {POST_LIMIT:,} (every simulated client is 127.0.0.1)",
+        f"Client: Locust {_locust_version()} (bench/locustfile.py), FastHttpUser; {placement}",
+        f"Sessions: {args.people} people per role (dispatcher, intake, unit, inspector, leader) and one Open311 key; "
+        f"each session a Poisson source with mean think time {args.think:g} s (sessions = rate × think); per step "
+        f"{args.warmup:g} s unmeasured, then {args.step_seconds:g} s measured"])
+    names = sorted({n for _r, stats, _ok, _l in steps for n in stats if n != MIX}) + [MIX]
+    print("| arrival rate (requests/s) | sessions | sent requests/s | late starts | mix p50 ms | mix p95 ms | mix p99 ms "
+          "| errors | load average (1 min) before → after | goal p95 ≤ 200 ms, 0 errors |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+    for rate, stats, ok, (late, load_before, load_after) in steps:
+        m = stats.get(MIX, {"requests": 0, "errors": 0, "p50": float("nan"), "p95": float("nan"), "p99": float("nan"),
+                            "rate": 0})
+        print(f"| {rate:g} | {sessions_for(rate, args.think)} | {m['rate']:.1f} | {late} | {m['p50']:.0f} | "
+              f"{m['p95']:.0f} | {m['p99']:.0f} | {m['errors']} | {load_before:.1f} → {load_after:.1f} | "
+              f"{'held' if ok else '**missed**'} |")
     print()
-    print(f"| page | requests | errors | median ms | p95 ms | p99 ms | req/s | p95 × /healthz | alone p95 ms | first ms | queries | goal p95 ≤ {GOAL_MS:.0f} ms |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-    failed = 0
-    for name, lat, errors, wall, alone, nq, first in rows:
-        p95 = pct(lat, 0.95)
-        ok = p95 <= GOAL_MS and not errors
-        failed += 0 if ok or name.startswith("/healthz") else 1
-        print(f"| {name} | {len(lat)} | {len(errors)} | {statistics.median(lat):.0f} | {p95:.0f} | {pct(lat, 0.99):.0f} | "
-              f"{len(lat) / wall:.0f} | {p95 / base_p95:.1f} | {pct(alone, 0.95):.0f} | {first:.0f} | {nq} | "
-              f"{'met' if ok else '**missed**'} |")
+    print("Per page, at each step: requests/s · p95 ms (errors when any)\n")
+    print("| page | " + " | ".join(f"{r:g}/s" for r, *_ in steps) + " |")
+    print("|---|" + "---:|" * len(steps))
+    for name in names:
+        cells = []
+        for _rate, stats, _ok, _late in steps:
+            s = stats.get(name)
+            cells.append("–" if s is None else f"{s['rate']:.1f} · {s['p95']:.0f}" + (f" ({s['errors']} err)" if s["errors"] else "")
+                         + ("" if holds(s) else " ✗"))
+        print(f"| {name} | " + " | ".join(cells) + " |")
     print()
-    print("- *alone p95*: one client, no queueing (the page's own server time plus the network stack); *first*: the "
-          "page's first request, before anything of it is cached; *queries*: SQL queries of one warm request.")
-    print(f"- Pages missing the goal: {failed}; errors: {sum(len(r[2]) for r in rows)}.")
-    return 1 if any(r[2] for r in rows) else 0
+    print(f"Each page alone ({args.alone} requests by one client after a first one, before the steps; no queueing):\n")
+    print("| page | first ms | p50 ms | p95 ms |\n|---|---:|---:|---:|")
+    for name, (first, p50, p95) in solo.items():
+        print(f"| {name} | {first:.0f} | {p50:.0f} | {p95:.0f} |")
+    print()
+    best = highest([(r, s, ok) for r, s, ok, _l in steps])
+    mix_best = best.get(MIX, (0, 0))[0]
+    print(f"Highest arrival rate of the mix with p95 ≤ {GOAL_MS:.0f} ms and 0 errors: **{mix_best:g} requests/s** "
+          f"(goal ≥ {GOAL_RATE:g}: {'met' if mix_best >= GOAL_RATE else '**missed**'})"
+          + ("; the last step tried still held" if steps and steps[-1][2] else "") + ". The load average counts every "
+          "process on the machine (the server, PostgreSQL, Redis, Locust and whatever else runs), on "
+          f"{os.cpu_count()} CPUs.\n")
+    print("| page | highest mix rate held | the page's own requests/s then |")
+    print("|---|---:|---:|")
+    for name in names[:-1]:
+        r, own = best.get(name, (0, 0))
+        print(f"| {name} | {r:g} | {own:.1f} |")
+    print()
+
+
+def _locust_version():
+    import locust
+
+    return locust.__version__
 
 
 if __name__ == "__main__":

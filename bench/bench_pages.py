@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import MD5, PG, ROOT, command, log, machine, pg_create, pg_drop, pg_missing, positive  # noqa: E402
+from _common import BENCH_DB, MD5, PG, ROOT, command, log, machine, pg_create, pg_drop, pg_missing, positive  # noqa: E402
 
 DB_NAME = "bench_pages"
 GOAL_MS = 150.0
@@ -154,7 +154,7 @@ def run(args, summary):
         median, p95 = timed(c, url, args.requests, args.warmup)
         rows.append((name, url, median, p95, queries(c, url)))
     base_median, base_p95 = rows[0][2], rows[0][3]
-    db_line = [line.replace("urbangrid_bench", DB_NAME) for line in machine(args.db)]
+    db_line = [line.replace(BENCH_DB, DB_NAME) for line in machine(args.db)]
     print(f"## Page server time ({args.db})\n")
 
     print(f"- Command: `{command()}`")

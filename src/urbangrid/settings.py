@@ -303,6 +303,8 @@ URBANGRID_OPEN311_KEY_SERVICE = os.environ.get(
     "URBANGRID_OPEN311_KEY_SERVICE", "API keys are issued by the city management command centre (管理后台 → Open311 接口密钥).")
 URBANGRID_OPEN311_ENDPOINT_TYPE = os.environ.get("URBANGRID_OPEN311_ENDPOINT_TYPE", "production")
 URBANGRID_OPEN311_MAX_BODY = int(os.environ.get("URBANGRID_OPEN311_MAX_BODY", "0"))
+# The benchmarks' baseline views (/bench/…, ops/baselines.py): mounted only when this is on; never in production.
+URBANGRID_BENCH = env_bool("URBANGRID_BENCH")
 
 # Notification channels (see urbangrid/cases/notify.py); JSON in the environment, none by default.
 URBANGRID_NOTIFY_CHANNELS = json.loads(os.environ.get("URBANGRID_NOTIFY_CHANNELS", "[]"))

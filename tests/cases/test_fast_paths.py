@@ -82,3 +82,88 @@ def test_resolution_cache_follows_rule_changes(cases):
     other.active = False
     other.save()
     assert responsibility.resolve(case.catalog_class_id, case.lon, case.lat).unit != other
+
+
+def _row(model, pk):
+    obj = model.objects.get(pk=pk)
+    return {f.attname: getattr(obj, f.attname) for f in model._meta.concrete_fields if not f.primary_key}
+
+
+def test_the_precompiled_case_update_writes_what_save_writes(cases):
+    from datetime import timedelta
+
+    from django.db import DatabaseError
+    from django.utils import timezone
+
+    from urbangrid.cases.fastload import update_case
+
+    fast, slow = Case.objects.get(number=cases[0]), Case.objects.get(number=cases[2])
+    unit = Unit.objects.filter(active=True).first()
+    names = ["urgency", "current_unit", "stage_deadline", "updated_at", "chain_hash", "version", "address"]
+    later = timezone.now() + timedelta(minutes=5)
+    for case in (fast, slow):
+        case.urgency, case.current_unit, case.stage_deadline = "urgent", unit, None
+        case.updated_at = later
+        case.chain_hash, case.version, case.address = "f" * 64, case.version + 7, "长江西路 88 号"
+    untouched = _row(Case, fast.pk)
+    update_case(fast, names)
+    slow.save(update_fields=names)
+    after_fast, after_slow = _row(Case, fast.pk), _row(Case, slow.pk)
+    for f in Case._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        if f.name in names:
+            assert after_fast[f.attname] == getattr(fast, f.attname), f.name
+            if f.name != "version":  # each case its own version + 7
+                assert after_fast[f.attname] == after_slow[f.attname], f.name  # the same values as the ORM stored
+        else:
+            assert after_fast[f.attname] == untouched[f.attname], f.name
+    update_case(fast, [])  # nothing changed: nothing written
+    gone = Case(pk=10**9, number="x")
+    with pytest.raises(DatabaseError):
+        update_case(gone, ["address"])
+
+
+def test_the_precompiled_event_insert_writes_what_save_writes(cases):
+    from django.utils import timezone
+
+    from urbangrid.cases.fastload import insert_event
+    from urbangrid.cases.models import CaseEvent
+
+    case = Case.objects.get(number=cases[1])
+    user = get_user_model().objects.get(username="dispatcher")
+    unit = Unit.objects.filter(active=True).first()
+    last = CaseEvent.objects.filter(case=case).order_by("-seq").first().seq
+    at = timezone.now()
+
+    def event(seq):
+        return CaseEvent(case=case, seq=seq, action="supervise", from_state=case.state, to_state=case.state, at=at,
+                         actor_user=user, role="dispatcher", unit=unit, note="督办", data={"a": [1, "二"], "b": None},
+                         deadline=None, stage="handle", public=False, prev_hash="0" * 64, hash="e" * 64)
+
+    fast, slow = event(last + 1), event(last + 2)
+    insert_event(fast)
+    slow.save()
+    assert fast.pk is not None and fast._state.adding is False and fast._state.db == "default"
+    stored_fast, stored_slow = _row(CaseEvent, fast.pk), _row(CaseEvent, slow.pk)
+    for name, value in stored_fast.items():
+        if name != "seq":
+            assert value == stored_slow[name] == getattr(fast, name), name
+    with pytest.raises(PermissionError):
+        insert_event(fast)  # append-only, like save()
+    unsaved = event(last + 3)
+    unsaved.unit = Unit(code="unsaved")
+    with pytest.raises(ValueError):
+        insert_event(unsaved)
+    assert not CaseEvent.objects.filter(case=case, seq=last + 3).exists()
+
+
+def test_the_precompiled_photo_count_counts_what_the_orm_counts(cases):
+    from urbangrid.cases.fastload import photo_count
+    from urbangrid.cases.models import CasePhoto
+
+    with_photos, without = Case.objects.get(number=cases[0]), Case.objects.get(number=cases[1])
+    for kind in ("before", "after", "check"):
+        CasePhoto.objects.create(case=with_photos, kind=kind, image=f"cases/test/{kind}.jpg")
+    assert photo_count(with_photos.pk) == CasePhoto.objects.filter(case=with_photos).count() == 3
+    assert photo_count(without.pk) == CasePhoto.objects.filter(case=without).count() == 0

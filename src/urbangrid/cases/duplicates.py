@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import Q
 
+from .fastload import load_case
 from .models import Case
 from .states import OPEN, State
 
@@ -94,10 +95,10 @@ def previous_closed(catalog_class_id, lon, lat, at):
     qs = Case.objects.filter(catalog_class_id=catalog_class_id, state=State.CLOSED, closed_at__gte=since, closed_at__lte=at)
     # Every report asks this, and a hot spot may have many closed cases: read three columns, latest
     # closure first, and load the one case that is within the radius.
-    rows = _box(qs, lon, lat, radius).order_by("-closed_at", "-pk").values_list("pk", "lon", "lat")
+    rows = _box(qs, lon, lat, radius).order_by("-closed_at", "-pk").values_list("number", "lon", "lat")
     first = list(rows[:20])  # nearly always decides it; the box's corners are the only misses
     for batch in (first, rows[20:] if len(first) == 20 else ()):
-        for pk, case_lon, case_lat in batch:
+        for number, case_lon, case_lat in batch:
             if _distance(case_lon, case_lat, lon, lat) <= radius:
-                return Case.objects.get(pk=pk)
+                return load_case(number)  # the precompiled read of the transition path (fastload.py)
     return None

@@ -1,13 +1,13 @@
-"""Loading one case by its number on the transition path.
+"""Loading one case by its number on the transition path, and the step's two writes (the case, its event).
 
 Every transition starts by reading its case. Compiling Django's SELECT of the case's eighty columns
 costs several times more than running it (about 0.4 ms against 0.06 ms on SQLite), so the compiled
 statement and its column converters are kept per connection and only the number changes. The row
 becomes a normal ``Case`` through ``Case.from_db``, exactly as a queryset would build it.
 """
-from django.db import connections
+from django.db import DatabaseError, connections
 
-from .models import Case
+from .models import Case, CaseEvent, CasePhoto
 
 _compiled = {}
 _MAX_ENTRIES = 256  # one per (connection, lock mode); connections are per thread
@@ -44,3 +44,97 @@ def load_case(number, for_update=False, using="default"):
     if converters:
         row = next(iter(compiler.apply_converters([row], converters)))
     return Case.from_db(using, names, tuple(row))
+
+
+# --- the two writes of every step -----------------------------------------------------------------
+# Case and CaseEvent have no save signals, no auto_now fields and no file fields, so their ORM save is only its
+# SQL; compiling that SQL (and walking save()'s machinery) cost more than running it. The statements are built
+# once per connection (and, for the update, per set of changed columns) from the model's own fields, and every
+# value goes through the field's ``get_db_prep_save``, as Model.save() sends it.
+
+_updates, _inserts = {}, {}
+
+
+def update_case(case, names, using="default"):
+    """``case.save(update_fields=names)``: UPDATE of those columns of the case's row (which must exist)."""
+
+    if not names:
+        return
+    conn = connections[using]
+    key = (id(conn), using, tuple(names))
+    entry = _updates.get(key)
+    if entry is None:
+        qn = conn.ops.quote_name
+        fields = [Case._meta.get_field(name) for name in names]
+        sql = (f"UPDATE {qn(Case._meta.db_table)} SET " + ", ".join(f"{qn(f.column)} = %s" for f in fields)
+               + f" WHERE {qn(Case._meta.pk.column)} = %s")
+        if len(_updates) >= _MAX_ENTRIES:
+            _updates.clear()
+        entry = _updates[key] = (sql, fields)
+    sql, fields = entry
+    params = [f.get_db_prep_save(getattr(case, f.attname), connection=conn) for f in fields]
+    with conn.cursor() as cursor:
+        cursor.execute(sql, [*params, case.pk])
+        if cursor.rowcount != 1:  # as save(update_fields=...) refuses
+            raise DatabaseError("Save with update_fields did not affect any rows.")
+
+
+def insert_event(event, using="default"):
+    """``event.save()`` of a new CaseEvent: its INSERT, its primary key read back, the instance marked saved."""
+
+    if event.pk is not None or not event._state.adding:
+        raise PermissionError("case events are append-only")
+    conn = connections[using]
+    key = (id(conn), using)
+    entry = _inserts.get(key)
+    if entry is None:
+        opts = CaseEvent._meta
+        qn = conn.ops.quote_name
+        fields = [f for f in opts.concrete_fields if not f.primary_key]
+        sql = (f"INSERT INTO {qn(opts.db_table)} (" + ", ".join(qn(f.column) for f in fields) + ") VALUES ("
+               + ", ".join(["%s"] * len(fields)) + ")")
+        returning = conn.features.can_return_columns_from_insert
+        if returning:
+            sql += f" RETURNING {qn(opts.pk.column)}"
+        if len(_inserts) >= _MAX_ENTRIES:
+            _inserts.clear()
+        entry = _inserts[key] = (sql, fields, returning)
+    sql, fields, returning = entry
+    for field in fields:  # Model._prepare_related_fields_for_save: the related objects' keys, as save() takes them
+        if field.is_relation and field.is_cached(event):
+            related = getattr(event, field.name, None)
+            if not related:
+                continue
+            if not related._is_pk_set():
+                raise ValueError(f"save() prohibited to prevent data loss due to unsaved related object '{field.name}'.")
+            if getattr(event, field.attname) in field.empty_values:
+                setattr(event, field.name, related)
+            if getattr(related, field.target_field.attname) != getattr(event, field.attname):
+                field.delete_cached_value(event)
+    params = [f.get_db_prep_save(f.pre_save(event, True), connection=conn) for f in fields]
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        pk = cursor.fetchone()[0] if returning else conn.ops.last_insert_id(cursor, CaseEvent._meta.db_table, "id")
+    event.pk = pk
+    event._state.adding = False
+    event._state.db = using
+
+
+def photo_count(case_id, using="default"):
+    """``CasePhoto.objects.filter(case_id=case_id).count()``, the statement built once per connection."""
+
+    conn = connections[using]
+    key = (id(conn), using, "photos")
+    sql = _counts.get(key)
+    if sql is None:
+        qn = conn.ops.quote_name
+        if len(_counts) >= _MAX_ENTRIES:
+            _counts.clear()
+        sql = _counts[key] = (f"SELECT COUNT(*) FROM {qn(CasePhoto._meta.db_table)} "
+                              f"WHERE {qn(CasePhoto._meta.get_field('case').column)} = %s")
+    with conn.cursor() as cursor:
+        cursor.execute(sql, [case_id])
+        return cursor.fetchone()[0]
+
+
+_counts = {}

@@ -31,6 +31,14 @@ def trusted_proxies_check(app_configs, **kwargs):
     return errors
 
 
+@register(Tags.security, deploy=True)
+def bench_views_check(app_configs, **kwargs):
+    if settings.URBANGRID_BENCH:
+        return [Error(_("URBANGRID_BENCH 已开启：基准测试的对照视图（/bench/…）已挂载"),
+                      hint=_("生产环境中不要设置 URBANGRID_BENCH"), id="urbangrid.E003")]
+    return []
+
+
 def refuse_builtin_key():
     """Called where a production server starts (wsgi.py, `urbangrid serve`)."""
     if uses_builtin_key() and not (settings.DEBUG or settings.URBANGRID_DEMO):

@@ -1,6 +1,6 @@
 """services.json / services.xml as one cached document per format and language.
 
-The list changes only when the catalogue does, yet every client polls it: the rendered text is kept per
+The list changes only when the catalogue does, yet every client polls it: the rendered bytes are kept per
 (format, language) in this process. Saving or deleting a catalogue class or version clears it at once (and
 again when that transaction commits: another thread may have rendered the old rows in between); edits made
 by another process, or by bulk writes that send no signals, are seen within
@@ -44,14 +44,15 @@ def build(fmt):
 
 
 def document(fmt):
-    """The cached text for ``fmt`` ("json" or "xml") in the active language, built when missing or stale."""
+    """The cached document for ``fmt`` ("json" or "xml") in the active language, UTF-8 encoded (encoding a large
+    document on every request cost more than the rest of the view), built when missing or stale."""
     key = (fmt, translation.get_language())
     now = time.monotonic()
     entry = _docs.get(key)
     if entry is not None and now - entry[0] <= float(settings.URBANGRID_OPEN311_SERVICES_TTL):
         return entry[1]
     generation = _generation[0]
-    text = build(fmt)
+    text = build(fmt).encode("utf-8")
     with _lock:
         if generation == _generation[0]:  # not kept if the catalogue changed while it was being built
             _docs[key] = (now, text)
