@@ -37,7 +37,8 @@ handler500 = "urbangrid.core.errors.server_error"
 if settings.URBANGRID_BENCH:  # the benchmarks' baselines (bench/), off by default, never in production
     from urbangrid.ops import baselines as bench_views
 
-    # Next to the Open311 endpoint, so that a request to either walks the same patterns before its own.
+    # The Open311 baseline next to the Open311 endpoint, so that a request to either walks the same patterns first.
     at = next(i for i, p in enumerate(urlpatterns) if str(p.pattern) == "open311/v2/")
-    urlpatterns[at:at] = [path("bench/ping", bench_views.ping), path("bench/write", bench_views.write),
-                          path("bench/upload", bench_views.upload), path("bench/doc/<slug:name>", bench_views.document)]
+    urlpatterns.insert(at, path("bench/doc/<slug:name>", bench_views.document))
+    urlpatterns[:0] = [path("bench/ping", bench_views.ping), path("bench/write", bench_views.write),
+                       path("bench/upload", bench_views.upload)]
