@@ -266,7 +266,12 @@ def recompute_clock(case, events, calendar, limits, now):
     if not starts or events[starts[-1]].stage != case.stage:
         return None
     k = starts[-1]
-    shadow = _Shadow()
+    # A hand-over that recorded no limit kept the case's limit, which only a hand-over with a limit changes: start
+    # from the limit the case holds (the initial one until such a hand-over, then each recorded one in turn).
+    recorded = [e for e in events[:k + 1] if any(isinstance(x, HandOver) for x in TABLE[e.action].effects)
+                and e.data.get("limit")]
+    shadow = _Shadow() if recorded else _Shadow(handle_limit_value=case.handle_limit_value,
+                                                 handle_limit_unit=case.handle_limit_unit or "")
     late = False
     for e in events[:k + 1]:
         t = TABLE[e.action]
