@@ -82,6 +82,9 @@ def responsibility_rows(grid):
     return responsibility_table(point.x, point.y)
 
 
+SIGN_MAJORS = 2  # major classes named per unit on the printed sign
+
+
 def responsibility_by_unit(rows):
     """The 定责任 rows folded per responsible unit, for the one-page sign: the unit, the major classes it answers
     for (in catalogue order), how many classes, and the range of its time limits (shortest, longest). The full
@@ -103,6 +106,9 @@ def responsibility_by_unit(rows):
                 entry["longest"] = (hours, r["limit"])
     out = []
     for entry in units.values():
+        # a sign is one page: a unit with many major classes shows the first few and how many more
+        entry["majors_more"] = max(0, len(entry["majors"]) - SIGN_MAJORS)
+        entry["majors_shown"] = entry["majors"][:SIGN_MAJORS]
         shortest, longest = entry.pop("shortest"), entry.pop("longest")
         entry["limits"] = "" if shortest is None else (
             shortest[1] if shortest[0] == longest[0] else f"{shortest[1]} – {longest[1]}")
