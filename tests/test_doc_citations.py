@@ -5,9 +5,10 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "urbangrid"
 # A standards, domain, glossary or brief document named without the repository's docs/ folder, a sibling
-# checkout, or "the (source|seed) document".
+# checkout, "the (source|seed) document", or an absolute path of some machine's file system (home, work and
+# temporary folders).
 OUTSIDE = re.compile(r"(?<!docs/)\b(standards|domain|glossary|brief|open311)\.md\b|\.\./shared/(?!data/)|"
-                     r"\b(source|seed) document\b|/work/", re.IGNORECASE)
+                     r"\b(source|seed) document\b|(?:^|[^\w:/.])/(?:work|home|root|tmp|Users)/", re.IGNORECASE)
 
 
 def test_no_code_comment_cites_a_document_outside_the_repository():

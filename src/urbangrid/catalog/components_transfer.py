@@ -15,7 +15,6 @@ updated by identifier in one transaction; ``replace=True`` also deletes those th
 The file helpers (problems, the refusal, text and number cells) are the gazetteer's.
 """
 import datetime
-import json
 import re
 from dataclasses import dataclass
 
@@ -26,7 +25,7 @@ from openpyxl import load_workbook
 
 from urbangrid.core import excel
 from urbangrid.core import transfer
-from urbangrid.core.transfer import Problem, Records, TransferError
+from urbangrid.core.transfer import Problem, Records, TransferError, features_of
 from urbangrid.core.transfer import number_value as _number
 from urbangrid.core.transfer import text_field as _text
 from urbangrid.grids.locator import locator
@@ -97,20 +96,8 @@ def export_xlsx(path):
 def read_geojson_bytes(data):
     """The records of a GeoJSON document; a document that is not a FeatureCollection raises ``TransferError``,
     a bad feature is a problem reported with the checks of the others."""
-    try:
-        if isinstance(data, bytes):
-            data = data.decode("utf-8-sig")
-        doc = json.loads(data)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise TransferError([Problem("", "", _("不是有效的 JSON：%(e)s") % {"e": exc})]) from None
-    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
-        raise TransferError([Problem("", "type", _("应为 GeoJSON FeatureCollection（含 features 列表）"))])
     records, problems = [], []
-    for i, feat in enumerate(doc["features"]):
-        where = f"features[{i}]"
-        if not isinstance(feat, dict) or not isinstance(feat.get("properties"), dict):
-            problems.append(Problem(where, "properties", _("要素应为含 properties 对象的 Feature")))
-            continue
+    for where, feat in features_of(data, problems):
         geom = feat.get("geometry")
         coords = geom.get("coordinates") if isinstance(geom, dict) and geom.get("type") == "Point" else None
         if not (isinstance(coords, list) and len(coords) >= 2):

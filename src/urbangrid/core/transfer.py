@@ -1,6 +1,7 @@
 """Validated, all-or-nothing file imports: the pieces every importer shares (the gazetteer, the component
 inventory). An importer reads every record, collects every ``Problem`` (where, field, message), and writes
 nothing unless there is none: it raises ``TransferError`` with the whole list."""
+import json
 import math
 from dataclasses import dataclass
 
@@ -91,3 +92,22 @@ def read_upload(upload, max_bytes, read_xlsx, read_geojson_bytes):
         with uploaded_path(upload) as path:
             return read_xlsx(path)
     return read_geojson_bytes(upload.read())
+
+
+def features_of(data, problems):
+    """(where, feature) of each feature of a GeoJSON FeatureCollection (bytes or text) that has a properties object;
+    a feature without one is a problem added to ``problems``; a document that is not a FeatureCollection raises."""
+    try:
+        if isinstance(data, bytes):
+            data = data.decode("utf-8-sig")
+        doc = json.loads(data)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise TransferError([Problem("", "", _("不是有效的 JSON：%(e)s") % {"e": exc})]) from None
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
+        raise TransferError([Problem("", "type", _("应为 GeoJSON FeatureCollection（含 features 列表）"))])
+    for i, feat in enumerate(doc["features"]):
+        where = f"features[{i}]"
+        if not isinstance(feat, dict) or not isinstance(feat.get("properties"), dict):
+            problems.append(Problem(where, "properties", _("要素应为含 properties 对象的 Feature")))
+            continue
+        yield where, feat

@@ -36,7 +36,7 @@ from shapely.geometry import shape as to_shape
 
 from urbangrid.core import excel
 from urbangrid.core import transfer
-from urbangrid.core.transfer import Problem, Records, TransferError
+from urbangrid.core.transfer import Problem, Records, TransferError, features_of
 from urbangrid.core.transfer import number_value as _number
 from urbangrid.core.transfer import text_field as _text
 from urbangrid.grids.models import GridDataVersion, Region, RoadSegment, UnitGrid
@@ -156,20 +156,8 @@ def export_xlsx(path):
 
 def read_geojson_bytes(data):
     """The records of a GeoJSON document (bytes or text); structural problems raise ``TransferError``."""
-    try:
-        if isinstance(data, bytes):
-            data = data.decode("utf-8-sig")
-        doc = json.loads(data)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise TransferError([Problem("", "", _("不是有效的 JSON：%(e)s") % {"e": exc})]) from None
-    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
-        raise TransferError([Problem("", "type", _("应为 GeoJSON FeatureCollection（含 features 列表）"))])
     records, problems = [], []
-    for i, feat in enumerate(doc["features"]):
-        where = f"features[{i}]"
-        if not isinstance(feat, dict) or not isinstance(feat.get("properties"), dict):
-            problems.append(Problem(where, "properties", _("要素应为含 properties 对象的 Feature")))
-            continue
+    for where, feat in features_of(data, problems):
         props = feat["properties"]
         layer = props.get("layer")
         if layer not in LAYERS:
