@@ -17,13 +17,14 @@ from django.db.models import Count
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from urbangrid.assessment import evaluate, evaluation, periods, review_base, reviews
+from urbangrid.assessment import evaluate, evaluation, periods, reviews
 from urbangrid.cases import services
 from urbangrid.cases.chain import verify
 from urbangrid.cases.models import Case, CaseEvent
 from urbangrid.catalog.models import CatalogClass
 from urbangrid.grids.locator import locator
 from urbangrid.org.models import RoleAssignment
+from urbangrid.org.reach import Reach
 from urbangrid.org.scope import actor_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -235,7 +236,7 @@ def test_evaluation_while_transitions_run(city):
         return run
 
     def evaluator():
-        scope = review_base.ReviewScope(everything=True)
+        scope = Reach(everything=True)
         i = 0
         while not done.is_set() or len(runs) < 3:
             before = _direct(start, end)
@@ -293,7 +294,7 @@ def test_evaluation_while_transitions_run(city):
     assert sum(r["rework"] for r in final["units"]) == events.filter(action="check_fail").count()
     # The daily review's totals are the day's events too.
     day = periods.period_of("day", today)
-    daily = reviews.build("daily", day, review_base.ReviewScope(everything=True))
+    daily = reviews.build("daily", day, Reach(everything=True))
     assert sum(r["reported"] for r in daily.section("by_grid").rows) == CaseEvent.objects.filter(
         action="report", at__gte=day.start, at__lt=day.end).count()
     for n in numbers:

@@ -5,12 +5,13 @@ from datetime import timedelta
 from html import unescape
 
 import pytest
-from django.utils import timezone
-
-from ug_testing import login_client
-from urbangrid.assessment import review_base, reviews
-from urbangrid.assessment.periods import period_of
 from demo_snapshot import build_demo
+from django.utils import timezone
+from ug_testing import login_client
+
+from urbangrid.assessment import reviews
+from urbangrid.assessment.periods import period_of
+from urbangrid.org.reach import Reach
 
 
 def _listed(client, href, _seen={}):
@@ -62,7 +63,7 @@ def test_every_figure_equals_the_list_behind_it(demo_history, client):
             assert _listed(client, href) == int(value), ("dashboard", start, key, href)
             checked[f"dashboard:{key}"] = checked.get(f"dashboard:{key}", 0) + int(value)
     # the reviews: every figure with a link to the case list, in the summaries and in the tables
-    everything = review_base.ReviewScope(everything=True)
+    everything = Reach(everything=True)
     for kind, on in (("daily", today - timedelta(days=1)), ("daily", today - timedelta(days=2)), ("weekly", today),
                      ("monthly", today), ("monthly", (today.replace(day=1) - timedelta(days=1))), ("quarterly", today),
                      ("yearly", today)):

@@ -13,7 +13,7 @@ from urbangrid.assessment import members, reviews
 from urbangrid.assessment.evaluate import evaluation_for
 from urbangrid.assessment.evaluation import has_activity
 from urbangrid.assessment.periods import period_of
-from urbangrid.assessment.review_base import ReviewScope
+from urbangrid.org.reach import Reach
 
 pytestmark = pytest.mark.django_db
 MARCH = period_of("month", T(2026, 3, 15).date())
@@ -78,7 +78,7 @@ def test_api_page_and_export_say_no_data(demo_city, client):
 
 def test_awards_pay_and_rankings_leave_out_subjects_without_activity(demo_city):
     log = one_case()
-    everything = ReviewScope(everything=True)
+    everything = Reach(everything=True)
     review = reviews.build("yearly", period_of("year", T(2026, 3, 1).date()), everything, now=NOW)
     awards = review.section("unit_awards").rows
     assert [r["code"] for r in awards] == [log.u1.code]  # not the bureau, sections or idle teams

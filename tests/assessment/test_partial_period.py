@@ -7,12 +7,12 @@ from eval_helpers import T, Log
 from ug_testing import login_client
 from urbangrid.assessment import reviews
 from urbangrid.assessment.periods import period_of
-from urbangrid.assessment.review_base import ReviewScope
+from urbangrid.org.reach import Reach
 from urbangrid.assessment.periods import compared_spans, partial_label
 
 pytestmark = pytest.mark.django_db
 NOW = T(2026, 3, 3, 15)
-ALL = ReviewScope(everything=True)
+ALL = Reach(everything=True)
 
 
 def reports():

@@ -27,7 +27,7 @@ from urbangrid.core.excel import Column, ErrorCollector, parse_bool, parse_choic
 from urbangrid.grids.locator import OutsideManagedArea, locator
 from urbangrid.grids.models import ResponsibilityGrid, RoadSegment
 from urbangrid.org.models import PartyOrganization, Person, RoleAssignment, Unit
-from urbangrid.org.party import is_secretary
+from urbangrid.org.reach import reach_of
 from urbangrid.org.roles import Role
 
 from .models import item_errors  # noqa: F401  (the standard's field rules, asked by the admin and the import)
@@ -49,7 +49,6 @@ MAX_PHOTOS = 6  # per deduction; never more than URBANGRID_MAX_PHOTOS_PER_REQUES
 # Future timestamps from a phone with a drifting clock are accepted up to this much.
 CLOCK_SKEW = timedelta(minutes=10)
 # Grid roles that answer for (and may appeal) a deduction against their responsibility grid.
-GRID_ANSWER_ROLES = (Role.GRID_LEADER, Role.DEPUTY_GRID_LEADER, Role.GRID_LIAISON, Role.SUB_GRID_LEADER)
 # A case opened from a deduction: assessors are residents' council representatives, so their finding enters
 # the loop like a public report (the grid inspector verifies it on site before filing).
 CASE_SOURCE = "public_app"
@@ -158,59 +157,29 @@ def _consistency_error(target_type, obj, loc):
 
 # --- who sees and who answers ---------------------------------------------------------------------
 
-def _party_org_ids(actor):
-    """Party organisations the actor answers for: where he is secretary (书记), or which own a grid he leads."""
-
-    person = actor.person
-    ids = set()
-    if is_secretary(person):
-        ids.add(person.party_organization_id)
-    led = actor.grids_as(Role.GRID_LEADER)
-    if led:
-        for row in PartyOrganization.objects.filter(grids__in=led).values_list("pk", "parent_id", "parent__parent_id"):
-            ids.update(i for i in row if i)
-    return ids
+# How a deduction falls in each part of a reach: its target is that grid, segment, unit, organisation or person.
+_TARGET_PARTS = {
+    "grids": lambda ids: Q(target_type="grid", grid_id__in=ids),
+    "segments": lambda ids: Q(target_type="segment", road_segment_id__in=ids),
+    "units": lambda ids: Q(target_type="unit", unit_id__in=ids),
+    "parties": lambda ids: Q(target_type="party", party_organization_id__in=ids),
+    "person": lambda ids: Q(target_type="person", person_id__in=ids),
+}
+_TARGET_PART = {"grid": "grids", "segment": "segments", "unit": "units", "party": "parties", "person": "person"}
 
 
 def answerable_q(actor):
-    """Deductions against targets the actor answers for (and may appeal)."""
-    q = Q(pk__in=[])
-    person = actor.person
-    if person is None:
-        return q
-    grids = set()
-    for role in GRID_ANSWER_ROLES:
-        grids |= actor.grids_as(role)
-    if grids:
-        q |= Q(target_type="grid", grid_id__in=grids)
-    if actor.segment_ids:
-        q |= Q(target_type="segment", road_segment_id__in=actor.segment_ids)
-    units = set(actor.unit_ids)
-    if person.unit_id:
-        units.add(person.unit_id)
-    if units:
-        q |= Q(target_type="unit", unit_id__in=units)
-    parties = _party_org_ids(actor)
-    if parties:
-        q |= Q(target_type="party", party_organization_id__in=parties)
-    q |= Q(target_type="person", person_id=person.pk)
-    return q
+    """Deductions against targets the actor answers for (and may appeal): ``org/reach.py``, rule
+    ``deduction.answer``."""
+    return reach_of(actor, "deduction.answer").q(**_TARGET_PARTS)
 
 
 def answers_for(actor, target_type, obj):
     """Whether the actor answers for this target (the same rule as ``answerable_q``, for one object)."""
-    person = actor.person
-    if person is None or obj is None:
+    part = _TARGET_PART.get(target_type)
+    if obj is None or part is None:
         return False
-    if target_type == "grid":
-        return any(obj.pk in actor.grids_as(role) for role in GRID_ANSWER_ROLES)
-    if target_type == "segment":
-        return obj.pk in actor.segment_ids
-    if target_type == "unit":
-        return obj.pk in actor.unit_ids or obj.pk == person.unit_id
-    if target_type == "party":
-        return obj.pk in _party_org_ids(actor)
-    return target_type == "person" and obj.pk == person.pk
+    return reach_of(actor, "deduction.answer").holds(**{part: obj.pk})
 
 
 def sees_all(actor):

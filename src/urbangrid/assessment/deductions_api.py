@@ -9,6 +9,7 @@ from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from urbangrid.catalog.models import CatalogClass
 from urbangrid.core.excel import ImportErrors, uploaded_path, xlsx_download
+from urbangrid.core.schemas import ErrorOut
 from urbangrid.org.access import actor_of, api_require
 
 from . import deductions as svc
@@ -19,12 +20,6 @@ from .scoring import target_scores
 router = Router(tags=["deductions"])
 RELATED = ("item", "assessor", "grid", "road_segment", "unit", "party_organization", "person", "place_grid", "case",
            "appealed_by", "unit_grid")
-
-
-class DeductionErrorOut(Schema):
-    detail: str
-    code: str | None = None
-    fields: dict[str, str] | None = None
 
 
 class InspectionItemOut(Schema):
@@ -264,7 +259,7 @@ def export_items(request):
     return xlsx_download(svc.export_items, "inspection-items.xlsx")
 
 
-@router.post("/inspection-items/import", response={200: ItemImportOut, 400: ItemImportErrorOut, 403: DeductionErrorOut},
+@router.post("/inspection-items/import", response={200: ItemImportOut, 400: ItemImportErrorOut, 403: ErrorOut},
              summary="Create or update items from .xlsx (all rows checked first; a bad file changes nothing)")
 def import_items(request, file: File[UploadedFile]):
     api_require(request, "reference.manage")
@@ -283,8 +278,8 @@ def _load(pk):
     return Deduction.objects.select_related(*RELATED).prefetch_related("photos").get(pk=pk)
 
 
-@router.post("/deductions", response={201: DeductionDetailOut, 200: DeductionDetailOut, 400: DeductionErrorOut, 401: DeductionErrorOut,
-                                      403: DeductionErrorOut, 422: DeductionErrorOut},
+@router.post("/deductions", response={201: DeductionDetailOut, 200: DeductionDetailOut, 400: ErrorOut, 401: ErrorOut,
+                                      403: ErrorOut, 422: ErrorOut},
              summary="Record a deduction (倒扣分), multipart with photos; a repeated idempotency key returns the first")
 def create_deduction(request, payload: Form[DeductionIn], photos: File[list[UploadedFile]] = None):
     actor = actor_of(request)
@@ -305,7 +300,7 @@ def create_deduction(request, payload: Form[DeductionIn], photos: File[list[Uplo
     return Status(201 if created else 200, detail_out(actor, _load(d.pk)))
 
 
-@router.get("/deductions", response={200: DeductionPage, 400: DeductionErrorOut, 422: DeductionErrorOut},
+@router.get("/deductions", response={200: DeductionPage, 400: ErrorOut, 422: ErrorOut},
             summary="Deductions in my scope (mine, against me, by state, target or period)")
 def list_deductions(request, f: Query[DeductionFilter]):
     actor = actor_of(request)
@@ -314,7 +309,7 @@ def list_deductions(request, f: Query[DeductionFilter]):
     return {"total": total, "items": [deduction_out(d) for d in qs[f.offset:f.offset + f.limit]]}
 
 
-@router.get("/deductions/{deduction_id}", response={200: DeductionDetailOut, 404: DeductionErrorOut},
+@router.get("/deductions/{deduction_id}", response={200: DeductionDetailOut, 404: ErrorOut},
             summary="One deduction with its history")
 def get_deduction(request, deduction_id: int):
     actor = actor_of(request)
@@ -322,8 +317,8 @@ def get_deduction(request, deduction_id: int):
     return detail_out(actor, _load(d.pk))
 
 
-@router.post("/deductions/{deduction_id}/appeal", response={200: DeductionDetailOut, 400: DeductionErrorOut, 403: DeductionErrorOut,
-                                                            404: DeductionErrorOut, 409: DeductionErrorOut},
+@router.post("/deductions/{deduction_id}/appeal", response={200: DeductionDetailOut, 400: ErrorOut, 403: ErrorOut,
+                                                            404: ErrorOut, 409: ErrorOut},
              summary="Appeal (申诉) by the target's people, within the appeal days, once")
 def appeal_deduction(request, deduction_id: int, payload: DeductionAppealIn):
     actor = actor_of(request)
@@ -331,8 +326,8 @@ def appeal_deduction(request, deduction_id: int, payload: DeductionAppealIn):
     return detail_out(actor, _load(d.pk))
 
 
-@router.post("/deductions/{deduction_id}/review", response={200: DeductionDetailOut, 400: DeductionErrorOut, 403: DeductionErrorOut,
-                                                            404: DeductionErrorOut, 409: DeductionErrorOut},
+@router.post("/deductions/{deduction_id}/review", response={200: DeductionDetailOut, 400: ErrorOut, 403: ErrorOut,
+                                                            404: ErrorOut, 409: ErrorOut},
              summary="Review an appeal: uphold (维持) or cancel (撤销) with a note")
 def review_deduction(request, deduction_id: int, payload: DeductionReviewIn):
     actor = actor_of(request)
@@ -361,7 +356,7 @@ def scores_for(actor, p, target_type):
     return rows
 
 
-@router.get("/deduction-scores", response={200: DeductionScoresOut, 400: DeductionErrorOut, 403: DeductionErrorOut, 422: DeductionErrorOut},
+@router.get("/deduction-scores", response={200: DeductionScoresOut, 400: ErrorOut, 403: ErrorOut, 422: ErrorOut},
             summary="Each target's score for a period: 100 less counted deduction points plus earn-back")
 def deduction_scores(request, q: Query[DeductionScoreQuery]):
     actor = actor_of(request)

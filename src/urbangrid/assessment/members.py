@@ -47,11 +47,12 @@ from urbangrid.cases.states import Stage
 from urbangrid.cases.workflow import Action, counting
 from urbangrid.org.models import PartyOrganization, Person, RoleAssignment
 from urbangrid.org.party import owned_grids, party_tree, subtree
+from urbangrid.org.reach import Reach
 
 from .evaluate import evaluation_for
 from .evaluation import NO_DATA, has_activity
 from .periods import Period, PeriodError, previous
-from .review_base import ReviewScope, _events, _grids, _units, kpi_url, ratio
+from .review_base import _events, _grids, _units, kpi_url, ratio
 from .scoring import target_scores
 
 DEFAULT_WEIGHTS = {
@@ -212,8 +213,8 @@ class PeopleData:
 
 
 def _person_visible(scope, pk, unit_id, party_id, grids):
-    return (scope.everything or pk == scope.person_id or unit_id in scope.unit_ids or party_id in scope.party_ids
-            or bool(scope.grid_ids.intersection(grids)))
+    return (scope.everything or pk == scope.person or unit_id in scope.units or party_id in scope.parties
+            or bool(scope.grids.intersection(grids)))
 
 
 def member_records(p, scope, now=None, data=None, party_members_only=True, person_id=None):
@@ -382,7 +383,7 @@ def party_rollups(p, scope, now=None, data=None, level=None, org_code=None):
 
 
 def _everything():
-    return ReviewScope(everything=True)
+    return Reach(everything=True)
 
 
 PARTY_COLUMNS = [
@@ -438,7 +439,7 @@ def _scores(dim, p, scope, now):
             out.append((r["code"], r["code"], r["name"], r["pay_score"], r["grade"], r["color"], f"/assessment/party/{r['code']}/"))
     elif dim == "position":
         for r in ev.positions():
-            if scope.everything or r["person_id"] == scope.person_id:
+            if scope.everything or r["person_id"] == scope.person:
                 out.append((f'{r["role"]}:{r["person_id"]}', r["employee_no"], f'{r["name"]}（{r["role_label"]}）', r["score"],
                             r["grade"], r["color"], f'/assessment/members/{r["person_id"]}/'))
     else:

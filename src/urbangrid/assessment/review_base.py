@@ -1,12 +1,12 @@
 """The reviews' common ground (讲评与考核的共同部分): what each review kind covers (``KINDS``), who may read
-which part of the city (``ReviewScope``, ``scope_of``), the table and chart structure every review returns
+which part of the city (``scope_of``: the actor's ``org.reach.Reach``), the table and chart structure every review returns
 (``Section``, ``Review``), and the figures, case lists and drill-down links the builders in ``reviews`` and
 ``members`` share."""
 from collections import defaultdict
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -18,8 +18,7 @@ from urbangrid.cases.workflow import Action
 from urbangrid.catalog.models import CatalogClass
 from urbangrid.grids.models import ResponsibilityGrid
 from urbangrid.org.models import Unit
-from urbangrid.org.party import is_secretary, owned_grids, party_tree, subtree
-from urbangrid.org.roles import Role
+from urbangrid.org.reach import reach_of
 
 from .evaluation import NO_DATA, TZ
 from .periods import Period
@@ -34,57 +33,15 @@ KINDS = {  # review kind -> (period kind, title)
 }
 LIST_LIMIT = 500  # case lists (open, overdue, supervised) show the first rows; the drill-down link has them all
 TOP_N = 10
-SCOPE_GRID_ROLES = (Role.GRID_LEADER, Role.DEPUTY_GRID_LEADER, Role.GRID_LIAISON, Role.SUB_GRID_LEADER)
 LIGHT_LABELS = {"red": gettext_lazy("红灯"), "yellow": gettext_lazy("黄灯"), "green": gettext_lazy("绿灯"), "": "—"}
 
 
 # --- scope --------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class ReviewScope:
-    """What one actor may see in the reviews."""
-
-    everything: bool = False
-    unit_ids: frozenset = frozenset()
-    grid_ids: frozenset = frozenset()
-    party_ids: frozenset = frozenset()  # the secretary's organisation and its sub-organisations
-    person_id: int | None = None
-
-    @property
-    def empty(self):
-        return not (self.everything or self.unit_ids or self.grid_ids or self.party_ids)
-
-    def unit(self, unit_id):
-        return self.everything or unit_id in self.unit_ids
-
-    def grid(self, grid_id):
-        return self.everything or grid_id in self.grid_ids
-
-    def party(self, org_id):
-        return self.everything or org_id in self.party_ids
-
-    def case(self, grid_id, unit_id):
-        return self.everything or grid_id in self.grid_ids or unit_id in self.unit_ids
-
-
 def scope_of(actor):
-    """The actor's ReviewScope (empty: he may not open the reviews)."""
-    if not actor.is_authenticated:
-        return ReviewScope()
-    person = actor.person
-    if actor.city_wide or actor.can("dashboard.view") or actor.can("assessment.review_appeal"):
-        return ReviewScope(everything=True, person_id=getattr(person, "pk", None))
-    grids = set()
-    for role in SCOPE_GRID_ROLES:
-        grids |= actor.grids_as(role)
-    parties = set()
-    if is_secretary(person):
-        _orgs, children = party_tree()
-        parties = subtree(person.party_organization_id, children)
-        for gs in owned_grids(parties).values():
-            grids |= gs
-    return ReviewScope(unit_ids=frozenset(actor.unit_ids), grid_ids=frozenset(grids), party_ids=frozenset(parties),
-                       person_id=getattr(person, "pk", None))
+    """What part of the city the actor may read in the reviews (``org/reach.py``, rule ``review``; empty: he may
+    not open the reviews)."""
+    return reach_of(actor, "review")
 
 
 # --- the table structure ------------------------------------------------------------------------
@@ -240,9 +197,7 @@ CASE_COLUMNS = [("number", gettext_lazy("案件编号"), "text"), ("grid", gette
 
 def _scoped(qs, scope):
     """Cases in the scope's grids or at its units (all for the full scope)."""
-    if scope.everything:
-        return qs
-    return qs.filter(Q(responsibility_grid_id__in=scope.grid_ids) | Q(current_unit_id__in=scope.unit_ids))
+    return qs.filter(scope.q(grids="responsibility_grid_id", units="current_unit_id"))
 
 
 def _visible_open(scope):
@@ -302,7 +257,7 @@ def _deduction_section(p, scope):
     for d in target_scores(p.start, p.end) or []:
         tt, tid = d["target_type"], d["target_id"]
         ok = (scope.everything or (tt == "grid" and scope.grid(tid)) or (tt == "unit" and scope.unit(tid))
-              or (tt == "party" and scope.party(tid)) or (tt == "person" and tid == scope.person_id))
+              or (tt == "party" and scope.party(tid)) or (tt == "person" and tid == scope.person))
         if ok:
             rows.append({**d, "target_label": labels.get(tt, tt)})
     return Section("deductions", _("倒扣分"), [

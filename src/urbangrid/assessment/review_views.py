@@ -23,11 +23,12 @@ from openpyxl.styles import Font
 from urbangrid.core.excel import XLSX, excel_safe
 from urbangrid.org.access import actor_of
 from urbangrid.org.party import party_tree, subtree
+from urbangrid.org.reach import Reach
 
 from . import members, review_base, reviews
 from .evaluate import tracking_gaps
 from .periods import PERIOD_KINDS, PeriodError, parse_period
-from .review_base import KINDS, ReviewScope, Section
+from .review_base import KINDS, Section
 
 
 def tracked(view):
@@ -53,7 +54,7 @@ def complete_or_409(view):
 
 
 def scope_for(request):
-    """The request's ReviewScope; 403 when the person may see none of the reviews."""
+    """The request's review scope (an ``org.reach.Reach``); 403 when the person may see none of the reviews."""
     scope = review_base.scope_of(actor_of(request))
     if scope.empty:
         raise PermissionDenied("reviews")
@@ -355,7 +356,7 @@ def party_detail(request, code):
 
     _orgs, children = party_tree()
     tree = subtree(org["org_id"], children)
-    member_rows = [m for m in members.member_records(p, ReviewScope(party_ids=frozenset(tree)))
+    member_rows = [m for m in members.member_records(p, Reach(parties=frozenset(tree)))
                    if m["party_organization_id"] in tree]
     subs = [r for r in members.party_rollups(p, scope) if r["org_id"] in children.get(org["org_id"], ())]
     context.update({"p": p, "org": org, "tables": [

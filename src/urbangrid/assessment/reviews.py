@@ -11,7 +11,7 @@ of the period), GROUP BY queries over ``CaseEvent`` by the ``(action, at)`` inde
 open cases by ``state`` with their lights (``queries.light_q``), and the deduction scores
 (``scoring.target_scores``; an empty list is fine). The cost is a fixed number of queries per review.
 
-Scope (``ReviewScope``): leaders, centre staff and admin see everything; a unit's staff the rows of
+Scope (``review_base.scope_of``, rule ``review`` of ``org/reach.py``): leaders, centre staff and admin see everything; a unit's staff the rows of
 their unit; grid leaders (网格长, 副网格长, 网格联络员, 分网格长) the rows of their grids; a party secretary
 (书记 in the person's title, as for deductions) his organisation, its sub-organisations, their grids and
 members. City-wide rows (districts, streets, classes, totals) are for the full scope only.
@@ -191,7 +191,7 @@ def _pct(v):
 def _position_rows(ev, scope):
     rows = []
     for r in ev.positions():
-        if not (scope.everything or r["person_id"] == scope.person_id):
+        if not (scope.everything or r["person_id"] == scope.person):
             continue
         rows.append({"role_label": r["role_label"], "employee_no": r["employee_no"], "name": r["name"], "score": r["score"],
                      "grade": r["grade"], "color": r["color"], "person_id": r["person_id"], "role": r["role"]})

@@ -13,6 +13,7 @@ from urbangrid.catalog.crosswalk import RecountInputError
 from urbangrid.catalog.models import CatalogClass
 from urbangrid.core.bounds import EARLIEST, LATEST
 from urbangrid.core.localcache import LocalCache
+from urbangrid.core.schemas import ErrorOut
 from urbangrid.grids.models import Region, ResponsibilityGrid, RoadSegment, UnitGrid
 from urbangrid.org.access import actor_of, api_require
 from urbangrid.org.models import Unit
@@ -26,12 +27,6 @@ from .states import Source, plain_status
 from .workflow import ACTIONS, TABLE, Action, rows_that, takes_public_note
 
 router = Router(tags=["cases"])
-
-
-class ErrorOut(Schema):
-    detail: str
-    code: str | None = None
-    fields: dict[str, str] | None = None
 
 
 class CaseOut(Schema):

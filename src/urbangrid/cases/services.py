@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +24,7 @@ from urbangrid.gazetteer.geocoder import geocoder
 from urbangrid.grids.locator import OutsideManagedArea, locator
 from urbangrid.grids.models import Region
 from urbangrid.org.models import Person, Unit
+from urbangrid.org.reach import reach_of
 from urbangrid.org.roles import Role
 from urbangrid.org.scope import system_actor
 from urbangrid.worktime import clock as wt
@@ -111,42 +112,31 @@ def drop_limits_cache(**_):
 # --- who sees what ------------------------------------------------------------------------------
 
 def visible_cases(actor):
-    """Cases the actor may see: the centre all; a unit its own; grid people their grids, where they hold a role
-    with ``case.view`` (a grid held only as 考核员 opens none); a district dispatcher his district; anyone the cases
-    they reported. The one case-view rule: lists, pages, photos and the API all ask here (or ``can_see``)."""
-    qs = Case.objects.all()
-    if actor.city_wide or actor.can("case.view_all"):
-        return qs
-    q = Q(pk__in=[])
-    grids = actor.grids_with("case.view")
-    if grids:
-        q |= Q(responsibility_grid_id__in=grids)
-    if actor.unit_ids:
-        q |= Exists(CaseUnit.objects.filter(case=OuterRef("pk"), unit_id__in=actor.unit_ids))
-    if actor.district_ids:
-        q |= Q(district_id__in=actor.district_ids)
-    if actor.person is not None:
-        q |= Q(reporter=actor.person)
-    if actor.tracking_codes:
-        q |= Q(tracking_code__in=actor.tracking_codes)
-    return qs.filter(q)
+    """Cases the actor may see (``org/reach.py``, rule ``case.view``): the centre all; a unit its own; grid people
+    their grids, where they hold a role with ``case.view`` (a grid held only as 考核员 opens none); a district
+    dispatcher his district; anyone the cases they reported. Lists, pages, photos and the API all ask here (or
+    ``can_see``)."""
+    return Case.objects.filter(reach_of(actor, "case.view").q(**_CASE_PARTS))
+
+
+# How a case falls in each part of a reach (a unit: any unit that has handled it).
+_CASE_PARTS = {
+    "grids": "responsibility_grid_id",
+    "units": lambda ids: Exists(CaseUnit.objects.filter(case=OuterRef("pk"), unit_id__in=ids)),
+    "districts": "district_id",
+    "person": "reporter_id",
+    "tracking": "tracking_code",
+}
 
 
 def can_see(actor, case):
     """``visible_cases`` for one loaded case, in Python (a query only for a unit's past cases)."""
-    if actor.city_wide or actor.can("case.view_all"):
-        return True
-    if case.district_id in actor.district_ids or case.responsibility_grid_id in actor.grids_with("case.view"):
-        return True
-    if actor.person is not None and case.reporter_id == actor.person.pk:
-        return True
-    if actor.tracking_codes and case.tracking_code in actor.tracking_codes:
-        return True
     # The case's current unit always has its CaseUnit row (written with the hand-over by every writer), so a unit
     # handling it sees it without the query; a unit it has left still needs the row.
-    if case.current_unit_id is not None and case.current_unit_id in actor.unit_ids:
-        return True
-    return bool(actor.unit_ids) and CaseUnit.objects.filter(case_id=case.pk, unit_id__in=actor.unit_ids).exists()
+    return reach_of(actor, "case.view").holds(
+        grids=case.responsibility_grid_id, districts=case.district_id, person=case.reporter_id,
+        tracking=case.tracking_code or None, units=lambda ids: case.current_unit_id in ids or CaseUnit.objects.filter(
+            case_id=case.pk, unit_id__in=ids).exists())
 
 
 def get_visible(actor, number, for_update=False):

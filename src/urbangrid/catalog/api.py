@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
+from urbangrid.core.schemas import ErrorOut
 from urbangrid.grids.locator import OutsideManagedArea
 
 from .crosswalk import counterparts
@@ -14,11 +15,6 @@ from .responsibility import NoResponsibleUnit, resolve
 
 router = Router(tags=["catalog"])
 Kind = CatalogClass.Kind
-
-
-class ErrorOut(Schema):
-    detail: str
-    code: str | None = None
 
 
 class VersionOut(Schema):

@@ -33,6 +33,7 @@ from urbangrid.cases.models import Case, CaseEvent
 from urbangrid.cases.services import visible_cases
 from urbangrid.cases.states import OPEN, ArchiveType, Source, State
 from urbangrid.catalog.models import CatalogClass
+from urbangrid.org.reach import reach_of
 
 TZ = ZoneInfo("Asia/Shanghai")
 PRESETS = ("month", "30d", "year", "custom")
@@ -201,7 +202,7 @@ def scoped_cases(actor, f):
 
 def _events(actor, f):
     qs = CaseEvent.objects.filter(at__gte=f.start, at__lt=f.end).filter(f.case_q("case__"))
-    if actor is not None and not (actor.city_wide or actor.can("case.view_all")):
+    if actor is not None and not reach_of(actor, "case.view").everything:
         qs = qs.filter(case__in=visible_cases(actor).values("pk"))
     return qs.order_by()
 
@@ -381,11 +382,10 @@ def large_history():
 
 def _scope_key(actor):
     """Who sees what: every city-wide actor sees the same cases; anyone else by login and scope."""
-    if actor is None or actor.city_wide or actor.can("case.view_all"):
+    if actor is None:
         return "city"
-    parts = (getattr(actor.user, "pk", None), getattr(actor.person, "pk", None), sorted(actor.grids_with("case.view")),
-             sorted(actor.district_ids), sorted(actor.unit_ids), sorted(actor.tracking_codes))
-    return hashlib.sha1(repr(parts).encode()).hexdigest()
+    reach = reach_of(actor, "case.view")
+    return "city" if reach.everything else hashlib.sha1(reach.key().encode()).hexdigest()
 
 
 def cached(name, actor, f, compute):

@@ -2,16 +2,12 @@
 see reference data, like ``/locate``)."""
 from ninja import Field, Query, Router, Schema, Status
 
+from urbangrid.core.schemas import ErrorOut
 from urbangrid.org.access import api_require
 
 from .geocoder import MAX_TEXT, GeocodeInputError, geocoder
 
 router = Router(tags=["gazetteer"])
-
-
-class ErrorOut(Schema):
-    detail: str
-    code: str | None = None
 
 
 class CandidateOut(Schema):

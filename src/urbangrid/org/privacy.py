@@ -14,74 +14,22 @@ Everybody else (inspectors, grid officers, liaisons, sub-grid leaders, assessors
 person's phone. The permission is ``person.phone`` (``org/roles.py``); like every permission its scope is where
 the role granting it is held: a grid held only as 网格巡查员 or 考核员 opens no phone there.
 """
-from dataclasses import dataclass
-
-from django.db.models import Q
-
-from urbangrid.grids.models import Region
-
-from .models import Person, Unit
+from .models import Person
+from .reach import reach_of
 
 PERM = "person.phone"
 
 
-@dataclass(frozen=True)
-class PhoneScope:
-    everyone: bool = False
-    grid_ids: frozenset = frozenset()  # grids where the actor holds a role with ``person.phone``
-    region_ids: frozenset = frozenset()  # districts of his 二级派遣员 posts, with their streets and communities
-    unit_ids: frozenset = frozenset()  # units serving those districts, with their sub-units
-    self_id: int | None = None
-
-    def person_q(self):
-        """The persons in scope, as a condition on ``Person`` (everyone: no condition)."""
-        if self.everyone:
-            return Q()
-        q = Q(pk=self.self_id) if self.self_id is not None else Q(pk__in=[])
-        if self.grid_ids:
-            q |= Q(roles__grid_id__in=self.grid_ids)
-        if self.region_ids:
-            q |= Q(roles__grid__region_id__in=self.region_ids)
-        if self.unit_ids:
-            q |= Q(roles__unit_id__in=self.unit_ids) | Q(unit_id__in=self.unit_ids)
-        return q
-
-    @property
-    def only_self(self):
-        return not (self.everyone or self.grid_ids or self.region_ids or self.unit_ids)
-
-
-def _subtree(model, root_ids, parent_field="parent_id"):
-    ids, frontier = set(root_ids), set(root_ids)
-    while frontier:
-        frontier = set(model.objects.filter(**{f"{parent_field}__in": frontier}).values_list("pk", flat=True)) - ids
-        ids |= frontier
-    return ids
+# How a person falls in each part of a reach: a role held in the grid, in a grid of the region, for the unit, or
+# membership of the unit; himself.
+_PERSON_PARTS = {"grids": "roles__grid_id", "regions": "roles__grid__region_id", "units": ("roles__unit_id", "unit_id"),
+                 "person": "pk"}
 
 
 def phone_scope(actor):
-    """Whose phones ``actor`` may read (a few queries for a district dispatcher, none otherwise)."""
-    cached = getattr(actor, "_phone_scope", None)
-    if cached is not None:
-        return cached
-    self_id = getattr(getattr(actor, "person", None), "pk", None)
-    if not getattr(actor, "is_authenticated", False):
-        scope = PhoneScope()
-    elif actor.can(PERM) and (actor.city_wide or getattr(actor.user, "is_superuser", False)):
-        scope = PhoneScope(everyone=True, self_id=self_id)
-    else:
-        grids = frozenset(actor.grids_with(PERM))
-        regions, units = frozenset(), frozenset()
-        if actor.district_ids and actor.can(PERM):  # district_ids come from 二级派遣员 posts only
-
-            regions = frozenset(_subtree(Region, actor.district_ids))
-            units = frozenset(_subtree(Unit, Unit.objects.filter(region_id__in=regions).values_list("pk", flat=True)))
-        scope = PhoneScope(grid_ids=grids, region_ids=regions, unit_ids=units, self_id=self_id)
-    try:
-        actor._phone_scope = scope  # per request: the actor is rebuilt for each one (org/access.py)
-    except AttributeError:
-        pass
-    return scope
+    """Whose phones ``actor`` may read (``org/reach.py``, rule ``person.phone``; a few queries for a district
+    dispatcher, none otherwise)."""
+    return reach_of(actor, PERM)
 
 
 def visible_phone_ids(actor, people):
@@ -89,11 +37,11 @@ def visible_phone_ids(actor, people):
 
     pks = {p.pk for p in people}
     scope = phone_scope(actor)
-    if scope.everyone:
+    if scope.everything:
         return pks
-    if scope.only_self or not pks:
-        return pks & {scope.self_id}
-    return set(Person.objects.filter(pk__in=pks).filter(scope.person_q()).values_list("pk", flat=True))
+    if scope.empty or not pks:
+        return pks & {scope.person}
+    return set(Person.objects.filter(pk__in=pks).filter(scope.q(**_PERSON_PARTS)).values_list("pk", flat=True))
 
 
 def may_see_phone(actor, person):

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
+from urbangrid.core.schemas import ErrorOut
 from urbangrid.grids.locator import OutsideManagedArea, locator
 from urbangrid.grids.models import Region, ResponsibilityGrid, RoadSegment, UnitGrid
 from urbangrid.org.access import api_require
@@ -50,11 +51,6 @@ class LocationOut(Schema):
     road_segment_code: str | None
     road_segment_name: str | None
     road_distance_m: float | None
-
-
-class ErrorOut(Schema):
-    detail: str
-    code: str | None = None
 
 
 class BBoxFilter(Schema):

@@ -11,19 +11,15 @@ from ninja.errors import HttpError
 
 from urbangrid.catalog import components
 from urbangrid.catalog.models import Component
+from urbangrid.core.schemas import ErrorOut
 from urbangrid.org.access import api_require
 
 from .components import cases_of
-
 
 router = Router(tags=["components"])
 State = Component.State
 
 RELATED = ("catalog_class__version", "unit_grid__responsibility_grid", "competent_unit", "owner_unit", "maintenance_unit")
-
-
-class ErrorOut(Schema):
-    detail: str
 
 
 class UnitRef(Schema):

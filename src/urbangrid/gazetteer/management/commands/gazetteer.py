@@ -1,61 +1,23 @@
 """``urbangrid gazetteer import FILE [--replace]`` and ``urbangrid gazetteer export --format geojson|xlsx FILE``
 (old cases' addresses: ``urbangrid cases backfill-addresses``)."""
-import json
-
-from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from urbangrid.core.bulk import analyze
+from urbangrid.core.transfer_command import TransferCommand
 from urbangrid.gazetteer import transfer
 
 
-class Command(BaseCommand):
+class Command(TransferCommand):
     help = _("导入、导出地址库（道路、门牌、标志物、社区；GeoJSON 或 Excel）")
+    transfer = transfer
+    app_label = "gazetteer"
+    import_help = _("校验并导入地址库文件（有任何问题则不导入）")
+    replace_help = _("以文件为全部地址库：删除文件中没有的道路、门牌和标志物")
+    export_help = _("导出全部地址库")
 
-    def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="action", required=True, metavar="{import,export}")
-        imp = sub.add_parser("import", help=_("校验并导入地址库文件（有任何问题则不导入）"))
-        imp.add_argument("file", help=_("GeoJSON（.geojson/.json）或 Excel（.xlsx）文件"))
-        imp.add_argument("--format", choices=["geojson", "xlsx"], help=_("文件格式（默认按扩展名）"))
-        imp.add_argument("--replace", action="store_true", help=_("以文件为全部地址库：删除文件中没有的道路、门牌和标志物"))
-        exp = sub.add_parser("export", help=_("导出全部地址库"))
-        exp.add_argument("file", help=_("输出文件"))
-        exp.add_argument("--format", choices=["geojson", "xlsx"], help=_("文件格式（默认按扩展名）"))
-
-    def handle(self, *args, action, **options):
-        if action == "import":
-            self._import(options["file"], options.get("format"), options["replace"])
-        else:
-            self._export(options["file"], options.get("format"))
-
-    def _import(self, path, fmt, replace):
-        try:
-            stats = transfer.import_file(path, fmt, replace=replace)
-            analyze("gazetteer")
-        except transfer.TransferError as exc:
-            for problem in exc.problems:
-                self.stderr.write(str(problem))
-            raise CommandError(str(exc)) from None
+    def report_import(self, stats):
         names = {"road": _("道路"), "doorplate": _("门牌"), "landmark": _("标志物")}
         for layer, s in stats.items():
             self.stdout.write(_("%(layer)s：新增 %(created)d，更新 %(updated)d，删除 %(deleted)d") % {"layer": names[layer], **s})
 
-    def _export(self, path, fmt):
-        fmt = fmt or ("xlsx" if path.lower().endswith(".xlsx") else "geojson")
-        try:
-            if fmt == "xlsx":
-                counts = transfer.export_xlsx(path)
-                n = sum(counts.values())
-            else:
-                doc = transfer.export_geojson()
-                with open(path, "w", encoding="utf-8") as fp:
-                    json.dump(doc, fp, ensure_ascii=False)
-                    fp.write("\n")
-                n = len(doc["features"])
-        except transfer.TransferError as exc:
-            for problem in exc.problems:
-                self.stderr.write(str(problem))
-            raise CommandError(_("未导出")) from None
-        except OSError as exc:
-            raise CommandError(_("无法写入文件：%(error)s") % {"error": exc}) from None
-        self.stderr.write(_("已导出 %(n)d 条记录到 %(path)s") % {"n": n, "path": path})
+    def exported_count(self, result):
+        return sum(result.values())
