@@ -53,6 +53,12 @@ class CatalogVersion(models.Model):
         return self.base if self.base_id else self
 
 
+class CatalogClassQuerySet(models.QuerySet):
+    def current(self):
+        """现行分类: the classes a case may be filed under now (a current version's, active); every door's choices."""
+        return self.filter(version__is_current=True, active=True)
+
+
 class CatalogClass(models.Model):
     """部件/事件(事项)小类: one class of a catalogue version, e.g. 0101 上水井盖."""
 
@@ -75,6 +81,8 @@ class CatalogClass(models.Model):
         limit_choices_to={"kind": "component"},
     )
     active = models.BooleanField(_("启用"), default=True)
+
+    objects = CatalogClassQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("分类小类")

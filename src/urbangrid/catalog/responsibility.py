@@ -94,7 +94,7 @@ def responsibility_table(lon, lat):
                  .select_related("unit")):
         by_class.setdefault(rule.catalog_class_id, []).append(rule)
     rows = []
-    for cls in CatalogClass.objects.filter(version__is_current=True, active=True).order_by("kind", "code"):
+    for cls in CatalogClass.objects.current().order_by("kind", "code"):
         best, _conditional = _pick(by_class.get(cls.pk, []), loc, region_level, "")
         rows.append({
             "kind_label": cls.get_kind_display(), "major_name": cls.major_name, "code": cls.code, "name": cls.name,

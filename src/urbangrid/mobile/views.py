@@ -32,7 +32,7 @@ from urbangrid.org.workbenches import workbenches_for
 def report_versions():
     """(version, kind) an inspector reports under: each kind of class the current catalogue versions have."""
 
-    return list(CatalogClass.objects.filter(version__is_current=True, active=True).values_list("version__code", "kind")
+    return list(CatalogClass.objects.current().values_list("version__code", "kind")
                 .distinct().order_by("-kind", "version__code"))
 
 

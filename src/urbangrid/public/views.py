@@ -59,7 +59,7 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["catalog_class"].queryset = (CatalogClass.objects.filter(version__is_current=True, active=True)
+        self.fields["catalog_class"].queryset = (CatalogClass.objects.current()
                                                  .select_related("version").order_by("kind", "code"))
         self.fields["catalog_class"].label_from_instance = lambda c: f"{c.major_name} · {c.plain_name or c.name}"
 
@@ -74,7 +74,7 @@ class ReportForm(forms.Form):
 def _common_classes():
     """(class, label) of the chips: the current classes with a plain name, events first; a plain name given in
     the source language reads in the visitor's language where the catalogue's words are translated."""
-    classes = (CatalogClass.objects.filter(version__is_current=True, active=True).exclude(plain_name="")
+    classes = (CatalogClass.objects.current().exclude(plain_name="")
                .select_related("version").order_by("-kind", "version__code", "code")[:COMMON_MAX])
     return [(c, _(c.plain_name)) for c in classes]
 

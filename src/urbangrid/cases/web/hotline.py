@@ -34,7 +34,7 @@ class HotlineCallForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["catalog_class"].queryset = (CatalogClass.objects.filter(version__is_current=True, active=True)
+        self.fields["catalog_class"].queryset = (CatalogClass.objects.current()
                                                  .select_related("version").order_by("kind", "code"))
         self.fields["catalog_class"].label_from_instance = lambda c: f"{c.code} {c.major_name} · {c.name}"
 

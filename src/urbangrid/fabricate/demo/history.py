@@ -240,7 +240,7 @@ class _Run:
         self.script = None  # a list to record each step as a live request would make it (the one-writer proof)
         self.finishing = False
         self.keep_closures = True  # closed cases go to the recurrence index (not while a case is replayed)
-        classes = list(CatalogClass.objects.filter(version__is_current=True, active=True).select_related("version"))
+        classes = list(CatalogClass.objects.current().select_related("version"))
         weights = [HOT_CLASSES.get((c.version.code, c.code), 4 if c.kind == "event" else 1) for c in classes]
         self.classes, self.class_weights = classes, weights
         self.grids = list(UnitGrid.objects.select_related("community").only(

@@ -36,7 +36,7 @@ def parse_service_code(code):
 
 
 def current_services():
-    return (CatalogClass.objects.filter(version__is_current=True, active=True).select_related("version")
+    return (CatalogClass.objects.current().select_related("version")
             .order_by("version__code", "kind", "code"))
 
 
