@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from ug_testing import login_client
-from urbangrid.assessment import review_base, reviews
+from urbangrid.assessment.reviews import base, periodic
 from urbangrid.assessment.periods import period_of
 from demo_snapshot import build_demo
 
@@ -62,11 +62,11 @@ def test_every_figure_equals_the_list_behind_it(demo_history, client):
             assert _listed(client, href) == int(value), ("dashboard", start, key, href)
             checked[f"dashboard:{key}"] = checked.get(f"dashboard:{key}", 0) + int(value)
     # the reviews: every figure with a link to the case list, in the summaries and in the tables
-    everything = review_base.ReviewScope(everything=True)
+    everything = base.ReviewScope(everything=True)
     for kind, on in (("daily", today - timedelta(days=1)), ("daily", today - timedelta(days=2)), ("weekly", today),
                      ("monthly", today), ("monthly", (today.replace(day=1) - timedelta(days=1))), ("quarterly", today),
                      ("yearly", today)):
-        review = reviews.build(kind, period_of({"daily": "day", "weekly": "week", "monthly": "month",
+        review = periodic.build(kind, period_of({"daily": "day", "weekly": "week", "monthly": "month",
                                                 "quarterly": "quarter", "yearly": "year"}[kind], on), everything)
         figures = [(f"summary:{key}", value, link) for key, _label, value, _kind, link in review.summary]
         for section in review.sections:
