@@ -8,7 +8,7 @@ previous run left it), migrated and filled by ``urbangrid generate`` at that yea
 days (365: a full year; fewer: the same density over a shorter window, the year figure then extrapolated
 linearly from the whole window and marked as such). Then:
 
-- ours: the daily tallies (日统计, ``assessment/tallies.py``) are built once after generation (timed:
+- ours: the daily tallies (日统计, ``assessment/evaluation/tallies.py``) are built once after generation (timed:
   that is the nightly job's cost), then ``TallyEvaluation(start, end)`` with ``units()``, ``positions()``
   and ``regions()`` for all five levels, for a calendar month inside the window and for the year (the
   whole window); with ``--raw`` also ``EventEvaluation`` straight from the event log (checked equal);
@@ -76,8 +76,8 @@ def missing_baseline():
 
 def run_ours(start, end, raw=False):
     """Our evaluation of the period: from the daily tallies (the default), or ``raw`` from the event log."""
-    from urbangrid.assessment.evaluation import EventEvaluation
-    from urbangrid.assessment.tallies import TallyEvaluation
+    from urbangrid.assessment.evaluation.rules import EventEvaluation
+    from urbangrid.assessment.evaluation.tallies import TallyEvaluation
     from urbangrid.cases.models import CaseEvent
 
     t = time.perf_counter()
@@ -318,7 +318,7 @@ def main(argv=None):
             w_start = datetime.combine(first.astimezone(wt.TZ).date(), datetime.min.time(), wt.TZ)
             w_end = datetime.combine(end_day + timedelta(days=1), datetime.min.time(), wt.TZ)
             periods = {"month": (month.start, month.end), "year" if args.days >= 365 else f"window ({args.days} d)": (w_start, w_end)}
-            from urbangrid.assessment import tallies
+            from urbangrid.assessment.evaluation import tallies
 
             c.log("building the daily tallies (日统计)")
             t = time.perf_counter()

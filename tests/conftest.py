@@ -34,7 +34,7 @@ def _append_only_triggers(request):
 @pytest.fixture(autouse=True)
 def _exact_tallies(settings):
     # Evaluations in tests see every event at once; production lets today's tally age a minute.
-    from urbangrid.assessment import tallies
+    from urbangrid.assessment.evaluation import tallies
 
     settings.URBANGRID_TALLY_TODAY_MAX_AGE = 0
     tallies.forget_seen()

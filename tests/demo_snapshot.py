@@ -110,7 +110,7 @@ def _forget_process_caches():
     from django.contrib.contenttypes.models import ContentType
     from django.core.cache import cache
 
-    from urbangrid.assessment import tallies
+    from urbangrid.assessment.evaluation import tallies
     from urbangrid.cases import services
     from urbangrid.catalog import responsibility
     from urbangrid.gazetteer.geocoder import geocoder

@@ -17,7 +17,9 @@ from django.db.models import Count
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from urbangrid.assessment import evaluate, evaluation, periods, reviews
+from urbangrid.assessment import periods
+from urbangrid.assessment.evaluation import evaluate, rules
+from urbangrid.assessment.reviews import periodic
 from urbangrid.cases import services
 from urbangrid.cases.chain import verify
 from urbangrid.cases.models import Case, CaseEvent
@@ -120,7 +122,7 @@ def _drive(a, point, path):
 
 def _tables(ev):
     return {"units": ev.units(), "positions": ev.positions(),
-            "regions": {level: ev.regions(level) for level in evaluation.LEVELS}}
+            "regions": {level: ev.regions(level) for level in rules.LEVELS}}
 
 
 def _direct(start, end):
@@ -244,8 +246,8 @@ def test_evaluation_while_transitions_run(city):
             runs.append((before, tables, _direct(start, end)))
             if i % 4 == 0:  # what the review pages show, built from the same log
                 for kind in ("daily", "monthly"):
-                    p = periods.period_of(reviews.KINDS[kind][0], today)
-                    reviews_built.append(reviews.build(kind, p, scope).as_dict())
+                    p = periods.period_of(periodic.KINDS[kind][0], today)
+                    reviews_built.append(periodic.build(kind, p, scope).as_dict())
             i += 1
 
     threads = Threads()
@@ -277,11 +279,11 @@ def test_evaluation_while_transitions_run(city):
     # The writers have stopped: the evaluation equals one computed from scratch from the raw events and
     # agrees with the event table.
     final = _tables(evaluate.evaluate(start, end))
-    reference = evaluation.EventEvaluation  # the raw-event rules
+    reference = rules.EventEvaluation  # the raw-event rules
     scratch = _tables(reference(start, end))
     assert final["units"] == scratch["units"]
     assert final["positions"] == scratch["positions"]
-    for level in evaluation.LEVELS:
+    for level in rules.LEVELS:
         assert final["regions"][level] == scratch["regions"][level], level
     direct = _direct(start, end)
     assert _figures(final) == direct
@@ -294,7 +296,7 @@ def test_evaluation_while_transitions_run(city):
     assert sum(r["rework"] for r in final["units"]) == events.filter(action="check_fail").count()
     # The daily review's totals are the day's events too.
     day = periods.period_of("day", today)
-    daily = reviews.build("daily", day, Reach(everything=True))
+    daily = periodic.build("daily", day, Reach(everything=True))
     assert sum(r["reported"] for r in daily.section("by_grid").rows) == CaseEvent.objects.filter(
         action="report", at__gte=day.start, at__lt=day.end).count()
     for n in numbers:
@@ -357,7 +359,7 @@ def _sheet(src, dst, edit):
 
 
 def test_imports_while_cases_are_created(city, tmp_path):
-    from urbangrid.assessment.deductions import export_items
+    from urbangrid.assessment.deductions.rules import export_items
     from urbangrid.assessment.models import InspectionItem
     from urbangrid.catalog.excel import export_rules
     from urbangrid.catalog.models import ResponsibilityRule

@@ -5,13 +5,13 @@ from datetime import timedelta
 from html import unescape
 
 import pytest
-from demo_snapshot import build_demo
 from django.utils import timezone
-from ug_testing import login_client
 
-from urbangrid.assessment import reviews
+from ug_testing import login_client
+from urbangrid.assessment.reviews import periodic
 from urbangrid.assessment.periods import period_of
 from urbangrid.org.reach import Reach
+from demo_snapshot import build_demo
 
 
 def _listed(client, href, _seen={}):
@@ -67,7 +67,7 @@ def test_every_figure_equals_the_list_behind_it(demo_history, client):
     for kind, on in (("daily", today - timedelta(days=1)), ("daily", today - timedelta(days=2)), ("weekly", today),
                      ("monthly", today), ("monthly", (today.replace(day=1) - timedelta(days=1))), ("quarterly", today),
                      ("yearly", today)):
-        review = reviews.build(kind, period_of({"daily": "day", "weekly": "week", "monthly": "month",
+        review = periodic.build(kind, period_of({"daily": "day", "weekly": "week", "monthly": "month",
                                                 "quarterly": "quarter", "yearly": "year"}[kind], on), everything)
         figures = [(f"summary:{key}", value, link) for key, _label, value, _kind, link in review.summary]
         for section in review.sections:

@@ -6,9 +6,9 @@ from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Path, Schema, Status, Swagger
 from ninja.errors import HttpError
 
-from urbangrid.assessment.api import router as assessment_router
-from urbangrid.assessment.deductions_api import router as deductions_router
-from urbangrid.assessment.reviews_api import router as reviews_router
+from urbangrid.assessment.evaluation.api import router as assessment_router
+from urbangrid.assessment.deductions.api import router as deductions_router
+from urbangrid.assessment.reviews.api import router as reviews_router
 from urbangrid.cases.api import router as cases_router
 from urbangrid.cases.services import CaseError
 from urbangrid.catalog.api import router as catalog_router

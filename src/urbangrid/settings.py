@@ -261,7 +261,7 @@ else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "huey.sqlite3")})
 # Re-check deadlines (overdue, approaching) this often, in minutes.
 URBANGRID_SWEEP_MINUTES = int(os.environ.get("URBANGRID_SWEEP_MINUTES", "5"))
-# 综合评价 from the daily tallies (assessment/tallies.py) instead of the raw event log; today's tally is
+# 综合评价 from the daily tallies (assessment/evaluation/tallies.py) instead of the raw event log; today's tally is
 # refreshed when older than this many seconds and new events arrived (0: always exact).
 # Seconds a process trusts its cached bearer tokens and actors (roles, scope) when they change in another
 # process or by a bulk write (changes through the ORM in this process apply at once).
@@ -274,7 +274,7 @@ URBANGRID_TOKEN_TTL_DAYS = int(os.environ.get("URBANGRID_TOKEN_TTL_DAYS", "30"))
 URBANGRID_TRUSTED_PROXIES = [p.strip() for p in os.environ.get("URBANGRID_TRUSTED_PROXIES", "").split(",") if p.strip()]
 URBANGRID_AUTH_CACHE_TTL = float(os.environ.get("URBANGRID_AUTH_CACHE_TTL", "5"))
 URBANGRID_EVALUATION_TALLIES = env_bool("URBANGRID_EVALUATION_TALLIES", True)
-# Evaluations (assessment/evaluation.py): the longest period a request may ask for; below this many events a
+# Evaluations (assessment/evaluation/rules.py): the longest period a request may ask for; below this many events a
 # period with untallied days is counted from the raw events (bounded cost), above it the ready days are shown.
 URBANGRID_EVALUATION_MAX_DAYS = int(os.environ.get("URBANGRID_EVALUATION_MAX_DAYS", "1097"))
 URBANGRID_EVALUATION_RAW_MAX_EVENTS = int(os.environ.get("URBANGRID_EVALUATION_RAW_MAX_EVENTS", "20000"))
@@ -293,7 +293,7 @@ URBANGRID_RESPONSIBILITY_TTL = float(os.environ.get("URBANGRID_RESPONSIBILITY_TT
 # Seconds a process may show a stale count of dead notification deliveries (the top bar's alert).
 URBANGRID_DEAD_NOTIFY_TTL = float(os.environ.get("URBANGRID_DEAD_NOTIFY_TTL", "30"))
 URBANGRID_WORKTIME_CALENDAR_TTL = float(os.environ.get("URBANGRID_WORKTIME_CALENDAR_TTL", "300"))
-# Member and unit review weights over the defaults (assessment/members.py), JSON: {"person": {...}, ...}.
+# Member and unit review weights over the defaults (assessment/reviews/members.py), JSON: {"person": {...}, ...}.
 URBANGRID_REVIEW_WEIGHTS = json.loads(os.environ.get("URBANGRID_REVIEW_WEIGHTS") or "{}")
 # Open311 discovery (public/open311/views.py) and its one jurisdiction; the largest POST body (0: the photo
 # limits of one request plus the form fields).

@@ -5,7 +5,7 @@ import pytest
 def both_sources(request, settings, monkeypatch):
     """Run a test against the daily tallies and against the raw-event reference: the same numbers. In the
     tallies run every evaluation first tallies what it misses, as the worker would have (requests never do)."""
-    from urbangrid.assessment import evaluate
+    from urbangrid.assessment.evaluation import evaluate
 
     settings.URBANGRID_EVALUATION_TALLIES = request.param == "tallies"
     if request.param == "tallies":

@@ -9,10 +9,10 @@ from openpyxl import load_workbook
 
 from eval_helpers import T, Log
 from ug_testing import login_client
-from urbangrid.assessment import members, reviews
-from urbangrid.assessment.evaluate import evaluation_for
-from urbangrid.assessment.evaluation import has_activity
+from urbangrid.assessment.evaluation.evaluate import evaluation_for
+from urbangrid.assessment.evaluation.rules import has_activity
 from urbangrid.assessment.periods import period_of
+from urbangrid.assessment.reviews import members, periodic
 from urbangrid.org.reach import Reach
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +79,7 @@ def test_api_page_and_export_say_no_data(demo_city, client):
 def test_awards_pay_and_rankings_leave_out_subjects_without_activity(demo_city):
     log = one_case()
     everything = Reach(everything=True)
-    review = reviews.build("yearly", period_of("year", T(2026, 3, 1).date()), everything, now=NOW)
+    review = periodic.build("yearly", period_of("year", T(2026, 3, 1).date()), everything, now=NOW)
     awards = review.section("unit_awards").rows
     assert [r["code"] for r in awards] == [log.u1.code]  # not the bureau, sections or idle teams
     assert all(r["pay_score"] is not None for r in review.section("person_awards").rows)

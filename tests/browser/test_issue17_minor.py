@@ -94,7 +94,7 @@ def record_deductions(username, n=3):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from ug_testing import jpeg
-    from urbangrid.assessment import deductions as svc
+    from urbangrid.assessment.deductions import rules as svc
     from urbangrid.org.scope import actor_for
 
     from .test_case_loop_ui import INSIDE_WG01

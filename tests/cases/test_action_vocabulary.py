@@ -190,16 +190,17 @@ def test_action_members_are_the_strings():
 def test_groups_derived_from_the_table_are_the_lists_they_replaced():
     """The evaluation's and the member records' action groups come from the table's columns now; they name
     the same actions as the hand-written lists they replaced."""
-    from urbangrid.assessment import evaluation, members, tallies
+    from urbangrid.assessment.evaluation import rules, tallies
+    from urbangrid.assessment.reviews import members
 
     A = Action
-    assert evaluation.COUNTED == (A.REPORT, A.SEND_VERIFY, A.VERIFY, A.ACCEPT, A.FILE, A.DISPATCH, A.DISPATCH_SECOND,
+    assert rules.COUNTED == (A.REPORT, A.SEND_VERIFY, A.VERIFY, A.ACCEPT, A.FILE, A.DISPATCH, A.DISPATCH_SECOND,
                                   A.APPROVE_RETURN, A.FEED_BACK, A.SEND_CHECK, A.CHECK_PASS, A.CHECK_FAIL, A.CLOSE, A.VOID)
-    assert evaluation.DISPATCHES == (A.DISPATCH, A.DISPATCH_SECOND)
-    assert evaluation.HANDLE_STARTS == (A.DISPATCH, A.DISPATCH_SECOND, A.CHECK_FAIL)
-    assert set(evaluation.HANDLE_STOPS) == {A.FEED_BACK, A.APPROVE_RETURN, A.VOID}
+    assert rules.DISPATCHES == (A.DISPATCH, A.DISPATCH_SECOND)
+    assert rules.HANDLE_STARTS == (A.DISPATCH, A.DISPATCH_SECOND, A.CHECK_FAIL)
+    assert set(rules.HANDLE_STOPS) == {A.FEED_BACK, A.APPROVE_RETURN, A.VOID}
     # and the recomputation on a changed working calendar (重算时限), which gives a running 处置 clock a new deadline
-    assert evaluation.HANDLE_DEADLINES == (A.APPROVE_EXTENSION, A.RESUME, A.RECALENDAR)
+    assert rules.HANDLE_DEADLINES == (A.APPROVE_EXTENSION, A.RESUME, A.RECALENDAR)
     assert tallies.CLOCK_ACTIONS == {A.DISPATCH, A.DISPATCH_SECOND, A.CHECK_FAIL, A.FEED_BACK, A.APPROVE_RETURN, A.VOID,
                                      A.APPROVE_SUSPENSION, A.RESUME, A.APPROVE_EXTENSION, A.RECALENDAR}
     assert members.PERSON_ACTIONS == {A.REPORT: None, A.VERIFY: "verify", A.CHECK_PASS: "check", A.CHECK_FAIL: "check",

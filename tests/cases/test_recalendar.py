@@ -353,7 +353,7 @@ def test_an_overdue_flag_set_on_the_old_deadline_is_cleared_when_the_new_one_has
 
 
 def test_the_evaluation_follows_the_recomputed_handling_deadline():
-    from urbangrid.assessment.evaluation import handle_clocks
+    from urbangrid.assessment.evaluation.rules import handle_clocks
 
     start, old, new = at("2026-12-31 10:00"), at("2027-01-04 10:00"), at("2027-01-05 10:00")
     evs = [(Action.DISPATCH, start, 5, old, "handle"), (Action.RECALENDAR, at("2027-01-04 11:30"), None, new, "handle")]

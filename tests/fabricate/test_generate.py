@@ -13,7 +13,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from urbangrid.assessment.evaluate import evaluate
+from urbangrid.assessment.evaluation.evaluate import evaluate
 from urbangrid.assessment.periods import period_of
 from urbangrid.cases import engine
 from urbangrid.cases.models import Case, CaseEvent, CaseNumberSequence, CaseUnit

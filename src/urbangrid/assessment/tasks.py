@@ -1,13 +1,13 @@
 """Periodic work of the assessment app on the task engine (huey).
 
 The daily tallies behind the evaluation are built here (and by ``urbangrid tallies``), never in a request:
-pages and the API read what is ready and say which days are not (``evaluate.evaluation_for``).
+pages and the API read what is ready and say which days are not (``evaluation.evaluate.evaluation_for``).
 """
 from django.conf import settings
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
 
-from . import tallies
+from .evaluation import tallies
 
 
 @db_periodic_task(crontab(minute="*"))

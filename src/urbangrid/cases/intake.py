@@ -50,7 +50,7 @@ DOORS = {d.key: d for d in (
          "case.accept", external_ref="<热线>:<工单号>"),
     Door(OPEN311, gettext_lazy("外部系统（Open311，凭 API key）"), frozenset({Source.OPEN311}), None,
          external_ref="o311:<key>:<fixmystreet_id>", limit_setting="URBANGRID_OPEN311_POSTS_PER_HOUR"),
-    # A deduction on a problem that should be handled opens a case (assessment/deductions.py), under the
+    # A deduction on a problem that should be handled opens a case (assessment/deductions/rules.py), under the
     # citizens' app source: the assessor reports what any passer-by could have.
     Door(DEDUCTION, gettext_lazy("考核扣分转案件"), frozenset({Source.PUBLIC_APP}), "assessment.deduct"),
 )}

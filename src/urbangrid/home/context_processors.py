@@ -1,7 +1,7 @@
 """What the page's links may point to: a role's menus and breadcrumbs link only to pages it may open."""
 from functools import cached_property
 
-from urbangrid.assessment.review_base import scope_of
+from urbangrid.assessment.reviews.base import scope_of
 from urbangrid.cases.outbox import dead_count
 from urbangrid.org.access import actor_of
 

@@ -3,7 +3,7 @@ import time
 
 from django.utils.translation import gettext as _
 
-from urbangrid.assessment.deductions import ensure_default_standard
+from urbangrid.assessment.deductions.rules import ensure_default_standard
 from urbangrid.assessment.models import Deduction
 from urbangrid.cases.models import Case, CaseEvent
 from urbangrid.cases.states import OPEN
@@ -72,7 +72,7 @@ def build_demo(seed=2024, log=print, history=False, cases=None):
         build_deductions(seed=seed, log=log)
         # the evaluation reads daily tallies and requests never build them: tally the history now (only the
         # days not ready yet, so a rerun costs little), so that the first evaluation after the build is fast
-        from urbangrid.assessment.tallies import build_missing
+        from urbangrid.assessment.evaluation.tallies import build_missing
 
         step(_("· 日统计（综合评价）…"))
         build_missing()

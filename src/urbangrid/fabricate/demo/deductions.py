@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from shapely.geometry import Point, shape
 
-from urbangrid.assessment.deductions import TARGET_FIELD, link_default_classes
+from urbangrid.assessment.deductions.rules import TARGET_FIELD, link_default_classes
 from urbangrid.assessment.models import Deduction, DeductionEvent, DeductionPolicy, InspectionItem
 from urbangrid.cases.models import Case
 from urbangrid.grids.locator import locator

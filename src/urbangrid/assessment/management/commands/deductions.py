@@ -2,7 +2,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from urbangrid.assessment.deductions import export_items, import_items
+from urbangrid.assessment.deductions.rules import export_items, import_items
 from urbangrid.core.excel import ImportErrors
 
 

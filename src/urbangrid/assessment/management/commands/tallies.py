@@ -8,7 +8,7 @@ from django.db.models import Max, Min, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from urbangrid.assessment import tallies
+from urbangrid.assessment.evaluation import tallies
 from urbangrid.assessment.models import TallyDay
 
 
