@@ -46,7 +46,8 @@ def _sample(cells, n=6):
 @pytest.fixture
 def demo_history(settings, tmp_path):
     settings.VAR_DIR = tmp_path
-    build_demo(seed=2024, log=lambda m: None, history=True, cases=3000)
+    # the same arguments as the assessment tests' history: one 3,000-case build per session, restored here
+    build_demo(seed=11, log=lambda m: None, history=True, cases=3000)
 
 
 @pytest.mark.django_db

@@ -36,9 +36,9 @@ def test_chain_intact_then_tampering_found(demo_city, capsys):
 
 def test_demo_history_chains_verify(settings, tmp_path):
     """History written in bulk is chained the same way as live transitions."""
-    from urbangrid.fabricate.demo.build import build_demo
+    from demo_snapshot import build_demo  # the catalog tests' arguments: built once per session, for real the first time
 
     settings.VAR_DIR = tmp_path
-    build_demo(seed=9, log=lambda m: None, history=True, cases=300)
+    build_demo(seed=9, log=lambda m: None, history=True, cases=400)
     call_command("audit", "verify")
     assert all(verify(c) is None for c in Case.objects.all()[:50])
