@@ -369,7 +369,7 @@ def _create(request, fmt):
     code = param(request, "service_code")
     if code is None:
         raise Open311Error(400, "service_code is required")
-    cls = ser.find_service(code)
+    cls = services_doc.current_class(code)  # the current classes kept with the services document
     if cls is None:
         old = ser.find_replaced(code)
         if old is not None:  # a client with an old services list: say what to send instead
