@@ -27,7 +27,7 @@ from django.utils.translation import gettext
 from urbangrid.cases.models import Case, CaseEvent, CaseUnit
 from urbangrid.cases.states import PLAIN, TERMINAL, State
 from urbangrid.catalog.models import CatalogClass
-from urbangrid.catalog.responsibility import responsible_units
+from urbangrid.catalog.responsibility import responsible_units_cached
 from urbangrid.grids.models import Region, UnitGrid
 from urbangrid.org.models import Unit
 
@@ -238,7 +238,7 @@ def serialize(rows, extensions=False):
         last_unit = _last_units(ended)
     unassigned = [(r[CLASS], r[LON], r[LAT]) for r in rows if r[UNIT] is None and r[STATE] not in TERMINAL
                   and r[LON] is not None]
-    resolved = responsible_units(unassigned) if unassigned else {}
+    resolved = responsible_units_cached(unassigned) if unassigned else {}  # kept with resolve()'s answers
     # every row's regions, not only those of the rows without an address: the queries do not depend on the rows
     found = names({
         "class": {r[CLASS] for r in rows},
