@@ -58,18 +58,20 @@ def _fresh_locator(settings):
     from urbangrid.grids.locator import locator
 
     from urbangrid.gazetteer.geocoder import geocoder
-    from urbangrid.public.open311 import services_doc
+    from urbangrid.public.open311 import fastread, services_doc
 
     settings.URBANGRID_GRID_VERSION_TTL = 0
     locator.invalidate()
     geocoder.invalidate()  # a rolled-back test's gazetteer has the same version number as the next one's
     responsibility.invalidate()  # a rolled-back test's rules must not answer the next test
     services_doc.invalidate()  # nor its catalogue the next test's services.json
+    fastread.invalidate()  # nor its names (ids are reused after a rollback) the next test's requests
     yield
     locator.invalidate()
     geocoder.invalidate()
     responsibility.invalidate()
     services_doc.invalidate()
+    fastread.invalidate()
 
 
 @pytest.fixture(scope="module")

@@ -115,6 +115,7 @@ def _forget_process_caches():
     from urbangrid.catalog import responsibility
     from urbangrid.gazetteer.geocoder import geocoder
     from urbangrid.grids.locator import locator
+    from urbangrid.public.open311 import fastread
     from urbangrid.worktime import clock
 
     ContentType.objects.clear_cache()
@@ -125,3 +126,4 @@ def _forget_process_caches():
     clock.invalidate_calendar()
     tallies.forget_seen()
     services._limits_cache.clear()
+    fastread.invalidate()

@@ -77,7 +77,7 @@ def _cold_caches():
     from urbangrid.catalog import responsibility
     from urbangrid.gazetteer.geocoder import geocoder
     from urbangrid.grids.locator import locator
-    from urbangrid.public.open311 import services_doc
+    from urbangrid.public.open311 import fastread, services_doc
     from urbangrid.worktime import clock
 
     clock.invalidate_calendar()
@@ -85,6 +85,7 @@ def _cold_caches():
     geocoder.invalidate()
     responsibility.invalidate()
     services_doc.invalidate()
+    fastread.invalidate()
 
 
 @pytest.mark.parametrize("extensions", ["false", "true"])

@@ -84,6 +84,25 @@ def test_resolution_cache_follows_rule_changes(cases):
     assert responsibility.resolve(case.catalog_class_id, case.lon, case.lat).unit != other
 
 
+def test_kept_responsible_units_equal_the_uncached_ones_and_follow_rule_changes(cases):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    rows = Case.objects.exclude(lon=None).values_list("catalog_class_id", "lon", "lat")[:60]
+    items = list(rows) + [(rows[0][0], 0.0, 0.0)]  # and one outside the managed area
+    fresh = responsibility.responsible_units(items)
+    assert responsibility.responsible_units_cached(items) == fresh
+    with CaptureQueriesContext(connection) as ctx:
+        assert responsibility.responsible_units_cached(items) == fresh
+    assert not [q for q in ctx.captured_queries if "responsibilityrule" in q["sql"]]  # answered from the cache
+    item = next(i for i in items if fresh[i] is not None)
+    case = Case.objects.filter(catalog_class_id=item[0], lon=item[1], lat=item[2]).first()
+    other = Unit.objects.filter(active=True).exclude(pk=fresh[item].pk).first()
+    ResponsibilityRule.objects.create(catalog_class_id=case.catalog_class_id, responsibility_grid_id=case.responsibility_grid_id,
+                                      unit=other, time_limit_value=3, time_limit_unit="working_days")
+    assert responsibility.responsible_units_cached([item])[item] == other == responsibility.responsible_units([item])[item]
+
+
 def _row(model, pk):
     obj = model.objects.get(pk=pk)
     return {f.attname: getattr(obj, f.attname) for f in model._meta.concrete_fields if not f.primary_key}

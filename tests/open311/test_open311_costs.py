@@ -123,3 +123,22 @@ def test_admin_edits_a_keys_limit(demo_city, admin_client):
     key, _raw = keys.issue("测试系统")
     page = admin_client.get(f"/admin/public/open311key/{key.pk}/change/")
     assert page.status_code == 200 and b'name="posts_per_hour"' in page.content
+
+
+def test_post_takes_the_class_from_the_kept_map(demo_city):
+    """``services_doc.current_class`` answers what ``find_service`` asks the database, and follows edits."""
+    from urbangrid.public.open311 import serializers as ser
+    from urbangrid.public.open311 import services_doc
+
+    codes = [ser.service_code(c) for c in ser.current_services()]
+    for code in codes + ["local-demo:event:9999", "nope", "", None, f" {SERVICE} ", "a:b:c"]:
+        kept, asked = services_doc.current_class(code), ser.find_service(code)
+        assert (kept.pk if kept else None) == (asked.pk if asked else None), code
+    cls = CatalogClass.objects.get(version__code="local-demo-2026", kind="event", code="21001")
+    cls.active = False
+    cls.save(update_fields=["active"])
+    assert services_doc.current_class(SERVICE) is None
+    with CaptureQueriesContext(connection) as ctx:
+        assert services_doc.current_class(codes[0]) is not None
+        assert services_doc.current_class(codes[1]) is not None
+    assert len(ctx.captured_queries) <= 1

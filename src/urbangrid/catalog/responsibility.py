@@ -150,6 +150,38 @@ def responsible_units(items):
     return answers
 
 
+_MISSING = object()
+
+
+def responsible_units_cached(items):
+    """``responsible_units`` with its answers kept in this module's cache (the TTL and invalidation of
+    ``resolve``'s answers, keyed by the grid data version): the same page of unassigned cases asked again costs
+    no query and no point location."""
+
+    items = list(dict.fromkeys(items))
+    if not items:
+        return {}
+    locator.locate_points([])  # the index and its version current (a version check per TTL), as locate does
+    version = locator.version
+    if time.monotonic() - _cache_born[0] > settings.URBANGRID_RESPONSIBILITY_TTL or len(_cache) > _CACHE_MAX:
+        invalidate()
+    answers, misses = {}, []
+    for item in items:
+        unit = _cache.get(("units", version, *item), _MISSING)
+        if unit is _MISSING:
+            misses.append(item)
+        else:
+            answers[item] = unit
+    if misses:
+        generation = _cache_generation[0]
+        found = responsible_units(misses)
+        with _cache_lock:
+            if generation == _cache_generation[0]:
+                _cache.update({("units", version, *item): unit for item, unit in found.items()})
+        answers.update(found)
+    return answers
+
+
 def _limit_hours(rule):
     """A rule's time limit in about working hours (a day of 8), only to order limits given in different units."""
 

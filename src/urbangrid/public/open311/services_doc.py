@@ -28,6 +28,7 @@ _generation = [0]
 def invalidate():
     with _lock:
         _docs.clear()
+        _classes.clear()
         _generation[0] += 1
 
 
@@ -57,6 +58,23 @@ def document(fmt):
         if generation == _generation[0]:  # not kept if the catalogue changed while it was being built
             _docs[key] = (now, text)
     return text
+
+
+_classes = {}
+
+
+def current_class(code):
+    """The current, active class of a service code, or None: ``serializers.find_service`` from a map of the
+    current classes kept with the document (same invalidation), so a POST does not query for it."""
+    now = time.monotonic()
+    entry = _classes.get("map")
+    if entry is None or now - entry[0] > float(settings.URBANGRID_OPEN311_SERVICES_TTL):
+        generation = _generation[0]
+        entry = (now, {ser.service_code(c): c for c in ser.current_services()})
+        with _lock:
+            if generation == _generation[0]:
+                _classes["map"] = entry
+    return entry[1].get((code or "").strip()) if ser.parse_service_code(code) else None
 
 
 for _model in (CatalogClass, CatalogVersion):

@@ -46,7 +46,7 @@ from urbangrid.org.scope import anonymous_actor, unit_system_actor
 from urbangrid.worktime.clock import TZ
 
 from ..models import Open311Request, Open311Update
-from . import keys
+from . import fastread, keys
 from . import serializers as ser
 from . import services_doc
 from .errors import too_large
@@ -248,22 +248,18 @@ def service_definition(request, fmt, code):
 
 # --- requests -------------------------------------------------------------------------------------
 
-def _cases():
-    return Case.objects.select_related(*ser.REQUEST_RELATED)
-
-
 @endpoint("GET", "POST")
 def requests_(request, fmt):
     if request.method == "POST":
         return _create(request, fmt)
-    serializer = ser.RequestSerializer(extensions=_flag(request, "extensions"))
+    extensions = _flag(request, "extensions")
     ids = param(request, "service_request_id")
     if ids:  # overrides every other argument
         numbers = [n.strip() for n in ids.split(",") if n.strip()][:MAX_PAGE]
-        by_number = {c.number: c for c in _cases().filter(number__in=numbers)}
-        cases = [by_number[n] for n in dict.fromkeys(numbers) if n in by_number]
-        return respond(fmt, "service_requests", serializer.many(cases))
-    qs = _cases()
+        by_number = {r[fastread.NUMBER]: r for r in fastread.rows_of(Case.objects.filter(number__in=numbers))}
+        rows = [by_number[n] for n in dict.fromkeys(numbers) if n in by_number]
+        return respond(fmt, "service_requests", fastread.serialize(rows, extensions))
+    qs = Case.objects.all()
     codes = param(request, "service_code")
     if codes:
         q = Q(pk__in=[])
@@ -284,16 +280,16 @@ def requests_(request, fmt):
     start, end = _date_range(request, MAX_RANGE)
     qs = qs.filter(created_at__gte=start, created_at__lte=end)
     page, size = _page(request)
-    rows = qs.order_by("-created_at", "-pk")[(page - 1) * size: page * size]
-    return respond(fmt, "service_requests", serializer.many(rows))
+    rows = fastread.rows_of(qs.order_by("-created_at", "-pk")[(page - 1) * size: page * size])
+    return respond(fmt, "service_requests", fastread.serialize(rows, extensions))
 
 
 @endpoint("GET")
 def request_detail(request, fmt, number):
-    case = _cases().filter(number=number).first()
-    if case is None:
+    row = fastread.row_by_number(number)
+    if row is None:
         raise Open311Error(404, f"service_request_id {number} not found")
-    return respond(fmt, "service_requests", ser.RequestSerializer(extensions=_flag(request, "extensions")).many([case]))
+    return respond(fmt, "service_requests", fastread.serialize([row], _flag(request, "extensions")))
 
 
 @endpoint("GET")
@@ -373,7 +369,7 @@ def _create(request, fmt):
     code = param(request, "service_code")
     if code is None:
         raise Open311Error(400, "service_code is required")
-    cls = ser.find_service(code)
+    cls = services_doc.current_class(code)  # the current classes kept with the services document
     if cls is None:
         old = ser.find_replaced(code)
         if old is not None:  # a client with an old services list: say what to send instead

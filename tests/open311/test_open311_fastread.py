@@ -1,0 +1,104 @@
+"""GET requests read from the case rows (``fastread``) answer exactly what the ORM serializer answers: every
+case of the demo plus cases in each shape the document distinguishes (unassigned and located, 待定位, dispatched,
+ended with and without a unit, public answers to the citizen, an Open311 record with a media URL, no address),
+in JSON and XML, with and without the flow log, through a page and one by one."""
+import secrets
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.utils import timezone, translation
+
+from urbangrid.cases import services
+from urbangrid.cases.models import Case
+from urbangrid.catalog.models import CatalogClass
+from urbangrid.org.models import RoleAssignment
+from urbangrid.org.scope import actor_for
+from urbangrid.public.open311 import fastread, keys
+from urbangrid.public.open311 import serializers as ser
+from urbangrid.public.open311.render import to_json, to_xml
+
+pytestmark = pytest.mark.django_db
+SERVICE = "local-demo-2026:event:21001"
+
+
+def staff(name):
+    return actor_for(get_user_model().objects.get(username=name))
+
+
+@pytest.fixture
+def shapes(demo_city):
+    """Cases in every shape the document tells apart, made through the case service and the Open311 door."""
+    cls = CatalogClass.objects.get(version__code="local-demo", code="0401")
+    made = []
+    for i in range(6):
+        case, _ = services.report(staff("inspector"), catalog_class=cls, lon=117.2310 + 0.0004 * i, lat=31.8785,
+                                  description=f"问题{i}", source="inspector", require_photos=False)
+        made.append(case.number)
+    lead, intake = staff("shift_lead"), staff("intake_operator")
+    services.transition(intake, made[1], "not_file", {"reason": "内部理由", "public_note": "公开答复：已转交"})
+    for number in (made[2], made[5]):
+        services.transition(intake, number, "accept")
+        filed = services.transition(lead, number, "file")
+        if filed.state == "pending_dispatch":
+            unit = RoleAssignment.objects.filter(role="unit_handler").first().unit
+            services.transition(staff("dispatcher"), number, "dispatch", {"unit": unit.code})
+    # ended, no longer with a unit: the last unit it was dispatched to answers for it
+    Case.objects.filter(number=made[5]).update(state="closed", current_unit=None, closed_at=timezone.now())
+    services.transition(lead, made[3], "void", {"reason": "重复"})
+    Case.objects.filter(number=made[4]).update(address="")  # the address from the regions' names
+    _key, raw = keys.issue("测试系统")
+    c = Client(REMOTE_ADDR=f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.7")
+    for extra in ({"lat": "31.8785", "long": "117.2352", "media_url": "https://example.org/a.jpg"},
+                  {"address_string": "并不存在的某某路 999 号"}):
+        r = c.post("/open311/v2/requests.json", {"api_key": raw, "service_code": SERVICE, "description": "路面塌陷",
+                                                 **extra})
+        assert r.status_code == 200, r.content
+        made.append(r.json()[0]["service_request_id"])
+    return made
+
+
+def _orm(numbers, extensions):
+    cases = {c.number: c for c in Case.objects.select_related(*ser.REQUEST_RELATED).filter(number__in=numbers)}
+    return ser.RequestSerializer(extensions=extensions).many([cases[n] for n in numbers])
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("extensions", [False, True])
+def test_fast_reader_equals_the_orm_serializer(shapes, extensions, language):
+    numbers = list(Case.objects.order_by("-created_at", "-pk").values_list("number", flat=True)[:400])
+    assert set(shapes) <= set(numbers)
+    with translation.override(language):
+        slow = _orm(numbers, extensions)
+        fast = fastread.serialize(fastread.rows_of(Case.objects.order_by("-created_at", "-pk")[:400]), extensions)
+        assert fast == slow
+        assert to_json(fast) == to_json(slow) and to_xml("service_requests", fast) == to_xml("service_requests", slow)
+        for number in shapes + numbers[::37]:  # one by one: the statements compiled once per connection
+            assert fastread.serialize([fastread.row_by_number(number)], extensions) == _orm([number], extensions)
+    # the shapes are all there: an agency worked out, none, one that handled it, a public answer, a media URL
+    by_number = {d["service_request_id"]: d for d in fast}
+    docs = [by_number[n] for n in shapes]
+    assert docs[0]["agency_responsible"] and docs[0]["status"] == "open"
+    assert docs[1]["status"] == "closed" and docs[1]["status_notes"].endswith("公开答复：已转交")
+    assert docs[6]["media_url"] == "https://example.org/a.jpg" and docs[7]["long"] is None
+    assert docs[7]["agency_responsible"] is None
+    assert docs[5]["status"] == "closed" and docs[5]["agency_responsible"]  # the unit that handled it
+    assert any(d["notes"] for d in fast) if extensions else True
+    assert fastread.row_by_number("19990000001") is None
+
+
+def test_names_follow_edits(shapes, client):
+    number = shapes[0]
+    first = client.get(f"/open311/v2/requests/{number}.json").json()[0]
+    cls = Case.objects.get(number=number).catalog_class
+    cls.plain_name = "井盖不见了"
+    cls.save()
+    assert client.get(f"/open311/v2/requests/{number}.json").json()[0]["service_name"] == "井盖不见了"
+    assert first["service_name"] != "井盖不见了"
+
+
+def test_one_request_costs_two_queries_when_warm(shapes, client, django_assert_num_queries):
+    number = shapes[2]
+    client.get(f"/open311/v2/requests/{number}.json")
+    with django_assert_num_queries(2):  # the case row (with its Open311 record), its events
+        assert client.get(f"/open311/v2/requests/{number}.json").status_code == 200
