@@ -4,7 +4,6 @@ city's own tables (cases, events, tallies), ``province_dump`` the province's cop
 or through ``urbangrid shell`` in a node's process (``shell_dump``)."""
 import json
 import subprocess
-import sys
 from datetime import timezone as dt_timezone
 from pathlib import Path
 
@@ -115,5 +114,12 @@ def same_cases(city, province):
     return out
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("import me")
+def assert_same(city, province):
+    assert city["cases"], "no cases: nothing was compared"
+    assert same_cases(city["cases"], province["cases"]) == []
+    assert city["tallies"] == province["tallies"]
+    assert city["grid_version"] == province["grid_version"]
+    assert city["events"] == province["events"]
+    batches = province["batches"]
+    assert [b[0] for b in batches] == list(range(1, len(batches) + 1)), "batches applied out of order"
+    assert all(a[2] == b[1] for a, b in zip(batches, batches[1:])), "the cursor ranges do not chain"

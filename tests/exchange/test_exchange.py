@@ -16,20 +16,9 @@ from urbangrid.exchange import outbox
 from urbangrid.exchange.models import ExchangeState, OutboxBatch
 from urbangrid.province import wire
 
-from .dumps import city_dump, same_cases
+from .dumps import assert_same, city_dump
 
 CASES = 150
-
-
-def _assert_same(city, province):
-    assert city["cases"], "no cases: nothing was compared"
-    assert same_cases(city["cases"], province["cases"]) == []
-    assert city["tallies"] == province["tallies"]
-    assert city["grid_version"] == province["grid_version"]
-    assert city["events"] == province["events"]
-    batches = province["batches"]
-    assert [b[0] for b in batches] == list(range(1, len(batches) + 1)), "batches applied out of order"
-    assert all(a[2] == b[1] for a, b in zip(batches, batches[1:])), "the cursor ranges do not chain"
 
 
 def _city(settings, tmp_path):
@@ -59,7 +48,7 @@ def test_the_province_holds_what_the_city_holds(city_settings, province, tmp_pat
     cfg = outbox.config()
     r = outbox.push()
     assert not r.error and r.sent >= 3 and r.pending == 0, r
-    _assert_same(city_dump(), province.dump())
+    assert_same(city_dump(), province.dump())
 
     # The city goes on working: new cases through the loop, today's tally; the next push carries only that.
     acked = ExchangeState.load().acked_sequence
@@ -69,7 +58,7 @@ def test_the_province_holds_what_the_city_holds(city_settings, province, tmp_pat
     r = outbox.push()
     assert not r.error and r.sent >= 1, r
     before = province.dump()
-    _assert_same(city_dump(), before)
+    assert_same(city_dump(), before)
     assert outbox.province_cursor(cfg)["last_sequence"] == ExchangeState.load().acked_sequence > acked
 
     # A resent batch (a city that did not hear the answer) is answered as a duplicate and changes nothing.
@@ -113,7 +102,7 @@ def test_the_province_holds_what_the_city_holds(city_settings, province, tmp_pat
     r = outbox.push()
     assert not r.error and r.sent >= 2, r
     after = province.dump()
-    _assert_same(city_dump(), after)
+    assert_same(city_dump(), after)
     assert after["rejections"][-1] == ["out_of_order", 409, later.sequence]
 
 
@@ -149,6 +138,6 @@ def test_a_city_cut_off_for_days_backs_off_then_catches_up_in_order(city_setting
     state = ExchangeState.load()
     assert state.attempts == 0 and state.next_attempt_at is None and state.acked_sequence == state.built_sequence
     seen = province.dump()
-    _assert_same(city_dump(), seen)
+    assert_same(city_dump(), seen)
     assert seen["events"] >= 500 and len(seen["tallies"]) >= 100, "too small a backlog to prove anything"
     assert seen["rejections"] == []
