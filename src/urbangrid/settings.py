@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "urbangrid.home",
     "urbangrid.ops",
     "urbangrid.fabricate",
+    "urbangrid.province",
+    "urbangrid.exchange",
     "huey.contrib.djhuey",
     # django-ninja as an app: /api/v1/docs loads Swagger UI from its bundled static files (ninja/static/ninja/),
     # served by us like every other script (no CDN, which the CSP would block and an offline network cannot reach).
@@ -305,6 +307,17 @@ URBANGRID_OPEN311_ENDPOINT_TYPE = os.environ.get("URBANGRID_OPEN311_ENDPOINT_TYP
 URBANGRID_OPEN311_MAX_BODY = int(os.environ.get("URBANGRID_OPEN311_MAX_BODY", "0"))
 # The benchmarks' baseline views (/bench/…, ops/baselines.py): mounted only when this is on; never in production.
 URBANGRID_BENCH = env_bool("URBANGRID_BENCH")
+
+# 联网上报 (exchange/outbox.py, docs/exchange.md): the province's base URL (empty: nothing is sent), this city's
+# code there (empty: the code of the city-level region) and its signing key; seconds a request may take; events
+# per batch; days acknowledged batches are kept. The province node: the largest batch it reads (bytes).
+URBANGRID_EXCHANGE_URL = os.environ.get("URBANGRID_EXCHANGE_URL", "")
+URBANGRID_EXCHANGE_CITY = os.environ.get("URBANGRID_EXCHANGE_CITY", "")
+URBANGRID_EXCHANGE_KEY = os.environ.get("URBANGRID_EXCHANGE_KEY", "")
+URBANGRID_EXCHANGE_TIMEOUT = float(os.environ.get("URBANGRID_EXCHANGE_TIMEOUT", "30"))
+URBANGRID_EXCHANGE_BATCH_EVENTS = int(os.environ.get("URBANGRID_EXCHANGE_BATCH_EVENTS", "2000"))
+URBANGRID_EXCHANGE_KEEP_DAYS = int(os.environ.get("URBANGRID_EXCHANGE_KEEP_DAYS", "30"))
+URBANGRID_PROVINCE_MAX_BATCH_BYTES = int(os.environ.get("URBANGRID_PROVINCE_MAX_BATCH_BYTES", str(32 * 1024 * 1024)))
 
 # Notification channels (see urbangrid/cases/notify.py); JSON in the environment, none by default.
 URBANGRID_NOTIFY_CHANNELS = json.loads(os.environ.get("URBANGRID_NOTIFY_CHANNELS", "[]"))

@@ -24,6 +24,7 @@ urlpatterns = [
     path("m/", include("urbangrid.mobile.urls")),
     path("open311/v2/", include("urbangrid.public.open311.urls")),
     path("assessment/", include("urbangrid.assessment.urls")),
+    path("province/", include("urbangrid.province.urls")),
     path("", include("urbangrid.public.urls")),
 ]
 

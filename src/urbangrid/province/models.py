@@ -1,0 +1,174 @@
+"""The province node (省级平台)'s tables: its registered cities, what each has sent (batches, case summaries, daily
+tallies, grid versions) and the batches it refused. Used in a province's own database ("province mode"); a
+city's database has the tables and leaves them empty.
+
+Codes, not foreign keys, name a city's grids, regions and units: the province holds none of a city's rows.
+"""
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .wire import REGION_COUNTS, UNIT_COUNTS
+
+
+class ProvinceCity(models.Model):
+    """联网城市: a city that sends this province its data, with its key and where its stream stands."""
+
+    code = models.CharField(_("城市代码"), max_length=20, unique=True)
+    name = models.CharField(_("城市名称"), max_length=100)
+    # The shared HMAC key (both sides hold it: a signature is checked by recomputing it).
+    key = models.CharField(_("签名密钥"), max_length=200)
+    last_sequence = models.BigIntegerField(_("最后批次序号"), default=0)
+    last_cursor = models.BigIntegerField(_("最后事件游标"), default=0)
+    last_received_at = models.DateTimeField(_("最后接收时间"), null=True, blank=True)
+    events_received = models.BigIntegerField(_("已接收事件数"), default=0)
+    grid_version = models.BigIntegerField(_("网格数据版本"), null=True, blank=True)
+    created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("联网城市")
+        verbose_name_plural = _("联网城市")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+
+class ProvinceBatch(models.Model):
+    """已接收批次: one applied batch of a city (its digest answers a resend of the same sequence)."""
+
+    city = models.ForeignKey(ProvinceCity, on_delete=models.CASCADE, related_name="batches")
+    sequence = models.BigIntegerField(_("批次序号"))
+    cursor_from = models.BigIntegerField(_("游标起"))
+    cursor_to = models.BigIntegerField(_("游标止"))
+    payload_version = models.PositiveSmallIntegerField(_("格式版本"))
+    digest = models.CharField(_("SHA-256"), max_length=64)
+    cases = models.PositiveIntegerField(_("案件数"), default=0)
+    steps = models.PositiveIntegerField(_("流转记录数"), default=0)
+    tallies = models.PositiveIntegerField(_("日统计天数"), default=0)
+    built_at = models.DateTimeField(_("生成时间"))
+    received_at = models.DateTimeField(_("接收时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("已接收批次")
+        verbose_name_plural = _("已接收批次")
+        constraints = [models.UniqueConstraint(fields=["city", "sequence"], name="province_batch_unique_seq")]
+
+
+class ProvinceCase(models.Model):
+    """省级案件摘要: a city's case as its last batch described it (codes of the standard classes and of the unit
+    grid, the time of each step, the state), and its steps (``steps``: [event, seq, action, from, to, at, stage,
+    deadline, unit])."""
+
+    city = models.ForeignKey(ProvinceCity, on_delete=models.CASCADE, related_name="cases")
+    number = models.CharField(_("案件编号"), max_length=32)
+    version = models.PositiveIntegerField(_("版本"))
+    source = models.CharField(_("案件来源"), max_length=40)
+    catalog_version = models.CharField(_("分类版本"), max_length=40)
+    class_code = models.CharField(_("小类代码"), max_length=40)
+    kind = models.CharField(_("类型"), max_length=40)
+    urgency = models.CharField(_("紧急程度"), max_length=40, blank=True)
+    state = models.CharField(_("状态"), max_length=40)
+    archive_type = models.CharField(_("结案类型"), max_length=40, blank=True)
+    satisfaction = models.CharField(_("满意度"), max_length=40, blank=True)
+    unit_grid = models.CharField(_("单元网格"), max_length=32, null=True, blank=True)
+    responsibility_grid = models.CharField(_("责任网格"), max_length=32, null=True, blank=True)
+    community = models.CharField(_("社区"), max_length=32, null=True, blank=True)
+    street = models.CharField(_("街道"), max_length=32, null=True, blank=True)
+    district = models.CharField(_("区"), max_length=32, null=True, blank=True)
+    current_unit = models.CharField(_("当前处置单位"), max_length=32, null=True, blank=True)
+    self_handled = models.BooleanField(_("自行处置"), default=False)
+    is_supervised = models.BooleanField(_("督办"), default=False)
+    reported_at = models.DateTimeField(_("上报时间"))
+    filed_at = models.DateTimeField(_("立案时间"), null=True, blank=True)
+    dispatched_at = models.DateTimeField(_("派遣时间"), null=True, blank=True)
+    fed_back_at = models.DateTimeField(_("反馈时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
+    handle_deadline = models.DateTimeField(_("处置时限"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("城市更新时间"), null=True, blank=True)
+    counts = models.JSONField(_("次数"), default=dict)
+    steps = models.JSONField(_("流转记录"), default=list)
+    received_at = models.DateTimeField(_("接收时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("省级案件摘要")
+        verbose_name_plural = _("省级案件摘要")
+        constraints = [models.UniqueConstraint(fields=["city", "number"], name="province_case_unique_number")]
+        indexes = [models.Index(fields=["city", "state"], name="province_case_city_state"),
+                   models.Index(fields=["city", "reported_at"], name="province_case_city_reported")]
+
+
+class ProvinceTallyDay(models.Model):
+    """省级日统计: a city's tally of one day as last sent (rows in ``ProvinceRegionDay`` / ``ProvinceUnitDay``)."""
+
+    city = models.ForeignKey(ProvinceCity, on_delete=models.CASCADE, related_name="tally_days")
+    day = models.DateField(_("日期"))
+    computed_at = models.DateTimeField(_("城市统计时间"))
+    events = models.PositiveIntegerField(_("事件数"), default=0)
+    grace_minutes = models.PositiveIntegerField(_("按时判定宽限（分钟）"), default=0)
+    received_at = models.DateTimeField(_("接收时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("省级日统计")
+        verbose_name_plural = _("省级日统计")
+        constraints = [models.UniqueConstraint(fields=["city", "day"], name="province_tally_unique_day")]
+
+
+ProvinceRegionDay = type("ProvinceRegionDay", (models.Model,), {
+    "__module__": __name__,
+    "__doc__": "省级日统计·区域: a city's counts of one day for one unit grid (and its grids and regions, by code).",
+    "city": models.ForeignKey(ProvinceCity, on_delete=models.CASCADE, related_name="+"),
+    "day": models.DateField(),
+    **{f: models.CharField(max_length=32, null=True) for f in ("unit_grid", "responsibility_grid", "community",
+                                                               "street", "district")},
+    "self_handled": models.BooleanField(default=False),
+    **{name: models.BigIntegerField(default=0) for name in REGION_COUNTS},
+    "Meta": type("Meta", (), {"indexes": [models.Index(fields=["city", "day"], name="province_regionday")]}),
+})
+ProvinceUnitDay = type("ProvinceUnitDay", (models.Model,), {
+    "__module__": __name__,
+    "__doc__": "省级日统计·单位: a city's counts of one day for one unit (by its code).",
+    "city": models.ForeignKey(ProvinceCity, on_delete=models.CASCADE, related_name="+"),
+    "day": models.DateField(),
+    "unit": models.CharField(max_length=32),
+    **{name: models.BigIntegerField(default=0) for name in UNIT_COUNTS},
+    "Meta": type("Meta", (), {"indexes": [models.Index(fields=["city", "day"], name="province_unitday")]}),
+})
+
+
+class ProvinceGridVersion(models.Model):
+    """城市网格数据版本: each grid data version a city reported, with its counts and the digest of its codes."""
+
+    city = models.ForeignKey(ProvinceCity, on_delete=models.CASCADE, related_name="grid_versions")
+    version = models.BigIntegerField(_("版本"))
+    unit_grids = models.PositiveIntegerField(_("单元网格数"), default=0)
+    responsibility_grids = models.PositiveIntegerField(_("责任网格数"), default=0)
+    regions = models.PositiveIntegerField(_("区划数"), default=0)
+    digest = models.CharField(_("编码摘要"), max_length=64)
+    received_at = models.DateTimeField(_("接收时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("城市网格数据版本")
+        verbose_name_plural = _("城市网格数据版本")
+        constraints = [models.UniqueConstraint(fields=["city", "version"], name="province_grid_unique_version")]
+
+
+class Rejection(models.Model):
+    """拒收记录: a batch or cursor request the province refused (bad signature, unknown city, malformed, out of
+    order, a sequence reused with other content), kept for the audit; nothing of it was applied."""
+
+    city = models.ForeignKey(ProvinceCity, null=True, blank=True, on_delete=models.SET_NULL, related_name="rejections")
+    city_code = models.CharField(_("城市代码"), max_length=40, blank=True)
+    sequence = models.BigIntegerField(_("批次序号"), null=True, blank=True)
+    reason = models.CharField(_("原因"), max_length=30, db_index=True)
+    status = models.PositiveSmallIntegerField(_("HTTP 状态"))
+    detail = models.TextField(_("说明"), blank=True)
+    body_sha256 = models.CharField(max_length=64, blank=True)
+    body_bytes = models.PositiveIntegerField(default=0)
+    remote_addr = models.CharField(_("来源地址"), max_length=64, blank=True)
+    received_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("拒收记录")
+        verbose_name_plural = _("拒收记录")
+        ordering = ["-received_at"]

@@ -1,0 +1,71 @@
+"""The exchange under SIGKILL: the city (its own process and database, the demo city with history) pushes to the
+province node in small batches while the pusher, or the whole province server (gunicorn master and workers), is
+killed with SIGKILL at random moments and the province restarted; then one more push, and the province holds
+what the city holds, case for case and day for day, every batch applied once and in order."""
+import random
+import signal
+import subprocess
+import time
+
+from fuzz.servers import BIN, database_env, stop, urbangrid
+from ug_testing import suite_vendor
+from urbangrid.exchange import outbox
+
+from .dumps import assert_same, shell_dump
+from .province_node import CITY, KEY
+
+ROUNDS = 6
+
+
+def _province_cursor(province):
+    cfg = outbox.Config(url=province.base, key=KEY, city=CITY, timeout=10, batch_events=1)
+    return outbox.province_cursor(cfg)["last_cursor"]
+
+
+def test_sigkill_of_the_pusher_or_the_province_mid_stream_leaves_both_consistent(province, tmp_path):
+    vendor = suite_vendor()
+    rng = random.Random(f"exchange-crash-{vendor}")
+    env, drop = database_env(tmp_path / "city", f"ug_exchange_city_{vendor}")
+    env.update(URBANGRID_SECRET_KEY="city-node-test-secret-" + "c" * 40, URBANGRID_EXCHANGE_URL=province.base,
+               URBANGRID_EXCHANGE_KEY=KEY, URBANGRID_EXCHANGE_CITY=CITY, URBANGRID_EXCHANGE_BATCH_EVENTS="15",
+               URBANGRID_EXCHANGE_TIMEOUT="10")
+    pushers = []
+    try:
+        urbangrid(env, "migrate", "--noinput", "-v0")
+        urbangrid(env, "demo", "--seed", "3", "--cases", "200", timeout=1800)
+        mid_stream = {"pusher": 0, "province": 0}
+        cursors = []
+        for n in range(ROUNDS):
+            pusher = subprocess.Popen([str(BIN / "urbangrid"), "exchange", "push", "--now"], env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            pushers.append(pusher)
+            time.sleep(rng.uniform(2.5, 5.0))  # the command takes a second or two to start
+            victim = "pusher" if n % 2 == 0 else "province"
+            if victim == "pusher":
+                stop(pusher, signal.SIGKILL)
+                cursors.append((victim, _province_cursor(province)))
+            else:
+                province.stop(signal.SIGKILL)
+                province.start()
+                cursors.append((victim, _province_cursor(province)))
+                pusher.wait(120)  # it fails (no answer) and backs off; the next run retries at once
+        done = None
+        for _ in range(3):
+            done = subprocess.run([str(BIN / "urbangrid"), "exchange", "push", "--now"], env=env,
+                                  capture_output=True, text=True, timeout=600)
+            if done.returncode == 0:
+                break
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+        city, seen = shell_dump(BIN, env, "city_dump()"), province.dump()
+        assert_same(city, seen)
+        final = seen["last_cursor"]
+        for victim, at in cursors:
+            if at < final:
+                mid_stream[victim] += 1
+        assert mid_stream["pusher"] and mid_stream["province"], (mid_stream, cursors, final)
+        assert seen["rejections"] == [] or {r[0] for r in seen["rejections"]} <= {"out_of_order", "cursor_mismatch"}
+    finally:
+        for p in pushers:
+            stop(p, signal.SIGKILL)
+        drop()
