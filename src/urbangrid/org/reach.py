@@ -7,7 +7,7 @@ data, which of those parts count; ``reach_of(actor, name)`` computes them once p
 says how its rows fall in a part (``Reach.q`` for a query, ``Reach.holds`` for one loaded row). Cases, staff phones,
 reviews and deductions all ask here; their differences are the rows of ``RULES``, side by side.
 """
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 
 from django.db.models import Q
 
@@ -61,6 +61,10 @@ RULES = {
 }
 
 
+# The parts of a reach that are sets of ids (``person`` is one id).
+_AREA_PARTS = ("grids", "segments", "units", "districts", "regions", "parties", "tracking")
+
+
 @dataclass(frozen=True)
 class Reach:
     """The parts of the city one actor reaches for one kind of data."""
@@ -74,20 +78,17 @@ class Reach:
     parties: frozenset = frozenset()
     person: int | None = None
     tracking: frozenset = frozenset()
-    _parts: tuple = field(default=("grids", "segments", "units", "districts", "regions", "parties", "tracking"),
-                          repr=False, compare=False)
 
     @property
     def empty(self):
         """Nothing but himself."""
-        return not (self.everything or any(getattr(self, p) for p in self._parts))
+        return not (self.everything or any(getattr(self, p) for p in _AREA_PARTS))
 
     def key(self):
         """A stable text naming this reach (for caches shared by everyone with the same one)."""
         if self.everything:
             return "city"
-        return repr([(f.name, sorted(getattr(self, f.name)) if isinstance(getattr(self, f.name), frozenset)
-                      else getattr(self, f.name)) for f in fields(self) if f.name != "_parts"])
+        return repr([(p, sorted(getattr(self, p))) for p in _AREA_PARTS] + [("person", self.person)])
 
     def q(self, **how):
         """The rows in reach, as a condition. Each keyword names a part (``grids``, ``units``, ``person``...) and
