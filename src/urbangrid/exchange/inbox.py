@@ -130,7 +130,7 @@ def make_case(task):
     ref = intake.province_ref(task["id"])
     catalog_class = _catalog_class(task.get("class_code"))
     if catalog_class is None:
-        raise services.Invalid(_("省级任务 %(id)s 的小类 %(code)s 不在本市现行分类中，且未配置 URBANGRID_PROVINCE_TASK_CLASS")
+        raise services.Invalid(_("省级任务 %(id)s 的小类 %(code)s 不在本市现行分类中，URBANGRID_PROVINCE_TASK_CLASS 也未配置或不在现行分类中")
                                % {"id": task["id"], "code": task.get("class_code") or "—"}, "invalid_input",
                                {"class_code": task.get("class_code") or ""})
     lon, lat = _point(task)
