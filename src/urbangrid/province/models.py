@@ -190,7 +190,7 @@ class ProvinceTask(models.Model):
         IN_PROGRESS = "in_progress", _("办理中")
         FED_BACK = "fed_back", _("已反馈")
         CLOSED = "closed", _("已办结")
-        DECLINED = "declined", _("城市未立案")
+        DECLINED = "declined", _("未立案办理")
 
     city = models.ForeignKey(ProvinceCity, verbose_name=_("城市"), on_delete=models.PROTECT, related_name="tasks")
     kind = models.CharField(_("任务类型"), max_length=20, choices=Kind.choices, default=Kind.SUPERVISION)
