@@ -64,7 +64,8 @@ DOORS = {d.key: d for d in (
 
 
 def door_of_source(source):
-    """The door a report of ``source`` comes through when its caller names none (Open311 never: its own door)."""
+    """The door a report of ``source`` comes through when its caller names none (Open311 and province tasks never:
+    their own doors, named by their callers, so no other caller can claim those sources)."""
     if source in (Source.PUBLIC_WEB, Source.PUBLIC_APP):
         return CITIZEN
     if source in (Source.HOTLINE_12345, Source.HOTLINE_12319):
