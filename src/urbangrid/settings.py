@@ -318,6 +318,8 @@ URBANGRID_EXCHANGE_TIMEOUT = float(os.environ.get("URBANGRID_EXCHANGE_TIMEOUT", 
 URBANGRID_EXCHANGE_BATCH_EVENTS = int(os.environ.get("URBANGRID_EXCHANGE_BATCH_EVENTS", "2000"))
 URBANGRID_EXCHANGE_KEEP_DAYS = int(os.environ.get("URBANGRID_EXCHANGE_KEEP_DAYS", "30"))
 URBANGRID_PROVINCE_MAX_BATCH_BYTES = int(os.environ.get("URBANGRID_PROVINCE_MAX_BATCH_BYTES", str(32 * 1024 * 1024)))
+# The province dashboard shows a city in red when its last batch arrived longer ago than this (minutes).
+URBANGRID_PROVINCE_SYNC_LAG_MINUTES = float(os.environ.get("URBANGRID_PROVINCE_SYNC_LAG_MINUTES", "60"))
 
 # Notification channels (see urbangrid/cases/notify.py); JSON in the environment, none by default.
 URBANGRID_NOTIFY_CHANNELS = json.loads(os.environ.get("URBANGRID_NOTIFY_CHANNELS", "[]"))
