@@ -221,7 +221,7 @@ class CaseFilter(forms.Form):
     overdue = forms.BooleanField(label=gettext_lazy("当前超期"), required=False)
     period = forms.ChoiceField(label=gettext_lazy("统计周期"), required=False)
     date = forms.DateField(label=gettext_lazy("日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    by = forms.ChoiceField(label=gettext_lazy("按"), required=False)
+    by = forms.ChoiceField(label=gettext_lazy("期间按"), required=False)
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000, widget=forms.HiddenInput)
 
     def __init__(self, *args, districts=(), **kwargs):
