@@ -235,3 +235,11 @@ def test_registering_a_city_with_a_position(db):
     with pytest.raises(CommandError):
         call_command("province", "city", "add", "340500", "--name", "x", "--key", "m" * 40, "--lon", "200",
                      "--lat", "31")
+
+
+def test_a_province_user_lands_on_the_province_dashboard(client, province_user, city_leader):
+    client.force_login(province_user)
+    r = client.get("/")
+    assert (r.status_code, r["Location"]) == (302, "/province/")
+    client.force_login(city_leader)
+    assert client.get("/")["Location"] == "/dashboard/"  # a city's leader lands where he did
