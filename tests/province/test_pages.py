@@ -11,7 +11,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
+from urbangrid.province import pages, wire
 from urbangrid.province.models import ProvinceCity
+
+from exchange.province_node import KEY
+from exchange.test_province_receive import _batch
 
 from .conftest import at, summary
 
@@ -65,11 +69,13 @@ def test_the_dashboard_in_chinese(client, cities, province_user):
     assert re.search(r'<tr data-city="340300" data-late="1">', html) and "从未接收" in html
     # the charts' data: one series per city, a point per day of March; the map: the two positioned cities
     chart = r.context["chart"]
-    assert len(chart["days"]) == 31 and [c["code"] for c in chart["cities"]] == ["340100", "340200", "340300"]
-    hf = chart["cities"][0]
+    # the cities in their evaluation's order (best first, without a score last)
+    assert len(chart["days"]) == 31 and [c["code"] for c in chart["cities"]] == ["340200", "340100", "340300"]
+    assert re.findall(r'<tr data-city="(\d+)"', html) == ["340200", "340100", "340300"]
+    hf = chart["cities"][1]
     assert hf["reported"][0] == 1  # A1, at 00:30 local on 1 March (the day before in UTC)
     assert sum(hf["reported"]) == 6 and sum(hf["closed"]) == 3
-    assert [p["code"] for p in r.context["points"]] == ["340100", "340200"]
+    assert sorted(p["code"] for p in r.context["points"]) == ["340100", "340200"]
     assert r.context["without_position"] == ["蚌埠市"]
     assert "vendor/echarts/echarts.min.js" in html and "vendor/leaflet/leaflet.js" in html and "cdn" not in html.lower()
 
@@ -243,3 +249,23 @@ def test_a_province_user_lands_on_the_province_dashboard(client, province_user, 
     assert (r.status_code, r["Location"]) == (302, "/province/")
     client.force_login(city_leader)
     assert client.get("/")["Location"] == "/dashboard/"  # a city's leader lands where he did
+
+
+def test_a_long_list_counts_up_to_the_cap(client, cities, province_user, monkeypatch):
+    monkeypatch.setattr(pages, "COUNT_CAP", 5)
+    html = _client(client, province_user).get("/province/cities/340100/cases/").content.decode()
+    assert "超过 5 件" in html
+
+
+def test_what_a_city_sends_is_what_the_province_shows(client, province_user):
+    """A batch received through the exchange endpoint, then read by the evaluation's JSON."""
+    call_command("province", "city", "add", "340100", "--name", "合肥市", "--key", KEY)
+    doc = _batch()
+    body = wire.canonical(doc)
+    r = client.post("/province/api/v1/exchange/batches", data=body, content_type="application/json",
+                    headers={wire.CITY_HEADER: "340100", wire.SIGNATURE_HEADER: wire.sign(KEY, body)})
+    assert r.status_code == 200
+    rows = _client(client, province_user).get("/province/evaluation.json?period=month&date=2026-12-01").json()["cities"]
+    assert [(c["code"], c["reported"], c["filed"], c["closed"]) for c in rows] == [("340100", 1, 1, 0)]
+    html = client.get("/province/cities/340100/cases/20260000001/").content.decode()
+    assert re.findall(r'data-action="(\w+)"', html) == ["report", "accept"]

@@ -33,12 +33,11 @@ from .wire import parse_instant
 
 PERM = "province.view_provincecity"
 PER_PAGE = 50
+COUNT_CAP = 10_000  # a list's total is counted up to here ("more than 10,000" needs no exact figure)
 # The wire's vocabularies (docs/exchange.md §2) are the city workflow's: their labels come from there.
 STATE_LABELS = dict(State.choices)
 STAGE_LABELS = dict(Stage.choices)
-ACTION_LABELS = {}
-for _t in TRANSITIONS:
-    ACTION_LABELS.setdefault(_t.action, _t.label)
+ACTION_LABELS = {t.action: t.label for t in reversed(TRANSITIONS)}  # an action's first row names it
 CODE = re.compile(r"^[0-9A-Za-z_-]{1,32}$")
 
 
@@ -116,8 +115,10 @@ def index(request):
     series = overview.trend(p, now)
     period_params = {"period": p.kind, "date": p.first_day.isoformat()}
     cities = []
-    for pk, s in sync.items():
-        r = rows[pk]
+    for pk, r in rows.items():
+        s = sync.get(pk)
+        if s is None:  # registered between the two reads: on the next page view
+            continue
         cities.append({
             **r, "sync": s, "lag": overview.lag_text(s["lag_seconds"]),
             "build_lag": overview.lag_text(s["build_lag_seconds"]),
@@ -214,6 +215,19 @@ def evaluation_xlsx(request):
 
 # --- the drill-down ---------------------------------------------------------------------------------------
 
+class CappedPaginator(Paginator):
+    """Counts at most ``COUNT_CAP`` + 1 rows, without the ordering: a big city's whole history is millions of
+    summaries, and nobody pages past page 200 (filters narrow the list). ``capped``: the total is a lower bound."""
+
+    capped = False
+
+    @functools.cached_property
+    def count(self):
+        n = self.object_list.order_by()[:COUNT_CAP + 1].count()
+        self.capped = n > COUNT_CAP
+        return min(n, COUNT_CAP)
+
+
 class CaseFilter(forms.Form):
     """The case summaries' filters (every one optional; ``by``: which time the period applies to)."""
     state = forms.ChoiceField(label=gettext_lazy("状态"), required=False)
@@ -278,7 +292,7 @@ def cases(request, code):
         qs, status = ProvinceCase.objects.none(), 422
     else:
         qs = filtered_cases(city, form.cleaned_data if form.is_bound else {}, now)
-    page = Paginator(qs.only(*LIST_FIELDS).order_by("-reported_at", "-pk"), PER_PAGE).get_page(
+    page = CappedPaginator(qs.only(*LIST_FIELDS).order_by("-reported_at", "-pk"), PER_PAGE).get_page(
         form.cleaned_data.get("page") if form.is_bound and form.is_valid() else 1)
     rows = [{"c": c, "state": STATE_LABELS.get(c.state, c.state),
              "archive": dict(ArchiveType.choices).get(c.archive_type, c.archive_type),
