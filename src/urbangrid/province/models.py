@@ -24,6 +24,9 @@ class ProvinceCity(models.Model):
     last_received_at = models.DateTimeField(_("最后接收时间"), null=True, blank=True)
     events_received = models.BigIntegerField(_("已接收事件数"), default=0)
     grid_version = models.BigIntegerField(_("网格数据版本"), null=True, blank=True)
+    # Where the province map shows the city (WGS-84; the summaries carry no points): set at registration.
+    lon = models.FloatField(_("经度"), null=True, blank=True)
+    lat = models.FloatField(_("纬度"), null=True, blank=True)
     created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
 
     class Meta:
@@ -96,7 +99,10 @@ class ProvinceCase(models.Model):
         verbose_name_plural = _("省级案件摘要")
         constraints = [models.UniqueConstraint(fields=["city", "number"], name="province_case_unique_number")]
         indexes = [models.Index(fields=["city", "state"], name="province_case_city_state"),
-                   models.Index(fields=["city", "reported_at"], name="province_case_city_reported")]
+                   models.Index(fields=["city", "reported_at"], name="province_case_city_reported"),
+                   # the province's evaluation counts a period's filings and closures (province/evaluation.py)
+                   models.Index(fields=["city", "filed_at"], name="province_case_city_filed"),
+                   models.Index(fields=["city", "closed_at"], name="province_case_city_closed")]
 
 
 class ProvinceTallyDay(models.Model):
