@@ -103,8 +103,8 @@ def test_the_weights_are_one_table_summing_to_100():
 
 def test_periods_from_parameters():
     p = ev.parse_period("quarter", "2026-11-30")
-    assert (p.first_day, p.last_day, p.label()) == (date(2026, 10, 1), date(2026, 12, 31), "2026Q4")
-    assert ev.parse_period(None, "2026-02-10").label() == "2026-02"
+    assert (p.first_day, p.last_day, p.short_label()) == (date(2026, 10, 1), date(2026, 12, 31), "2026Q4")
+    assert ev.parse_period(None, "2026-02-10").short_label() == "2026-02"
     assert ev.parse_period("year", "2026-02-10").last_day == date(2026, 12, 31)
     with pytest.raises(ev.PeriodError) as exc:
         ev.parse_period("week", "2026-13-01")

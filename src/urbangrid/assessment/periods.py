@@ -1,8 +1,7 @@
 """统计期间: the one period helper of the assessment — a period's bounds (day, week, month, quarter, year or an
 explicit range), parsing one from request parameters (bounded: ``URBANGRID_EVALUATION_MAX_DAYS``), the previous
 period, and a running period's label and comparison span. Evaluation, deductions and reviews all use it."""
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -11,17 +10,11 @@ from django.utils.translation import gettext_lazy
 
 from urbangrid.core.bounds import EARLIEST, LATEST, date_in_range
 from urbangrid.worktime import clock as wt
+from urbangrid.worktime.periods import KINDS, Period, PeriodError, period_of
+from urbangrid.worktime.periods import midnight as _midnight
 from django.utils import dateformat
 
 TZ = wt.TZ
-
-
-class PeriodError(ValueError):
-    """A period (or another evaluation parameter) that cannot be answered; ``fields``: {parameter: message}."""
-
-    def __init__(self, message, fields=None):
-        super().__init__(message)
-        self.fields = dict(fields or {})
 
 
 def max_period_days():
@@ -30,53 +23,7 @@ def max_period_days():
 
 
 _FROM_SETTINGS = object()
-
-
-PERIOD_KINDS = ("day", "week", "month", "quarter", "year")
-
-
-@dataclass(frozen=True)
-class Period:
-    start: datetime  # aware, local midnight, included
-    end: datetime  # aware, local midnight, excluded
-    kind: str = "custom"
-
-    @property
-    def first_day(self):
-        return self.start.astimezone(TZ).date()
-
-    @property
-    def last_day(self):
-        return (self.end.astimezone(TZ) - timedelta(days=1)).date()
-
-    def label(self):
-        return f"{self.first_day:%Y-%m-%d} — {self.last_day:%Y-%m-%d}"
-
-
-def _midnight(d):
-    return datetime.combine(d, time(0), TZ)
-
-
-def period_of(kind, day):
-    """The day/week (Monday first)/month/quarter/year containing ``day``."""
-    if kind == "day":
-        a, b = day, day + timedelta(days=1)
-    elif kind == "week":
-        a = day - timedelta(days=day.weekday())
-        b = a + timedelta(days=7)
-    elif kind == "month":
-        a = day.replace(day=1)
-        b = date(a.year + (a.month == 12), a.month % 12 + 1, 1)
-    elif kind == "quarter":
-        m = (day.month - 1) // 3 * 3 + 1
-        a = date(day.year, m, 1)
-        b = date(a.year + (m == 10), (m + 2) % 12 + 1, 1)
-    elif kind == "year":
-        a, b = date(day.year, 1, 1), date(day.year + 1, 1, 1)
-    else:
-        msg = _("统计周期应为 day、week、month、quarter 或 year")
-        raise PeriodError(msg, {"period": msg})
-    return Period(_midnight(a), _midnight(b), kind)
+PERIOD_KINDS = KINDS
 
 
 def _date(value, name):
@@ -166,7 +113,7 @@ def compared_spans(p, now):
     if not running(p, now):
         return p, prev, _("上期：%(p)s") % {"p": prev.label()}
     days = (now.astimezone(TZ).date() - p.first_day).days + 1
-    cut = min(prev.end, datetime.combine(prev.first_day + timedelta(days=days), time(0), TZ))
+    cut = min(prev.end, _midnight(prev.first_day + timedelta(days=days)))
     span = Period(prev.start, cut, prev.kind)
     note = _("本期%(partial)s，与上期同期（%(a)s — %(b)s，共 %(n)s 天）比较") % {
         "partial": partial_label(p, now), "a": span.first_day, "b": span.last_day, "n": (span.last_day - span.first_day).days + 1}

@@ -33,13 +33,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
 from urbangrid.assessment.models import UNIT_DAY_COUNTS, REGION_DAY_COUNTS, RegionDay, TallyDay, UnitDay
 from urbangrid.cases import intake
 from urbangrid.cases.models import Case, CaseEvent
+from urbangrid.core.horizon import committed_horizon
 from urbangrid.grids.models import GridDataVersion, Region, ResponsibilityGrid, UnitGrid
 from urbangrid.org.models import Unit
 from urbangrid.province import wire
@@ -93,13 +94,7 @@ def backoff(attempts):
 
 def horizon():
     """The largest event id below which every event is committed (see the module's docstring)."""
-    table = connection.ops.quote_name(CaseEvent._meta.db_table)
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL lock_timeout = '10s'")
-            cursor.execute(f"LOCK TABLE {table} IN SHARE MODE")
-        cursor.execute(f"SELECT MAX(id) FROM {table}")
-        return cursor.fetchone()[0] or 0
+    return committed_horizon(CaseEvent)
 
 
 def _codes(model, ids):

@@ -22,7 +22,7 @@ or overdue case in the period has no score, no grade and no rank (无数据).
 """
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy
 
 from urbangrid.core.bounds import date_in_range
 from urbangrid.worktime import clock as wt
+from urbangrid.worktime.periods import PeriodError, period_of
 
 from .models import ProvinceCase, ProvinceCity, ProvinceRegionDay, ProvinceTallyDay
 
@@ -70,54 +71,6 @@ PERIOD_KINDS = ("month", "quarter", "year")
 NO_DATA = gettext_lazy("无数据")
 
 assert sum(i.weight for i in INDICATORS) == 100
-
-
-class PeriodError(ValueError):
-    """A period that cannot be answered; ``fields``: {parameter: message}."""
-
-    def __init__(self, message, fields):
-        super().__init__(message)
-        self.fields = fields
-
-
-@dataclass(frozen=True)
-class Period:
-    kind: str
-    start: datetime  # aware, local midnight, included
-    end: datetime  # aware, local midnight, excluded
-
-    @property
-    def first_day(self):
-        return self.start.astimezone(TZ).date()
-
-    @property
-    def last_day(self):
-        return (self.end.astimezone(TZ) - timedelta(days=1)).date()
-
-    def label(self):
-        d = self.first_day
-        if self.kind == "month":
-            return f"{d:%Y-%m}"
-        if self.kind == "quarter":
-            return f"{d.year}Q{(d.month - 1) // 3 + 1}"
-        return f"{d.year}"
-
-    def days(self):
-        return [self.first_day + timedelta(days=i) for i in range((self.last_day - self.first_day).days + 1)]
-
-
-def period_of(kind, day):
-    """The month, quarter or year containing ``day``."""
-    if kind == "month":
-        a = day.replace(day=1)
-        b = date(a.year + (a.month == 12), a.month % 12 + 1, 1)
-    elif kind == "quarter":
-        m = (day.month - 1) // 3 * 3 + 1
-        a = date(day.year, m, 1)
-        b = date(a.year + (m == 10), (m + 2) % 12 + 1, 1)
-    else:
-        a, b = date(day.year, 1, 1), date(day.year + 1, 1, 1)
-    return Period(kind, datetime.combine(a, time(0), TZ), datetime.combine(b, time(0), TZ))
 
 
 def parse_period(kind=None, day=None, today=None):

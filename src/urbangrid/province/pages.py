@@ -178,7 +178,7 @@ def evaluation_json(request):
         return JsonResponse({"detail": str(exc), "errors": exc.fields}, status=422,
                             json_dumps_params={"ensure_ascii": False})
     rows = ev.evaluate(p)
-    return JsonResponse({"period": {"kind": p.kind, "label": p.label(), "first_day": p.first_day.isoformat(),
+    return JsonResponse({"period": {"kind": p.kind, "label": p.short_label(), "first_day": p.first_day.isoformat(),
                                     "last_day": p.last_day.isoformat()},
                          "rule": ev.rule_table(), "cities": [ev.as_json(r) for r in rows]},
                         json_dumps_params={"ensure_ascii": False})
@@ -209,7 +209,7 @@ def evaluation_xlsx(request):
     buf = io.BytesIO()
     wb.save(buf)
     resp = HttpResponse(buf.getvalue(), content_type=XLSX)
-    resp["Content-Disposition"] = f'attachment; filename="province-evaluation-{p.kind}-{p.label()}.xlsx"'
+    resp["Content-Disposition"] = f'attachment; filename="province-evaluation-{p.kind}-{p.short_label()}.xlsx"'
     return resp
 
 

@@ -11,10 +11,11 @@ import math
 import re
 
 from django import forms
-from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from urbangrid.core.horizon import committed_horizon
 
 from . import wire
 from .models import ProvinceCity, ProvinceTask
@@ -119,15 +120,8 @@ def as_json(task, now=None):
 # --- the city fetches its tasks ----------------------------------------------------------------------------
 
 def horizon():
-    """The largest task id below which every task is committed (as the outbox's event horizon: on PostgreSQL
-    the SHARE lock waits out transactions creating tasks, which commit out of id order; SQLite has one writer)."""
-    table = connection.ops.quote_name(ProvinceTask._meta.db_table)
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL lock_timeout = '10s'")
-            cursor.execute(f"LOCK TABLE {table} IN SHARE MODE")
-        cursor.execute(f"SELECT MAX(id) FROM {table}")
-        return cursor.fetchone()[0] or 0
+    """The largest task id below which every task is committed (``core.horizon``)."""
+    return committed_horizon(ProvinceTask)
 
 
 def task_document(task):
