@@ -29,6 +29,7 @@ from urbangrid.org.roles import Role
 from urbangrid.org.scope import system_actor
 from urbangrid.worktime import clock as wt
 from urbangrid.worktime.models import TimeLimitSetting
+from urbangrid.core.tenancy import PerCity
 
 from . import engine, intake
 from . import observed as observed_times
@@ -101,7 +102,7 @@ def load_limits():
 
 
 # Stage limits follow the calendar cache: any edit to the working-time tables invalidates both.
-_limits_cache = {}
+_limits_cache = PerCity(dict)  # each city its own limits
 
 
 def drop_limits_cache(**_):

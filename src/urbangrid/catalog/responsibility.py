@@ -27,6 +27,7 @@ from urbangrid.grids.locator import Location, locator
 from urbangrid.grids.models import Region
 from urbangrid.org.models import Unit
 from urbangrid.worktime import clock
+from urbangrid.core.tenancy import current_code
 
 from .models import CatalogClass, ResponsibilityRule
 
@@ -218,7 +219,7 @@ def resolve(catalog_class, lon, lat, filing_condition=None):
     loc = locator.locate(lon, lat, with_road=False)
     condition = (filing_condition or "").strip()
     class_id = catalog_class if isinstance(catalog_class, int) else catalog_class.pk
-    key = (locator.version, class_id, loc.responsibility_grid_id, loc.community_id, loc.street_id, loc.district_id, condition,
+    key = (current_code(), locator.version, class_id, loc.responsibility_grid_id, loc.community_id, loc.street_id, loc.district_id, condition,
            translation.get_language())
     ttl = settings.URBANGRID_RESPONSIBILITY_TTL
     now = time.monotonic()

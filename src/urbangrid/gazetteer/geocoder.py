@@ -46,6 +46,7 @@ from rapidfuzz import fuzz, process
 from urbangrid.grids import geometry as geo
 from urbangrid.grids.locator import locator
 from urbangrid.grids.models import GridDataVersion, Region, UnitGrid
+from urbangrid.core.tenancy import PerCity
 
 from .models import Doorplate, Intersection, Landmark, Road
 
@@ -607,4 +608,4 @@ def _agrees(hints, attrs):
     return True
 
 
-geocoder = Geocoder()
+geocoder = PerCity(Geocoder)  # each city its own gazetteer

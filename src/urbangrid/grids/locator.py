@@ -22,6 +22,8 @@ from shapely.geometry import shape
 from . import geometry as geo
 from .models import GridDataVersion, Region, RoadSegment, UnitGrid
 
+from urbangrid.core.tenancy import PerCity
+
 
 class OutsideManagedArea(Exception):
     """The point is in no unit grid of the managed area (不在管理范围内)."""
@@ -270,4 +272,4 @@ def _check_coordinates(lon, lat):
     return lon, lat
 
 
-locator = Locator()
+locator = PerCity(Locator)  # each city its own grids

@@ -31,6 +31,8 @@ from django.conf import settings
 
 from .signals import calendar_invalidated
 
+from urbangrid.core.tenancy import PerCity
+
 TZ = ZoneInfo("Asia/Shanghai")
 ONE_DAY = timedelta(days=1)
 DEFAULT_PERIODS = ((time(8, 30), time(12, 0)), (time(14, 0), time(17, 30)))
@@ -267,7 +269,7 @@ class Clock:
 
 # --- the calendar from the database, cached per process --------------------------------------
 
-_cache = {"calendar": None, "at": 0.0}
+_cache = PerCity(lambda: {"calendar": None, "at": 0.0})  # each city its own calendar
 
 
 # The function that reads the calendar from the database (store.read_calendar), set by worktime/apps.py: the
