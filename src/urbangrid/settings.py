@@ -85,10 +85,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The city by host name (core/tenancy.py), before anything that reads a database or a city's settings.
+    "urbangrid.core.tenancy.CityMiddleware",
     "urbangrid.core.middleware.ContentSecurityPolicyMiddleware",
     "urbangrid.core.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "urbangrid.core.tenancy.CityMiddleware",  # before anything that reads a database (sessions, users)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "urbangrid.core.middleware.ChineseByDefaultMiddleware",
     "django.middleware.locale.LocaleMiddleware",

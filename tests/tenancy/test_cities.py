@@ -257,3 +257,38 @@ def test_city_add_refuses_bad_input_and_leaves_nothing_behind(cities):
 
         with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres") as c:
             assert c.execute("SELECT 1 FROM pg_database WHERE datname = %s", [url.rsplit("/", 1)[1]]).fetchone() is None
+
+
+def test_a_task_enqueued_in_a_city_runs_in_that_city(cities, monkeypatch):
+    from huey.contrib.djhuey import HUEY
+
+    from urbangrid.cases.tasks import sweep_now
+    from urbangrid.core import tenancy
+
+    queued = []
+    monkeypatch.setattr(HUEY, "enqueue", queued.append)
+    with tenancy.activate("bb"):
+        sweep_now()
+    assert queued[0].args == ("bb",)
+    seen = []
+    monkeypatch.setattr("urbangrid.cases.tasks.sweep", lambda: seen.append(
+        (tenancy.current_code(), connections["default"].settings_dict["NAME"])))
+    queued[0].execute()  # the worker, outside any city
+    assert seen == [("bb", connections["city_bb"].settings_dict["NAME"])]
+
+
+def test_a_city_may_name_its_own_map_tiles(cities):
+    registry = cities["tmp"] / "cities.json"
+    before = registry.read_text()
+    data = json.loads(before)
+    data["cities"][0]["settings"] = {"URBANGRID_TILE_URL": "https://tiles.aa.example/{z}/{x}/{y}.png"}
+    registry.write_text(json.dumps(data, ensure_ascii=False))
+    try:
+        a, b = Client(HTTP_HOST=A_HOST), Client(HTTP_HOST=B_HOST)
+        for _round in range(2):
+            assert "tiles.aa.example" in a.get("/accounts/login/")["Content-Security-Policy"]
+            assert "tiles.aa.example" not in b.get("/accounts/login/")["Content-Security-Policy"]
+        assert "tiles.aa.example" in a.get("/report/").content.decode()
+        assert "tiles.aa.example" not in b.get("/report/").content.decode()
+    finally:
+        registry.write_text(before)

@@ -25,6 +25,7 @@ from urbangrid.org.scope import anonymous_actor, citizen_actor
 
 from .timeline import public_timeline
 from .transparency import figures
+from urbangrid.core.tenancy import setting as city_setting
 
 # The problems citizens report most are shown first, as chips with their plain words: the current catalogue's classes
 # that have a plain name (通俗名称, given in the back office; the demo gives the commonest ones), at most this many.
@@ -122,7 +123,7 @@ def report(request, grid_code=None):
                 return redirect(reverse("public:track", args=[case.tracking_code]) + "?new=1")
     return render(request, "public/report.html", {
         "form": form, "grid": grid, "error": error, "common": _common_classes(),
-        "centre": {"lon": centre.x, "lat": centre.y} if centre else None, "tile_url": settings.URBANGRID_TILE_URL,
+        "centre": {"lon": centre.x, "lat": centre.y} if centre else None, "tile_url": city_setting("URBANGRID_TILE_URL"),
     }, status=400 if request.method == "POST" else 200)
 
 

@@ -6,7 +6,6 @@ which actions a person sees comes from ``services.available_actions`` (the workf
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -39,6 +38,7 @@ from ..models import Case, CaseEvent
 from ..states import IN_HANDLING, OPEN, Satisfaction, Source, State
 from ..workflow import PUBLIC_NOTE, TABLE, Action, takes_public_note
 from .forms import FilterForm
+from urbangrid.core.tenancy import setting as city_setting
 
 PER_PAGE = 50
 COUNT_CAP = 10_000  # a list's total is counted up to here: "more than 10,000" needs no exact figure
@@ -353,7 +353,7 @@ def _case_context(actor, case, **form_state):
         "component": Component.objects.filter(identifier=case.component_identifier).select_related("catalog_class").first()
         if case.component_identifier else None,
         "ended_states": [str(s) for s in State if s not in OPEN],
-        "tile_url": settings.URBANGRID_TILE_URL, "tile_attribution": settings.URBANGRID_TILE_ATTRIBUTION,
+        "tile_url": city_setting("URBANGRID_TILE_URL"), "tile_attribution": city_setting("URBANGRID_TILE_ATTRIBUTION"),
     }
 
 

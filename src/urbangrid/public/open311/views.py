@@ -51,6 +51,7 @@ from . import serializers as ser
 from . import services_doc
 from .errors import too_large
 from .render import JSON_TYPE, XML_TYPE, errors, respond, w3c
+from urbangrid.core.tenancy import setting as city_setting
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 MAX_PAGE = 1000
@@ -127,7 +128,7 @@ def param(request, name):
 
 
 def _check_jurisdiction(request):
-    ours = settings.URBANGRID_OPEN311_JURISDICTION
+    ours = city_setting("URBANGRID_OPEN311_JURISDICTION")
     given = param(request, "jurisdiction_id")
     if ours and given and given != ours:
         raise Open311Error(404, f"jurisdiction_id {given} not found")
@@ -218,7 +219,7 @@ def discovery(request, fmt):
     changeset = _changeset()
     return respond(fmt, "discovery", {
         "changeset": changeset,
-        "contact": settings.URBANGRID_OPEN311_CONTACT,
+        "contact": city_setting("URBANGRID_OPEN311_CONTACT"),
         "key_service": settings.URBANGRID_OPEN311_KEY_SERVICE,
         "max_requests": MAX_PAGE,
         "endpoints": [{

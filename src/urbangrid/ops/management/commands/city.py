@@ -190,5 +190,5 @@ class Command(BaseCommand):
         data["cities"].append(entry)
         _write_registry(path, data)
         tenancy.reload()
-        self.stdout.write(self.style.SUCCESS(_("已添加城市 %(c)s（%(n)s），主机 %(h)s；其他服务进程重启后生效") % {
+        self.stdout.write(self.style.SUCCESS(_("已添加城市 %(c)s（%(n)s），主机 %(h)s；运行中的服务进程在重启后（或主机名列入 URBANGRID_ALLOWED_HOSTS 后）接受这些主机名") % {
             "c": code, "n": city.name, "h": ", ".join(city.hosts)}))
