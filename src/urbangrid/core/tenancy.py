@@ -29,7 +29,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import FileSystemStorage
 from django.db import connections
-from django.http import HttpResponseNotFound
+from django.http import FileResponse, HttpResponseNotFound
 from django.http.request import split_domain_port
 from django.utils.translation import gettext as _
 
@@ -289,7 +289,16 @@ class CityMiddleware:
             return HttpResponseNotFound(_("此地址不属于本平台的任何城市"), content_type="text/plain; charset=utf-8")
         request.city = city
         with activate(city):
-            return self.get_response(request)
+            response = self.get_response(request)
+        if response.streaming and not isinstance(response, FileResponse):
+            # A generator's queries run after this returns: in the city too (a file was opened in it already).
+            response.streaming_content = _in_city(city, response.streaming_content)
+        return response
+
+
+def _in_city(city, content):
+    with activate(city):
+        yield from content
 
 
 def cache_key(key, key_prefix, version):
