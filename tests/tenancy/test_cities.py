@@ -4,6 +4,7 @@ the whole request stack by host name. City A holds the demo city (grids, people,
 what ``city add`` loads (catalogue, calendar, evaluation scheme) and one user of its own."""
 import json
 import uuid
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -292,3 +293,37 @@ def test_a_city_may_name_its_own_map_tiles(cities):
         assert "tiles.aa.example" not in b.get("/report/").content.decode()
     finally:
         registry.write_text(before)
+
+
+def test_urbangrid_city_option_backs_up_one_city_with_its_own_photos(cities):
+    import os
+    import subprocess
+    import sys
+    import tarfile
+
+    tmp = cities["tmp"]
+    for code in ("aa", "bb"):
+        folder = tmp / "media" / "cities" / code / "photos"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{code}.jpg").write_bytes(b"jpeg of " + code.encode())
+    import urbangrid
+
+    src = str(Path(urbangrid.__file__).resolve().parents[1])  # this checkout's code, whatever the working directory
+    env = dict(os.environ, URBANGRID_CITIES_FILE=str(tmp / "cities.json"), URBANGRID_VAR_DIR=str(tmp),
+               PYTHONPATH=os.pathsep.join([src, os.environ.get("PYTHONPATH", "")]))
+
+    def urbangrid(*args):
+        return subprocess.run([sys.executable, "-m", "urbangrid", *args], env=env, capture_output=True, text=True,
+                              cwd=tmp)
+
+    run = urbangrid("--city", "aa", "backup", "-o", str(tmp / "aa.tar.gz"))
+    assert run.returncode == 0, run.stderr
+    with tarfile.open(tmp / "aa.tar.gz") as tar:
+        names = tar.getnames()
+        manifest = json.load(tar.extractfile("manifest.json"))
+    assert "media/photos/aa.jpg" in names and not any("bb" in n for n in names)
+    assert manifest["vendor"] == suite_vendor()
+    run = urbangrid("--city", "zz", "backup", "-o", str(tmp / "zz.tar.gz"))
+    assert run.returncode == 2 and "zz" in run.stderr and not (tmp / "zz.tar.gz").exists()
+    run = urbangrid("city", "list")
+    assert run.returncode == 0 and "aa\t甲市" in run.stdout, run.stderr
