@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from urbangrid.catalog.components import inventory_error
 from urbangrid.catalog.models import CatalogClass, validate_component_identifier
 from urbangrid.catalog.responsibility import NoResponsibleUnit, resolve
+from urbangrid.core.tenancy import PerCity
 from urbangrid.gazetteer.geocoder import geocoder
 from urbangrid.grids.locator import OutsideManagedArea, locator
 from urbangrid.grids.models import Region
@@ -29,7 +30,6 @@ from urbangrid.org.roles import Role
 from urbangrid.org.scope import system_actor
 from urbangrid.worktime import clock as wt
 from urbangrid.worktime.models import TimeLimitSetting
-from urbangrid.core.tenancy import PerCity
 
 from . import engine, intake
 from . import observed as observed_times

@@ -23,11 +23,11 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from urbangrid.core.tenancy import current_code
 from urbangrid.grids.locator import Location, locator
 from urbangrid.grids.models import Region
 from urbangrid.org.models import Unit
 from urbangrid.worktime import clock
-from urbangrid.core.tenancy import current_code
 
 from .models import CatalogClass, ResponsibilityRule
 

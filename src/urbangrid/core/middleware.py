@@ -5,6 +5,7 @@ from django.contrib.auth import SESSION_KEY
 from django.http import HttpResponseBadRequest
 from django.utils import translation
 from django.utils.translation import gettext as _
+
 from .tenancy import setting as city_setting
 
 

@@ -11,11 +11,11 @@ from django.views.decorators.cache import never_cache
 from urbangrid.cases.states import Source
 from urbangrid.catalog.components import layer_labels
 from urbangrid.catalog.models import CatalogClass
+from urbangrid.core.tenancy import setting as city_setting
 from urbangrid.org.access import actor_of, view_require
 from urbangrid.grids.models import Region
 
 from . import metrics
-from urbangrid.core.tenancy import setting as city_setting
 
 PERM = "dashboard.view"
 CASE_LIST_URL = "/cases/"

@@ -43,10 +43,10 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from rapidfuzz import fuzz, process
 
+from urbangrid.core.tenancy import PerCity
 from urbangrid.grids import geometry as geo
 from urbangrid.grids.locator import locator
 from urbangrid.grids.models import GridDataVersion, Region, UnitGrid
-from urbangrid.core.tenancy import PerCity
 
 from .models import Doorplate, Intersection, Landmark, Road
 

@@ -1,7 +1,7 @@
 """The map tile layer every page with a map needs: URL template, attribution and datum (see grids/coords.py)."""
+from urbangrid.core.tenancy import setting as city_setting
 
 from .coords import tile_crs
-from urbangrid.core.tenancy import setting as city_setting
 
 
 def map_tiles(request):

@@ -19,10 +19,10 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from shapely.geometry import shape
 
+from urbangrid.core.tenancy import PerCity
+
 from . import geometry as geo
 from .models import GridDataVersion, Region, RoadSegment, UnitGrid
-
-from urbangrid.core.tenancy import PerCity
 
 
 class OutsideManagedArea(Exception):

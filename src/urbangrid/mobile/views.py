@@ -24,10 +24,10 @@ from urbangrid.cases.states import OPEN, PhotoKind
 from urbangrid.cases.workflow import rows_that
 from urbangrid.catalog.models import CatalogClass
 from urbangrid.grids.models import ResponsibilityGrid
+from urbangrid.core.tenancy import setting as city_setting
 from urbangrid.org.access import actor_of
 from urbangrid.org.roles import Role
 from urbangrid.org.workbenches import workbenches_for
-from urbangrid.core.tenancy import setting as city_setting
 
 
 def report_versions():

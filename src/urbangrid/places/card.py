@@ -7,10 +7,10 @@ from shapely.geometry import shape
 
 from urbangrid.grids.geometry import LocalPlane
 from urbangrid.catalog.responsibility import responsibility_table
+from urbangrid.core.tenancy import setting as city_setting
 from urbangrid.org import privacy
 from urbangrid.org.models import RoleAssignment
 from urbangrid.org.roles import GRID_ROLES, Role
-from urbangrid.core.tenancy import setting as city_setting
 
 ROLE_ORDER = [Role.GRID_LEADER, Role.DEPUTY_GRID_LEADER, Role.GRID_LIAISON, Role.SUB_GRID_LEADER,
               Role.GRID_OFFICER, Role.INSPECTOR, Role.ASSESSOR]

@@ -9,13 +9,13 @@ from django.utils.translation import gettext as _
 from urbangrid.cases import engine, services
 from urbangrid.cases.states import OPEN
 from urbangrid.catalog.components import layer_labels
+from urbangrid.core.tenancy import setting as city_setting
 from urbangrid.grids import basemap as bm
 from urbangrid.grids.models import ResponsibilityGrid
 from urbangrid.org.access import actor_of, view_require
 
 from . import card
 from .figures import PERIODS, grid_figures
-from urbangrid.core.tenancy import setting as city_setting
 
 
 @login_required

@@ -21,11 +21,11 @@ from urbangrid.core.ratelimit import client_address, hit
 from urbangrid.gazetteer.geocoder import MAX_TEXT, GeocodeInputError, geocoder
 from urbangrid.grids.models import ResponsibilityGrid
 from urbangrid.org.roles import Role
+from urbangrid.core.tenancy import setting as city_setting
 from urbangrid.org.scope import anonymous_actor, citizen_actor
 
 from .timeline import public_timeline
 from .transparency import figures
-from urbangrid.core.tenancy import setting as city_setting
 
 # The problems citizens report most are shown first, as chips with their plain words: the current catalogue's classes
 # that have a plain name (通俗名称, given in the back office; the demo gives the commonest ones), at most this many.

@@ -29,9 +29,9 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from .signals import calendar_invalidated
-
 from urbangrid.core.tenancy import PerCity
+
+from .signals import calendar_invalidated
 
 TZ = ZoneInfo("Asia/Shanghai")
 ONE_DAY = timedelta(days=1)

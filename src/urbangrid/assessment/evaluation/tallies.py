@@ -46,8 +46,8 @@ from django.utils import timezone
 
 from urbangrid.cases.models import Case, CaseEvent
 from urbangrid.cases.workflow import Action
-from urbangrid.worktime import clock as wt
 from urbangrid.core.tenancy import PerCity
+from urbangrid.worktime import clock as wt
 
 from ..models import (
     POST_DAY_COUNTS,

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from urbangrid.catalog.models import Component
+from urbangrid.core.tenancy import setting as city_setting
 from urbangrid.grids.models import Region, ResponsibilityGrid
 from urbangrid.org.access import actor_of
 from urbangrid.org.models import Unit
@@ -38,7 +39,6 @@ from ..models import Case, CaseEvent
 from ..states import IN_HANDLING, OPEN, Satisfaction, Source, State
 from ..workflow import PUBLIC_NOTE, TABLE, Action, takes_public_note
 from .forms import FilterForm
-from urbangrid.core.tenancy import setting as city_setting
 
 PER_PAGE = 50
 COUNT_CAP = 10_000  # a list's total is counted up to here: "more than 10,000" needs no exact figure

@@ -40,6 +40,7 @@ from urbangrid.cases.states import TERMINAL, Source, State
 from urbangrid.cases.workflow import Action
 from urbangrid.catalog.models import CatalogVersion
 from urbangrid.core.bounds import EARLIEST, LATEST, date_in_range
+from urbangrid.core.tenancy import setting as city_setting
 from urbangrid.gazetteer.geocoder import GeocodeInputError, geocoder
 from urbangrid.grids.models import UnitGrid
 from urbangrid.org.scope import anonymous_actor, unit_system_actor
@@ -51,7 +52,6 @@ from . import serializers as ser
 from . import services_doc
 from .errors import too_large
 from .render import JSON_TYPE, XML_TYPE, errors, respond, w3c
-from urbangrid.core.tenancy import setting as city_setting
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 MAX_PAGE = 1000
