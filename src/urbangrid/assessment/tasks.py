@@ -7,7 +7,6 @@ from django.conf import settings
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
 
-
 from urbangrid.core.tenancy import current_code, each_city
 
 from .evaluation import tallies

@@ -22,7 +22,6 @@ from pathlib import Path
 
 from django.conf import settings
 
-
 from urbangrid.core.tenancy import current_code
 
 from .models import CaseEvent

@@ -3,7 +3,6 @@ from django.conf import settings
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
-
 from urbangrid.core.tenancy import city_task, each_city
 
 from .notify import deliver_pending

@@ -22,6 +22,7 @@ from django.db.models.signals import post_delete, post_save
 
 from .tenancy import current_code
 
+
 class LocalCache:
     def __init__(self, name, depends_on, ttl_setting, default_ttl, max_entries=10_000, ignore_update_fields=()):
         self.name, self.ttl_setting, self.default_ttl, self.max_entries = name, ttl_setting, default_ttl, max_entries

@@ -23,8 +23,8 @@ from urbangrid.cases.photos import max_photos_per_request
 from urbangrid.cases.states import OPEN, PhotoKind
 from urbangrid.cases.workflow import rows_that
 from urbangrid.catalog.models import CatalogClass
-from urbangrid.grids.models import ResponsibilityGrid
 from urbangrid.core.tenancy import setting as city_setting
+from urbangrid.grids.models import ResponsibilityGrid
 from urbangrid.org.access import actor_of
 from urbangrid.org.roles import Role
 from urbangrid.org.workbenches import workbenches_for

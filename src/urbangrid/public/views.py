@@ -18,10 +18,10 @@ from urbangrid.cases.workflow import Action
 from urbangrid.catalog.models import CatalogClass
 from urbangrid.core.errors import retry_after_window, too_many_requests
 from urbangrid.core.ratelimit import client_address, hit
+from urbangrid.core.tenancy import setting as city_setting
 from urbangrid.gazetteer.geocoder import MAX_TEXT, GeocodeInputError, geocoder
 from urbangrid.grids.models import ResponsibilityGrid
 from urbangrid.org.roles import Role
-from urbangrid.core.tenancy import setting as city_setting
 from urbangrid.org.scope import anonymous_actor, citizen_actor
 
 from .timeline import public_timeline
