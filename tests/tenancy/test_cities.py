@@ -327,3 +327,58 @@ def test_urbangrid_city_option_backs_up_one_city_with_its_own_photos(cities):
     assert run.returncode == 2 and "zz" in run.stderr and not (tmp / "zz.tar.gz").exists()
     run = urbangrid("city", "list")
     assert run.returncode == 0 and "aa\t甲市" in run.stdout, run.stderr
+
+
+def test_open311_names_the_posted_class_and_unassigned_answers_are_each_citys_own(cities):
+    """The per-process caches main added beside the tenancy work (Open311 fastread's name maps, the services
+    document's class map, responsible_units_cached) keep each city apart, as the older ones do."""
+    from urbangrid.catalog import responsibility
+    from urbangrid.catalog.models import CatalogClass
+    from urbangrid.core import tenancy
+    from urbangrid.grids.models import GridDataVersion
+    from urbangrid.public.open311 import fastread, services_doc
+
+    with tenancy.activate("aa"):
+        version = GridDataVersion.current()
+        a_class = CatalogClass.objects.get(version__is_current=True, code=SERVICE.rsplit(":", 1)[1], kind="event")
+    with tenancy.activate("bb"):  # the same grid data version number: only the city tells the answers apart
+        GridDataVersion.objects.update_or_create(pk=1, defaults={"version": version})
+        pk = CatalogClass.objects.order_by("pk").values_list("pk", flat=True).first()
+        CatalogClass.objects.filter(pk=pk).update(plain_name="乙市的叫法")  # no signal: only the city key separates
+    item = (a_class.pk, *INSIDE)
+    for _round in range(2):  # A, B, A, B: never the other city's cached answer
+        with tenancy.activate("aa"):
+            assert fastread.names({"class": [pk]})["class"].get(pk) != "乙市的叫法"
+            assert services_doc.current_class(SERVICE)._state.db == "city_aa"
+            assert responsibility.responsible_units_cached([item])[item] is not None
+        with tenancy.activate("bb"):
+            assert fastread.names({"class": [pk]})["class"][pk] == "乙市的叫法"
+            found = services_doc.current_class(SERVICE)
+            assert found is None or found._state.db == "city_bb"
+            assert responsibility.responsible_units_cached([item])[item] is None  # B has no grids
+
+
+def test_each_city_pushes_to_the_province_with_its_own_code_and_key_only(cities, settings):
+    from urbangrid.core import tenancy
+    from urbangrid.exchange import outbox
+
+    settings.URBANGRID_EXCHANGE_URL = "https://province.example/"
+    settings.URBANGRID_EXCHANGE_KEY = "deployment-key-" + "d" * 32
+    settings.URBANGRID_EXCHANGE_CITY = "340000"
+    registry = cities["tmp"] / "cities.json"
+    before = registry.read_text()
+    data = json.loads(before)
+    data["cities"][1]["settings"] = {"URBANGRID_EXCHANGE_KEY": "bb-key-" + "b" * 32, "URBANGRID_EXCHANGE_CITY": "330200"}
+    registry.write_text(json.dumps(data, ensure_ascii=False))
+    tenancy.reload()
+    try:
+        assert (outbox.config().city, outbox.config().key) == ("340000", settings.URBANGRID_EXCHANGE_KEY)
+        with tenancy.activate("aa"):  # no key of its own: the deployment's is not lent to it
+            with pytest.raises(outbox.NotConfigured):
+                outbox.config()
+        with tenancy.activate("bb"):
+            cfg = outbox.config()
+            assert (cfg.url, cfg.city, cfg.key) == ("https://province.example", "330200", "bb-key-" + "b" * 32)
+    finally:
+        registry.write_text(before)
+        tenancy.reload()

@@ -163,7 +163,7 @@ def responsible_units_cached(items):
     if not items:
         return {}
     locator.locate_points([])  # the index and its version current (a version check per TTL), as locate does
-    version = locator.version
+    version = (current_code(), locator.version)  # two cities may share a grid data version number
     if time.monotonic() - _cache_born[0] > settings.URBANGRID_RESPONSIBILITY_TTL or len(_cache) > _CACHE_MAX:
         invalidate()
     answers, misses = {}, []

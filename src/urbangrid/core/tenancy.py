@@ -38,6 +38,8 @@ from django.utils.translation import gettext as _
 CITY_SETTINGS = frozenset({
     "URBANGRID_TILE_URL", "URBANGRID_TILE_ATTRIBUTION", "URBANGRID_TILE_CRS", "URBANGRID_PUBLIC_BASE_URL",
     "URBANGRID_OPEN311_JURISDICTION", "URBANGRID_OPEN311_CONTACT",
+    # 联网上报 (exchange/outbox.py): a city's code and key at the province are only ever its own entry's.
+    "URBANGRID_EXCHANGE_URL", "URBANGRID_EXCHANGE_CITY", "URBANGRID_EXCHANGE_KEY",
 })
 CODE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 

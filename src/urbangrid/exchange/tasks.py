@@ -2,13 +2,20 @@
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
+from urbangrid.core.tenancy import each_city
+
 from . import outbox
 
 
 @db_periodic_task(crontab(minute="*"))
 def push_to_province():
     """联网上报: send what is new (the same function as ``urbangrid exchange push``); nothing without a province
-    URL and key; a failed batch waits for its backoff; a run still going (its lease) is left alone."""
+    URL and key; a failed batch waits for its backoff; a run still going (its lease) is left alone. In every city
+    of a multi-city deployment, each with its own code and key (core/tenancy.py)."""
+    return each_city(_push)
+
+
+def _push():
     try:
         cfg = outbox.config()
     except outbox.NotConfigured:

@@ -68,13 +68,14 @@ def current_class(code):
     """The current, active class of a service code, or None: ``serializers.find_service`` from a map of the
     current classes kept with the document (same invalidation), so a POST does not query for it."""
     now = time.monotonic()
-    entry = _classes.get("map")
+    key = current_code()  # each city its own classes
+    entry = _classes.get(key)
     if entry is None or now - entry[0] > float(settings.URBANGRID_OPEN311_SERVICES_TTL):
         generation = _generation[0]
         entry = (now, {ser.service_code(c): c for c in ser.current_services()})
         with _lock:
             if generation == _generation[0]:
-                _classes["map"] = entry
+                _classes[key] = entry
     return entry[1].get((code or "").strip()) if ser.parse_service_code(code) else None
 
 
