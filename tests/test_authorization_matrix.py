@@ -42,6 +42,9 @@ PAGES = [  # page: roles allowed (200); others 403; anonymous → login (302)
     ("/dashboard/", {"leader", "admin"}),
     ("/catalog/recount/", {"leader", "admin"}),
     ("/grids/", set(ROLES)),
+    # The province's pages: the Django permission province.view_provincecity (the superuser "admin" holds it).
+    ("/province/", {"admin"}),
+    ("/province/evaluation/", {"admin"}),
 ]
 
 

@@ -351,7 +351,12 @@ URBANGRID_EXCHANGE_KEY = os.environ.get("URBANGRID_EXCHANGE_KEY", "")
 URBANGRID_EXCHANGE_TIMEOUT = float(os.environ.get("URBANGRID_EXCHANGE_TIMEOUT", "30"))
 URBANGRID_EXCHANGE_BATCH_EVENTS = int(os.environ.get("URBANGRID_EXCHANGE_BATCH_EVENTS", "2000"))
 URBANGRID_EXCHANGE_KEEP_DAYS = int(os.environ.get("URBANGRID_EXCHANGE_KEEP_DAYS", "30"))
+# 上级交办 (exchange/inbox.py): the class (a code of the current catalogue) a province task's case takes when the task
+# names none the city has ("" : such a task waits, with an error, until the class is set).
+URBANGRID_PROVINCE_TASK_CLASS = os.environ.get("URBANGRID_PROVINCE_TASK_CLASS", "")
 URBANGRID_PROVINCE_MAX_BATCH_BYTES = int(os.environ.get("URBANGRID_PROVINCE_MAX_BATCH_BYTES", str(32 * 1024 * 1024)))
+# The province dashboard shows a city in red when its last batch arrived longer ago than this (minutes).
+URBANGRID_PROVINCE_SYNC_LAG_MINUTES = float(os.environ.get("URBANGRID_PROVINCE_SYNC_LAG_MINUTES", "60"))
 
 # Notification channels (see urbangrid/cases/notify.py); JSON in the environment, none by default.
 URBANGRID_NOTIFY_CHANNELS = json.loads(os.environ.get("URBANGRID_NOTIFY_CHANNELS", "[]"))

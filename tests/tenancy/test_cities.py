@@ -368,7 +368,8 @@ def test_each_city_pushes_to_the_province_with_its_own_code_and_key_only(cities,
     registry = cities["tmp"] / "cities.json"
     before = registry.read_text()
     data = json.loads(before)
-    data["cities"][1]["settings"] = {"URBANGRID_EXCHANGE_KEY": "bb-key-" + "b" * 32, "URBANGRID_EXCHANGE_CITY": "330200"}
+    data["cities"][1]["settings"] = {"URBANGRID_EXCHANGE_KEY": "bb-key-" + "b" * 32, "URBANGRID_EXCHANGE_CITY": "330200",
+                                     "URBANGRID_PROVINCE_TASK_CLASS": "bb-task-class"}
     registry.write_text(json.dumps(data, ensure_ascii=False))
     tenancy.reload()
     try:
@@ -379,6 +380,7 @@ def test_each_city_pushes_to_the_province_with_its_own_code_and_key_only(cities,
         with tenancy.activate("bb"):
             cfg = outbox.config()
             assert (cfg.url, cfg.city, cfg.key) == ("https://province.example", "330200", "bb-key-" + "b" * 32)
+            assert tenancy.setting("URBANGRID_PROVINCE_TASK_CLASS") == "bb-task-class"  # the fallback class of its tasks
     finally:
         registry.write_text(before)
         tenancy.reload()

@@ -5,7 +5,9 @@ use it (a permission, or citizens with none), how it keeps an outside system's n
 
 Doors: the staff's reports (the inspectors' app and the case API, for the sources a post may claim), the
 citizens' page and app, the hotline (the centre's desk and the API import of work orders: one door, one
-permission), Open311 (outside systems with an API key), and the assessors' deductions that open a case.
+permission), Open311 (outside systems with an API key), the assessors' deductions that open a case, and the
+province's tasks (上级交办: the exchange fetches them and reports each one at the centre's intake desk, keyed by the
+task's id; ``exchange/inbox.py``).
 """
 from dataclasses import dataclass
 
@@ -25,7 +27,7 @@ CENTRE_DESKS = frozenset({Role.INTAKE_OPERATOR, Role.SHIFT_LEAD, Role.DISPATCHER
 SOURCE_POSTS = {
     Source.INSPECTOR: frozenset({Role.INSPECTOR}),
     Source.HOTLINE_12345: CENTRE_DESKS, Source.HOTLINE_12319: CENTRE_DESKS, Source.VIDEO: CENTRE_DESKS,
-    Source.MEDIA: CENTRE_DESKS, Source.LEADER: CENTRE_DESKS | {Role.LEADER},
+    Source.MEDIA: CENTRE_DESKS, Source.LEADER: CENTRE_DESKS | {Role.LEADER}, Source.PROVINCE: CENTRE_DESKS,
 }
 PUBLIC_SOURCES = frozenset({Source.PUBLIC_WEB, Source.PUBLIC_APP, Source.OPEN311})
 
@@ -38,9 +40,10 @@ class Door:
     permission: str | None        # None: open to citizens (no login)
     external_ref: str = ""         # the form of an outside system's number kept on the case ("" none)
     limit_setting: str = ""        # URBANGRID_* posts per hour per client address ("" none)
+    unplaced: bool = False         # a report may come with no place at all: 待定位, the centre places it
 
 
-STAFF, CITIZEN, HOTLINE, OPEN311, DEDUCTION = "staff", "citizen", "hotline", "open311", "deduction"
+STAFF, CITIZEN, HOTLINE, OPEN311, DEDUCTION, PROVINCE = "staff", "citizen", "hotline", "open311", "deduction", "province"
 DOORS = {d.key: d for d in (
     Door(STAFF, gettext_lazy("工作人员上报（巡查员移动端、案件接口）"),
          frozenset({Source.INSPECTOR, Source.VIDEO, Source.MEDIA, Source.LEADER}), "case.report"),
@@ -53,11 +56,16 @@ DOORS = {d.key: d for d in (
     # A deduction on a problem that should be handled opens a case (assessment/deductions/rules.py), under the
     # citizens' app source: the assessor reports what any passer-by could have.
     Door(DEDUCTION, gettext_lazy("考核扣分转案件"), frozenset({Source.PUBLIC_APP}), "assessment.deduct"),
+    # The province's tasks (督办, 专项任务): the platform fetches them and reports each at the intake desk; a task
+    # may name no place (the centre places it) and its id keeps it one case however often it is fetched.
+    Door(PROVINCE, gettext_lazy("上级交办（省级平台任务）"), frozenset({Source.PROVINCE}), "case.report",
+         external_ref="province:<任务编号>", unplaced=True),
 )}
 
 
 def door_of_source(source):
-    """The door a report of ``source`` comes through when its caller names none (Open311 never: its own door)."""
+    """The door a report of ``source`` comes through when its caller names none (Open311 and province tasks never:
+    their own doors, named by their callers, so no other caller can claim those sources)."""
     if source in (Source.PUBLIC_WEB, Source.PUBLIC_APP):
         return CITIZEN
     if source in (Source.HOTLINE_12345, Source.HOTLINE_12319):
@@ -103,6 +111,17 @@ def over_limit(door_key, request):
 def hotline_ref(hotline, external_no):
     """A hotline work order's number as the case keeps it (a re-sent order is recognised by it)."""
     return f"{hotline}:{external_no}" if external_no else None
+
+
+def province_ref(task_id):
+    """A province task's id as the case keeps it (a task fetched again is recognised by it)."""
+    return f"province:{int(task_id)}"
+
+
+def province_task_of(external_ref):
+    """The province task id a case was made from (its ``external_ref``), or None."""
+    prefix, _sep, number = (external_ref or "").partition(":")
+    return int(number) if prefix == "province" and number.isdigit() else None
 
 
 def open311_ref(key_pk, fixmystreet_id):

@@ -62,6 +62,8 @@ class Case(models.Model):
     idempotency_key = models.CharField(max_length=120, null=True, blank=True, unique=True, editable=False)
     # A hotline work order's own number (工单号), e.g. "12345:GD2026112700123": re-sent orders are recognised.
     external_ref = models.CharField(_("外部工单号"), max_length=80, null=True, blank=True, unique=True)
+    # 上级时限: the deadline of the body that assigned the case (a province task), beside the loop's own clocks.
+    due_at = models.DateTimeField(_("上级时限"), null=True, blank=True)
     recurrence_of = models.ForeignKey("self", verbose_name=_("反复问题（前案）"), null=True, blank=True,
                                       on_delete=models.SET_NULL, related_name="recurrences")
 
@@ -138,6 +140,11 @@ class Case(models.Model):
     @property
     def is_open(self):
         return self.state in OPEN
+
+    def due_overdue(self, now=None):
+        """超期 against the assigning body's deadline (``due_at``): it passed and the case is still open (the
+        province flags its task the same way)."""
+        return self.due_at is not None and self.state in OPEN and (now or timezone.now()) > self.due_at
 
 
 class CaseUnit(models.Model):

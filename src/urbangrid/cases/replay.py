@@ -26,7 +26,8 @@ COUNTERS = ("rework_count", "return_count", "extension_count", "suspension_count
 FIELDS = ("state", "version", "updated_at", "source", "self_handled", "filed_at", "dispatched_at", "fed_back_at",
           "closed_at", "archive_type", "is_supervised", *COUNTERS, "stage", "stage_deadline", "handle_overdue",
           "is_overdue", "current_unit_id", "current_person_id", "district_centre_id", "rule_id", "handle_limit_value",
-          "handle_limit_unit", "urgency", "satisfaction", "kept_closed", "duplicate_of_id", *CLASS_FIELDS, "chain_hash")
+          "handle_limit_unit", "urgency", "satisfaction", "kept_closed", "duplicate_of_id", *CLASS_FIELDS, "chain_hash",
+          "due_at")
 
 
 def _initial(case):
@@ -63,6 +64,7 @@ def derive(case, events, now):
         if e.seq == 1:
             row["source"] = e.data.get("source", case.source)
             row["self_handled"] = bool(e.data.get("self_handled", False))
+            row["due_at"] = datetime.fromisoformat(e.data["due_at"]) if e.data.get("due_at") else None
         for effect in t.effects:
             if not effect.after_clocks:
                 effect.replay(row, e)

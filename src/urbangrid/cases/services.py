@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime as _dt
 from datetime import time as _time
 from datetime import timedelta as _td
+from datetime import timezone as _utc_zone
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -44,6 +45,7 @@ from .states import NEEDS_VERIFICATION, OPEN, PhotoKind, Satisfaction, Source, U
 from .workflow import PUBLIC_NOTE, TABLE, Action, allowed_from, guard_ok, implied_inputs, takes_public_note
 
 MAX_TEXT = 4000
+_utc = _utc_zone.utc
 
 log = logging.getLogger(__name__)
 
@@ -437,7 +439,7 @@ def _drop_photo_files(rows):
 def report(actor, *, catalog_class, lon, lat, description, source, address="", urgency=None, self_handled=False,
            photos=(), after_photos=(), idempotency_key=None, reporter_name="", reporter_contact="",
            component_identifier="", at=None, context=None, require_photos=True, external_ref=None, door=None,
-           observed_at=None):
+           observed_at=None, due_at=None):
     """信息收集: create a case in ``reported``; returns (case, created).
 
     Every check, the location, the photos' re-encoding and files and the recurrence look-up come before
@@ -448,14 +450,16 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
 
     ``observed_at`` (the client's time of observation, e.g. a report queued offline) becomes the report time and
     starts the clocks when plausible (``observed.report_time``); the report event keeps both times and, when the
-    observed one was not used, why.
+    observed one was not used, why. ``due_at``: the assigning body's deadline (上级时限, a province task's),
+    recorded on the report event.
     """
     received = at or timezone.now()
     at = received
     if source not in Source.values:
         raise Invalid(_("未知的案件来源"), "invalid_input", {"source": _("未知的案件来源")})
     anonymous = not actor.is_authenticated
-    refused = intake.refusal(door or intake.door_of_source(source), actor, source)  # the door's rules (intake.py)
+    door = door or intake.door_of_source(source)
+    refused = intake.refusal(door, actor, source)  # the door's rules (intake.py)
     if refused:
         raise Forbidden(*refused)
     key = None
@@ -477,7 +481,9 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
     elif len(description) > MAX_TEXT:
         errors["description"] = _("不能超过 %(n)s 个字") % {"n": MAX_TEXT}
     loc, candidates = None, None
-    if lon is None and lat is None:  # an address without a point: placed by the gazetteer, or 待定位
+    if lon is None and lat is None and not (address or "").strip() and intake.DOORS[door].unplaced:
+        candidates = []  # no place given at all, through a door that allows it: 待定位, the centre places it
+    elif lon is None and lat is None:  # an address without a point: placed by the gazetteer, or 待定位
         lon, lat, candidates = _place_address(source, address, errors)
     if lon is not None or lat is not None:
         try:
@@ -523,7 +529,7 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
         address=(address or "")[:256], **{name: getattr(loc, name) if loc else None for name in PLACE_FIELDS},
         component_identifier=component_identifier, reporter_user=actor.user if not anonymous and getattr(actor.user, "pk", None) else None,
         reporter=actor.person, reporter_name=(reporter_name or "")[:50], reporter_contact=(reporter_contact or "")[:100],
-        idempotency_key=key, external_ref=external_ref or None,
+        idempotency_key=key, external_ref=external_ref or None, due_at=due_at,
         needs_verification=source in NEEDS_VERIFICATION, self_handled=bool(self_handled),
         created_at=at, updated_at=at, state=None, version=0,
     )
@@ -693,7 +699,8 @@ def report_inputs(case, candidates=None):
     gazetteer's ranked candidates for its address as they were at the report."""
     previous = case.recurrence_of  # (in a bulk history, a case not saved yet: no id to test)
     out = {"opinion": case.description[:200], "source": str(case.source), "self_handled": bool(case.self_handled),
-           "recurrence_of": previous.number if previous is not None else None, "external_ref": case.external_ref}
+           "recurrence_of": previous.number if previous is not None else None, "external_ref": case.external_ref,
+           "due_at": case.due_at.astimezone(_utc).isoformat() if case.due_at is not None else None}
     if case.lon is None:
         out.update(unlocated=True, candidates=list(candidates or []))
     return out

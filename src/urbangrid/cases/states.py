@@ -59,6 +59,8 @@ class Source(models.TextChoices):
     MEDIA = "media", _("媒体曝光")
     LEADER = "leader", _("领导交办")
     OPEN311 = "open311", _("外部系统（Open311）")
+    # A task the province assigned (省级交办任务: 督办, 专项任务), fetched by the exchange (exchange/inbox.py).
+    PROVINCE = "province", _("上级交办")
 
 
 # Reports from these channels are verified on site by the grid's inspector before filing.

@@ -67,7 +67,7 @@ TRANSITIONS = [
     # point) waits 待定位 on the 定位 clock, its ranked candidates recorded; the others go to 受理.
     Transition("report", _("上报"), frozenset({None}), Branch("unlocated", {False: S.REPORTED, True: S.UNLOCATED}),
                "case.report", "report", starts=Branch("unlocated", {False: Stage.ACCEPT, True: Stage.LOCATE}),
-               counts=("report",), records=("source", "self_handled", "recurrence_of", "external_ref", "candidates")),
+               counts=("report",), records=("source", "self_handled", "recurrence_of", "external_ref", "candidates", "due_at")),
     # 定位: the centre's intake staff place a 待定位 case (a candidate chosen, or a point entered on the map); it
     # then goes on as a located report of its source would have (待受理).
     Transition("locate", _("定位"), frozenset({S.UNLOCATED}), S.REPORTED, "case.accept", "centre",

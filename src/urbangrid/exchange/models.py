@@ -1,4 +1,4 @@
-"""The city's outbox toward the province (联网上报): where the stream stands, the batches built (kept until
+"""The city's outbox toward the province (联网上报): where the stream stands (and the province's tasks fetched), the batches built (kept until
 acknowledged, then for ``URBANGRID_EXCHANGE_KEEP_DAYS``), and which days' tallies were sent as computed when."""
 from django.db import models
 from django.utils import timezone
@@ -19,6 +19,10 @@ class ExchangeState(models.Model):
     last_attempt_at = models.DateTimeField(_("最近尝试"), null=True, blank=True)
     last_success_at = models.DateTimeField(_("最近成功"), null=True, blank=True)
     last_error = models.CharField(_("最近错误"), max_length=500, blank=True)
+    # 省级交办任务 fetched downward (exchange/inbox.py): the last task id made a case, when and how the last fetch went.
+    tasks_after = models.BigIntegerField(_("已接收任务至"), default=0)
+    tasks_pulled_at = models.DateTimeField(_("最近获取任务"), null=True, blank=True)
+    tasks_error = models.CharField(_("获取任务错误"), max_length=500, blank=True)
     # One pusher at a time: the worker's and a command's runs take turns (host:pid, until when).
     lease_owner = models.CharField(_("发送进程"), max_length=100, blank=True)
     lease_until = models.DateTimeField(_("占用至"), null=True, blank=True)

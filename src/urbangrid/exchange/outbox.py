@@ -38,6 +38,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from urbangrid.assessment.models import UNIT_DAY_COUNTS, REGION_DAY_COUNTS, RegionDay, TallyDay, UnitDay
+from urbangrid.cases import intake
 from urbangrid.cases.models import Case, CaseEvent
 from urbangrid.core import tenancy
 from urbangrid.grids.models import GridDataVersion, Region, ResponsibilityGrid, UnitGrid
@@ -132,7 +133,8 @@ COUNTER_COLUMNS = {"rework": "rework_count", "return": "return_count", "extensio
 
 
 def case_summary(row):
-    """One case as the wire describes it, from a ``values()`` row of CASE_COLUMNS and COUNTER_COLUMNS."""
+    """One case as the wire describes it, from a ``values()`` row of CASE_COLUMNS and COUNTER_COLUMNS (and
+    ``external_ref``: a case made from a province task names it, ``province_task``, docs/exchange.md §8)."""
     out = {}
     for name, column in CASE_COLUMNS.items():
         value = row[column]
@@ -140,6 +142,9 @@ def case_summary(row):
     for name in wire.CASE_TEXTS:
         out[name] = out[name] or ""
     out["counts"] = {name: row[column] for name, column in COUNTER_COLUMNS.items()}
+    task = intake.province_task_of(row.get("external_ref"))
+    if task is not None:  # only then: the other cases' summaries stay as version 1 first wrote them
+        out["province_task"] = task
     return out
 
 
@@ -148,7 +153,7 @@ def _cases(case_ids):
     ids = sorted(case_ids)
     for i in range(0, len(ids), CHUNK):
         for row in Case.objects.filter(pk__in=ids[i:i + CHUNK]).order_by().values(
-                "pk", *CASE_COLUMNS.values(), *COUNTER_COLUMNS.values()):
+                "pk", *CASE_COLUMNS.values(), *COUNTER_COLUMNS.values(), "external_ref"):
             rows[row["pk"]] = row
     return rows
 
@@ -482,4 +487,6 @@ def status():
         "attempts": state.attempts, "next_attempt_at": wire.iso(state.next_attempt_at),
         "last_success_at": wire.iso(state.last_success_at), "last_error": state.last_error,
         "grid_version_sent": state.grid_version_sent,
+        "tasks_after": state.tasks_after, "tasks_pulled_at": wire.iso(state.tasks_pulled_at),
+        "tasks_error": state.tasks_error,
     }

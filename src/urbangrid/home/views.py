@@ -4,6 +4,7 @@ from django.shortcuts import redirect, render
 
 from urbangrid.org.access import actor_of
 from urbangrid.org.workbenches import workbenches_for
+from urbangrid.province.pages import PERM as PROVINCE_PERM
 
 
 @login_required
@@ -11,6 +12,8 @@ def home(request):
     """Land on the workbench of one's role; with several roles, a switcher (``?choose=1`` always shows it)."""
     actor = actor_of(request)
     benches = workbenches_for(actor)
+    if not benches and request.user.has_perm(PROVINCE_PERM):  # the province's staff hold no city role
+        return redirect("province:index")
     if len(benches) == 1 and not request.GET.get("choose"):
         return redirect(benches[0].url)
     return render(request, "home/home.html", {"actor": actor, "roles": sorted(actor.roles, key=str), "benches": benches})

@@ -1,9 +1,10 @@
 """The province node (省级平台)'s tables: its registered cities, what each has sent (batches, case summaries, daily
-tallies, grid versions) and the batches it refused. Used in a province's own database ("province mode"); a
+tallies, grid versions), the batches it refused and the tasks it assigns them (省级交办任务). Used in a province's own database ("province mode"); a
 city's database has the tables and leaves them empty.
 
 Codes, not foreign keys, name a city's grids, regions and units: the province holds none of a city's rows.
 """
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +24,9 @@ class ProvinceCity(models.Model):
     last_received_at = models.DateTimeField(_("最后接收时间"), null=True, blank=True)
     events_received = models.BigIntegerField(_("已接收事件数"), default=0)
     grid_version = models.BigIntegerField(_("网格数据版本"), null=True, blank=True)
+    # Where the province map shows the city (WGS-84; the summaries carry no points): set at registration.
+    lon = models.FloatField(_("经度"), null=True, blank=True)
+    lat = models.FloatField(_("纬度"), null=True, blank=True)
     created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
 
     class Meta:
@@ -95,7 +99,10 @@ class ProvinceCase(models.Model):
         verbose_name_plural = _("省级案件摘要")
         constraints = [models.UniqueConstraint(fields=["city", "number"], name="province_case_unique_number")]
         indexes = [models.Index(fields=["city", "state"], name="province_case_city_state"),
-                   models.Index(fields=["city", "reported_at"], name="province_case_city_reported")]
+                   models.Index(fields=["city", "reported_at"], name="province_case_city_reported"),
+                   # the province's evaluation counts a period's filings and closures (province/evaluation.py)
+                   models.Index(fields=["city", "filed_at"], name="province_case_city_filed"),
+                   models.Index(fields=["city", "closed_at"], name="province_case_city_closed")]
 
 
 class ProvinceTallyDay(models.Model):
@@ -172,3 +179,60 @@ class Rejection(models.Model):
         verbose_name = _("拒收记录")
         verbose_name_plural = _("拒收记录")
         ordering = ["-received_at"]
+
+
+class ProvinceTask(models.Model):
+    """省级交办任务: a task the province assigns a city (督办 or 专项任务; 监督检查 downward). The city fetches it
+    (``/province/api/v1/exchange/tasks``), makes it a case of source 上级交办 and reports the case's progress in its
+    batches (the case summary's ``province_task``); ``state`` and its times follow that case."""
+
+    class Kind(models.TextChoices):
+        SUPERVISION = "supervision", _("督办")
+        SPECIAL = "special", _("专项任务")
+
+    class State(models.TextChoices):
+        SENT = "sent", _("已下发")
+        RECEIVED = "received", _("城市已接收")
+        IN_PROGRESS = "in_progress", _("办理中")
+        FED_BACK = "fed_back", _("已反馈")
+        CLOSED = "closed", _("已办结")
+        DECLINED = "declined", _("未立案办理")
+
+    city = models.ForeignKey(ProvinceCity, verbose_name=_("城市"), on_delete=models.PROTECT, related_name="tasks")
+    kind = models.CharField(_("任务类型"), max_length=20, choices=Kind.choices, default=Kind.SUPERVISION)
+    title = models.CharField(_("标题"), max_length=100)
+    description = models.TextField(_("任务内容"), max_length=4000)
+    address = models.CharField(_("地点"), max_length=200, blank=True)
+    lon = models.FloatField(_("经度"), null=True, blank=True)
+    lat = models.FloatField(_("纬度"), null=True, blank=True)
+    class_code = models.CharField(_("小类代码"), max_length=40, blank=True)
+    unit_grid = models.CharField(_("单元网格"), max_length=32, blank=True)
+    deadline = models.DateTimeField(_("办理时限"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("交办人"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("交办时间"), default=timezone.now)
+    state = models.CharField(_("状态"), max_length=20, choices=State.choices, default=State.SENT, db_index=True)
+    # When the city first fetched it (it may not have made the case yet), then the case's own times as reported.
+    fetched_at = models.DateTimeField(_("城市获取时间"), null=True, blank=True)
+    received_at = models.DateTimeField(_("城市接收时间"), null=True, blank=True)
+    dispatched_at = models.DateTimeField(_("派遣时间"), null=True, blank=True)
+    fed_back_at = models.DateTimeField(_("反馈时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    case_number = models.CharField(_("城市案件编号"), max_length=32, blank=True)
+    case_state = models.CharField(_("城市案件状态"), max_length=40, blank=True)
+    case_version = models.PositiveIntegerField(_("城市案件版本"), default=0)
+    updated_at = models.DateTimeField(_("最后更新"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("省级交办任务")
+        verbose_name_plural = _("省级交办任务")
+        ordering = ["-pk"]
+        indexes = [models.Index(fields=["city", "id"], name="province_task_city_id"),
+                   models.Index(fields=["state", "deadline"], name="province_task_state_deadline")]
+
+    def __str__(self):
+        return f"{self.pk} {self.title}"
+
+    def is_overdue(self, now=None):
+        """超期: the deadline passed and the city has not closed the case."""
+        return self.state != self.State.CLOSED and (now or timezone.now()) > self.deadline

@@ -1,4 +1,5 @@
-"""接收: the province takes a city's batch (``wire`` format) or answers where the city's stream stands.
+"""接收: the province takes a city's batch (``wire`` format), answers where the city's stream stands, or hands the
+city its new tasks (``fetch``, 省级交办任务).
 
 Order of checks, each refusal recorded as a ``Rejection`` and nothing applied: the city is registered (403),
 the signature over the exact body verifies with its key (400), the body is a well-formed batch of a supported
@@ -10,7 +11,8 @@ start where the last ended is 409 ``cursor_mismatch``. Every 409 names ``expecte
 
 A batch is applied in one transaction with the city's row: case summaries upserted (a summary of a lower
 version than the one held never replaces it; steps are merged by their sequence number), each day's tally
-replaced whole (unless the held one was computed later), the grid version recorded.
+replaced whole (unless the held one was computed later), the grid version recorded, and the province tasks the
+cases name moved with them (``supervision.follow_cases``).
 """
 import json
 import time
@@ -20,13 +22,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
-from . import wire
+from . import supervision, wire
 from .models import (
     ProvinceBatch,
     ProvinceCase,
     ProvinceCity,
     ProvinceGridVersion,
     ProvinceRegionDay,
+    ProvinceTask,
     ProvinceTallyDay,
     ProvinceUnitDay,
     Rejection,
@@ -108,6 +111,7 @@ def _apply(city_pk, doc, digest):
                       f"{city.last_cursor}", city=city, sequence=seq, **where)
     now = timezone.now()
     cases = _apply_cases(city, doc["cases"], doc["steps"], now)
+    tasks = supervision.follow_cases(city, doc["cases"], now)
     days = _apply_tallies(city, doc["tallies"], now)
     grids = doc.get("grids")
     if grids:
@@ -122,7 +126,7 @@ def _apply(city_pk, doc, digest):
     city.events_received += len(doc["steps"])
     city.save(update_fields=["last_sequence", "last_cursor", "last_received_at", "events_received", "grid_version"])
     return {"accepted": True, "duplicate": False, "sequence": seq, "cases": cases, "steps": len(doc["steps"]),
-            "tallies": days, "expected_sequence": seq + 1, "last_cursor": cursor["to"]}
+            "tallies": days, "tasks": tasks, "expected_sequence": seq + 1, "last_cursor": cursor["to"]}
 
 
 def _step_row(s):
@@ -198,3 +202,32 @@ def cursor(city_code, timestamp, signature, remote_addr="", now=None):
     return 200, {"city": city.code, "last_sequence": city.last_sequence, "expected_sequence": city.last_sequence + 1,
                  "last_cursor": city.last_cursor, "grid_version": city.grid_version,
                  "last_received_at": wire.iso(city.last_received_at)}
+
+
+def fetch(city_code, after, timestamp, signature, remote_addr="", now=None):
+    """(status, answer, key): the city's tasks after task id ``after``, for a request signed over
+    ``wire.tasks_message``; ``key`` (the city's) signs the answer, None for a refusal (recorded)."""
+    try:
+        try:
+            ts, after = int(timestamp), int(after)
+            if after < 0:
+                raise ValueError
+        except (TypeError, ValueError):
+            raise Refused(400, "malformed", f"{wire.TIMESTAMP_HEADER} must be Unix seconds and after an integer "
+                          "≥ 0") from None
+        city = _city(city_code, b"", signature, message=wire.tasks_message(city_code, ts, after))
+        if abs((now or time.time()) - ts) > wire.CURSOR_SKEW_SECONDS:
+            raise Refused(400, "stale", f"the timestamp is more than {wire.CURSOR_SKEW_SECONDS} s from the "
+                          "province's clock", city=city)
+    except Refused as refusal:
+        _record(refusal, city_code, b"", remote_addr)
+        return refusal.status, refusal.answer(), None
+    top = supervision.horizon()
+    tasks = list(ProvinceTask.objects.filter(city=city, pk__gt=after, pk__lte=top).order_by("pk")[:wire.TASKS_PER_FETCH])
+    full = len(tasks) == wire.TASKS_PER_FETCH
+    upto = tasks[-1].pk if full else max(top, after)
+    if tasks:
+        ProvinceTask.objects.filter(pk__in=[t.pk for t in tasks], fetched_at__isnull=True).update(
+            fetched_at=timezone.now())
+    return 200, {"city": city.code, "after": after, "next": upto, "more": full,
+                 "tasks": [supervision.task_document(t) for t in tasks]}, city.key

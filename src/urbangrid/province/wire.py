@@ -4,7 +4,9 @@ the checks a province makes before it applies anything. ``docs/exchange.md`` is 
 
 A batch is one JSON object, UTF-8, sent as the request body; the signature is HMAC-SHA256 over those exact
 bytes with the city's key (the key's UTF-8 bytes), lower-case hex, in the header ``X-UrbanGrid-Signature``.
-A cursor request signs ``"GET\\n" + city + "\\n" + timestamp`` the same way.
+A cursor request signs ``"GET\\n" + city + "\\n" + timestamp`` the same way; a task fetch (downward: the
+province's tasks for the city, 省级交办任务) signs ``"GET\\n" + city + "\\n" + timestamp + "\\ntasks\\n" + after``,
+and the province signs its answer's bytes (the city refuses an answer that does not verify).
 """
 import hashlib
 import hmac
@@ -32,6 +34,10 @@ CASE_CODES = ("unit_grid", "responsibility_grid", "community", "street", "distri
 CASE_TEXTS = ("source", "catalog_version", "class_code", "kind", "urgency", "state", "archive_type", "satisfaction")
 CASE_FLAGS = ("self_handled", "is_supervised")
 REGION_CODES = ("unit_grid", "responsibility_grid", "community", "street", "district")
+TASK_KINDS = ("supervision", "special")
+TASK_TEXTS = {"title": 100, "description": 4000, "address": 200, "class_code": 40, "unit_grid": 32}
+# The most tasks one fetch answers (the city asks again after the last one).
+TASKS_PER_FETCH = 100
 CITY_CODE = re.compile(r"^[0-9A-Za-z_-]{1,20}$")
 
 
@@ -51,6 +57,11 @@ def signature_ok(key, message, signature):
 
 def cursor_message(city, timestamp):
     return f"GET\n{city}\n{timestamp}".encode("utf-8")
+
+
+def tasks_message(city, timestamp, after):
+    """What a task fetch signs: the cursor request's message, then ``tasks`` and the cursor it asks after."""
+    return f"GET\n{city}\n{timestamp}\ntasks\n{after}".encode("utf-8")
 
 
 def digest(body):
@@ -154,6 +165,9 @@ def check(doc, max_problems=50):
         for name in CASE_FLAGS:
             if not isinstance(c.get(name), bool):
                 p.add(f"{f}.{name}", "true or false")
+        # optional (added to version 1; readers that do not know it ignore it): the province task the case is
+        if c.get("province_task") is not None:
+            _int(p, f"{f}.province_task", c["province_task"], 1)
         counts = c.get("counts")
         if not isinstance(counts, dict):
             p.add(f"{f}.counts", "an object")
@@ -212,4 +226,49 @@ def check(doc, max_problems=50):
             for name in ("version", "unit_grids", "responsibility_grids", "regions"):
                 _int(p, f"grids.{name}", grids.get(name))
             _str(p, "grids.digest", grids.get("digest"), max_length=64)
+    return p
+
+
+# --- tasks downward (the city, before it makes a case of anything fetched) ----------------------------------
+
+def check_tasks(doc, city):
+    """Field problems of a task fetch's answer (``[]``: well formed): ``{"city", "after", "next", "tasks": [...]}``."""
+    p = Problems()
+    if not isinstance(doc, dict):
+        p.add("", "a JSON object")
+        return p
+    if doc.get("city") != city:
+        p.add("city", f"must be {city!r}")
+    _int(p, "after", doc.get("after"))
+    _int(p, "next", doc.get("next"))
+    tasks = doc.get("tasks")
+    if not isinstance(tasks, list):
+        p.add("tasks", "a list")
+        return p
+    last = doc.get("after") if isinstance(doc.get("after"), int) else 0
+    for i, t in enumerate(tasks):
+        f = f"tasks[{i}]"
+        if not isinstance(t, dict):
+            p.add(f, "an object")
+            continue
+        if _int(p, f"{f}.id", t.get("id"), 1):
+            if t["id"] <= last:
+                p.add(f"{f}.id", "greater than after and than the task before it")
+            last = t["id"]
+        if t.get("kind") not in TASK_KINDS:
+            p.add(f"{f}.kind", f"one of {list(TASK_KINDS)}")
+        for name, length in TASK_TEXTS.items():
+            _str(p, f"{f}.{name}", t.get(name), max_length=length)
+        if isinstance(t.get("title"), str) and not t["title"].strip():
+            p.add(f"{f}.title", "not empty")
+        for name in ("lon", "lat"):
+            value = t.get(name)
+            if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)):
+                p.add(f"{f}.{name}", "a number or null")
+        if (t.get("lon") is None) != (t.get("lat") is None):
+            p.add(f"{f}.lon", "lon and lat together or neither")
+        _instant(p, f"{f}.deadline", t.get("deadline"), nullable=False)
+        _instant(p, f"{f}.created_at", t.get("created_at"), nullable=False)
+    if isinstance(doc.get("next"), int) and tasks and isinstance(last, int) and doc["next"] < last:
+        p.add("next", "not below the last task's id")
     return p

@@ -31,7 +31,7 @@ from urbangrid.org.models import Unit
 from urbangrid.org.roles import Role
 from urbangrid.worktime.models import TimeUnit
 
-from .. import duplicates, engine, indicators, listing, next_step
+from .. import duplicates, engine, indicators, intake, listing, next_step
 from .. import observed as observed_times
 from .. import queries, services
 from ..api import LIST_RELATED, detail_out
@@ -350,6 +350,7 @@ def _case_context(actor, case, **form_state):
         "forms": forms, "benches": _benches_for(actor),
         "duplicates": duplicates.similar_open_for_page([case], limit=10).get(case.pk, []) if any(f["t"].action == Action.MERGE for f in forms) else [],
         "source_label": _label(Source, case.source), "report_times": _report_times(detail["events"]),
+        "due_overdue": case.due_overdue(), "province_task": intake.province_task_of(case.external_ref),
         "component": Component.objects.filter(identifier=case.component_identifier).select_related("catalog_class").first()
         if case.component_identifier else None,
         "ended_states": [str(s) for s in State if s not in OPEN],

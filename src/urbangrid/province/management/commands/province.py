@@ -23,15 +23,17 @@ class Command(BaseCommand):
         add.add_argument("code", help=_("城市代码，如 340100"))
         add.add_argument("--name", required=True, help=_("城市名称"))
         add.add_argument("--key", help=_("签名密钥（至少 32 个字符；省略则随机生成并打印）"))
+        add.add_argument("--lon", type=float, help=_("省级驾驶舱地图上的经度（WGS-84，与 --lat 同时给出）"))
+        add.add_argument("--lat", type=float, help=_("省级驾驶舱地图上的纬度（WGS-84，与 --lon 同时给出）"))
         act.add_parser("list", help=_("列出城市及接收进度"))
 
     def handle(self, *args, what, action, **options):
         if action == "add":
-            self._add(options["code"], options["name"], options.get("key"))
+            self._add(options["code"], options["name"], options.get("key"), options.get("lon"), options.get("lat"))
         else:
             self._list()
 
-    def _add(self, code, name, key):
+    def _add(self, code, name, key, lon=None, lat=None):
         if not wire.CITY_CODE.match(code):
             raise CommandError(_("城市代码只能包含字母、数字、- 或 _，最多 20 个字符"))
         name = (name or "").strip()
@@ -41,8 +43,15 @@ class Command(BaseCommand):
         key = key or secrets.token_hex(32)
         if len(key) < MIN_KEY or len(key) > 200:
             raise CommandError(_("签名密钥应为 %(min)d 到 200 个字符") % {"min": MIN_KEY})
+        defaults = {"name": name, "key": key}
+        if (lon is None) != (lat is None):
+            raise CommandError(_("--lon 和 --lat 应同时给出"))
+        if lon is not None:
+            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                raise CommandError(_("经度应在 -180 到 180 之间，纬度应在 -90 到 90 之间"))
+            defaults.update(lon=lon, lat=lat)
         with transaction.atomic():
-            city, created = ProvinceCity.objects.update_or_create(code=code, defaults={"name": name, "key": key})
+            city, created = ProvinceCity.objects.update_or_create(code=code, defaults=defaults)
         self.stdout.write((_("已登记城市 %(code)s %(name)s") if created else _("已更新城市 %(code)s %(name)s"))
                           % {"code": city.code, "name": city.name})
         if generated:
