@@ -10,6 +10,7 @@ import requests
 from django.contrib.auth import get_user_model
 
 from urbangrid.core.models import SecurityEvent, Throttle
+from ug_testing import suite_vendor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -212,7 +213,8 @@ def test_the_shared_store_can_be_redis(users, policy):
     from urbangrid.core import login
     from urbangrid.core.ratelimit import counters
 
-    policy.URBANGRID_REDIS_URL = "redis://127.0.0.1:6379/14"
+    # A Redis database per run: .ci/run runs the suite on SQLite and PostgreSQL side by side.
+    policy.URBANGRID_REDIS_URL = f"redis://127.0.0.1:6379/{14 if suite_vendor() == 'sqlite' else 15}"
     client = redis.Redis.from_url(policy.URBANGRID_REDIS_URL)
     client.flushdb()
     try:

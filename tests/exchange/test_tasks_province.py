@@ -78,7 +78,7 @@ def test_only_province_users_with_the_permission_assign_or_read_tasks(client, ci
     r = client.post("/province/tasks/new", _form(deadline="2020-01-01T08:00", lon="117.2", city="999999"))
     assert r.status_code == 422 and set(r.context["form"].errors) == {"deadline", "lat", "city"}
     r = client.post("/province/tasks/new", _form())
-    assert r.status_code == 302 and r["Location"] == reverse("task-list")
+    assert r.status_code == 302 and r["Location"] == reverse("province:task-list")
     task = ProvinceTask.objects.get()
     assert (task.city, task.created_by, task.state, task.kind) == (city, assigner, "sent", "supervision")
     r = client.post("/province/api/v1/tasks", {**_form(kind="special", class_code="06001", unit_grid="340102001001001"),

@@ -108,7 +108,7 @@ def task_new(request):
         with transaction.atomic():
             task = supervision.create(request.user, form)
         messages.success(request, _("已向%(city)s交办任务“%(title)s”") % {"city": task.city.name, "title": task.title})
-        return redirect("task-list")
+        return redirect("province:task-list")
     return render(request, "province/task_form.html", {"form": form}, status=422 if form.errors else 200)
 
 
