@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -84,6 +85,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The city by host name (core/tenancy.py), before anything that reads a database or a city's settings.
+    "urbangrid.core.tenancy.CityMiddleware",
     "urbangrid.core.middleware.ContentSecurityPolicyMiddleware",
     "urbangrid.core.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -120,8 +123,9 @@ TEMPLATES = [
 ]
 
 
-def _database_from_env():
-    url = os.environ.get("DATABASE_URL", "").strip()
+def database_from_url(url):
+    """A DATABASES entry for a database URL (empty: the SQLite file of the var dir); core/tenancy.py builds
+    each city's entry with it too."""
     if not url:
         db = {
             "ENGINE": "django.db.backends.sqlite3",
@@ -148,7 +152,36 @@ def _database_from_env():
     return db
 
 
-DATABASES = {"default": _database_from_env()}
+DATABASES = {"default": database_from_url(os.environ.get("DATABASE_URL", "").strip())}
+
+# Several cities in one deployment (core/tenancy.py): the registry file lists each city's code, name, host
+# names, database URL and setting overrides; `urbangrid city add` writes it. No file, or no city in it: one city.
+URBANGRID_CITIES_FILE = os.environ.get("URBANGRID_CITIES_FILE", "")
+
+
+def read_cities_file(path):
+    """The registry's raw city entries (core/tenancy.py checks them); none when the file does not exist yet."""
+    if not path or not Path(path).exists():
+        return []
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ImproperlyConfigured(f"URBANGRID_CITIES_FILE {path}: {exc}") from None
+    entries = data.get("cities") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise ImproperlyConfigured(f"URBANGRID_CITIES_FILE {path}: expected {{\"cities\": [...]}}")
+    return entries
+
+
+# The cities known at start get their aliases and host names here (a city added later gets its alias on first
+# use; its host names must be allowed by URBANGRID_ALLOWED_HOSTS or a restart).
+for _city in read_cities_file(URBANGRID_CITIES_FILE):
+    if isinstance(_city, dict) and _city.get("code") and _city.get("database_url"):
+        DATABASES[f"city_{_city['code']}"] = database_from_url(str(_city["database_url"]))
+        DATABASES[f"city_{_city['code']}"]["TEST"] = {"NAME": None}
+        ALLOWED_HOSTS += [str(h).strip().lower() for h in _city.get("hosts") or () if str(h).strip()]
+# Inside a city the ORM goes to its database (outside any, this router answers nothing: Django's default).
+DATABASE_ROUTERS = ["urbangrid.core.tenancy.CityRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -170,7 +203,7 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "urbangrid.core.tenancy.CityFileStorage"},  # MEDIA_ROOT; a city's own folder in it
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
@@ -231,6 +264,7 @@ URBANGRID_OBSERVED_FUTURE_SKEW_SECONDS = int(os.environ.get("URBANGRID_OBSERVED_
 # Cache: Redis when configured (shared by all app processes, so rate limits hold across them).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["URBANGRID_REDIS_URL"]}
           if os.environ.get("URBANGRID_REDIS_URL") else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES["default"]["KEY_FUNCTION"] = "urbangrid.core.tenancy.cache_key"  # each city's keys apart
 # Public POSTs (citizen reports, ratings): at most this many per client address per hour.
 URBANGRID_PUBLIC_POSTS_PER_HOUR = int(os.environ.get("URBANGRID_PUBLIC_POSTS_PER_HOUR", "30"))
 # Address searches of the citizen report page (public/geocode.json) per client address and hour.

@@ -22,6 +22,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from urbangrid.core.tenancy import current_code
+
 from .models import CaseEvent
 
 GENESIS = "0" * 64
@@ -29,7 +31,9 @@ _keys = {}
 
 
 def _key_file():
-    return Path(settings.VAR_DIR) / "audit.key"
+    """The key file of the active city (each city's chain its own key), else the deployment's."""
+    code = current_code()
+    return Path(settings.VAR_DIR) / ("cities/" + code if code else "") / "audit.key"
 
 
 def _make_key_file(path):
@@ -53,7 +57,7 @@ def keys():
     """The audit keys as bytes, the sealing key first (cached per process and key source)."""
 
     env, old = os.environ.get("URBANGRID_AUDIT_KEY", ""), os.environ.get("URBANGRID_AUDIT_KEYS_OLD", "")
-    source = (env, old, settings.VAR_DIR)
+    source = (env, old, settings.VAR_DIR, current_code())
     if source not in _keys:
         path = None if env else _key_file()
         if env:
@@ -65,7 +69,8 @@ def keys():
         lines += [k.strip() for k in old.split(",") if k.strip()]
         if not lines:
             raise RuntimeError(f"the audit key file {path} holds no key")
-        _keys.clear()
+        if len(_keys) >= 64:
+            _keys.clear()
         _keys[source] = [k.encode("utf-8") for k in lines]
     return _keys[source]
 

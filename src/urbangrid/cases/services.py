@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from urbangrid.catalog.components import inventory_error
 from urbangrid.catalog.models import CatalogClass, validate_component_identifier
 from urbangrid.catalog.responsibility import NoResponsibleUnit, resolve
+from urbangrid.core.tenancy import PerCity
 from urbangrid.gazetteer.geocoder import geocoder
 from urbangrid.grids.locator import OutsideManagedArea, locator
 from urbangrid.grids.models import Region
@@ -103,7 +104,7 @@ def load_limits():
 
 
 # Stage limits follow the calendar cache: any edit to the working-time tables invalidates both.
-_limits_cache = {}
+_limits_cache = PerCity(dict)  # each city its own limits
 
 
 def drop_limits_cache(**_):

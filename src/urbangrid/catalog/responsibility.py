@@ -23,6 +23,7 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from urbangrid.core.tenancy import current_code
 from urbangrid.grids.locator import Location, locator
 from urbangrid.grids.models import Region
 from urbangrid.org.models import Unit
@@ -162,7 +163,7 @@ def responsible_units_cached(items):
     if not items:
         return {}
     locator.locate_points([])  # the index and its version current (a version check per TTL), as locate does
-    version = locator.version
+    version = (current_code(), locator.version)  # two cities may share a grid data version number
     if time.monotonic() - _cache_born[0] > settings.URBANGRID_RESPONSIBILITY_TTL or len(_cache) > _CACHE_MAX:
         invalidate()
     answers, misses = {}, []
@@ -218,7 +219,7 @@ def resolve(catalog_class, lon, lat, filing_condition=None):
     loc = locator.locate(lon, lat, with_road=False)
     condition = (filing_condition or "").strip()
     class_id = catalog_class if isinstance(catalog_class, int) else catalog_class.pk
-    key = (locator.version, class_id, loc.responsibility_grid_id, loc.community_id, loc.street_id, loc.district_id, condition,
+    key = (current_code(), locator.version, class_id, loc.responsibility_grid_id, loc.community_id, loc.street_id, loc.district_id, condition,
            translation.get_language())
     ttl = settings.URBANGRID_RESPONSIBILITY_TTL
     now = time.monotonic()

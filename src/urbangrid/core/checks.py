@@ -7,6 +7,8 @@ from django.core.checks import Error, Tags, register
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 
+from .tenancy import cities
+
 
 def uses_builtin_key():
     return settings.SECRET_KEY == settings.BUILTIN_SECRET_KEY
@@ -45,3 +47,13 @@ def refuse_builtin_key():
         raise ImproperlyConfigured(
             "URBANGRID_SECRET_KEY is not set and the built-in development key would sign sessions and password "
             "resets: set URBANGRID_SECRET_KEY (50+ random characters), or URBANGRID_DEMO=1 for a demo.")
+
+
+@register()
+def city_registry_check(app_configs, **kwargs):
+    """A city registry that does not parse is reported at start (`check`, `serve`, `migrate`), not at the first request."""
+    try:
+        cities()
+    except ImproperlyConfigured as exc:
+        return [Error(str(exc), hint=_("城市登记文件的格式见 README 的 Several cities 一节"), id="urbangrid.E004")]
+    return []

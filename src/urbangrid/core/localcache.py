@@ -20,6 +20,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 
+from .tenancy import current_code
+
 
 class LocalCache:
     def __init__(self, name, depends_on, ttl_setting, default_ttl, max_entries=10_000, ignore_update_fields=()):
@@ -49,6 +51,7 @@ class LocalCache:
         """The cached value for ``key``, else ``load()`` (kept unless None); inside a transaction, ``load()``."""
         if connection.in_atomic_block:
             return load()
+        key = (current_code(), key)  # a token or an actor of one city is nothing in another
         entry = self._entries.get(key)
         now = time.monotonic()
         if entry is not None and now - entry[0] <= getattr(settings, self.ttl_setting, self.default_ttl):

@@ -6,6 +6,8 @@ from django.http import HttpResponseBadRequest
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from .tenancy import setting as city_setting
+
 
 class RejectNulMiddleware:
     """A NUL character in a page's URL or query answers 400: PostgreSQL refuses NUL in text, so it would
@@ -66,14 +68,21 @@ class ContentSecurityPolicyMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        tiles = settings.URBANGRID_TILE_URL
-        host = urlsplit(tiles.replace("{s}", "*")).netloc if tiles else ""
-        img = "'self' data: blob:" + (f" https://{host} http://{host}" if host else "")
-        self.policy = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-                       f"img-src {img}; connect-src 'self'; worker-src 'self'; object-src 'none'; "
-                       "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+        self._policies = {}  # tile URL → policy (each city may name its own tiles)
+
+    def policy(self):
+        tiles = city_setting("URBANGRID_TILE_URL")
+        policy = self._policies.get(tiles)
+        if policy is None:
+            host = urlsplit(tiles.replace("{s}", "*")).netloc if tiles else ""
+            img = "'self' data: blob:" + (f" https://{host} http://{host}" if host else "")
+            policy = self._policies[tiles] = (
+                "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                f"img-src {img}; connect-src 'self'; worker-src 'self'; object-src 'none'; "
+                "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+        return policy
 
     def __call__(self, request):
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", self.policy)
+        response.headers.setdefault("Content-Security-Policy", self.policy())
         return response

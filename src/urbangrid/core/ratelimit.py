@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from .models import Throttle
+from .tenancy import current_code
 
 
 @lru_cache(maxsize=8)
@@ -116,23 +117,29 @@ class RedisCounters:
     def __init__(self, url):
         self.client = redis.Redis.from_url(url)
 
+    @staticmethod
+    def _key(key):
+        # One Redis for all cities of a deployment: each city counts apart (the database store is the city's own).
+        code = current_code()
+        return f"ug:city-{code}:{key}" if code else f"ug:{key}"
+
     def incr(self, key, ttl):
         pipe = self.client.pipeline()
-        pipe.incr(f"ug:{key}")
-        pipe.expire(f"ug:{key}", int(ttl), nx=True)
+        pipe.incr(self._key(key))
+        pipe.expire(self._key(key), int(ttl), nx=True)
         return int(pipe.execute()[0])
 
     def get(self, key):
-        return int(self.client.get(f"ug:{key}") or 0)
+        return int(self.client.get(self._key(key)) or 0)
 
     def expire(self, key, ttl):
-        self.client.expire(f"ug:{key}", int(ttl))
+        self.client.expire(self._key(key), int(ttl))
 
     def ttl(self, key):
-        return max(0, int(self.client.ttl(f"ug:{key}")))
+        return max(0, int(self.client.ttl(self._key(key))))
 
     def delete(self, key):
-        self.client.delete(f"ug:{key}")
+        self.client.delete(self._key(key))
 
     def purge(self):
         return 0

@@ -3,9 +3,10 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 from .ratelimit import counters
+from .tenancy import each_city
 
 
 @db_periodic_task(crontab(minute="17"))
 def purge_expired_counters():
     """Expired login and rate-limit counters (database store; Redis expires its own keys)."""
-    return counters().purge()
+    return each_city(lambda: counters().purge())

@@ -33,6 +33,7 @@ from urbangrid.cases.models import Case, CaseEvent
 from urbangrid.cases.services import visible_cases
 from urbangrid.cases.states import OPEN, ArchiveType, Source, State
 from urbangrid.catalog.models import CatalogClass
+from urbangrid.core.tenancy import PerCity
 from urbangrid.org.reach import reach_of
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -363,7 +364,7 @@ def heat_points(actor, f, limit=HEAT_LIMIT, digits=HEAT_DIGITS):
 # through the cache (Redis in production); a small city, SQLite and the tests always compute them live.
 CACHE_FROM_CASES = 200_000
 CACHE_SECONDS = 60
-_size = {"at": 0.0, "large": False}
+_size = PerCity(lambda: {"at": 0.0, "large": False})  # each city its own case table
 
 
 def large_history():

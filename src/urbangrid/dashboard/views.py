@@ -1,7 +1,6 @@
 """领导驾驶舱: the page (filters, KPI tiles with links to the case list) and its JSON data."""
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -12,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from urbangrid.cases.states import Source
 from urbangrid.catalog.components import layer_labels
 from urbangrid.catalog.models import CatalogClass
+from urbangrid.core.tenancy import setting as city_setting
 from urbangrid.org.access import actor_of, view_require
 from urbangrid.grids.models import Region
 
@@ -94,8 +94,8 @@ def index(request):
         "data_url": f"{request.path}data.json?{urlencode(f.query_params())}",
         "labels": labels,
         "component_labels": layer_labels(),
-        "tile_url": settings.URBANGRID_TILE_URL,
-        "tile_attribution": settings.URBANGRID_TILE_ATTRIBUTION,
+        "tile_url": city_setting("URBANGRID_TILE_URL"),
+        "tile_attribution": city_setting("URBANGRID_TILE_ATTRIBUTION"),
         "now": timezone.now(),
     }
     return render(request, "dashboard/index.html", context)

@@ -22,7 +22,6 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,6 +29,7 @@ from django.utils.translation import gettext as _
 from urbangrid.cases import intake, services
 from urbangrid.cases.states import Source, Urgency
 from urbangrid.catalog.models import CatalogClass
+from urbangrid.core import tenancy
 from urbangrid.grids.models import UnitGrid
 from urbangrid.org.roles import Role
 from urbangrid.org.scope import system_actor
@@ -97,7 +97,7 @@ def read_answer(cfg, after, body, signature):
 def _catalog_class(code):
     current = CatalogClass.objects.current().select_related("version")
     found = current.filter(code=code).order_by("version__code").first() if code else None
-    fallback = settings.URBANGRID_PROVINCE_TASK_CLASS
+    fallback = tenancy.setting("URBANGRID_PROVINCE_TASK_CLASS")  # a city's catalogue may differ: its own entry's
     if found is None and fallback:
         found = current.filter(code=fallback).order_by("version__code").first()
     return found

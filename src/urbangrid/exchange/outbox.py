@@ -16,7 +16,7 @@ there (the stored batch if it still has it, else rebuilt from the event log); a 
 refusal) is retried with exponential backoff (30 s doubling to an hour), the stream stopping at the failed
 batch so the province always receives in order. A city offline for a week catches up batch by batch.
 
-Who pushes: the worker every minute (``tasks.push_to_province``) and ``urbangrid exchange push``, the same
+Who pushes: the worker every minute, in every city of a multi-city deployment (``tasks.push_to_province``) and ``urbangrid exchange push``, the same
 function. Two pushers at once send a batch twice at worst (the province answers the second as a duplicate)
 and cannot build two batches under one sequence (the build re-checks the stream under a row lock).
 """
@@ -40,6 +40,7 @@ from django.utils import timezone
 from urbangrid.assessment.models import UNIT_DAY_COUNTS, REGION_DAY_COUNTS, RegionDay, TallyDay, UnitDay
 from urbangrid.cases import intake
 from urbangrid.cases.models import Case, CaseEvent
+from urbangrid.core import tenancy
 from urbangrid.core.horizon import committed_horizon
 from urbangrid.grids.models import GridDataVersion, Region, ResponsibilityGrid, UnitGrid
 from urbangrid.org.models import Unit
@@ -73,12 +74,19 @@ class Config:
     batch_events: int
 
 
+def _identity(name):
+    """This city's code or key at the province. In a city of a multi-city deployment (core/tenancy.py) only its
+    registry entry's: one deployment key signing for every city would make the province take them for one."""
+    city = tenancy.current()
+    return city.settings.get(name, "") if city is not None else getattr(settings, name)
+
+
 def config():
-    url = (settings.URBANGRID_EXCHANGE_URL or "").rstrip("/")
-    key = settings.URBANGRID_EXCHANGE_KEY or ""
+    url = (tenancy.setting("URBANGRID_EXCHANGE_URL") or "").rstrip("/")
+    key = _identity("URBANGRID_EXCHANGE_KEY") or ""
     if not url or not key:
         raise NotConfigured("URBANGRID_EXCHANGE_URL and URBANGRID_EXCHANGE_KEY are needed to send to the province")
-    city = settings.URBANGRID_EXCHANGE_CITY or (
+    city = _identity("URBANGRID_EXCHANGE_CITY") or (
         Region.objects.filter(level=Region.Level.CITY).order_by("code").values_list("code", flat=True).first() or "")
     if not city:
         raise NotConfigured("URBANGRID_EXCHANGE_CITY is not set and there is no city-level region to take its code from")

@@ -3,6 +3,8 @@
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
+from urbangrid.core.tenancy import each_city
+
 from . import inbox, outbox
 
 
@@ -10,7 +12,12 @@ from . import inbox, outbox
 def push_to_province():
     """联网上报: fetch the province's new tasks (each becomes a case once), then send what is new (the same functions
     as ``urbangrid exchange push``); nothing without a province URL and key; a failed batch waits for its backoff;
-    a run still going (its lease) is left alone."""
+    a run still going (its lease) is left alone. In every city of a multi-city deployment, each with its own code
+    and key (core/tenancy.py)."""
+    return each_city(_push)
+
+
+def _push():
     try:
         cfg = outbox.config()
     except outbox.NotConfigured:

@@ -43,6 +43,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from rapidfuzz import fuzz, process
 
+from urbangrid.core.tenancy import PerCity
 from urbangrid.grids import geometry as geo
 from urbangrid.grids.locator import locator
 from urbangrid.grids.models import GridDataVersion, Region, UnitGrid
@@ -607,4 +608,4 @@ def _agrees(hints, attrs):
     return True
 
 
-geocoder = Geocoder()
+geocoder = PerCity(Geocoder)  # each city its own gazetteer

@@ -8,7 +8,7 @@ datum the pages use (``tile_crs``).
 import math
 import re
 
-from django.conf import settings
+from urbangrid.core.tenancy import setting as city_setting
 
 WGS84, GCJ02 = "wgs84", "gcj02"
 # Krasovsky 1940 ellipsoid, as the published GCJ-02 algorithm uses it.
@@ -20,10 +20,10 @@ _GCJ_HOSTS = re.compile(r"autonavi|amap|gtimg", re.IGNORECASE)
 
 def tile_crs(url=None, configured=None):
     """The datum of the tile layer: URBANGRID_TILE_CRS when set, else gcj02 for AMap/Tencent URLs, else wgs84."""
-    configured = (settings.URBANGRID_TILE_CRS if configured is None else configured or "").strip().lower()
+    configured = (city_setting("URBANGRID_TILE_CRS") if configured is None else configured or "").strip().lower()
     if configured in (WGS84, GCJ02):
         return configured
-    url = settings.URBANGRID_TILE_URL if url is None else url
+    url = city_setting("URBANGRID_TILE_URL") if url is None else url
     return GCJ02 if url and _GCJ_HOSTS.search(url) else WGS84
 
 

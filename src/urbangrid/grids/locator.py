@@ -19,6 +19,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from shapely.geometry import shape
 
+from urbangrid.core.tenancy import PerCity
+
 from . import geometry as geo
 from .models import GridDataVersion, Region, RoadSegment, UnitGrid
 
@@ -270,4 +272,4 @@ def _check_coordinates(lon, lat):
     return lon, lat
 
 
-locator = Locator()
+locator = PerCity(Locator)  # each city its own grids

@@ -23,6 +23,7 @@ from urbangrid.cases.photos import max_photos_per_request
 from urbangrid.cases.states import OPEN, PhotoKind
 from urbangrid.cases.workflow import rows_that
 from urbangrid.catalog.models import CatalogClass
+from urbangrid.core.tenancy import setting as city_setting
 from urbangrid.grids.models import ResponsibilityGrid
 from urbangrid.org.access import actor_of
 from urbangrid.org.roles import Role
@@ -108,7 +109,7 @@ def _js_strings():
 def _base_context(request, actor, **extra):
     return {
         "actor": actor, "strings": _js_strings(),
-        "config": {"tile_url": settings.URBANGRID_TILE_URL, "tile_attribution": settings.URBANGRID_TILE_ATTRIBUTION,
+        "config": {"tile_url": city_setting("URBANGRID_TILE_URL"), "tile_attribution": city_setting("URBANGRID_TILE_ATTRIBUTION"),
                    "user": request.user.pk, "sw_url": reverse("mobile:sw"), "scope": reverse("mobile:home"),
                    "grids_url": reverse("mobile:grids"), "top_classes_url": reverse("mobile:top_classes"),
                    "versions": [{"version": v, "kind": k} for v, k in report_versions()],

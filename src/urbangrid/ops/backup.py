@@ -16,12 +16,12 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from django.conf import settings
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 from django.db.utils import DatabaseError
 from django.utils import timezone
 
+from urbangrid.core import tenancy
 from urbangrid.core.bulk import analyze
 
 FORMAT = "urbangrid-backup/1"
@@ -76,8 +76,10 @@ def backup(output):
             if run.returncode:
                 raise BackupError(f"pg_dump failed: {run.stderr.strip()}")
         members = {db_file.name: _sha256(db_file)}
-        media_root = Path(settings.MEDIA_ROOT)
+        media_root = tenancy.media_root()  # the active city's photos only
         media = sorted(p for p in media_root.rglob("*") if p.is_file()) if media_root.exists() else []
+        if not tenancy.current_code() and tenancy.multi_city():  # outside any city: not the cities' folders
+            media = [p for p in media if p.relative_to(media_root).parts[0] != "cities"]
         for p in media:
             members["media/" + p.relative_to(media_root).as_posix()] = _sha256(p)
         manifest = {"format": FORMAT, "created": timezone.now().isoformat(), "vendor": vendor, "database": db_file.name,
@@ -148,7 +150,7 @@ def restore(archive, force=False):
                 raise BackupError(f"pg_restore failed: {run.stderr.strip()}")
         media_src = tmp / "media"
         if media_src.exists():
-            shutil.copytree(media_src, settings.MEDIA_ROOT, dirs_exist_ok=True)
+            shutil.copytree(media_src, tenancy.media_root(), dirs_exist_ok=True)
 
     analyze()  # pg_restore brings no planner statistics
     return manifest

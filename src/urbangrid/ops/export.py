@@ -16,13 +16,13 @@ import uuid
 from pathlib import Path
 
 from django.apps import apps
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
+from urbangrid.core import tenancy
 from urbangrid.core.excel import excel_safe
 
 FORMAT = "urbangrid-export/1"
@@ -207,7 +207,7 @@ def _write_workbook(path, tables, max_rows):
 
 def _copy_photos(dest):
     """Copy every photo file a case or deduction refers to; returns how many were copied."""
-    media = Path(settings.MEDIA_ROOT)
+    media = tenancy.media_root()  # the active city's
     n = 0
     for label, model_name_ in (("cases", "CasePhoto"), ("assessment", "DeductionPhoto")):
         model = apps.get_model(label, model_name_)

@@ -2,12 +2,12 @@
 from collections import OrderedDict
 
 import segno
-from django.conf import settings
 from django.urls import reverse
 from shapely.geometry import shape
 
 from urbangrid.grids.geometry import LocalPlane
 from urbangrid.catalog.responsibility import responsibility_table
+from urbangrid.core.tenancy import setting as city_setting
 from urbangrid.org import privacy
 from urbangrid.org.models import RoleAssignment
 from urbangrid.org.roles import GRID_ROLES, Role
@@ -18,7 +18,7 @@ ROLE_ORDER = [Role.GRID_LEADER, Role.DEPUTY_GRID_LEADER, Role.GRID_LIAISON, Role
 
 def report_url(grid):
     """The fixed public URL the card's QR code opens: the report page pinned to this grid."""
-    return settings.URBANGRID_PUBLIC_BASE_URL.rstrip("/") + reverse("public:report_entry", args=[grid.code])
+    return city_setting("URBANGRID_PUBLIC_BASE_URL").rstrip("/") + reverse("public:report_entry", args=[grid.code])
 
 
 def qr_svg(url):

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, F
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotModified
@@ -10,6 +9,7 @@ from django.utils.translation import gettext as _
 from urbangrid.cases import engine, services
 from urbangrid.cases.states import OPEN
 from urbangrid.catalog.components import layer_labels
+from urbangrid.core.tenancy import setting as city_setting
 from urbangrid.grids import basemap as bm
 from urbangrid.grids.models import ResponsibilityGrid
 from urbangrid.org.access import actor_of, view_require
@@ -77,7 +77,7 @@ def city_map(request):
     """The city's grids, road segments and the point → grid lookup on one map."""
 
     view_require(request, "reference.view")
-    return render(request, "places/map.html", {"tile_url": settings.URBANGRID_TILE_URL, "tile_attribution": settings.URBANGRID_TILE_ATTRIBUTION,
+    return render(request, "places/map.html", {"tile_url": city_setting("URBANGRID_TILE_URL"), "tile_attribution": city_setting("URBANGRID_TILE_ATTRIBUTION"),
                                               "component_labels": layer_labels(),
                                               "map_labels": {"grids": _("责任网格"), "roads": _("路段")}})
 

@@ -18,6 +18,7 @@ from urbangrid.cases.workflow import Action
 from urbangrid.catalog.models import CatalogClass
 from urbangrid.core.errors import retry_after_window, too_many_requests
 from urbangrid.core.ratelimit import client_address, hit
+from urbangrid.core.tenancy import setting as city_setting
 from urbangrid.gazetteer.geocoder import MAX_TEXT, GeocodeInputError, geocoder
 from urbangrid.grids.models import ResponsibilityGrid
 from urbangrid.org.roles import Role
@@ -122,7 +123,7 @@ def report(request, grid_code=None):
                 return redirect(reverse("public:track", args=[case.tracking_code]) + "?new=1")
     return render(request, "public/report.html", {
         "form": form, "grid": grid, "error": error, "common": _common_classes(),
-        "centre": {"lon": centre.x, "lat": centre.y} if centre else None, "tile_url": settings.URBANGRID_TILE_URL,
+        "centre": {"lon": centre.x, "lat": centre.y} if centre else None, "tile_url": city_setting("URBANGRID_TILE_URL"),
     }, status=400 if request.method == "POST" else 200)
 
 

@@ -29,6 +29,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
+from urbangrid.core.tenancy import PerCity
+
 from .signals import calendar_invalidated
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -267,7 +269,7 @@ class Clock:
 
 # --- the calendar from the database, cached per process --------------------------------------
 
-_cache = {"calendar": None, "at": 0.0}
+_cache = PerCity(lambda: {"calendar": None, "at": 0.0})  # each city its own calendar
 
 
 # The function that reads the calendar from the database (store.read_calendar), set by worktime/apps.py: the

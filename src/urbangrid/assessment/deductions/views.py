@@ -2,7 +2,6 @@
 one deduction with its appeal and review forms, a target's deductions with its score, the deduction standard."""
 from types import SimpleNamespace
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -13,6 +12,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
 from urbangrid.core.excel import ImportErrors, uploaded_path, xlsx_download
+from urbangrid.core.tenancy import setting as city_setting
 from urbangrid.grids.models import ResponsibilityGrid
 from urbangrid.org.access import actor_of, view_require
 
@@ -43,7 +43,7 @@ def new(request):
               "default_points": float(it.default_points), "max_points": float(it.max_points),
               "target_types": it.target_types, "has_class": it.catalog_class_id is not None}
              for it in svc.active_items()]
-    config = {"tile_url": settings.URBANGRID_TILE_URL, "tile_attribution": settings.URBANGRID_TILE_ATTRIBUTION,
+    config = {"tile_url": city_setting("URBANGRID_TILE_URL"), "tile_attribution": city_setting("URBANGRID_TILE_ATTRIBUTION"),
               "candidates_url": reverse("assessment:deduction_candidates"), "api_url": "/api/v1/deductions",
               "my_grids": _my_grids(actor), "target_types": [{"value": v, "label": str(lbl)} for v, lbl in TargetType.choices]}
     return render(request, "assessment/deductions/new.html", {"items": items, "config": config, "strings": _strings(),

@@ -46,6 +46,7 @@ from django.utils import timezone
 
 from urbangrid.cases.models import Case, CaseEvent
 from urbangrid.cases.workflow import Action
+from urbangrid.core.tenancy import PerCity
 from urbangrid.worktime import clock as wt
 
 from ..models import (
@@ -305,12 +306,13 @@ def _days(first, last):
         d += timedelta(days=1)
 
 
-_seen = {"top": None}  # the highest event id this process has accounted for
+_seen = PerCity(lambda: {"top": None})  # the highest event id this process has accounted for (per city)
 
 
 def forget_seen():
     """Tests roll back events (and SQLite may reuse their ids): forget what this process saw."""
-    _seen["top"] = None
+    for seen in _seen.all():
+        seen["top"] = None
 
 
 def mark_new_events():

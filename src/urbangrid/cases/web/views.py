@@ -6,7 +6,6 @@ which actions a person sees comes from ``services.available_actions`` (the workf
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -25,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from urbangrid.catalog.models import Component
+from urbangrid.core.tenancy import setting as city_setting
 from urbangrid.grids.models import Region, ResponsibilityGrid
 from urbangrid.org.access import actor_of
 from urbangrid.org.models import Unit
@@ -354,7 +354,7 @@ def _case_context(actor, case, **form_state):
         "component": Component.objects.filter(identifier=case.component_identifier).select_related("catalog_class").first()
         if case.component_identifier else None,
         "ended_states": [str(s) for s in State if s not in OPEN],
-        "tile_url": settings.URBANGRID_TILE_URL, "tile_attribution": settings.URBANGRID_TILE_ATTRIBUTION,
+        "tile_url": city_setting("URBANGRID_TILE_URL"), "tile_attribution": city_setting("URBANGRID_TILE_ATTRIBUTION"),
     }
 
 

@@ -4,7 +4,7 @@ fraction of its cost.
 The ORM path joined eight tables per read (class, unit grid, unit, three regions, the Open311 record), which
 PostgreSQL spent tens of milliseconds planning, and built eight model instances and ~39 translations per case.
 Here a case is one row of its own table (plus its Open311 record's media URL, a left join on a unique key), the
-names are looked up in per-process maps keyed by id (class → service name, unit → agency, region → name, unit
+names are looked up in per-process (per-city) maps keyed by id (class → service name, unit → agency, region → name, unit
 grid → code), and the words of a state are translated once per state and language. A page costs a fixed number
 of queries whatever its length; the single read runs statements compiled once per connection (as
 ``cases/fastload.py`` does for the transition path).
@@ -28,6 +28,7 @@ from urbangrid.cases.models import Case, CaseEvent, CaseUnit
 from urbangrid.cases.states import PLAIN, TERMINAL, State
 from urbangrid.catalog.models import CatalogClass
 from urbangrid.catalog.responsibility import responsible_units_cached
+from urbangrid.core.tenancy import PerCity
 from urbangrid.grids.models import Region, UnitGrid
 from urbangrid.org.models import Unit
 
@@ -64,7 +65,7 @@ _SOURCES = {
     "region": (Region, "name", None),
     "grid": (UnitGrid, "code", None),
 }
-_maps = {kind: {} for kind in _SOURCES}
+_maps = PerCity(lambda: {kind: {} for kind in _SOURCES})  # each city its own ids (core/tenancy.py)
 _lock = threading.Lock()
 _born = [0.0]
 _generation = [0]  # +1 per clearing: names read before a clearing are not kept after it
@@ -74,8 +75,9 @@ _UNKNOWN = object()
 
 def invalidate():
     with _lock:
-        for known in _maps.values():
-            known.clear()
+        for maps in _maps.all():  # every city's: a signal does not say which city's row changed
+            for known in maps.values():
+                known.clear()
         _born[0] = time.monotonic()
         _generation[0] += 1
 

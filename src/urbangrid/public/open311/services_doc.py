@@ -16,6 +16,7 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import translation
 
 from urbangrid.catalog.models import CatalogClass, CatalogVersion
+from urbangrid.core.tenancy import current_code
 
 from . import serializers as ser
 from .render import to_json, to_xml
@@ -47,7 +48,7 @@ def build(fmt):
 def document(fmt):
     """The cached document for ``fmt`` ("json" or "xml") in the active language, UTF-8 encoded (encoding a large
     document on every request cost more than the rest of the view), built when missing or stale."""
-    key = (fmt, translation.get_language())
+    key = (current_code(), fmt, translation.get_language())
     now = time.monotonic()
     entry = _docs.get(key)
     if entry is not None and now - entry[0] <= float(settings.URBANGRID_OPEN311_SERVICES_TTL):
@@ -67,13 +68,14 @@ def current_class(code):
     """The current, active class of a service code, or None: ``serializers.find_service`` from a map of the
     current classes kept with the document (same invalidation), so a POST does not query for it."""
     now = time.monotonic()
-    entry = _classes.get("map")
+    key = current_code()  # each city its own classes
+    entry = _classes.get(key)
     if entry is None or now - entry[0] > float(settings.URBANGRID_OPEN311_SERVICES_TTL):
         generation = _generation[0]
         entry = (now, {ser.service_code(c): c for c in ser.current_services()})
         with _lock:
             if generation == _generation[0]:
-                _classes["map"] = entry
+                _classes[key] = entry
     return entry[1].get((code or "").strip()) if ser.parse_service_code(code) else None
 
 

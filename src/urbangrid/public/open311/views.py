@@ -40,6 +40,7 @@ from urbangrid.cases.states import TERMINAL, Source, State
 from urbangrid.cases.workflow import Action
 from urbangrid.catalog.models import CatalogVersion
 from urbangrid.core.bounds import EARLIEST, LATEST, date_in_range
+from urbangrid.core.tenancy import setting as city_setting
 from urbangrid.gazetteer.geocoder import GeocodeInputError, geocoder
 from urbangrid.grids.models import UnitGrid
 from urbangrid.org.scope import anonymous_actor, unit_system_actor
@@ -127,7 +128,7 @@ def param(request, name):
 
 
 def _check_jurisdiction(request):
-    ours = settings.URBANGRID_OPEN311_JURISDICTION
+    ours = city_setting("URBANGRID_OPEN311_JURISDICTION")
     given = param(request, "jurisdiction_id")
     if ours and given and given != ours:
         raise Open311Error(404, f"jurisdiction_id {given} not found")
@@ -218,7 +219,7 @@ def discovery(request, fmt):
     changeset = _changeset()
     return respond(fmt, "discovery", {
         "changeset": changeset,
-        "contact": settings.URBANGRID_OPEN311_CONTACT,
+        "contact": city_setting("URBANGRID_OPEN311_CONTACT"),
         "key_service": settings.URBANGRID_OPEN311_KEY_SERVICE,
         "max_requests": MAX_PAGE,
         "endpoints": [{
