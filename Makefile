@@ -6,7 +6,9 @@ PORT ?= 8000
 SEED ?= 2024
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install system-deps serve messages clean bench-locate bench-demo bench-install bench-open311 bench-load bench-loop screenshots
+PROVINCE_PORT ?= 8001
+
+.PHONY: demo demo-province test install system-deps serve messages clean bench-locate bench-demo bench-install bench-open311 bench-load bench-loop screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +31,11 @@ demo: install
 	@echo "Serving the demo city on http://127.0.0.1:$(PORT)/ with gunicorn (logins in var/demo/logins.json)"
 	URBANGRID_DEMO=1 URBANGRID_PUBLIC_BASE_URL=$${URBANGRID_PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} \
 	  $(BIN)/urbangrid serve --bind 127.0.0.1:$(PORT) --workers 3
+
+# A province of three cities (the demo city and two generated ones) beside its province node, the exchange run
+# between them (scripts/demo_province.py; everything under var/province-demo/, rebuilt on each run).
+demo-province: install
+	$(BIN)/python scripts/demo_province.py --port $(PORT) --province-port $(PROVINCE_PORT) --seed $(SEED)
 
 test: system-deps install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
