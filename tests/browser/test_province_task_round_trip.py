@@ -157,7 +157,9 @@ def test_a_province_task_runs_the_citys_loop_and_comes_back_closed(round_trip, p
     prov.wait_for_selector("html[lang=en]")
     assert prov.url == f"{base}/province/tasks/"
     text = prov.inner_text("main")
-    assert "Province tasks" in text and "Closed" in text and "Overdue" in text, text
+    assert "Province tasks" in text and "Resolved" in text and "Overdue" in text, text
+    # the kind of task, a noun here (督办 is also the case step "Supervise")
+    assert prov.locator(f"tr[data-task='{task.pk}'] td").nth(2).inner_text() == "Supervision"
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in text.replace("背街小巷垃圾督办", "").replace(
         "长江路路面塌陷督办", "").replace(desk.city.name, "")), text
     screenshot(prov, "province-tasks-en")
