@@ -1,6 +1,7 @@
 """The province dashboard in a real browser: the cities on the map (Leaflet) and the daily trend (ECharts), from
-the vendored files, without a script error, in Chinese and in English. Here with the other browser tests, whose session-scoped browser serves the whole run:
-a second Playwright started in the same run fails ("Sync API inside the asyncio loop")."""
+the vendored files, without a script error, in Chinese and in English. Here with the other browser tests, whose
+session-scoped browser serves the whole run: a second Playwright started in the same run fails ("Sync API inside the
+asyncio loop")."""
 import pytest
 
 from province.conftest import cities, province_user  # noqa: F401 (fixtures)
@@ -10,7 +11,7 @@ from .conftest import log_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_province_dashboard_draws_its_map_and_trend(live_server, page, cities, province_user):  # noqa: F811 (fixtures)
+def test_the_province_dashboard_draws_its_map_and_trend(live_server, page, cities, province_user):  # noqa: F811
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     log_in(page, live_server.url, "prov", "x")
