@@ -95,6 +95,20 @@ def test_only_province_users_with_the_permission_assign_or_read_tasks(client, ci
         ProvinceTask.objects.values_list("pk", flat=True))
 
 
+def test_a_province_user_finds_the_tasks(client, city):
+    """Home sends a user given the tasks only to them; the province's nav shows each user the pages he may open."""
+    client.force_login(_user("tasks_only", "view_provincetask"))
+    assert client.get("/")["Location"] == reverse("province:task-list")
+    page = client.get("/province/tasks/").content.decode()
+    assert 'id="province-tasks-link"' in page and reverse("province:evaluation") not in page
+    both = _user("officer", "view_provincecity", "add_provincetask")
+    client.force_login(both)
+    assert client.get("/")["Location"] == reverse("province:index")  # the dashboard first, as before
+    page = client.get(reverse("province:index")).content.decode()
+    assert 'id="province-tasks-link"' in page and reverse("province:evaluation") in page
+    assert 'id="province-tasks-link"' in client.get("/province/tasks/new").content.decode()
+
+
 def test_an_overdue_task_is_red_until_it_is_closed(client, city):
     late = _task(city, days=-1, title="逾期未办")
     closed_late = _task(city, days=-1, title="逾期已办结", state=ProvinceTask.State.CLOSED)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .wire import REGION_COUNTS, UNIT_COUNTS
 
@@ -187,7 +188,8 @@ class ProvinceTask(models.Model):
     batches (the case summary's ``province_task``); ``state`` and its times follow that case."""
 
     class Kind(models.TextChoices):
-        SUPERVISION = "supervision", _("督办")
+        # A kind of task (a noun), not the case step 督办 (Supervise): its own context for the translation.
+        SUPERVISION = "supervision", pgettext_lazy("province task kind", "督办")
         SPECIAL = "special", _("专项任务")
 
     class State(models.TextChoices):

@@ -1,8 +1,12 @@
 """The province dashboard in a real browser: the cities on the map (Leaflet) and the daily trend (ECharts), from
-the vendored files, without a script error, in Chinese and in English."""
+the vendored files, without a script error, in Chinese and in English. Here with the other browser tests, whose
+session-scoped browser serves the whole run: a second Playwright started in the same run fails ("Sync API inside the
+asyncio loop")."""
 import pytest
 
-from browser.conftest import browser, log_in, page  # noqa: F401 (fixtures)
+from province.conftest import cities, province_user  # noqa: F401 (fixtures)
+
+from .conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
