@@ -15,9 +15,9 @@ from fuzz.servers import BIN
 from fuzz.servers import free_port as _free_port
 from fuzz.servers import pg as _pg
 from fuzz.servers import wait_up as _wait
-from ug_testing import suite_vendor
+from ug_testing import site_database, suite_vendor
 
-DB = "urbangrid_multiproc"
+DB = site_database("urbangrid_multiproc")
 # Production's shape is PostgreSQL + Redis whatever the run's database: the PostgreSQL run (.ci/run runs the
 # suite once per database, side by side) covers it; a second copy in the SQLite run would prove nothing new and
 # would share this database and Redis database with the first.

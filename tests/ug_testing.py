@@ -44,6 +44,16 @@ def pg_admin(sql):
         c.execute(sql)
 
 
+def site_database(name):
+    """The PostgreSQL database name of a test's own site: ``name`` and the run's database (so that two runs of
+    the suite on one server, e.g. a developer's beside CI's, never drop each other's sites)."""
+    import os
+    from urllib.parse import urlparse
+
+    run = urlparse(os.environ.get("DATABASE_URL", "")).path.lstrip("/") or "test"
+    return f"{name}_{run}"[:63]
+
+
 def site_env(var_dir, pg_name, **extra):
     """The environment of a fresh site for the ``urbangrid`` command: its var dir, and on PostgreSQL a new empty
     database ``pg_name`` (drop it with ``drop_site``); on SQLite the var dir's own file."""
@@ -51,6 +61,7 @@ def site_env(var_dir, pg_name, **extra):
 
     env = dict(os.environ, URBANGRID_VAR_DIR=str(var_dir), **extra)
     if suite_vendor() == "postgresql":
+        pg_name = site_database(pg_name)
         pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
         pg_admin(f'CREATE DATABASE "{pg_name}"')
         env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{pg_name}"
@@ -61,7 +72,7 @@ def site_env(var_dir, pg_name, **extra):
 
 def drop_site(pg_name):
     if suite_vendor() == "postgresql":
-        pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+        pg_admin(f'DROP DATABASE IF EXISTS "{site_database(pg_name)}" WITH (FORCE)')
 
 
 def dispatched_case(**dispatch):

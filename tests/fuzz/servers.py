@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from ug_testing import site_database
 
 BIN = Path(sys.executable).parent
 
@@ -48,6 +49,7 @@ def database_env(var_dir, name, vendor=None):
     for k in ("URBANGRID_HUEY_IMMEDIATE", "URBANGRID_REDIS_URL", "URBANGRID_TEST_SQLITE", "DATABASE_URL"):
         env.pop(k, None)
     if vendor == "postgresql":
+        name = site_database(name)
         try:
             pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             pg(f'CREATE DATABASE "{name}"')
