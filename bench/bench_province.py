@@ -83,8 +83,10 @@ def case_row(rng, city_id, n, code, reported, now):
         fed = dispatched + timedelta(hours=rng.expovariate(1 / 30))
     if state == "closed":
         closed = fed + timedelta(hours=rng.uniform(1, 8))
-    if state != "closed" and reported < now - timedelta(days=10):
-        state, closed = ("closed", (fed or reported) + timedelta(hours=4)) if fed else (state, None)
+    if state not in ("closed", "not_filed", "voided") and dispatched and reported < now - timedelta(days=10):
+        # an old case is closed by now (a generated city's are within days), leaving the recent ones open
+        fed = fed or dispatched + timedelta(hours=rng.expovariate(1 / 30))
+        state, closed = "closed", fed + timedelta(hours=4)
     for t in (fed, closed):
         if t is not None and t > now:
             state, fed, closed = "handling", None, None
