@@ -87,10 +87,13 @@ def case_row(rng, city_id, n, code, reported, now):
         # an old case is closed by now (a generated city's are within days), leaving the recent ones open
         fed = fed or dispatched + timedelta(hours=rng.expovariate(1 / 30))
         state, closed = "closed", fed + timedelta(hours=4)
-    for t in (fed, closed):
-        if t is not None and t > now:
-            state, fed, closed = "handling", None, None
-            break
+    # a case of the last hours has not got that far yet
+    if filed is not None and filed > now:
+        state, filed, dispatched, deadline, fed, closed = "pending_filing", None, None, None, None, None
+    elif dispatched is not None and dispatched > now:
+        state, dispatched, deadline, fed, closed = "pending_dispatch", None, None, None, None
+    elif any(t is not None and t > now for t in (fed, closed)):
+        state, fed, closed = "handling", None, None
     late = deadline is not None and (fed or now) > deadline
     archive = ("overdue" if late else "normal") if state == "closed" else ""
     satisfaction = pick(rng, [("satisfied", 0.3), ("basic", 0.08), ("dissatisfied", 0.02), ("", 0.6)]) \
