@@ -6,7 +6,7 @@ PORT ?= 8000
 SEED ?= 2024
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install system-deps serve messages clean bench-locate bench-demo bench-install bench-open311 bench-load bench-loop screenshots
+.PHONY: demo test install system-deps serve messages clean bench-locate bench-demo bench-install bench-open311 bench-load bench-loop bench-exchange bench-province screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,13 @@ bench-load: bench-install
 
 bench-loop: install
 	$(BIN)/python bench/bench_loop.py $(BENCH_ARGS)
+
+# PostgreSQL only (127.0.0.1:5432): one city into the province over HTTP; the province's pages with 20 cities' data.
+bench-exchange: install
+	$(BIN)/python bench/bench_exchange.py $(BENCH_ARGS)
+
+bench-province: install
+	$(BIN)/python bench/bench_province.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var/urbangrid.sqlite3* var/static
