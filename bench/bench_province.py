@@ -49,6 +49,7 @@ def parse_args(argv):
     p.add_argument("--scale", type=float, default=0.05, help="share of 15 M cases a year filled (default 0.05)")
     p.add_argument("--repeat", type=int, default=5, help="timed requests per page and round (default 5)")
     p.add_argument("--rounds", type=int, default=3, help="rounds (default 3)")
+    p.add_argument("--keep", action="store_true", help="keep the database bench_province afterwards (to EXPLAIN)")
     args = p.parse_args(argv)
     c.positive(p, args, "--cities", "--days", "--repeat", "--rounds")
     if not 0 < args.scale <= 1:
@@ -284,7 +285,8 @@ def main(argv=None):
             from django.db import connections
 
             connections.close_all()
-        c.pg_drop(DB)
+        if not args.keep:
+            c.pg_drop(DB)
         import shutil
 
         shutil.rmtree(tmp, ignore_errors=True)
