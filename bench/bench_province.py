@@ -144,21 +144,23 @@ def fill_province(args, log=c.log):
     with connection.cursor() as cur:
         raw = cur.cursor
         table = ProvinceCase._meta.db_table
+        # day by day, the cities in turn: the order a province receives its cities' batches in (a table filled
+        # city after city would sit in city order, which the planner's (city, time) choices would not meet)
+        numbers = dict.fromkeys((city.pk for city in cities), 0)
         with raw.copy(f'COPY "{table}" ({", ".join(CASE_COLUMNS)}) FROM STDIN') as cp:
-            for city in cities:
-                n = 0
-                for d in range(args.days, -1, -1):
-                    day = today - timedelta(days=d)
-                    start = datetime.combine(day, datetime.min.time(), TZ)
+            for d in range(args.days, -1, -1):
+                day = today - timedelta(days=d)
+                start = datetime.combine(day, datetime.min.time(), TZ)
+                for city in cities:
                     k = int(per_day) + (1 if rng.random() < per_day - int(per_day) else 0)
                     for _ in range(k):
                         reported = start + timedelta(seconds=rng.uniform(8 * 3600, 18 * 3600))
                         if reported > now:
                             continue
-                        n += 1
-                        cp.write_row(case_row(rng, city.pk, n, city.code, reported, now))
-                counts["cases"] += n
-            log(f"  {counts['cases']:,} case summaries")
+                        numbers[city.pk] += 1
+                        cp.write_row(case_row(rng, city.pk, numbers[city.pk], city.code, reported, now))
+        counts["cases"] = sum(numbers.values())
+        log(f"  {counts['cases']:,} case summaries")
         rcols = ["city_id", "day", "unit_grid", "responsibility_grid", "community", "street", "district", "self_handled",
                  *REGION_COUNTS]
         ucols = ["city_id", "day", "unit", *UNIT_COUNTS]
