@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -123,6 +124,7 @@ def setup_province(db, tmp):
 def apply_child(directory, span):
     """The baseline (a child process on the baseline province): receive_batch over stored bodies, timed."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "urbangrid.settings")
+    # Django and the project only here: the parent process set DATABASE_URL to the baseline's province first
     import django
 
     django.setup()
@@ -166,6 +168,7 @@ def main(argv=None):
         city_env = env_for(CITY_DB, tmp)
         os.environ.update({k: city_env[k] for k in ("DATABASE_URL", "URBANGRID_VAR_DIR", "DJANGO_SETTINGS_MODULE")})
         sys.path.insert(0, str(c.ROOT / "src"))
+        # Django and the project only now: the settings read the city's database from the environment set above
         import django
 
         django.setup()
@@ -241,7 +244,7 @@ def main(argv=None):
     finally:
         if server is not None:
             c.stop_server(server)
-        from django.conf import settings
+        from django.conf import settings  # imported here: Django may not have been set up when setup failed
 
         if settings.configured:
             from django.db import connections
@@ -249,8 +252,6 @@ def main(argv=None):
             connections.close_all()
         for db in (CITY_DB, PROVINCE_DB, BASE_DB):
             c.pg_drop(db)
-        import shutil
-
         shutil.rmtree(tmp, ignore_errors=True)
 
     ours_rate, base_rate = events_total / ours_s, events_total / base_s

@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -123,6 +124,7 @@ CASE_COLUMNS = ("city_id", "number", "version", "source", "catalog_version", "cl
 
 def fill_province(args, log=c.log):
     """The cities' data by COPY, then ANALYZE; {table: rows}."""
+    # Django's modules only once main() has set the environment up (the settings read the database from it)
     from django.db import connection
     from django.utils import timezone
 
@@ -208,6 +210,7 @@ def periods(today):
 def time_pages(client, pages, repeat, rounds):
     """{label: [ms]} over ``rounds`` rounds, each page ``repeat`` times after one untimed request; and
     {label: (queries, slowest query's ms, its SQL start)} from one captured request each."""
+    # imported here, after django.setup() in main()
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -248,7 +251,7 @@ def main(argv=None):
     sys.path.insert(0, str(c.ROOT / "src"))
     try:
         c.pg_create(DB)
-        import django
+        import django  # only now: the settings read the database and var directory from the environment above
 
         django.setup()
         from django.conf import settings
@@ -281,7 +284,7 @@ def main(argv=None):
         c.log("timing the pages")
         times, queries, loads = time_pages(client, pages, args.repeat, args.rounds)
     finally:
-        from django.conf import settings as s
+        from django.conf import settings as s  # here: Django may not have been set up when setup failed
 
         if s.configured:
             from django.db import connections
@@ -289,8 +292,6 @@ def main(argv=None):
             connections.close_all()
         if not args.keep:
             c.pg_drop(DB)
-        import shutil
-
         shutil.rmtree(tmp, ignore_errors=True)
 
     per_day = cases_per_city_day(args.cities, args.scale)
