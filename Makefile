@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 PROVINCE_PORT ?= 8001
 
-.PHONY: demo demo-province test install system-deps serve messages clean bench-locate bench-demo bench-install bench-open311 bench-load bench-loop screenshots
+.PHONY: demo demo-province test install system-deps serve messages clean bench-locate bench-demo bench-install bench-open311 bench-load bench-loop bench-exchange bench-province screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,13 @@ bench-load: bench-install
 
 bench-loop: install
 	$(BIN)/python bench/bench_loop.py $(BENCH_ARGS)
+
+# PostgreSQL only (127.0.0.1:5432): one city into the province over HTTP; the province's pages with 20 cities' data.
+bench-exchange: install
+	$(BIN)/python bench/bench_exchange.py $(BENCH_ARGS)
+
+bench-province: install
+	$(BIN)/python bench/bench_province.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var/urbangrid.sqlite3* var/static

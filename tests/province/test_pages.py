@@ -269,3 +269,17 @@ def test_what_a_city_sends_is_what_the_province_shows(client, province_user):
     assert [(c["code"], c["reported"], c["filed"], c["closed"]) for c in rows] == [("340100", 1, 1, 0)]
     html = client.get("/province/cities/340100/cases/20260000001/").content.decode()
     assert re.findall(r'data-action="(\w+)"', html) == ["report", "accept"]
+
+
+def test_the_district_choices_are_the_citys_codes_in_order(cities):
+    city = ProvinceCity.objects.get(code="340100")
+    other = ProvinceCity.objects.get(code="340200")
+    for i, district in enumerate(["340199", "", None, "340101", "340199"]):
+        summary(city, f"D-{i}", at(3, 2), district=district or "")
+        if district is None:
+            city.cases.filter(number=f"D-{i}").update(district=None)
+    summary(other, "D-X", at(3, 2), district="340000")
+    expected = sorted(set(city.cases.exclude(district=None).exclude(district="").values_list("district", flat=True)))
+    assert "340101" in expected and "340199" in expected and "340000" not in expected
+    assert pages.city_districts(city.pk) == expected
+    assert pages.city_districts(ProvinceCity.objects.create(code="359999", name="空", key="k" * 40).pk) == []

@@ -103,7 +103,11 @@ class ProvinceCase(models.Model):
                    models.Index(fields=["city", "reported_at"], name="province_case_city_reported"),
                    # the province's evaluation counts a period's filings and closures (province/evaluation.py)
                    models.Index(fields=["city", "filed_at"], name="province_case_city_filed"),
-                   models.Index(fields=["city", "closed_at"], name="province_case_city_closed")]
+                   models.Index(fields=["city", "closed_at"], name="province_case_city_closed"),
+                   # a past period's overdue count: the summaries fed back after its end (evaluation.overdue_at)
+                   models.Index(fields=["city", "fed_back_at"], name="province_case_city_fed_back"),
+                   # the drill-down's district choices, stepped through code by code (pages.city_districts)
+                   models.Index(fields=["city", "district"], name="province_case_city_district")]
 
 
 class ProvinceTallyDay(models.Model):

@@ -11,6 +11,7 @@ from django import forms
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -279,12 +280,25 @@ LIST_FIELDS = ("number", "class_code", "catalog_version", "kind", "source", "sta
                "street", "reported_at", "closed_at", "handle_deadline", "self_handled", "is_supervised")
 
 
+def city_districts(city_id):
+    """The district codes of a city's summaries, in order, without NULL or "": one recursive query stepping
+    through the (city, district) index from one code to the next (a step per district, where DISTINCT reads
+    every summary of the city: hundreds of thousands a year)."""
+    table = connection.ops.quote_name(ProvinceCase._meta.db_table)
+    sql = (f"WITH RECURSIVE d(code) AS ("
+           f"SELECT (SELECT MIN(district) FROM {table} WHERE city_id = %s AND district > '') "
+           f"UNION ALL SELECT (SELECT MIN(district) FROM {table} WHERE city_id = %s AND district > d.code) "
+           f"FROM d WHERE d.code IS NOT NULL) SELECT code FROM d WHERE code IS NOT NULL")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [city_id, city_id])
+        return [row[0] for row in cursor.fetchall()]
+
+
 @province_page
 def cases(request, code):
     """GET /province/cities/<code>/cases/: the city's case summaries, newest report first, 50 a page."""
     city = get_object_or_404(ProvinceCity.objects.only("pk", "code", "name"), code=code)
-    districts = list(ProvinceCase.objects.filter(city=city).exclude(district=None).exclude(district="")
-                     .values_list("district", flat=True).distinct().order_by("district"))
+    districts = city_districts(city.pk)
     form = CaseFilter(request.GET or None, districts=districts)
     now = timezone.now()
     status = 200
