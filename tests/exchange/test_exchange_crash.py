@@ -15,6 +15,7 @@ from .dumps import assert_same, shell_dump
 from .province_node import CITY, KEY
 
 ROUNDS = 6
+BATCH = 15  # events a batch: many batches, so that each kill falls mid-stream
 
 
 def _province_cursor(province):
@@ -22,12 +23,26 @@ def _province_cursor(province):
     return outbox.province_cursor(cfg)["last_cursor"]
 
 
+def _under_way(province, rng, start):
+    """Return once the province has applied one to three more batches than ``start`` (the push is mid-stream),
+    then a random moment more: the caller kills. Waiting on the stream itself, not on a clock, keeps every
+    kill before the stream's end however fast the machine pushes (1,555 events, a few per kill)."""
+    goal = start + rng.randint(1, 3) * BATCH
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        if _province_cursor(province) >= goal:
+            time.sleep(rng.uniform(0, 0.05))
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"the push did not pass event {goal} in 10 minutes")
+
+
 def test_sigkill_of_the_pusher_or_the_province_mid_stream_leaves_both_consistent(province, tmp_path):
     vendor = suite_vendor()
     rng = random.Random(f"exchange-crash-{vendor}")
     env, drop = database_env(tmp_path / "city", f"ug_exchange_city_{vendor}")
     env.update(URBANGRID_SECRET_KEY="city-node-test-secret-" + "c" * 40, URBANGRID_EXCHANGE_URL=province.base,
-               URBANGRID_EXCHANGE_KEY=KEY, URBANGRID_EXCHANGE_CITY=CITY, URBANGRID_EXCHANGE_BATCH_EVENTS="15",
+               URBANGRID_EXCHANGE_KEY=KEY, URBANGRID_EXCHANGE_CITY=CITY, URBANGRID_EXCHANGE_BATCH_EVENTS=str(BATCH),
                URBANGRID_EXCHANGE_TIMEOUT="10")
     pushers = []
     try:
@@ -36,10 +51,11 @@ def test_sigkill_of_the_pusher_or_the_province_mid_stream_leaves_both_consistent
         mid_stream = {"pusher": 0, "province": 0}
         cursors = []
         for n in range(ROUNDS):
+            start = _province_cursor(province)
             pusher = subprocess.Popen([str(BIN / "urbangrid"), "exchange", "push", "--now"], env=env,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
             pushers.append(pusher)
-            time.sleep(rng.uniform(2.5, 5.0))  # the command takes a second or two to start
+            _under_way(province, rng, start)
             victim = "pusher" if n % 2 == 0 else "province"
             if victim == "pusher":
                 stop(pusher, signal.SIGKILL)
