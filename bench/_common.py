@@ -71,10 +71,11 @@ def database_url(db, tmp):
     return f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{BENCH_DB}"
 
 
-def setup_django(db, tmp, history=False, cases=None):
+def setup_django(db, tmp, history=False, cases=None, build=True):
     """Django on a fresh database (SQLite file in ``tmp`` or ``bench_urbangrid``), migrated, with the demo
     city (and its case history with ``history``: ``cases`` received, the demo's own story by default); returns
-    the demo logins. MD5 password hashing makes the demo's logins fast to create."""
+    the demo logins. MD5 password hashing makes the demo's logins fast to create. ``build=False``: the database
+    holds the demo already (a run kept it): only migrated; returns None."""
     # Before django.setup(): the settings read the database and var directory from the environment.
     os.environ["URBANGRID_VAR_DIR"] = str(tmp)
     os.environ["DATABASE_URL"] = database_url(db, tmp)
@@ -88,6 +89,8 @@ def setup_django(db, tmp, history=False, cases=None):
     settings.PASSWORD_HASHERS = MD5
     log(f"migrating the {db} database")
     call_command("migrate", verbosity=0)
+    if not build:
+        return None
     from urbangrid.fabricate.demo.build import build_demo
 
     log("building the demo city" + (" with its case history" if history else ""))
@@ -95,14 +98,17 @@ def setup_django(db, tmp, history=False, cases=None):
     return logins
 
 
-def teardown(db, tmp):
-    """Close Django's connections, drop ``bench_urbangrid`` (PostgreSQL) and remove the temporary directory."""
+def teardown(db, tmp, keep=False):
+    """Close Django's connections, drop ``bench_urbangrid`` (PostgreSQL) and remove the temporary directory
+    (``keep``: leave both for a later run)."""
     from django.conf import settings
 
     if settings.configured:
         from django.db import connections
 
         connections.close_all()
+    if keep:
+        return
     if db == "postgres":
         pg_drop(BENCH_DB)
     shutil.rmtree(tmp, ignore_errors=True)

@@ -31,6 +31,7 @@ import argparse
 import cProfile
 import io
 import itertools
+import json
 import os
 import pstats
 import random
@@ -67,6 +68,9 @@ def parse_args(argv):
                    "counters, as in production; default none (local memory and database counters)")
     p.add_argument("--profile", type=int, default=0, help="profile N requests per endpoint afterwards (default 0: no)")
     p.add_argument("--only", choices=sorted(GOALS), nargs="+", help="measure only these endpoints")
+    p.add_argument("--reuse", type=Path, metavar="DIR", help="keep the demo city built here (the var directory and "
+                   "SQLite file in DIR; on PostgreSQL the database bench_urbangrid) and reuse it in later runs given "
+                   "the same DIR (migrated again; the cases earlier runs POSTed stay)")
     args = p.parse_args(argv)
     c.positive(p, args, "--rounds", "--concurrency", "--workers")
     if not 0.5 <= args.seconds <= 120:
@@ -271,19 +275,33 @@ def main(argv=None):
     if problem:
         print(f"Cannot run the benchmark: {problem}", file=sys.stderr)
         return 1
-    tmp = Path(tempfile.mkdtemp(prefix="urbangrid-bench-open311-"))
+    if args.reuse:
+        tmp = args.reuse.resolve()
+        tmp.mkdir(parents=True, exist_ok=True)
+        built = tmp / f"built-{args.db}.json"  # written once the demo is in: what the first run took
+    else:
+        tmp, built = Path(tempfile.mkdtemp(prefix="urbangrid-bench-open311-")), None
     proc, results, profiles = None, {}, {}
     try:
-        if args.db == "postgres":
+        reusing = built is not None and built.exists()
+        if args.db == "postgres" and not reusing:
             c.pg_create(c.BENCH_DB)
         if args.redis_db is not None:
             c.redis_flush(args.redis_db)
         t0 = time.perf_counter()
-        c.setup_django(args.db, tmp, history=True, cases=args.history)
+        c.setup_django(args.db, tmp, history=True, cases=args.history, build=not reusing)
         from urbangrid.cases.models import Case
+        from urbangrid.public.models import Open311Request
 
         history = Case.objects.count()
         setup_s = time.perf_counter() - t0
+        if built is not None:
+            if reusing:
+                setup_s = json.loads(built.read_text())["setup_s"]
+                c.log(f"reusing the demo city of {built.parent} ({history:,} cases)")
+            else:
+                built.write_text(json.dumps({"setup_s": setup_s, "cases": history}))
+        records_before = Open311Request.objects.count()
         workload = prepare()
         if args.only:
             workload = {k: v for k, v in workload.items() if k in args.only}
@@ -312,10 +330,8 @@ def main(argv=None):
         c.stop_server(proc)
         proc = None
         if "create" in workload:
-            from urbangrid.public.models import Open311Request
-
             # every POST answered 200 made exactly one case (the warm-up's and the saved answer's too)
-            made = Open311Request.objects.count()
+            made = Open311Request.objects.count() - records_before
             answered = posted + results["create"]["ours"].requests
             if made < answered:
                 raise RuntimeError(f"{answered} POSTs answered 200 but only {made} cases were made")
@@ -328,7 +344,7 @@ def main(argv=None):
     finally:
         if proc is not None:
             c.stop_server(proc)
-        c.teardown(args.db, tmp)
+        c.teardown(args.db, tmp, keep=built is not None)
     report(args, history, setup_s, results, profiles)
     return 0
 

@@ -123,6 +123,11 @@ TEMPLATES = [
 ]
 
 
+# PostgreSQL: the hot reads (core/prepared.py) run as prepared statements, parsed and planned once per connection.
+# Off behind a connection pooler in transaction mode, which cannot keep a session's prepared statements.
+URBANGRID_PG_PREPARED = env_bool("URBANGRID_PG_PREPARED", True)
+
+
 def database_from_url(url):
     """A DATABASES entry for a database URL (empty: the SQLite file of the var dir); core/tenancy.py builds
     each city's entry with it too."""
@@ -146,6 +151,10 @@ def database_from_url(url):
         })
         # Tests run on a file (not :memory:) so that several threads and processes can share it, as in production.
         db["TEST"] = {"NAME": os.environ.get("URBANGRID_TEST_SQLITE") or str(VAR_DIR / "test_urbangrid.sqlite3")}
+    if db["ENGINE"] == "django.db.backends.postgresql":
+        # psycopg prepares a statement at its first use on the cursors of core/prepared.py only (Django's own,
+        # client-binding cursors never prepare); None (psycopg's default under Django) prepares nothing.
+        db.setdefault("OPTIONS", {})["prepare_threshold"] = 0 if URBANGRID_PG_PREPARED else None
     db["CONN_MAX_AGE"] = int(os.environ.get("URBANGRID_CONN_MAX_AGE", "600"))
     db["CONN_HEALTH_CHECKS"] = True
     db["ATOMIC_REQUESTS"] = False

@@ -186,3 +186,57 @@ def test_the_precompiled_photo_count_counts_what_the_orm_counts(cases):
         CasePhoto.objects.create(case=with_photos, kind=kind, image=f"cases/test/{kind}.jpg")
     assert photo_count(with_photos.pk) == CasePhoto.objects.filter(case=with_photos).count() == 3
     assert photo_count(without.pk) == CasePhoto.objects.filter(case=without).count() == 0
+
+
+def test_the_precompiled_case_insert_writes_what_save_writes(cases):
+    from urbangrid.cases.fastload import insert_case
+
+    template = Case.objects.get(number=cases[1])
+    made = []
+    for suffix in ("1", "2"):
+        case = Case.objects.get(pk=template.pk)
+        case.pk, case._state.adding = None, True
+        case.number, case.tracking_code = f"1999{suffix:0>7}", f"TRK{suffix}"
+        case.idempotency_key = case.external_ref = None
+        made.append(case)
+    fast, slow = made
+    insert_case(fast)
+    slow.save(force_insert=True)
+    assert fast.pk is not None and fast._state.adding is False and fast._state.db == "default"
+    stored_fast, stored_slow = _row(Case, fast.pk), _row(Case, slow.pk)
+    for name, value in stored_fast.items():
+        if name not in ("id", "number", "tracking_code"):
+            assert value == stored_slow[name] == getattr(fast, name), name
+    with pytest.raises(ValueError):
+        insert_case(fast)  # saved already
+
+
+def test_the_compiled_recurrence_look_up_finds_what_its_queryset_finds(cases, settings):
+    """``previous_closed`` binds each report's class, window and box into one kept statement: asked for several
+    places and classes it answers what the plain queryset and the distance rule answer."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from urbangrid.cases.duplicates import _distance, previous_closed
+
+    now = timezone.now()
+    for days, number in enumerate(cases):  # closed on different days, so that the latest one wins where two are near
+        Case.objects.filter(number=number).update(state="closed", closed_at=now - timedelta(days=days + 1))
+    closed = list(Case.objects.filter(state="closed", closed_at__isnull=False, lon__isnull=False)
+                  .order_by("-closed_at")[:12])
+    assert len(closed) >= len(cases)
+    radius = settings.URBANGRID_RECURRENCE_RADIUS_M
+    asked = 0
+    for c in closed:
+        for dlon in (0.0, 0.00005, 0.01):  # on it, within the radius, far away
+            at = c.closed_at + timedelta(days=1) if c.closed_at < now else now
+            lon, lat = c.lon + dlon, c.lat
+            since = at - timedelta(days=settings.URBANGRID_RECURRENCE_DAYS)
+            expected = next((x for x in Case.objects.filter(
+                catalog_class_id=c.catalog_class_id, state="closed", closed_at__gte=since, closed_at__lte=at)
+                .order_by("-closed_at", "-pk") if _distance(x.lon, x.lat, lon, lat) <= radius), None)
+            found = previous_closed(c.catalog_class_id, lon, lat, at)
+            assert (found.number if found else None) == (expected.number if expected else None), (c.number, dlon)
+            asked += found is not None
+    assert asked >= len(closed)  # each closed case at least found on its own spot

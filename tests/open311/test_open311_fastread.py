@@ -102,3 +102,42 @@ def test_one_request_costs_two_queries_when_warm(shapes, client, django_assert_n
     client.get(f"/open311/v2/requests/{number}.json")
     with django_assert_num_queries(2):  # the case row (with its Open311 record), its events
         assert client.get(f"/open311/v2/requests/{number}.json").status_code == 200
+
+
+def test_a_page_compiled_once_reads_what_its_queryset_reads(shapes):
+    """``page_rows`` keeps one statement per shape and binds each request's values into it: every shape asked
+    twice with other values answers the rows of the queryset it stands for."""
+    from datetime import timedelta
+
+    from django.db.models import Q
+
+    from urbangrid.cases.states import TERMINAL
+
+    made = Case.objects.filter(number__in=shapes)
+    codes = sorted({(c.catalog_version, c.kind, c.class_code) for c in made})
+    codes.append(("local-demo", "event", "9999"))  # a code no case has: the statement binds it and finds nothing
+    now = timezone.now()
+    windows = [(now - timedelta(days=90), now + timedelta(minutes=1)), (now - timedelta(days=1500), now - timedelta(days=30))]
+
+    def reference(start, end, page, size, codes=(), status=None):
+        qs = Case.objects.filter(created_at__gte=start, created_at__lte=end)
+        if codes:
+            q = Q(pk__in=[])
+            for v, k, c in codes:
+                q |= Q(catalog_version=v, kind=k, class_code=c)
+            qs = qs.filter(q)
+        if status == "open":
+            qs = qs.exclude(state__in=TERMINAL)
+        elif status == "closed":
+            qs = qs.filter(state__in=TERMINAL)
+        return [tuple(r) for r in fastread.rows_of(qs.order_by("-created_at", "-pk")[(page - 1) * size: page * size])]
+
+    seen = 0
+    for shape in ({}, {"codes": codes[:1]}, {"codes": codes}, {"status": "open"}, {"status": "closed"},
+                  {"codes": codes, "status": "open"}):
+        for page, size in ((1, 7), (2, 7), (1, 100)):
+            for start, end in windows:
+                got = [tuple(r) for r in fastread.page_rows(start, end, page, size, **shape)]
+                assert got == reference(start, end, page, size, **shape), (shape, page, size, start)
+                seen += len(got)
+    assert seen >= 50  # the shapes and windows found cases to compare

@@ -4,10 +4,13 @@ Radius and windows are settings, so a bureau tunes them to its streets: URBANGRI
 URBANGRID_DUPLICATE_DAYS (7), URBANGRID_RECURRENCE_RADIUS_M (30), URBANGRID_RECURRENCE_DAYS (30).
 """
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.db.models import Q
+
+from urbangrid.core import prepared
 
 from .fastload import load_case
 from .models import Case
@@ -88,16 +91,27 @@ def similar_open_for_page(cases, limit=3):
     return out
 
 
+# placeholders of the compiled look-up: values no real look-up holds
+_CLASS, _LON, _LAT = -7_301_311_091, -731.311, -73.1311
+_SINCE, _AT = datetime(1901, 1, 3, tzinfo=dt_timezone.utc), datetime(1901, 1, 4, tzinfo=dt_timezone.utc)
+
+
 def previous_closed(catalog_class_id, lon, lat, at):
     """The latest case of the same class at the same place closed within the recurrence window, or None."""
     since = at - timedelta(days=settings.URBANGRID_RECURRENCE_DAYS)
     radius = settings.URBANGRID_RECURRENCE_RADIUS_M
-    qs = Case.objects.filter(catalog_class_id=catalog_class_id, state=State.CLOSED, closed_at__gte=since, closed_at__lte=at)
     # Every report asks this, and a hot spot may have many closed cases: read three columns, latest
     # closure first, and load the one case that is within the radius.
-    rows = _box(qs, lon, lat, radius).order_by("-closed_at", "-pk").values_list("number", "lon", "lat")
-    first = list(rows[:20])  # nearly always decides it; the box's corners are the only misses
-    for batch in (first, rows[20:] if len(first) == 20 else ()):
+    def recent(class_id, start, end, lon, lat):
+        qs = Case.objects.filter(catalog_class_id=class_id, state=State.CLOSED, closed_at__gte=start, closed_at__lte=end)
+        return _box(qs, lon, lat, radius).order_by("-closed_at", "-pk").values_list("number", "lon", "lat")
+
+    # The first 20 nearly always decide it (the box's corners are the only misses): that statement is compiled
+    # once per connection (core/prepared.py), the box's corners bound as values.
+    values = {_CLASS: catalog_class_id, _SINCE: since, _AT: at}
+    values.update(zip((v for _k, v in _box_q(_LON, _LAT, radius).children), (v for _k, v in _box_q(lon, lat, radius).children)))
+    first = prepared.rows(("previous_closed", radius), lambda: recent(_CLASS, _SINCE, _AT, _LON, _LAT)[:20], values)
+    for batch in (first, recent(catalog_class_id, since, at, lon, lat)[20:] if len(first) == 20 else ()):
         for number, case_lon, case_lat in batch:
             if _distance(case_lon, case_lat, lon, lat) <= radius:
                 return load_case(number)  # the precompiled read of the transition path (fastload.py)

@@ -7,6 +7,8 @@ becomes a normal ``Case`` through ``Case.from_db``, exactly as a queryset would 
 """
 from django.db import DatabaseError, connections
 
+from urbangrid.core import prepared
+
 from .models import Case, CaseEvent, CasePhoto
 
 _compiled = {}
@@ -36,7 +38,7 @@ def _statement(using, for_update):
 def load_case(number, for_update=False, using="default"):
     """The case with this number (row-locked when ``for_update``), or None."""
     conn, compiler, sql, converters, names = _statement(using, for_update)
-    with conn.cursor() as cursor:
+    with prepared.cursor(using) as cursor:
         cursor.execute(sql, [str(number)])
         row = cursor.fetchone()
     if row is None:
@@ -73,7 +75,7 @@ def update_case(case, names, using="default"):
         entry = _updates[key] = (sql, fields)
     sql, fields = entry
     params = [f.get_db_prep_save(getattr(case, f.attname), connection=conn) for f in fields]
-    with conn.cursor() as cursor:
+    with prepared.cursor(using) as cursor:
         cursor.execute(sql, [*params, case.pk])
         if cursor.rowcount != 1:  # as save(update_fields=...) refuses
             raise DatabaseError("Save with update_fields did not affect any rows.")
@@ -84,11 +86,23 @@ def insert_event(event, using="default"):
 
     if event.pk is not None or not event._state.adding:
         raise PermissionError("case events are append-only")
+    _insert(CaseEvent, event, using)
+
+
+def insert_case(case, using="default"):
+    """``case.save(force_insert=True)`` of a new Case (no primary key yet), as ``insert_event``."""
+
+    if case.pk is not None or not case._state.adding:
+        raise ValueError("insert_case takes a new case")
+    _insert(Case, case, using)
+
+
+def _insert(model, obj, using):
     conn = connections[using]
-    key = (id(conn), using)
+    key = (id(conn), using, model)
     entry = _inserts.get(key)
     if entry is None:
-        opts = CaseEvent._meta
+        opts = model._meta
         qn = conn.ops.quote_name
         fields = [f for f in opts.concrete_fields if not f.primary_key]
         sql = (f"INSERT INTO {qn(opts.db_table)} (" + ", ".join(qn(f.column) for f in fields) + ") VALUES ("
@@ -101,23 +115,23 @@ def insert_event(event, using="default"):
         entry = _inserts[key] = (sql, fields, returning)
     sql, fields, returning = entry
     for field in fields:  # Model._prepare_related_fields_for_save: the related objects' keys, as save() takes them
-        if field.is_relation and field.is_cached(event):
-            related = getattr(event, field.name, None)
+        if field.is_relation and field.is_cached(obj):
+            related = getattr(obj, field.name, None)
             if not related:
                 continue
             if not related._is_pk_set():
                 raise ValueError(f"save() prohibited to prevent data loss due to unsaved related object '{field.name}'.")
-            if getattr(event, field.attname) in field.empty_values:
-                setattr(event, field.name, related)
-            if getattr(related, field.target_field.attname) != getattr(event, field.attname):
-                field.delete_cached_value(event)
-    params = [f.get_db_prep_save(f.pre_save(event, True), connection=conn) for f in fields]
-    with conn.cursor() as cursor:
+            if getattr(obj, field.attname) in field.empty_values:
+                setattr(obj, field.name, related)
+            if getattr(related, field.target_field.attname) != getattr(obj, field.attname):
+                field.delete_cached_value(obj)
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection=conn) for f in fields]
+    with prepared.cursor(using) as cursor:
         cursor.execute(sql, params)
-        pk = cursor.fetchone()[0] if returning else conn.ops.last_insert_id(cursor, CaseEvent._meta.db_table, "id")
-    event.pk = pk
-    event._state.adding = False
-    event._state.db = using
+        pk = cursor.fetchone()[0] if returning else conn.ops.last_insert_id(cursor, model._meta.db_table, "id")
+    obj.pk = pk
+    obj._state.adding = False
+    obj._state.db = using
 
 
 def photo_count(case_id, using="default"):
@@ -132,7 +146,7 @@ def photo_count(case_id, using="default"):
             _counts.clear()
         sql = _counts[key] = (f"SELECT COUNT(*) FROM {qn(CasePhoto._meta.db_table)} "
                               f"WHERE {qn(CasePhoto._meta.get_field('case').column)} = %s")
-    with conn.cursor() as cursor:
+    with prepared.cursor(using) as cursor:
         cursor.execute(sql, [case_id])
         return cursor.fetchone()[0]
 

@@ -37,7 +37,7 @@ from . import observed as observed_times
 from .chain import seal
 from .duplicates import previous_closed
 from .effects import PLACE_FIELDS, class_record
-from .fastload import insert_event, load_case, photo_count, update_case
+from .fastload import insert_case, insert_event, load_case, photo_count, update_case
 from .models import Case, CaseEvent, CaseNumberSequence, CasePhoto, CaseUnit
 from .notify import on_transition
 from .photos import PhotoError, clean_photo, photo_count_error
@@ -551,7 +551,7 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
             # as late as possible: its row stays locked until the case commits.
             case.number = next_number(at)
             seal(event, case)
-            case.save(force_insert=True)
+            insert_case(case)  # case.save(force_insert=True), its statement built once per connection
             event.case = case
             insert_event(event)
             for photo in stored:

@@ -13,9 +13,13 @@ The name maps follow ORM saves and deletes of the classes, units, regions and gr
 commit) and anything else (bulk writes) within settings.URBANGRID_OPEN311_SERVICES_TTL seconds, as the cached
 services document does. ``tests/open311/test_open311_fastread.py`` holds this reader equal to the ORM one.
 """
+import functools
+import operator
 import threading
 import time
 from collections import namedtuple
+from datetime import datetime
+from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.db import connections, transaction
@@ -28,6 +32,7 @@ from urbangrid.cases.models import Case, CaseEvent, CaseUnit
 from urbangrid.cases.states import PLAIN, TERMINAL, State
 from urbangrid.catalog.models import CatalogClass
 from urbangrid.catalog.responsibility import responsible_units_cached
+from urbangrid.core import prepared
 from urbangrid.core.tenancy import PerCity
 from urbangrid.grids.models import Region, UnitGrid
 from urbangrid.org.models import Unit
@@ -52,8 +57,32 @@ def rows_of(queryset):
 
 def row_by_number(number):
     """One case's row by its number, or None (a statement compiled once per connection)."""
-    rows = _prepared("case", lambda: Case.objects.filter(number=_NUMBER).values_list(*COLUMNS), {_NUMBER: str(number)})
+    rows = prepared.rows("case", lambda: Case.objects.filter(number=_NUMBER).values_list(*COLUMNS), {_NUMBER: str(number)},
+                     binary=True)
     return rows[0] if rows else None
+
+
+def page_rows(start, end, page, size, codes=(), status=None, using="default"):
+    """The rows of a GET requests page, newest first: created in [start, end], of the service codes ``codes``
+    ((catalogue version, kind, class code) each; none: every service), ``status`` "open", "closed" or None (both),
+    page ``page`` of ``size``. The statement is compiled once per connection and shape (number of codes, status,
+    page, size) with placeholder values, as ``rows_of(...)`` of the same queryset would read it."""
+    slots = [tuple(f"\x1fopen311-code-{i}-{part}\x1f" for part in ("version", "kind", "code")) for i in range(len(codes))]
+
+    def build():
+        qs = Case.objects.filter(created_at__gte=_START, created_at__lte=_END)
+        if slots:
+            qs = qs.filter(functools.reduce(operator.or_, (Q(catalog_version=v, kind=k, class_code=c) for v, k, c in slots)))
+        if status == "open":
+            qs = qs.exclude(state__in=TERMINAL)
+        elif status == "closed":
+            qs = qs.filter(state__in=TERMINAL)
+        return qs.order_by("-created_at", "-pk")[(page - 1) * size: page * size].values_list(*COLUMNS)
+
+    values = {_START: start, _END: end}
+    for names_, code in zip(slots, codes):
+        values.update(zip(names_, code))
+    return prepared.rows(("page", len(codes), status, page, size), build, values, using, binary=True)
 
 
 # --- names by id, kept per process ----------------------------------------------------------------
@@ -138,9 +167,9 @@ _STATE_DISPLAY = dict(State.choices)
 _words = {}
 
 
-def _state_words(state):
-    """(status, plain words, state display) of a state in the active language."""
-    key = (translation.get_language(), state)
+def _state_words(state, language):
+    """(status, plain words, state display) of a state in the active language (``language``)."""
+    key = (language, state)
     hit = _words.get(key)
     if hit is None:
         display = str(_STATE_DISPLAY.get(state, state))
@@ -153,59 +182,37 @@ def _state_words(state):
 
 _NUMBER = "\x1fopen311-number\x1f"
 _CASE_ID = -7_301_311_001
-_compiled = {}
-_MAX_STATEMENTS = 256
-
-
-def _prepared(name, build, values, using="default"):
-    """Rows of the queryset ``build()`` makes with placeholder values, those values replaced by ``values``
-    ({placeholder: value}); the SQL and its column converters are compiled once per connection."""
-    conn = connections[using]
-    key = (name, id(conn), using)
-    entry = _compiled.get(key)
-    if entry is None or entry[0] is not conn:
-        compiler = build().query.get_compiler(using=using)
-        sql, params = compiler.as_sql()
-        converters = compiler.get_converters([col for col, _sql, _alias in compiler.select])
-        slots = [next((p for p in values if type(p) is type(param) and p == param), None) for param in params]
-        if [s for s in slots if s is not None] == [] and values:
-            raise RuntimeError(f"no placeholder in the compiled statement {name}")
-        if len(_compiled) >= _MAX_STATEMENTS:
-            _compiled.clear()
-        entry = _compiled[key] = (conn, compiler, sql, list(params), slots, converters)
-    conn, compiler, sql, params, slots, converters = entry
-    bound = [values[s] if s is not None else p for p, s in zip(params, slots)]
-    with conn.cursor() as cursor:
-        cursor.execute(sql, bound)
-        rows = cursor.fetchall()
-    if converters:
-        rows = list(compiler.apply_converters(rows, converters))
-    return rows
+_START, _END = datetime(1901, 1, 1, tzinfo=dt_timezone.utc), datetime(1901, 1, 2, tzinfo=dt_timezone.utc)
 
 
 # --- events ---------------------------------------------------------------------------------------
 
-def _last_run(case_filter):
+def _last_run(ids, numbers):
     """Public events of the cases in the state they left them in, after the last one that left another state:
-    the only events ``status_note`` reads (its backwards walk stops at the first event to another state)."""
+    the only events ``status_note`` reads (its backwards walk stops at the first event to another state).
+    The cases are named twice, by id on the events and by number on the cases: PostgreSQL otherwise hashes the
+    whole case table to join it (37 ms at 30,000 cases, against 1 ms through the number's index)."""
     other_later = CaseEvent.objects.filter(case_id=OuterRef("case_id"), public=True, seq__gt=OuterRef("seq")).filter(
         ~Q(to_state=OuterRef("case__state")))
-    return (CaseEvent.objects.filter(case_filter, public=True, to_state=F("case__state"))
+    return (CaseEvent.objects.filter(case_id__in=ids, case__number__in=numbers, public=True, to_state=F("case__state"))
             .filter(~Exists(other_later)).order_by("case_id", "seq").values_list("case_id", "to_state", "data"))
 
 
-def _all_public(case_filter):
-    return (CaseEvent.objects.filter(case_filter, public=True).order_by("case_id", "seq")
+def _all_public(ids, numbers):
+    return (CaseEvent.objects.filter(case_id__in=ids, public=True).order_by("case_id", "seq")
             .values_list("case_id", "action", "to_state", "at", "data"))
 
 
-def _events(ids, extensions):
-    """{case id: [Event]} in order: every public event with ``extensions``, else those ``status_note`` reads."""
-    if len(ids) == 1:
-        shape = _all_public if extensions else _last_run
-        rows = _prepared("events+" if extensions else "events", lambda: shape(Q(case_id=_CASE_ID)), {_CASE_ID: ids[0]})
-    else:
-        rows = (_all_public if extensions else _last_run)(Q(case_id__in=ids))
+def _events(ids, numbers, extensions):
+    """{case id: [Event]} in order: every public event with ``extensions``, else those ``status_note`` reads.
+    One statement per number of cases, compiled once per connection."""
+    shape = _all_public if extensions else _last_run
+    id_slots = [_CASE_ID - i for i in range(len(ids))]
+    number_slots = [f"\x1fopen311-number-{i}\x1f" for i in range(len(ids))]
+    values = dict(zip(id_slots, ids))
+    if not extensions:  # the flow log names the cases by id only
+        values.update(zip(number_slots, numbers))
+    rows = prepared.rows(("events+" if extensions else "events", len(ids)), lambda: shape(id_slots, number_slots), values)
     out = {}
     if extensions:
         for case_id, action, to_state, at, data in rows:
@@ -219,7 +226,7 @@ def _events(ids, extensions):
 def _last_units(ids):
     """{case id: unit id} of the last unit each case was dispatched to."""
     if len(ids) == 1:
-        rows = _prepared("links", lambda: CaseUnit.objects.filter(case_id=_CASE_ID).order_by("pk").values_list(
+        rows = prepared.rows("links", lambda: CaseUnit.objects.filter(case_id=_CASE_ID).order_by("pk").values_list(
             "case_id", "unit_id"), {_CASE_ID: ids[0]})
     else:
         rows = CaseUnit.objects.filter(case_id__in=ids).order_by("pk").values_list("case_id", "unit_id")
@@ -233,7 +240,7 @@ def serialize(rows, extensions=False):
     if not rows:
         return []
     ids = [r[PK] for r in rows]
-    events = _events(ids, extensions)
+    events = _events(ids, [r[NUMBER] for r in rows], extensions)
     last_unit = {}
     ended = [r[PK] for r in rows if r[UNIT] is None and r[STATE] in TERMINAL]
     if ended:
@@ -249,10 +256,11 @@ def serialize(rows, extensions=False):
         "grid": {r[GRID] for r in rows if r[GRID] is not None}})
     classes, units, regions, grids = found["class"], found["unit"], found["region"], found["grid"]
     with_note = None
+    language = translation.get_language()
     out = []
     for r in rows:
         state = r[STATE]
-        status, plain, display = _state_words(state)
+        status, plain, display = _state_words(state, language)
         case_events = events.get(r[PK], ())
         notes = plain
         for e in reversed(case_events):

@@ -28,7 +28,7 @@ def w3c(dt):
     """2026-11-27T23:00:00+08:00 (Asia/Shanghai, seconds precision)."""
     if dt is None:
         return None
-    return dt.astimezone(TZ).replace(microsecond=0).isoformat()
+    return dt.astimezone(TZ).isoformat(timespec="seconds")  # the microseconds cut, as replace(microsecond=0)
 
 
 def _text(value):

@@ -27,7 +27,6 @@ from functools import wraps
 
 from django.conf import settings
 from django.db import DataError, IntegrityError, transaction
-from django.db.models import Q
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -36,7 +35,7 @@ from django.views.decorators.csrf import csrf_exempt
 from urbangrid.cases import intake, services
 from urbangrid.cases.models import Case, CaseEvent
 from urbangrid.cases.photos import max_photos_per_request
-from urbangrid.cases.states import TERMINAL, Source, State
+from urbangrid.cases.states import Source, State
 from urbangrid.cases.workflow import Action
 from urbangrid.catalog.models import CatalogVersion
 from urbangrid.core.bounds import EARLIEST, LATEST, date_in_range
@@ -260,28 +259,22 @@ def requests_(request, fmt):
         by_number = {r[fastread.NUMBER]: r for r in fastread.rows_of(Case.objects.filter(number__in=numbers))}
         rows = [by_number[n] for n in dict.fromkeys(numbers) if n in by_number]
         return respond(fmt, "service_requests", fastread.serialize(rows, extensions))
-    qs = Case.objects.all()
     codes = param(request, "service_code")
-    if codes:
-        q = Q(pk__in=[])
-        for code in codes.split(","):
-            parsed = ser.parse_service_code(code)
-            if parsed:
-                q |= Q(catalog_version=parsed[0], kind=parsed[1], class_code=parsed[2])
-        qs = qs.filter(q)
+    parsed = [ser.parse_service_code(code) for code in codes.split(",")] if codes else []
+    parsed = [p for p in parsed if p]
+    status = None
     statuses = param(request, "status")
     if statuses:
         wanted = {s.strip().lower() for s in statuses.split(",") if s.strip()}
         if not wanted <= {"open", "closed"}:
             raise Open311Error(400, "status must be open, closed or both (comma-separated)")
-        if wanted == {"open"}:
-            qs = qs.exclude(state__in=TERMINAL)
-        elif wanted == {"closed"}:
-            qs = qs.filter(state__in=TERMINAL)
+        if len(wanted) == 1:
+            status = wanted.pop()
     start, end = _date_range(request, MAX_RANGE)
-    qs = qs.filter(created_at__gte=start, created_at__lte=end)
     page, size = _page(request)
-    rows = fastread.rows_of(qs.order_by("-created_at", "-pk")[(page - 1) * size: page * size])
+    if codes and not parsed:  # only codes that name no service: nothing matches
+        return respond(fmt, "service_requests", [])
+    rows = fastread.page_rows(start, end, page, size, codes=list(dict.fromkeys(parsed)), status=status)
     return respond(fmt, "service_requests", fastread.serialize(rows, extensions))
 
 
