@@ -43,9 +43,9 @@ from .serializers import note_out
 # The columns the document needs, in this order.
 COLUMNS = ("pk", "number", "state", "catalog_class_id", "catalog_version", "kind", "class_code", "description",
            "current_unit_id", "lon", "lat", "address", "district_id", "street_id", "community_id", "unit_grid_id",
-           "created_at", "updated_at", "closed_at", "handle_deadline", "open311_request__media_url")
+           "created_at", "updated_at", "closed_at", "handle_deadline", "open311_request__media_url", "chain_hash")
 (PK, NUMBER, STATE, CLASS, VERSION, KIND, CODE, DESCRIPTION, UNIT, LON, LAT, ADDRESS, DISTRICT, STREET, COMMUNITY,
- GRID, CREATED, UPDATED, CLOSED, DEADLINE, MEDIA) = range(len(COLUMNS))
+ GRID, CREATED, UPDATED, CLOSED, DEADLINE, MEDIA, CHAIN) = range(len(COLUMNS))
 
 Event = namedtuple("Event", "action to_state at data")
 
@@ -107,6 +107,8 @@ def invalidate():
         for maps in _maps.all():  # every city's: a signal does not say which city's row changed
             for known in maps.values():
                 known.clear()
+        for kept in _docs.all():
+            kept[None].clear()
         _born[0] = time.monotonic()
         _generation[0] += 1
 
@@ -116,11 +118,16 @@ def _changed(sender, using=None, **kwargs):
     transaction.on_commit(invalidate, using=using)  # another thread may have read the old row meanwhile
 
 
+def _fresh():
+    """Clear the maps (and with them the kept documents) once they are older than the TTL."""
+    if time.monotonic() - _born[0] > float(settings.URBANGRID_OPEN311_SERVICES_TTL):
+        invalidate()
+
+
 def names(wanted, using="default"):
     """{kind: {id: name}} for ``wanted`` = {kind: ids}: those not known yet read in one query (UNION ALL of the
     four tables by primary key), none when all are known."""
-    if time.monotonic() - _born[0] > float(settings.URBANGRID_OPEN311_SERVICES_TTL):
-        invalidate()
+    _fresh()
     got, missing = {}, {}
     for kind, ids in wanted.items():
         known = _maps[kind]
@@ -236,18 +243,56 @@ def _last_units(ids):
 # --- the document ---------------------------------------------------------------------------------
 
 def serialize(rows, extensions=False):
-    """The GeoReport v2 requests of case rows (``rows_of``, ``row_by_number``), as ``RequestSerializer.many``."""
+    """The GeoReport v2 requests of case rows (``rows_of``, ``row_by_number``, ``page_rows``), as
+    ``RequestSerializer.many``.
+
+    A case's document is kept per process (per city) under everything it is made of: its row (which carries the
+    case's ``chain_hash``, changed by every event appended to its record, hence by every state change, public
+    answer or dispatch), the language, ``extensions``, the generation of the name maps (cleared on any change of a
+    class, unit, region or grid, and every URBANGRID_OPEN311_SERVICES_TTL seconds) and, for a case without a
+    unit yet, the unit the responsibility list names for it now. A document asked again with all of these equal is
+    the same document; only the others are made (their events read), so a client polling the newest pages costs
+    one query per page while nothing changes."""
     if not rows:
         return []
+    language = translation.get_language()
+    _fresh()
+    generation = _generation[0]
+    unassigned = [(r[CLASS], r[LON], r[LAT]) for r in rows if r[UNIT] is None and r[STATE] not in TERMINAL
+                  and r[LON] is not None]
+    resolved = responsible_units_cached(unassigned) if unassigned else {}  # kept with resolve()'s answers
+    kept = _docs[None]
+    out, keys, missing = [None] * len(rows), [None] * len(rows), []
+    for i, r in enumerate(rows):
+        unit = resolved.get((r[CLASS], r[LON], r[LAT])) if r[UNIT] is None else None
+        keys[i] = key = (tuple(r), language, extensions, generation, unit.pk if unit is not None else None)
+        doc = kept.get(key)
+        if doc is None:
+            missing.append(i)
+        else:
+            out[i] = doc
+    if missing:
+        made = _documents([rows[i] for i in missing], extensions, language, resolved)
+        if len(kept) + len(made) > _MAX_DOCS:
+            kept.clear()
+        for i, doc in zip(missing, made):
+            out[i] = kept[keys[i]] = doc
+    # each caller its own dicts (a shallow copy; the lists of notes are not changed by anyone)
+    return [dict(doc) for doc in out]
+
+
+_docs = PerCity(lambda: {None: {}})
+_MAX_DOCS = 20_000  # about 1.5 kB each
+
+
+def _documents(rows, extensions, language, resolved):
+    """The documents of ``rows`` (see ``serialize``), made from their events and names."""
     ids = [r[PK] for r in rows]
     events = _events(ids, [r[NUMBER] for r in rows], extensions)
     last_unit = {}
     ended = [r[PK] for r in rows if r[UNIT] is None and r[STATE] in TERMINAL]
     if ended:
         last_unit = _last_units(ended)
-    unassigned = [(r[CLASS], r[LON], r[LAT]) for r in rows if r[UNIT] is None and r[STATE] not in TERMINAL
-                  and r[LON] is not None]
-    resolved = responsible_units_cached(unassigned) if unassigned else {}  # kept with resolve()'s answers
     # every row's regions, not only those of the rows without an address: the queries do not depend on the rows
     found = names({
         "class": {r[CLASS] for r in rows},
@@ -256,7 +301,6 @@ def serialize(rows, extensions=False):
         "grid": {r[GRID] for r in rows if r[GRID] is not None}})
     classes, units, regions, grids = found["class"], found["unit"], found["region"], found["grid"]
     with_note = None
-    language = translation.get_language()
     out = []
     for r in rows:
         state = r[STATE]

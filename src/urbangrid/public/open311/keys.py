@@ -10,6 +10,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import router
 from django.db.models import Q
 from django.utils import timezone
 
@@ -53,7 +54,8 @@ def authenticate(raw):
     # every Open311 POST asks this: the statement compiled once per connection (core/prepared.py)
     found = prepared.rows("open311-key", lambda: Open311Key.objects.filter(key_hash=_HASH, active=True).values_list(
         *_FIELDS)[:1], {_HASH: digest(raw)})
-    key = Open311Key.from_db("default", _FIELDS, tuple(found[0])) if found else None
+    # the alias the ORM would have read it from (a city's, core/tenancy.py), for a later save of the instance
+    key = Open311Key.from_db(router.db_for_read(Open311Key) or "default", _FIELDS, tuple(found[0])) if found else None
     if key is not None:
         record_use(key)
     return key
