@@ -70,9 +70,12 @@ def test_fast_reader_equals_the_orm_serializer(shapes, extensions, language):
     assert set(shapes) <= set(numbers)
     with translation.override(language):
         slow = _orm(numbers, extensions)
-        fast = fastread.serialize(fastread.rows_of(Case.objects.order_by("-created_at", "-pk")[:400]), extensions)
+        rows = fastread.rows_of(Case.objects.order_by("-created_at", "-pk")[:400])
+        fast = fastread.serialize(rows, extensions)
         assert fast == slow
         assert to_json(fast) == to_json(slow) and to_xml("service_requests", fast) == to_xml("service_requests", slow)
+        for _twice in range(2):  # the JSON made, then kept
+            assert fastread.serialize_json(rows, extensions) == to_json(slow)
         for number in shapes + numbers[::37]:  # one by one: the statements compiled once per connection
             assert fastread.serialize([fastread.row_by_number(number)], extensions) == _orm([number], extensions)
     # the shapes are all there: an agency worked out, none, one that handled it, a public answer, a media URL
@@ -186,3 +189,4 @@ def test_kept_documents_follow_the_record_the_names_and_the_responsibility_list(
     moved = fastread.serialize(page())
     assert next(d for d in moved if d["service_request_id"] == shapes[0])["agency_responsible"] == other.name
     assert moved == _orm(numbers(rows), False)
+    assert fastread.serialize_json(page()) == to_json(moved)  # the kept JSON follows as the documents do

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from urbangrid.catalog.components import inventory_error
 from urbangrid.catalog.models import CatalogClass, validate_component_identifier
 from urbangrid.catalog.responsibility import NoResponsibleUnit, resolve
+from urbangrid.core import prepared
 from urbangrid.core.tenancy import PerCity
 from urbangrid.gazetteer.geocoder import geocoder
 from urbangrid.grids.locator import OutsideManagedArea, locator
@@ -436,10 +437,22 @@ def _drop_photo_files(rows):
         photo.image.delete(save=False)
 
 
+_IDEMPOTENCY = "\x1fidempotency-key\x1f"  # the placeholder of the compiled look-up
+
+
+def _by_idempotency_key(key):
+    """``Case.objects.filter(idempotency_key=key).first()``: every Open311 POST and app report asks it, so its
+    statement is compiled once per connection (core/prepared.py) and the rare case found loaded as the transition
+    path loads one."""
+    found = prepared.rows("case-by-idempotency-key", lambda: Case.objects.filter(idempotency_key=_IDEMPOTENCY).order_by(
+        "pk").values_list("number")[:1], {_IDEMPOTENCY: key})
+    return load_case(found[0][0]) if found else None
+
+
 def report(actor, *, catalog_class, lon, lat, description, source, address="", urgency=None, self_handled=False,
            photos=(), after_photos=(), idempotency_key=None, reporter_name="", reporter_contact="",
            component_identifier="", at=None, context=None, require_photos=True, external_ref=None, door=None,
-           observed_at=None, due_at=None):
+           observed_at=None, due_at=None, with_case=None):
     """信息收集: create a case in ``reported``; returns (case, created).
 
     Every check, the location, the photos' re-encoding and files and the recurrence look-up come before
@@ -451,7 +464,8 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
     ``observed_at`` (the client's time of observation, e.g. a report queued offline) becomes the report time and
     starts the clocks when plausible (``observed.report_time``); the report event keeps both times and, when the
     observed one was not used, why. ``due_at``: the assigning body's deadline (上级时限, a province task's),
-    recorded on the report event.
+    recorded on the report event. ``with_case(case)``: more rows of the door's own written in the case's transaction
+    (the Open311 record), not called for a re-sent report.
     """
     received = at or timezone.now()
     at = received
@@ -465,7 +479,7 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
     key = None
     if idempotency_key:
         key = f"{actor.user.pk if not anonymous else 'public'}:{str(idempotency_key)[:80]}"
-        existing = Case.objects.filter(idempotency_key=key).first()
+        existing = _by_idempotency_key(key)
         if existing is not None:
             return existing, False
     if external_ref:
@@ -558,6 +572,8 @@ def report(actor, *, catalog_class, lon, lat, description, source, address="", u
                 photo.case, photo.event = case, event
             if stored:
                 CasePhoto.objects.bulk_create(stored)
+            if with_case is not None:
+                with_case(case)
     except IntegrityError:
         _drop_photo_files(stored)
         # Rolled back (to its savepoint inside a caller's transaction), so the connection answers again:

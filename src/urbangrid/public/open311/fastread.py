@@ -38,6 +38,7 @@ from urbangrid.grids.models import Region, UnitGrid
 from urbangrid.org.models import Unit
 
 from ..timeline import PUBLIC_STEPS, public_note
+from .render import to_json
 from .serializers import note_out
 
 # The columns the document needs, in this order.
@@ -253,6 +254,23 @@ def serialize(rows, extensions=False):
     unit yet, the unit the responsibility list names for it now. A document asked again with all of these equal is
     the same document; only the others are made (their events read), so a client polling the newest pages costs
     one query per page while nothing changes."""
+    # each caller its own dicts (a shallow copy; the lists of notes are not changed by anyone)
+    return [dict(entry[0]) for entry in _kept(rows, extensions)]
+
+
+def serialize_json(rows, extensions=False):
+    """``to_json(serialize(rows, extensions))``, each document's JSON kept with it (a page of 100 spends more on
+    writing 300 dates and the JSON than on reading its rows)."""
+    parts = []
+    for entry in _kept(rows, extensions):
+        if entry[1] is None:
+            entry[1] = to_json(entry[0])
+        parts.append(entry[1])
+    return "[" + ", ".join(parts) + "]"  # json.dumps's own separator
+
+
+def _kept(rows, extensions):
+    """[[document, its JSON or None]] of ``rows``: kept ones, the others made and kept."""
     if not rows:
         return []
     language = translation.get_language()
@@ -266,19 +284,18 @@ def serialize(rows, extensions=False):
     for i, r in enumerate(rows):
         unit = resolved.get((r[CLASS], r[LON], r[LAT])) if r[UNIT] is None else None
         keys[i] = key = (tuple(r), language, extensions, generation, unit.pk if unit is not None else None)
-        doc = kept.get(key)
-        if doc is None:
+        entry = kept.get(key)
+        if entry is None:
             missing.append(i)
         else:
-            out[i] = doc
+            out[i] = entry
     if missing:
         made = _documents([rows[i] for i in missing], extensions, language, resolved)
         if len(kept) + len(made) > _MAX_DOCS:
             kept.clear()
         for i, doc in zip(missing, made):
-            out[i] = kept[keys[i]] = doc
-    # each caller its own dicts (a shallow copy; the lists of notes are not changed by anyone)
-    return [dict(doc) for doc in out]
+            out[i] = kept[keys[i]] = [doc, None]
+    return out
 
 
 _docs = PerCity(lambda: {None: {}})

@@ -258,7 +258,7 @@ def requests_(request, fmt):
         numbers = [n.strip() for n in ids.split(",") if n.strip()][:MAX_PAGE]
         by_number = {r[fastread.NUMBER]: r for r in fastread.rows_of(Case.objects.filter(number__in=numbers))}
         rows = [by_number[n] for n in dict.fromkeys(numbers) if n in by_number]
-        return respond(fmt, "service_requests", fastread.serialize(rows, extensions))
+        return _requests(fmt, rows, extensions)
     codes = param(request, "service_code")
     parsed = [ser.parse_service_code(code) for code in codes.split(",")] if codes else []
     parsed = [p for p in parsed if p]
@@ -275,6 +275,13 @@ def requests_(request, fmt):
     if codes and not parsed:  # only codes that name no service: nothing matches
         return respond(fmt, "service_requests", [])
     rows = fastread.page_rows(start, end, page, size, codes=list(dict.fromkeys(parsed)), status=status)
+    return _requests(fmt, rows, extensions)
+
+
+def _requests(fmt, rows, extensions):
+    """The answer of GET requests and requests/{id}: JSON from the documents' kept JSON (fastread)."""
+    if fmt == "json":
+        return HttpResponse(fastread.serialize_json(rows, extensions), content_type=JSON_TYPE)
     return respond(fmt, "service_requests", fastread.serialize(rows, extensions))
 
 
@@ -283,7 +290,7 @@ def request_detail(request, fmt, number):
     row = fastread.row_by_number(number)
     if row is None:
         raise Open311Error(404, f"service_request_id {number} not found")
-    return respond(fmt, "service_requests", fastread.serialize([row], _flag(request, "extensions")))
+    return _requests(fmt, [row], _flag(request, "extensions"))
 
 
 @endpoint("GET")
@@ -387,16 +394,16 @@ def _create(request, fmt):
     external_ref = intake.open311_ref(key.pk, fms_id)
     actor = anonymous_actor()
 
-    with transaction.atomic():
-        case, created = services.report(
-            actor, catalog_class=cls, lon=lon, lat=lat, description=description, source=Source.OPEN311,
-            address=param(request, "address_string") or "", photos=photos, require_photos=False, door=intake.OPEN311,
-            idempotency_key=_idempotency_key(key, request, code, lon, lat, description),
-            reporter_name=name, reporter_contact=contact, **({"external_ref": external_ref} if external_ref else {}))
-        if created:
-            Open311Request.objects.create(case=case, key=key, service_code=code, media_url=media_url,
-                                          account_id=(param(request, "account_id") or "")[:80],
-                                          device_id=(param(request, "device_id") or "")[:80])
+    def record(case):  # the Open311 record, in the case's own transaction
+        Open311Request.objects.create(case=case, key=key, service_code=code, media_url=media_url,
+                                      account_id=(param(request, "account_id") or "")[:80],
+                                      device_id=(param(request, "device_id") or "")[:80])
+
+    case, created = services.report(
+        actor, catalog_class=cls, lon=lon, lat=lat, description=description, source=Source.OPEN311,
+        address=param(request, "address_string") or "", photos=photos, require_photos=False, door=intake.OPEN311,
+        idempotency_key=_idempotency_key(key, request, code, lon, lat, description), with_case=record,
+        reporter_name=name, reporter_contact=contact, **({"external_ref": external_ref} if external_ref else {}))
     return respond(fmt, "service_requests", [{
         "service_request_id": case.number,
         "service_notice": (f"已受理，案件编号 {case.number}，查询码 {case.tracking_code}"
