@@ -23,7 +23,7 @@ from datetime import timezone as dt_timezone
 
 from django.conf import settings
 from django.db import connections, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.db.models.signals import post_delete, post_save
 from django.utils import translation
 from django.utils.translation import gettext
@@ -78,7 +78,15 @@ def page_rows(start, end, page, size, codes=(), status=None, using="default"):
             qs = qs.exclude(state__in=TERMINAL)
         elif status == "closed":
             qs = qs.filter(state__in=TERMINAL)
-        return qs.order_by("-created_at", "-pk")[(page - 1) * size: page * size].values_list(*COLUMNS)
+        qs = qs.order_by("-created_at", "-pk")
+        if connections[using].vendor == "postgresql":
+            # the page's ids first, then their rows: PostgreSQL otherwise sorts every wide row up to the page's
+            # end (with the Open311 record joined), 2.4 ms of its CPU for page 5 against 1.5
+            qs = Case.objects.filter(pk__in=Subquery(qs.values("pk")[(page - 1) * size: page * size])).order_by(
+                "-created_at", "-pk")
+        else:
+            qs = qs[(page - 1) * size: page * size]
+        return qs.values_list(*COLUMNS)
 
     values = {_START: start, _END: end}
     for names_, code in zip(slots, codes):
