@@ -10,6 +10,25 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_flush_on_postgresql():
+    """The flush that ends each transactional test empties only the tables that hold rows (``fast_flush``):
+    Django's TRUNCATE of every table costs seconds a test on PostgreSQL."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        yield
+        return
+    # imported only here: the PostgreSQL backend needs psycopg, which a SQLite-only machine may lack
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    from fast_flush import patch_flush
+
+    restore = patch_flush(DatabaseOperations)
+    yield
+    restore()
+
+
 @pytest.fixture(autouse=True)
 def _append_only_triggers(request):
     """Transactional tests end with a flush (DELETE/TRUNCATE of every table), which the append-only

@@ -46,7 +46,7 @@ def _sample(cells, n=6):
 @pytest.fixture
 def demo_history(settings, tmp_path):
     settings.VAR_DIR = tmp_path
-    # the same arguments as the assessment tests' history: one 3,000-case build per session, restored here
+    # the same arguments as the assessment and browser tests' history: one 3,000-case build per session, restored here
     build_demo(seed=11, log=lambda m: None, history=True, cases=3000)
 
 

@@ -43,16 +43,17 @@ def demo(settings, tmp_path):
 
 @pytest.fixture
 def demo_history(settings, tmp_path):
-    """The demo city with 2,000 cases of history (tallied by the build): its logins."""
-    return _demo_logins(settings, tmp_path, history=True, cases=2000)
+    """The demo city with 3,000 cases of history (tallied by the build): its logins. The same arguments as the
+    assessment tests' and the KPI drill-down's history, so the session builds one history and restores it."""
+    return _demo_logins(settings, tmp_path, seed=11, history=True, cases=3000)
 
 
-def _demo_logins(settings, tmp_path, **history):
+def _demo_logins(settings, tmp_path, seed=5, **history):
     from demo_snapshot import build_demo
 
     settings.VAR_DIR = tmp_path
     settings.MEDIA_ROOT = tmp_path / "media"
-    _, logins, _ = build_demo(seed=5, log=lambda m: None, **history)
+    _, logins, _ = build_demo(seed=seed, log=lambda m: None, **history)
     return logins
 
 

@@ -59,11 +59,11 @@ def eval_tables(html):
 # --- the demo build (first: it builds its own city, outside the module's demo_city) -------------------
 
 def test_the_demo_build_leaves_every_day_tallied(settings, tmp_path, client):
-    from demo_snapshot import build_demo  # the browser tests' history: built for real by the first caller of the session
+    from demo_snapshot import build_demo  # the session's one history: built for real by its first caller
 
     settings.VAR_DIR = tmp_path
     settings.URBANGRID_EVALUATION_RAW_MAX_EVENTS = 0  # only the tallies may answer
-    build_demo(seed=5, log=lambda m: None, history=True, cases=2000)
+    build_demo(seed=11, log=lambda m: None, history=True, cases=3000)
     first = tallies.first_event_day()
     today = tallies.local_day(timezone.now())
     assert first is not None and tallies.unready_days(first, today) == []

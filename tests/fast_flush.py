@@ -1,0 +1,56 @@
+"""Emptying every table on PostgreSQL without a TRUNCATE of all of them.
+
+A TRUNCATE gives each table (and each of its indexes) a new file, so emptying the ~75 tables that way costs two
+to three seconds a time on this machine, whether they hold rows or not, where the same rows go with DELETE in
+tens of milliseconds: the flush after each transactional test and the demo snapshot's restore both pay it. Here
+only the tables that hold rows are emptied, the small ones by DELETE and the big ones (a restored demo history)
+by TRUNCATE, which is cheaper than deleting and re-checking their rows one by one. The end state is the
+same: every table empty, sequences left where they were (as Django's flush leaves them without
+``reset_sequences``). Deletes in any order pass because Django's foreign keys are DEFERRABLE INITIALLY DEFERRED
+(checked here, never assumed), checked at the commit of the flush's transaction, when every row is gone.
+"""
+# Above this many rows a table is truncated (with CASCADE: what refers to it goes too, as it would anyway).
+BIG = 2000
+
+
+def statements(connection, tables):
+    """SQL that empties ``tables`` (PostgreSQL), to run inside one transaction."""
+    if not tables:
+        return []
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND NOT (condeferrable AND condeferred)")
+        if cursor.fetchone()[0]:  # an immediate foreign key: only a TRUNCATE of everything is order-free
+            return [f"TRUNCATE {', '.join(quote(t) for t in tables)} CASCADE"]
+        cursor.execute("SELECT " + ", ".join(
+            f"(SELECT count(*) FROM (SELECT 1 FROM {quote(t)} LIMIT {BIG + 1}) s)" for t in tables))
+        counts = cursor.fetchone()
+    big = [t for t, n in zip(tables, counts) if n > BIG]
+    small = [t for t, n in zip(tables, counts) if 0 < n <= BIG]
+    # PostgreSQL refuses to truncate a table with deferred foreign-key checks pending (rows written earlier in
+    # the transaction, e.g. a module's demo city restored under a test's): run those checks now, then defer again;
+    # and the TRUNCATE before the DELETEs, which queue such checks of their own.
+    sql = ["SET CONSTRAINTS ALL IMMEDIATE", "SET CONSTRAINTS ALL DEFERRED",
+           f"TRUNCATE {', '.join(quote(t) for t in big)} CASCADE"] if big else []
+    sql += [f"DELETE FROM {quote(t)}" for t in small]
+    # Django's flush command emits ``post_migrate`` (content types, permissions, the append-only triggers) only
+    # after a list that is not empty, as its own list is whenever there are tables.
+    return sql or ["SELECT 1"]
+
+
+def patch_flush(operations_class):
+    """Make ``operations_class.sql_flush`` (PostgreSQL's) return ``statements``, Django's own statement with
+    ``reset_sequences``; returns the function that puts the original back. Django's flush command (the end of
+    every transactional test) runs the list in one transaction (``execute_sql_flush``)."""
+    original = operations_class.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        if reset_sequences:
+            return original(self, style, tables, reset_sequences=True, allow_cascade=allow_cascade)
+        return statements(self.connection, tables)
+
+    operations_class.sql_flush = sql_flush
+
+    def restore():
+        operations_class.sql_flush = original
+    return restore
