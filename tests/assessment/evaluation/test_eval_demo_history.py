@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from urbangrid.assessment.evaluation.rules import EventEvaluation
 from urbangrid.assessment.periods import period_of
 from urbangrid.cases.models import Case, CaseEvent
+from urbangrid.worktime import clock
 from demo_snapshot import build_demo
 
 
@@ -19,11 +20,14 @@ def test_month_of_demo_history_bounded_queries(settings, tmp_path):
     last = CaseEvent.objects.order_by("-at").values_list("at", flat=True).first()
     month = period_of("month", last.date().replace(day=1) - timedelta(days=40))
     ev = EventEvaluation(month.start, month.end)  # the reference: raw events
+    # a process that has not read the working calendar yet (as after a restored snapshot; a fresh build has read
+    # it): its two reads, days and periods, are counted in the bound below
+    clock.invalidate_calendar()
     with CaptureQueriesContext(connection) as ctx:
         units = ev.units()
         positions = ev.positions()
         regions = {lv: ev.regions(lv) for lv in ("grid", "responsibility_grid", "community", "street", "district")}
-    assert len(ctx.captured_queries) <= 18, [q["sql"][:120] for q in ctx.captured_queries]
+    assert len(ctx.captured_queries) <= 19, [q["sql"][:120] for q in ctx.captured_queries]
     # the number of queries does not grow with the period (a quarter has three times the events)
     quarter = period_of("quarter", month.first_day)
     q_ev = EventEvaluation(quarter.start, quarter.end)
