@@ -7,8 +7,8 @@ import signal
 import subprocess
 import time
 
-from fuzz.servers import BIN, database_env, stop, urbangrid
-from ug_testing import suite_vendor
+from fuzz.servers import BIN, stop
+from ug_testing import HISTORY, new_site, suite_vendor
 from urbangrid.exchange import outbox
 
 from .dumps import assert_same, shell_dump
@@ -40,14 +40,13 @@ def _under_way(province, rng, start):
 def test_sigkill_of_the_pusher_or_the_province_mid_stream_leaves_both_consistent(province, tmp_path):
     vendor = suite_vendor()
     rng = random.Random(f"exchange-crash-{vendor}")
-    env, drop = database_env(tmp_path / "city", f"ug_exchange_city_{vendor}")
-    env.update(URBANGRID_SECRET_KEY="city-node-test-secret-" + "c" * 40, URBANGRID_EXCHANGE_URL=province.base,
-               URBANGRID_EXCHANGE_KEY=KEY, URBANGRID_EXCHANGE_CITY=CITY, URBANGRID_EXCHANGE_BATCH_EVENTS=str(BATCH),
-               URBANGRID_EXCHANGE_TIMEOUT="10")
+    # The demo city with 200 cases of history (1,555 events).
+    env, drop = new_site(tmp_path / "city", f"ug_exchange_city_{vendor}", HISTORY,
+                         URBANGRID_SECRET_KEY="city-node-test-secret-" + "c" * 40, URBANGRID_EXCHANGE_URL=province.base,
+                         URBANGRID_EXCHANGE_KEY=KEY, URBANGRID_EXCHANGE_CITY=CITY,
+                         URBANGRID_EXCHANGE_BATCH_EVENTS=str(BATCH), URBANGRID_EXCHANGE_TIMEOUT="10")
     pushers = []
     try:
-        urbangrid(env, "migrate", "--noinput", "-v0")
-        urbangrid(env, "demo", "--seed", "3", "--cases", "200", timeout=1800)
         mid_stream = {"pusher": 0, "province": 0}
         cursors = []
         for n in range(ROUNDS):
