@@ -2,6 +2,7 @@ import json
 
 import pytest
 from django.db import transaction
+from ug_testing import drop_templates
 
 
 @pytest.fixture(autouse=True)
@@ -117,3 +118,8 @@ def openapi_doc():
     from urbangrid.api import api
 
     return json.loads(json.dumps(api.get_openapi_schema(path_prefix="/api/v1")))
+
+
+def pytest_sessionfinish(session):
+    # The session's site templates (ug_testing.new_site): their PostgreSQL databases and files.
+    drop_templates()

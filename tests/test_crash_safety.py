@@ -19,7 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from fuzz.servers import BIN, database_env, demo, free_port, start_gunicorn, start_huey, stop, token, urbangrid, wait_up
+from fuzz.servers import BIN, free_port, logins, start_gunicorn, start_huey, stop, token, urbangrid, wait_up
+from ug_testing import DEMO, new_site
 
 KILLS = 3          # app-server kills
 SHORT_KILLS = 2    # import and consumer kills
@@ -157,7 +158,7 @@ def test_sigkill_leaves_no_half_written_work(tmp_path):
     vendor = "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
     rng = random.Random(f"h4-{vendor}")
     receiver = Receiver()
-    env, drop = database_env(tmp_path, f"h4_crash_{vendor}", vendor)
+    env, drop = new_site(tmp_path, f"h4_crash_{vendor}", DEMO, vendor)
     env["URBANGRID_NOTIFY_CHANNELS"] = json.dumps([{"name": "hook", "type": "webhook", "url": receiver.url, "format": "json"}])
     if vendor == "postgresql":
         import redis
@@ -166,13 +167,13 @@ def test_sigkill_leaves_no_half_written_work(tmp_path):
         redis.Redis.from_url(env["URBANGRID_REDIS_URL"]).flushdb()  # no counters or tasks of an earlier run
     procs = []
     try:
-        logins = demo(env, tmp_path)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         server = start_gunicorn(env, port)
         procs.append(server)
         wait_up(base + "/healthz")
-        tokens = {r: token(base, logins[r]) for r in ("inspector", "intake_operator", "shift_lead", "dispatcher")}
+        accounts = logins(tmp_path)
+        tokens = {r: token(base, accounts[r]) for r in ("inspector", "intake_operator", "shift_lead", "dispatcher")}
 
         # 1. Clients report and dispatch while the whole app server is SIGKILLed and restarted.
         stop_event = threading.Event()

@@ -13,11 +13,9 @@ import uuid
 import pytest
 from fuzz.servers import BIN
 from fuzz.servers import free_port as _free_port
-from fuzz.servers import pg as _pg
 from fuzz.servers import wait_up as _wait
-from ug_testing import site_database, suite_vendor
+from ug_testing import DEMO, new_site, suite_vendor
 
-DB = site_database("urbangrid_multiproc")
 # Production's shape is PostgreSQL + Redis whatever the run's database: the PostgreSQL run (.ci/run runs the
 # suite once per database, side by side) covers it; a second copy in the SQLite run would prove nothing new and
 # would share this database and Redis database with the first.
@@ -53,22 +51,13 @@ def _token(base, login):
 
 @pytest.fixture
 def cluster(tmp_path):
-    try:
-        _pg(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
-        _pg(f'CREATE DATABASE "{DB}"')
-    except Exception as exc:  # PostgreSQL is part of the machine; its absence is a failure, not a skip
-        pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is needed: {exc}")
     import redis
 
     # This Redis database is the cluster's own: counters (login failures, rate limits) and queued tasks of an
     # earlier run must not carry over.
     redis.Redis.from_url("redis://127.0.0.1:6379/7").flushdb()
-    env = dict(os.environ, DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{DB}", URBANGRID_REDIS_URL="redis://127.0.0.1:6379/7",
-               URBANGRID_VAR_DIR=str(tmp_path), URBANGRID_SWEEP_MINUTES="1", URBANGRID_GRID_VERSION_TTL="0")
-    env.pop("URBANGRID_HUEY_IMMEDIATE", None)
-    run = lambda *a: subprocess.run([str(BIN / "urbangrid"), *a], env=env, check=True, capture_output=True, text=True, timeout=300)
-    run("migrate", "--noinput", "-v0")
-    run("demo", "--no-history", "--seed", "3")
+    env, drop = new_site(tmp_path, "urbangrid_multiproc", DEMO, URBANGRID_REDIS_URL="redis://127.0.0.1:6379/7",
+                         URBANGRID_SWEEP_MINUTES="1")
     logins = json.loads((tmp_path / "demo" / "logins.json").read_text(encoding="utf-8"))
     ports = [_free_port(), _free_port()]
     procs = [subprocess.Popen([str(BIN / "urbangrid"), "serve", "--bind", f"127.0.0.1:{p}", "--workers", "2"], env=env,
@@ -91,7 +80,7 @@ def cluster(tmp_path):
                 p.wait(20)
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
-        _pg(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
+        drop()
 
 
 def test_full_loop_across_two_app_servers_and_a_task_consumer(cluster):

@@ -1,7 +1,9 @@
 """The event log is append-only on the database itself after ``migrate`` from zero, and ``audit verify`` finds
 every kind of tampering: an edited event, a deleted event, an edited case field, and a chain recomputed
 without the key. Run as a site would: fresh database, the ``urbangrid`` command, raw SQL as a DBA would type it.
-The suite runs once per database (.ci/run), so this proves both SQLite and PostgreSQL."""
+The demo city's history (``ug_testing.HISTORY``: migrate from zero, then ``urbangrid demo``) is a copy of the
+session's build of it; the migration from zero under test runs here for real. The suite runs once per database
+(.ci/run), so this proves both SQLite and PostgreSQL."""
 import os
 import sqlite3
 import subprocess
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ug_testing import drop_site, site_env, suite_vendor
+from ug_testing import HISTORY, new_site, suite_vendor
 
 BIN = Path(sys.executable).parent
 PG_NAME = f"ug_audit_{os.getpid()}"
@@ -55,18 +57,25 @@ class Raw:
 
 @pytest.fixture
 def site(tmp_path):
-    env = site_env(tmp_path, PG_NAME)
-    env.pop("URBANGRID_AUDIT_KEY", None)  # the key file in the var dir, made on first use
+    """The demo city with history; its audit key is the file in the var dir, made on first use by the build."""
+    env, drop = new_site(tmp_path, PG_NAME, HISTORY)
     yield env, suite_vendor()
-    drop_site(PG_NAME)
+    drop()
 
 
 def test_append_only_after_migrate_and_every_tampering_found(site, tmp_path):
+    # ``migrate`` from zero on an empty database puts the triggers in place.
+    fresh, drop_fresh = new_site(tmp_path / "fresh", PG_NAME + "_fresh")
+    try:
+        _run(fresh, "migrate", "--noinput", "-v0")
+        fresh_raw = Raw(fresh, suite_vendor())
+        assert fresh_raw.triggers() >= {"caseevent_no_update"}
+        fresh_raw.conn.close()
+    finally:
+        drop_fresh()
     env, vendor = site
-    _run(env, "migrate", "--noinput", "-v0")
     raw = Raw(env, vendor)
     assert raw.triggers() >= {"caseevent_no_update"}
-    _run(env, "demo", "--seed", "3", "--cases", "300")
     assert "案件字段与流转记录一致" in _run(env, "audit", "verify").stdout
     assert (tmp_path / "audit.key").exists() and oct((tmp_path / "audit.key").stat().st_mode & 0o777) == "0o600"
 
@@ -117,10 +126,8 @@ def test_append_only_after_migrate_and_every_tampering_found(site, tmp_path):
 
 def test_a_rotated_key_still_verifies_the_old_chains(site, tmp_path):
     env, _vendor = site
-    env = dict(env, URBANGRID_AUDIT_KEY="first key")
-    _run(env, "migrate", "--noinput", "-v0")
-    _run(env, "demo", "--seed", "3", "--cases", "100")
-    rotated = dict(env, URBANGRID_AUDIT_KEY="second key", URBANGRID_AUDIT_KEYS_OLD="first key")
+    first = (tmp_path / "audit.key").read_text().strip()  # the key the demo's chains were sealed with
+    rotated = dict(env, URBANGRID_AUDIT_KEY="second key", URBANGRID_AUDIT_KEYS_OLD=first)
     assert "案件字段与流转记录一致" in _run(rotated, "audit", "verify").stdout
     wrong = _run(dict(env, URBANGRID_AUDIT_KEY="second key"), "audit", "verify", check=False)
     assert wrong.returncode != 0 and "does not match its hash" in wrong.stderr

@@ -2,25 +2,24 @@
 with its key, served by gunicorn on a free port (stopped, killed and restarted at will)."""
 import signal
 
-from fuzz.servers import BIN, database_env, free_port, start_gunicorn, stop, urbangrid, wait_up
+from fuzz.servers import BIN, free_port, start_gunicorn, stop, wait_up
+from ug_testing import MIGRATED, new_site
 
 from .dumps import shell_dump
 
 CITY = "340100"
 KEY = "exchange-test-key-0123456789abcdef0123456789abcdef"
+PROVINCE = (*MIGRATED, ("province", "city", "add", CITY, "--name", "合肥市", "--key", KEY))
 
 
 class ProvinceNode:
     def __init__(self, var_dir, name):
-        var_dir.mkdir(parents=True, exist_ok=True)
-        self.env, self._drop = database_env(var_dir, name)
-        self.env["URBANGRID_SECRET_KEY"] = "province-node-test-secret-" + "k" * 40
+        self.env, self._drop = new_site(var_dir, name, PROVINCE,
+                                        URBANGRID_SECRET_KEY="province-node-test-secret-" + "k" * 40)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.procs = []
         self.server = None
-        urbangrid(self.env, "migrate", "--noinput", "-v0")
-        urbangrid(self.env, "province", "city", "add", CITY, "--name", "合肥市", "--key", KEY)
 
     def start(self, workers=2):
         self.server = start_gunicorn(self.env, self.port, workers=workers)

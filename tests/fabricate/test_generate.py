@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
+from ug_testing import MIGRATED, new_site
 
 from urbangrid.assessment.evaluation.evaluate import evaluate
 from urbangrid.assessment.periods import period_of
@@ -324,10 +325,9 @@ def test_fast_rows_and_canonical_text_are_the_reference_ones(settings, tmp_path)
 
 
 def test_cli_generates_with_worker_processes_on_sqlite(tmp_path):
-    """Several chunks from two worker processes into a SQLite file; the chains verify."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'w.sqlite3'}", "URBANGRID_VAR_DIR": str(tmp_path)}
+    """Several chunks from two worker processes into a SQLite file (a migrated site's); the chains verify."""
+    env, _drop = new_site(tmp_path, "unused", MIGRATED, vendor="sqlite")
     run = [sys.executable, "-m", "urbangrid.cli"]
-    subprocess.run([*run, "migrate", "-v0"], check=True, env=env, cwd=ROOT)
     proc = subprocess.run([*run, "generate", "--cases", "11000", "--grids", "200", "--workers", "2"],
                           capture_output=True, text=True, env=env, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr

@@ -1,5 +1,5 @@
-"""Start the real thing for black-box tests: a fresh database (file SQLite, or PostgreSQL when DATABASE_URL
-says so), migrated and loaded with the demo city, and gunicorn / huey subprocesses against it."""
+"""Start the real thing for black-box tests: gunicorn / huey subprocesses against a site of their own
+(``ug_testing.new_site``: file SQLite, or PostgreSQL when the run's DATABASE_URL says so, e.g. the demo city)."""
 import json
 import os
 import signal
@@ -10,8 +10,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-import pytest
-from ug_testing import site_database
 
 BIN = Path(sys.executable).parent
 
@@ -20,13 +18,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def pg(sql):
-    import psycopg
-
-    with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True, connect_timeout=5) as c:
-        c.execute(sql)
 
 
 def wait_up(url, seconds=60):
@@ -41,32 +32,12 @@ def wait_up(url, seconds=60):
     raise AssertionError(f"{url} did not come up")
 
 
-def database_env(var_dir, name, vendor=None):
-    """Environment for subprocesses on a new database ``name``: PostgreSQL if ``vendor`` (or the test run's
-    DATABASE_URL) says so, else a SQLite file in ``var_dir``. Returns (env, drop)."""
-    vendor = vendor or ("postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite")
-    env = dict(os.environ, URBANGRID_VAR_DIR=str(var_dir), URBANGRID_GRID_VERSION_TTL="0")
-    for k in ("URBANGRID_HUEY_IMMEDIATE", "URBANGRID_REDIS_URL", "URBANGRID_TEST_SQLITE", "DATABASE_URL"):
-        env.pop(k, None)
-    if vendor == "postgresql":
-        name = site_database(name)
-        try:
-            pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            pg(f'CREATE DATABASE "{name}"')
-        except Exception as exc:  # PostgreSQL is part of the machine: its absence is a failure
-            pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is needed: {exc}")
-        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
-        return env, lambda: pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    return env, lambda: None
-
-
 def urbangrid(env, *args, timeout=300):
     return subprocess.run([str(BIN / "urbangrid"), *args], env=env, check=True, capture_output=True, text=True, timeout=timeout)
 
 
-def demo(env, var_dir):
-    urbangrid(env, "migrate", "--noinput", "-v0")
-    urbangrid(env, "demo", "--no-history", "--seed", "3")
+def logins(var_dir):
+    """The demo logins a DEMO or HISTORY site's build wrote (``urbangrid demo``)."""
     return json.loads((Path(var_dir) / "demo" / "logins.json").read_text(encoding="utf-8"))
 
 

@@ -8,7 +8,9 @@ import urllib.request
 
 import pytest
 
-from .servers import BIN, database_env, demo, free_port, start_gunicorn, stop, token, urbangrid, wait_up
+from ug_testing import DEMO, new_site
+
+from .servers import BIN, free_port, logins as demo_logins, start_gunicorn, stop, token, urbangrid, wait_up
 
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 EXAMPLES = 4
@@ -17,8 +19,8 @@ EXAMPLES = 4
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     var = tmp_path_factory.mktemp("fuzz")
-    env, drop = database_env(var, "h4_fuzz")
-    logins = demo(env, var)
+    env, drop = new_site(var, "h4_fuzz", DEMO)
+    logins = demo_logins(var)
     port = free_port()
     proc = start_gunicorn(env, port)
     base = f"http://127.0.0.1:{port}"
