@@ -17,7 +17,6 @@ import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
 
 from fuzz.servers import BIN, free_port, logins, start_gunicorn, start_huey, stop, token, urbangrid, wait_up
 from ug_testing import DEMO, new_site
