@@ -12,6 +12,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 BENCH_DB = "bench_urbangrid"  # created and dropped by the benchmarks, never any other database
 MD5 = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# docs/scaling.md §1: a megacity's and a province's cases a year
+MEGACITY_CASES_PER_YEAR = 3_000_000
+PROVINCE_CASES_PER_YEAR = 15_000_000
 INSIDE_WG01 = (117.2352, 31.8785)  # inside WG01 (中山区), patrolled by the demo inspector
 
 
@@ -68,7 +71,24 @@ def pgbench_path():
 def database_url(db, tmp):
     if db == "sqlite":
         return f"sqlite:///{tmp / 'bench.sqlite3'}"
-    return f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{BENCH_DB}"
+    return pg_url(BENCH_DB)
+
+
+def point_django_at(var_dir, database_url=None):
+    """Before django.setup(): the settings read the var directory and the database from the environment (no
+    ``database_url``: the SQLite file of the var directory); the checkout's src first on the path."""
+    os.environ["URBANGRID_VAR_DIR"] = str(var_dir)
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    else:
+        os.environ.pop("DATABASE_URL", None)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "urbangrid.settings"
+    sys.path.insert(0, str(ROOT / "src"))
+
+
+def pg_url(name):
+    """The URL of the scratch PostgreSQL database ``name``."""
+    return f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{name}"
 
 
 def setup_django(db, tmp, history=False, cases=None, build=True):
@@ -76,11 +96,7 @@ def setup_django(db, tmp, history=False, cases=None, build=True):
     city (and its case history with ``history``: ``cases`` received, the demo's own story by default); returns
     the demo logins. MD5 password hashing makes the demo's logins fast to create. ``build=False``: the database
     holds the demo already (a run kept it): only migrated; returns None."""
-    # Before django.setup(): the settings read the database and var directory from the environment.
-    os.environ["URBANGRID_VAR_DIR"] = str(tmp)
-    os.environ["DATABASE_URL"] = database_url(db, tmp)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "urbangrid.settings"
-    sys.path.insert(0, str(ROOT / "src"))
+    point_django_at(tmp, database_url(db, tmp))
     import django
     from django.conf import settings
     from django.core.management import call_command

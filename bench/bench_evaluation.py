@@ -275,10 +275,7 @@ def main(argv=None):
         print(f"bench_evaluation: cannot measure against the baseline: {problem}", file=sys.stderr)
         return 2
     tmp = Path(tempfile.mkdtemp(prefix="bench_eval_"))
-    os.environ["URBANGRID_VAR_DIR"] = str(tmp)
-    os.environ["DATABASE_URL"] = f"postgres://{c.PG['user']}@{c.PG['host']}:{c.PG['port']}/{DB}"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "urbangrid.settings"
-    sys.path.insert(0, str(c.ROOT / "src"))
+    c.point_django_at(tmp, c.pg_url(DB))
     import django
     import duckdb
 

@@ -45,9 +45,7 @@ import _common as c  # noqa: E402
 CITY_DB, PROVINCE_DB, BASE_DB = "bench_exchange_city", "bench_exchange_province", "bench_exchange_base"
 CITY_CODE = "410100"
 KEY = "bench-exchange-key-0123456789abcdefghijklmnop"  # ≥ 32 characters, scratch databases only
-# docs/scaling.md §1: the megacity
-MEGACITY_CASES_PER_YEAR = 3_000_000
-PROVINCE_CASES_PER_YEAR = 15_000_000
+MEGACITY_CASES_PER_YEAR, PROVINCE_CASES_PER_YEAR = c.MEGACITY_CASES_PER_YEAR, c.PROVINCE_CASES_PER_YEAR
 EVENTS_PER_CASE = 8.3
 REPORT_DAYS = 290  # effective report days a year
 WORKING_SECONDS = 36_000  # 08:00–18:00

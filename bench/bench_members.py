@@ -19,18 +19,15 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import MD5, ROOT, command, log, machine, positive  # noqa: E402
+from _common import MD5, command, log, machine, point_django_at, positive  # noqa: E402
 
 GOAL_S = 1.0
 URL = "/assessment/members/"
 
 
 def setup(var, seed, build):
-    os.environ["URBANGRID_VAR_DIR"] = str(var)
-    os.environ.pop("DATABASE_URL", None)  # the SQLite file in the var directory
-    os.environ["DJANGO_SETTINGS_MODULE"] = "urbangrid.settings"
+    point_django_at(var)  # the SQLite file in the var directory
     os.environ["URBANGRID_DEMO"] = "1"  # as `make demo` serves it
-    sys.path.insert(0, str(ROOT / "src"))
     import django
     from django.conf import settings
     from django.core.management import call_command

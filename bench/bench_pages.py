@@ -10,7 +10,6 @@ ANALYZEd after the build as autovacuum would shortly after a bulk load.
 Goal (issue 4): p95 under 150 ms on this machine.
 """
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -18,18 +17,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import BENCH_DB, MD5, PG, ROOT, command, log, machine, pg_create, pg_drop, pg_missing, positive  # noqa: E402
+from _common import BENCH_DB, MD5, command, log, machine, pg_create, pg_drop, pg_missing, pg_url, point_django_at, positive  # noqa: E402
 
 DB_NAME = "bench_pages"
 GOAL_MS = 150.0
 
 
 def setup(db, tmp, seed):
-    os.environ["URBANGRID_VAR_DIR"] = str(tmp)
-    os.environ["DATABASE_URL"] = (f"sqlite:///{tmp / 'bench.sqlite3'}" if db == "sqlite"
-                                  else f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{DB_NAME}")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "urbangrid.settings"
-    sys.path.insert(0, str(ROOT / "src"))
+    point_django_at(tmp, f"sqlite:///{tmp / 'bench.sqlite3'}" if db == "sqlite" else pg_url(DB_NAME))
     import django
     from django.conf import settings
     from django.core.management import call_command

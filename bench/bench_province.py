@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as c  # noqa: E402
 
 DB = "bench_province"
-PROVINCE_CASES_PER_YEAR = 15_000_000
+PROVINCE_CASES_PER_YEAR = c.PROVINCE_CASES_PER_YEAR
 STATES = [("closed", 0.82), ("handling", 0.05), ("fed_back", 0.02), ("checking", 0.02), ("pending_close", 0.01),
           ("pending_dispatch", 0.01), ("not_filed", 0.04), ("voided", 0.03)]
 ACTIONS = ["report", "accept", "file", "dispatch", "feed_back", "send_check", "check_pass", "close"]
@@ -244,11 +244,8 @@ def main(argv=None):
         print(f"Cannot run the province benchmark: {problem}", file=sys.stderr)
         return 1
     tmp = Path(tempfile.mkdtemp(prefix="urbangrid-bench-province-"))
-    os.environ["URBANGRID_VAR_DIR"] = str(tmp)
-    os.environ["DATABASE_URL"] = f"postgres://{c.PG['user']}@{c.PG['host']}:{c.PG['port']}/{DB}"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "urbangrid.settings"
+    c.point_django_at(tmp, c.pg_url(DB))
     os.environ.pop("URBANGRID_REDIS_URL", None)
-    sys.path.insert(0, str(c.ROOT / "src"))
     try:
         c.pg_create(DB)
         import django  # only now: the settings read the database and var directory from the environment above
