@@ -90,7 +90,8 @@ def build_province(env, keys):
 
 
 def build_cities(env, registry, keys, province_url, main_cases, small_cases, seed):
-    run(env, "migrate", "--noinput", "-v0")
+    # No `migrate` of the deployment's own database: with a registry every request, command and periodic task
+    # runs in a city, whose database `city add` creates and migrates (README, "Several cities").
     for code, name, _lon, _lat, hosts in CITIES:
         run(env, "city", "add", code, "--name", name, *[a for h in hosts for a in ("--host", h)])
     # Each city's code and key at the province live in its own registry entry (README, "Several cities").
@@ -109,20 +110,37 @@ def build_cities(env, registry, keys, province_url, main_cases, small_cases, see
         run(env, "--city", code, "tallies", "build")
 
 
+# Per city of the cities' deployment, in one process: what its outbox still holds and its case numbers.
+CITIES_STATE = (
+    "import json; from urbangrid.core import tenancy; from urbangrid.exchange import outbox\n"
+    "from urbangrid.cases.models import Case\n"
+    "out = {}\n"
+    "for city in tenancy.cities():\n"
+    "    with tenancy.activate(city):\n"
+    "        s = outbox.status()\n"
+    "        out[city.code] = {'pending': s['pending_batches'] + s['unsent_events'], 'error': s['last_error'],\n"
+    "                          'numbers': sorted(Case.objects.values_list('number', flat=True))}\n"
+    "print('JSON' + json.dumps(out))\n")
+
+
 def push_all(env):
-    for code, *_rest in CITIES:
-        for _attempt in range(200):
-            run(env, "--city", code, "exchange", "push", "--now")
-            status = answer(env, "--city", code, code=(
-                "import json; from urbangrid.exchange import outbox; s = outbox.status();"
-                "print('JSON' + json.dumps({'pending': s['pending_batches'] + s['unsent_events'], 'error': s['last_error']}))"))
-            if not status["pending"]:
-                break
-            if status["error"]:
-                raise SystemExit(f"{code}: the push failed: {status['error']}")
+    """Each city pushes until its outbox is empty (a push that finds another one running leaves it be);
+    returns each city's case numbers as the city holds them."""
+    todo = [code for code, *_rest in CITIES]
+    for _attempt in range(200):
+        for code in todo:
+            run(env, "--city", code, "exchange", "push", "--now")  # a failed push exits non-zero: run() stops
+        state = answer(env, code=CITIES_STATE)
+        todo = [code for code, *_rest in CITIES if state[code]["pending"]]
+        if not todo:
+            return {code: s["numbers"] for code, s in state.items()}
+        for code in todo:
+            if state[code]["error"]:
+                raise SystemExit(f"{code}: the push failed: {state[code]['error']}")
+    raise SystemExit(f"{', '.join(todo)}: still not up to date after 200 pushes")
 
 
-def check(city_env, province_env):
+def check(own, province_env):
     """The province's cases per city against each city's own (number for number)."""
     rows = []
     held = answer(province_env, code=(
@@ -130,12 +148,9 @@ def check(city_env, province_env):
         "print('JSON' + json.dumps({c: sorted(P.objects.filter(city__code=c).values_list('number', flat=True))"
         f" for c in {[c[0] for c in CITIES]!r}}}))"))
     for code, name, *_rest in CITIES:
-        own = answer(city_env, "--city", code, code=(
-            "import json; from urbangrid.cases.models import Case;"
-            "print('JSON' + json.dumps(sorted(Case.objects.values_list('number', flat=True))))"))
-        if own != held[code]:
-            raise SystemExit(f"{code}: the province holds {len(held[code])} cases, the city {len(own)}")
-        rows.append((code, name, len(own)))
+        if own[code] != held[code]:
+            raise SystemExit(f"{code}: the province holds {len(held[code])} cases, the city {len(own[code])}")
+        rows.append((code, name, len(own[code])))
     return rows
 
 
@@ -188,12 +203,14 @@ def main(argv=None):
     print("The cities", flush=True)
     build_cities(city_env, registry, keys, province_url, args.main_cases, args.small_cases, args.seed)
 
-    procs = [start(province_env, var / "province.log", "serve", "--bind", f"127.0.0.1:{args.province_port}", "--workers", "2")]
+    # One worker takes the pushes (one at a time); a second one for the dashboard while the demo is served.
+    workers = "1" if args.no_serve else "2"
+    procs = [start(province_env, var / "province.log", "serve", "--bind", f"127.0.0.1:{args.province_port}", "--workers", workers)]
     try:
         wait_up(province_url + "/healthz")
         print("The exchange: each city pushes its cases, tallies and grids to the province", flush=True)
-        push_all(city_env)
-        for code, name, n in check(city_env, province_env):
+        own = push_all(city_env)
+        for code, name, n in check(own, province_env):
             print(f"  {code} {name}: {n} cases, the same numbers at the province", flush=True)
         (var / "logins.json").write_text(json.dumps({"province": {"url": province_url + "/province/",
                                                                   "username": PROVINCE_USER, "password": password}},

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
 
 from urbangrid.core import excel
 from urbangrid.core import transfer
@@ -115,6 +114,8 @@ def read_xlsx(path):
     """The records of the workbook's ``components`` sheet (else its first sheet)."""
 
     try:
+        # here, not at the top: openpyxl costs every process ~0.1 s of start-up; only this import needs it
+        from openpyxl import load_workbook
         wb = load_workbook(path, read_only=True)
         names = list(wb.sheetnames)
         wb.close()

@@ -13,10 +13,6 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
-from openpyxl.comments import Comment
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 TRUE_WORDS = {"1", "true", "yes", "y", "是", "√", "t"}
 FALSE_WORDS = {"", "0", "false", "no", "n", "否", "f"}
@@ -141,6 +137,8 @@ def read_sheet(path, columns, sheet=None, errors=None):
     own = errors is None
     errors = ErrorCollector() if own else errors
     try:
+        # here, not at the top: openpyxl costs every process ~0.1 s of start-up; only reading a workbook needs it
+        from openpyxl import load_workbook
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a non-xlsx file
         raise ImportErrors([RowError(0, "", _("无法读取 Excel 文件：%(err)s") % {"err": exc})]) from None
@@ -196,6 +194,11 @@ def excel_safe(value):
 def write_workbook(path, sheets):
     """Write ``[(title, columns, rows)]``; rows are dicts keyed by column key. Text cells are stored as text
     (format '@') so codes with leading zeros survive a round trip through Excel."""
+    # here, not at the top: openpyxl costs every process ~0.1 s of start-up; only writing one needs it
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
     wb = Workbook()
     wb.remove(wb.active)
     for title, columns, rows in sheets:

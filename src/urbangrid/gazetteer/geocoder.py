@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
-import zhconv
 from django.conf import settings
 from django.utils.translation import gettext as _
 from rapidfuzz import fuzz, process
@@ -105,6 +104,9 @@ def cn_to_int(text):
 def normalize(text):
     """The comparable form of a name or an address: NFKC, simplified, lower case, Arabic numbers, no spaces or
     punctuation except the intersection connectors ``、`` and ``/`` and the sub-number dash."""
+    # here, not at the top: zhconv loads pkg_resources, ~70 ms of every process's start-up; only geocoding needs it
+    import zhconv
+
     text = unicodedata.normalize("NFKC", text)
     text = zhconv.convert(text, "zh-cn")
     text = _SPACE.sub("", text.lower())

@@ -28,7 +28,6 @@ import shapely
 from django.db import transaction
 from django.db.models import Max, Min
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
 from shapely import wkt as shapely_wkt
 from shapely.errors import GEOSException
 from shapely.geometry import mapping
@@ -186,6 +185,8 @@ def read_xlsx(path):
     """The records of a workbook with the four sheets (a missing sheet is an empty layer)."""
 
     try:
+        # here, not at the top: openpyxl costs every process ~0.1 s of start-up; only this import needs it
+        from openpyxl import load_workbook
         wb = load_workbook(path, read_only=True)
         names = set(wb.sheetnames)
         wb.close()

@@ -20,7 +20,6 @@ from django.contrib.auth import get_user_model
 from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
 from urbangrid.core import tenancy
 from urbangrid.core.excel import excel_safe
@@ -185,6 +184,8 @@ def sheet_title(name, part):
 
 
 def _write_workbook(path, tables, max_rows):
+    # here, not at the top: openpyxl costs every process ~0.1 s of start-up; only this export needs it
+    from openpyxl import Workbook
     wb = Workbook(write_only=True)
     counts = {}
     for name, model, cols in tables:

@@ -20,8 +20,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from urbangrid.cases.states import ArchiveType, Satisfaction, Source, Stage, State
 from urbangrid.cases.workflow import TRANSITIONS
@@ -194,6 +192,9 @@ def evaluation_xlsx(request):
         return HttpResponse(str(exc), status=422, content_type="text/plain; charset=utf-8")
     rows = ev.evaluate(p)
     cols = ev.columns()
+    # here, not at the top: openpyxl costs every process ~0.1 s of start-up; only this export needs it
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
     wb = Workbook()
     ws = wb.active
     ws.title = str(_("城市综合评价"))[:31]

@@ -26,7 +26,6 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
 
 from . import clock
 from .models import WorkCalendarDay
@@ -74,6 +73,8 @@ def _rows_csv(data):
 
 def _rows_xlsx(data):
     try:
+        # here, not at the top: openpyxl costs every process ~0.1 s of start-up; only this import needs it
+        from openpyxl import load_workbook
         ws = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
     except Exception:  # noqa: BLE001 - whatever openpyxl raises for a file that is no workbook
         raise NoticeError([_("文件不是有效的 Excel（.xlsx）工作簿")]) from None

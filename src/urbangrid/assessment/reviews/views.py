@@ -17,8 +17,6 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from urbangrid.core.excel import XLSX, excel_safe
 from urbangrid.org.access import actor_of
@@ -170,6 +168,9 @@ def workbook(sheets):
     """.xlsx bytes of [(title, Section)]: header row of labels, the same values as the page (rates as
     fractions formatted as %)."""
 
+    # here, not at the top: openpyxl costs every process ~0.1 s of start-up; only this export needs it
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
     wb = Workbook()
     wb.remove(wb.active)
     used = set()
