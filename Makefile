@@ -37,7 +37,10 @@ demo: install
 demo-province: install
 	$(BIN)/python scripts/demo_province.py --port $(PORT) --province-port $(PROVINCE_PORT) --seed $(SEED)
 
+# The project's bytecode compiled first: a machine that sets PYTHONDONTWRITEBYTECODE (as the development machine does) would
+# otherwise recompile every module in each of the hundreds of processes the suite starts.
 test: system-deps install
+	$(BIN)/python -m compileall -q src tests > /dev/null
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 messages: install
