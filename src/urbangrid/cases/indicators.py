@@ -17,7 +17,7 @@ reopened in April).
 """
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from .models import CaseEvent
@@ -40,7 +40,10 @@ class Indicator:
     def cases_q(self, start, end, now, unit=None):
         """The cases this indicator counts in [start, end) (``now`` for the lights)."""
         if self.actions:
-            return Q(Exists(self._events(start, end, unit).filter(case_id=OuterRef("pk"))))
+            # ``pk IN (the period's steps)``, not a correlated EXISTS: SQLite runs EXISTS once per case, each run
+            # reading the whole period's steps through (action, at) (a year's list of a 3,000-case city: 6 s);
+            # the IN list is read once through that index (2 ms). PostgreSQL plans both as the same semi-join.
+            return Q(pk__in=self._events(start, end, unit).values("case_id"))
         q = _CASE_Q[self.key](start, end, now)
         return q & Q(current_unit__code=unit) if unit else q
 
