@@ -168,7 +168,9 @@ def too_many_requests(request, retry_after=None):
 
 
 def retry_after_window(window_seconds=3600):
-    """Seconds until the current rate-limit window (``ratelimit.hit``) ends."""
+    """Seconds until the current rate-limit window (``ratelimit.hit``) ends: by then the refused client's
+    count is at most what the sliding window carries over from it, so a client that waits that long is let in
+    unless it kept hammering while refused."""
     return int(window_seconds - time.time() % window_seconds) + 1
 
 

@@ -155,7 +155,19 @@ def counters():
     return _stores[url]
 
 
-def hit(scope, key, limit, window_seconds=3600):
-    """Count one hit; True while the key stays within ``limit`` hits in the current window."""
-    window = int(time.time() // window_seconds)
-    return counters().incr(f"rl:{scope}:{key}:{window}", window_seconds + 60) <= limit
+def hit(scope, key, limit, window_seconds=3600, now=None):
+    """Count one hit; True while the key stays within ``limit`` hits in the last ``window_seconds``.
+
+    A sliding window: the hits of the current fixed window plus those of the previous one weighted by the share
+    of it still inside the last ``window_seconds``. Fixed windows alone let 2 × ``limit`` through across a
+    window's edge (``limit`` at 20:59, ``limit`` again at 21:00). Refused hits count too (a client hammering
+    past the limit stays refused)."""
+    now = time.time() if now is None else now
+    window, into = divmod(now, window_seconds)
+    store = counters()
+    # kept through the next window, where it is the previous one
+    current = store.incr(f"rl:{scope}:{key}:{int(window)}", 2 * window_seconds + 60)
+    if current > limit:
+        return False
+    previous = store.get(f"rl:{scope}:{key}:{int(window) - 1}")
+    return current + previous * (1 - into / window_seconds) <= limit
