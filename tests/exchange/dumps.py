@@ -15,9 +15,18 @@ def _iso(value):
     return value.astimezone(dt_timezone.utc).isoformat(timespec="microseconds") if value else None
 
 
-def city_dump():
-    from django.db.models import Sum
+def _per_day(rows, counts, prefix, rows_name):
+    """Rows per day and the sums of ``counts`` per day, in one grouped query: a function of the day (zeros for a
+    day without rows, as an aggregate over no rows gives)."""
+    from django.db.models import Count, Sum
 
+    got = {r.pop("day"): r for r in rows.order_by().values("day").annotate(
+        **{rows_name: Count("pk")}, **{prefix + n: Sum(n) for n in counts})}
+    empty = {rows_name: 0, **{prefix + n: 0 for n in counts}}
+    return lambda day: {k: v or 0 for k, v in got.get(day, empty).items()}
+
+
+def city_dump():
     from urbangrid.assessment.models import REGION_DAY_COUNTS, UNIT_DAY_COUNTS, RegionDay, TallyDay, UnitDay
     from urbangrid.cases.models import Case, CaseEvent
     from urbangrid.grids.models import GridDataVersion
@@ -42,22 +51,16 @@ def city_dump():
         cases[numbers[e.case_id]]["steps"].append(
             [e.pk, e.seq, e.action, e.from_state, e.to_state, _iso(e.at), e.stage, _iso(e.deadline),
              e.unit.code if e.unit else None])
-    tallies = {}
-    for td in TallyDay.objects.filter(dirty=False):
-        r = RegionDay.objects.filter(day=td.day).aggregate(**{n: Sum(n) for n in REGION_DAY_COUNTS})
-        u = UnitDay.objects.filter(day=td.day).aggregate(**{"u_" + n: Sum(n) for n in UNIT_DAY_COUNTS})
-        tallies[td.day.isoformat()] = {
-            "computed_at": _iso(td.computed_at), "events": td.events,
-            "region_rows": RegionDay.objects.filter(day=td.day).count(),
-            "unit_rows": UnitDay.objects.filter(day=td.day).count(),
-            **{k: v or 0 for k, v in {**r, **u}.items()}}
+    regions = _per_day(RegionDay.objects.all(), REGION_DAY_COUNTS, "", "region_rows")
+    units = _per_day(UnitDay.objects.all(), UNIT_DAY_COUNTS, "u_", "unit_rows")
+    tallies = {td.day.isoformat(): {"computed_at": _iso(td.computed_at), "events": td.events,
+                                    **regions(td.day), **units(td.day)}
+               for td in TallyDay.objects.filter(dirty=False)}
     return {"cases": cases, "tallies": tallies, "grid_version": GridDataVersion.current(),
             "events": CaseEvent.objects.count()}
 
 
 def province_dump(city_code):
-    from django.db.models import Sum
-
     from urbangrid.province.models import (ProvinceBatch, ProvinceCase, ProvinceCity, ProvinceRegionDay,
                                            ProvinceTallyDay, ProvinceUnitDay, Rejection)
     from urbangrid.province.wire import REGION_COUNTS, UNIT_COUNTS
@@ -71,15 +74,11 @@ def province_dump(city_code):
             "unit_grid": c.unit_grid, "responsibility_grid": c.responsibility_grid, "community": c.community,
             "street": c.street, "district": c.district, "current_unit": c.current_unit,
             **{t: _iso(getattr(c, t)) for t in TIMES}, "rework": c.counts.get("rework"), "steps": c.steps}
-    tallies = {}
-    for td in ProvinceTallyDay.objects.filter(city=city):
-        rows = ProvinceRegionDay.objects.filter(city=city, day=td.day)
-        units = ProvinceUnitDay.objects.filter(city=city, day=td.day)
-        r = rows.aggregate(**{n: Sum(n) for n in REGION_COUNTS})
-        u = units.aggregate(**{"u_" + n: Sum(n) for n in UNIT_COUNTS})
-        tallies[td.day.isoformat()] = {
-            "computed_at": _iso(td.computed_at), "events": td.events, "region_rows": rows.count(),
-            "unit_rows": units.count(), **{k: v or 0 for k, v in {**r, **u}.items()}}
+    regions = _per_day(ProvinceRegionDay.objects.filter(city=city), REGION_COUNTS, "", "region_rows")
+    units = _per_day(ProvinceUnitDay.objects.filter(city=city), UNIT_COUNTS, "u_", "unit_rows")
+    tallies = {td.day.isoformat(): {"computed_at": _iso(td.computed_at), "events": td.events,
+                                    **regions(td.day), **units(td.day)}
+               for td in ProvinceTallyDay.objects.filter(city=city)}
     batches = list(ProvinceBatch.objects.filter(city=city).order_by("sequence").values_list(
         "sequence", "cursor_from", "cursor_to", "digest"))
     return {"cases": cases, "tallies": tallies, "grid_version": city.grid_version,
