@@ -9,6 +9,7 @@ from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connections
 from django.test import Client
 from openpyxl import load_workbook
 
@@ -159,7 +160,7 @@ def test_cli_bad_file_exits_non_zero(demo_city, tmp_path, capsys):
     assert "features[1] [road]" in capsys.readouterr().err
 
 
-def test_cli_exit_status(tmp_path, capsys):
+def test_cli_exit_status(tmp_path, capsys, monkeypatch):
     """The console command itself: a file that is not JSON, a missing file → a message and exit status 1."""
     import os
     import subprocess
@@ -173,6 +174,8 @@ def test_cli_exit_status(tmp_path, capsys):
     assert r.returncode == 1, (r.stdout, r.stderr)
     assert "CommandError" in r.stderr or "未导入" in r.stderr or "import" in r.stderr.lower(), r.stderr
     # The same entry point in this process (a new one costs a second or two): the missing file.
+    # Django's command runner closes every connection when done: not this process's (the module's demo city).
+    monkeypatch.setattr(connections, "close_all", lambda: None)
     with pytest.raises(SystemExit) as exc:
         cli.main(["urbangrid", "gazetteer", "import", str(tmp_path / "missing.geojson")])
     err = capsys.readouterr().err
