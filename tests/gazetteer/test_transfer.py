@@ -9,6 +9,7 @@ from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connections
 from django.test import Client
 from openpyxl import load_workbook
 
@@ -159,18 +160,27 @@ def test_cli_bad_file_exits_non_zero(demo_city, tmp_path, capsys):
     assert "features[1] [road]" in capsys.readouterr().err
 
 
-def test_cli_exit_status(tmp_path):
+def test_cli_exit_status(tmp_path, capsys, monkeypatch):
     """The console command itself: a file that is not JSON, a missing file → a message and exit status 1."""
     import os
     import subprocess
     import sys
 
+    from urbangrid import cli
+
     (tmp_path / "junk.geojson").write_text("not json")
-    for name in ("junk.geojson", "missing.geojson"):
-        r = subprocess.run([sys.executable, "-m", "urbangrid", "gazetteer", "import", str(tmp_path / name)],
-                           capture_output=True, text=True, env={**os.environ, "URBANGRID_VAR_DIR": str(tmp_path)}, timeout=120)
-        assert r.returncode == 1, (r.stdout, r.stderr)
-        assert "CommandError" in r.stderr or "未导入" in r.stderr or "import" in r.stderr.lower(), r.stderr
+    r = subprocess.run([sys.executable, "-m", "urbangrid", "gazetteer", "import", str(tmp_path / "junk.geojson")],
+                       capture_output=True, text=True, env={**os.environ, "URBANGRID_VAR_DIR": str(tmp_path)}, timeout=120)
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert "CommandError" in r.stderr or "未导入" in r.stderr or "import" in r.stderr.lower(), r.stderr
+    # The same entry point in this process (a new one costs a second or two): the missing file.
+    # Django's command runner closes every connection when done: not this process's (the module's demo city).
+    monkeypatch.setattr(connections, "close_all", lambda: None)
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["urbangrid", "gazetteer", "import", str(tmp_path / "missing.geojson")])
+    err = capsys.readouterr().err
+    assert exc.value.code == 1, err
+    assert "CommandError" in err or "未导入" in err or "import" in err.lower(), err
 
 
 def test_admin_upload(demo_city):

@@ -235,7 +235,9 @@ def test_the_django_cache_keeps_each_city_apart(cities):
     assert cache.get("tenancy-probe") is None
 
 
-def test_city_add_refuses_bad_input_and_leaves_nothing_behind(cities):
+def test_city_add_refuses_bad_input_and_leaves_nothing_behind(cities, monkeypatch):
+    from urbangrid.ops.management.commands import city as city_command
+
     registry = cities["tmp"] / "cities.json"
     before = registry.read_text()
     with pytest.raises(CommandError, match="aa"):
@@ -245,9 +247,23 @@ def test_city_add_refuses_bad_input_and_leaves_nothing_behind(cities):
     with pytest.raises(CommandError, match=A_HOST):
         call_command("city", "add", "cc", "--name", "丙市", "--host", A_HOST)
     url = _url(cities["tmp"], f"ug_tenancy_{uuid.uuid4().hex[:8]}_cc")
-    with pytest.raises(CommandError):  # fails after the database was made: it is dropped again
+    with pytest.raises(CommandError, match="no-such-dir"):  # named before any database is made
         call_command("city", "add", "cc", "--name", "丙市", "--host", "cc.tenancy.test", "--database-url", url,
                      "--catalog-dir", str(cities["tmp"] / "no-such-dir"))
+    made = []
+
+    def migration_fails_half_way(name, *args, database=None, **kwargs):
+        # A migration that dies after writing to the new database (a real one here costs seconds a run).
+        assert name == "migrate"
+        with connections[database].cursor() as cursor:
+            cursor.execute("CREATE TABLE half_migrated (x integer)")
+        made.append(connections[database].settings_dict["NAME"])
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(city_command, "call_command", migration_fails_half_way)
+    with pytest.raises(CommandError, match="disk full"):  # fails after the database was made: it is dropped again
+        call_command("city", "add", "cc", "--name", "丙市", "--host", "cc.tenancy.test", "--database-url", url)
+    assert [Path(n).name for n in made] == [url.rsplit("/", 1)[1]]  # the failure came with the database made
     assert registry.read_text() == before
     assert [c["code"] for c in json.loads(before)["cities"]] == ["aa", "bb"]
     assert "city_cc" not in connections.settings
@@ -295,7 +311,7 @@ def test_a_city_may_name_its_own_map_tiles(cities):
         registry.write_text(before)
 
 
-def test_urbangrid_city_option_backs_up_one_city_with_its_own_photos(cities):
+def test_urbangrid_city_option_backs_up_one_city_with_its_own_photos(cities, capsys, monkeypatch):
     import os
     import subprocess
     import sys
@@ -323,10 +339,18 @@ def test_urbangrid_city_option_backs_up_one_city_with_its_own_photos(cities):
         manifest = json.load(tar.extractfile("manifest.json"))
     assert "media/photos/aa.jpg" in names and not any("bb" in n for n in names)
     assert manifest["vendor"] == suite_vendor()
-    run = urbangrid("--city", "zz", "backup", "-o", str(tmp / "zz.tar.gz"))
-    assert run.returncode == 2 and "zz" in run.stderr and not (tmp / "zz.tar.gz").exists()
-    run = urbangrid("city", "list")
-    assert run.returncode == 0 and "aa\t甲市" in run.stdout, run.stderr
+    # The same entry point in this process (a new one costs a second each): an unknown city, and the registry
+    # the settings read (the subprocess above found city aa through URBANGRID_CITIES_FILE).
+    from urbangrid import cli
+
+    # Django's command runner closes every connection when done: not this process's.
+    monkeypatch.setattr(connections, "close_all", lambda: None)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["urbangrid", "--city", "zz", "backup", "-o", str(tmp / "zz.tar.gz")])
+    assert exc.value.code == 2 and "zz" in capsys.readouterr().err and not (tmp / "zz.tar.gz").exists()
+    cli.main(["urbangrid", "city", "list"])
+    assert "aa\t甲市" in capsys.readouterr().out
 
 
 def test_open311_names_the_posted_class_and_unassigned_answers_are_each_citys_own(cities):

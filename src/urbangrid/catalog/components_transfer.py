@@ -62,18 +62,21 @@ class _Record:
 # --- export --------------------------------------------------------------------------------------
 
 def export_records():
-    """The inventory as dicts in identifier order (the rows both formats write)."""
+    """The inventory as dicts in identifier order (the rows both formats write). Only the columns written are
+    read: whole rows with their classes, grids (geometry and all) and units cost ~20 model objects a component."""
+    fields = ("identifier", "catalog_class__version__code", "catalog_class__code", "catalog_class__name", "name", "lon",
+              "lat", "state", *(f + "__code" for f in UNIT_FIELDS), "unit_grid__code", "initial_date", "changed_date",
+              "data_source", "note")
     out = []
-    qs = Component.objects.select_related("catalog_class__version", "unit_grid", *UNIT_FIELDS).order_by("identifier")
-    for c in qs:
+    for (identifier, version, class_code, class_name, name, lon, lat, state, competent, owner, maintenance, grid,
+         initial, changed, source, note) in Component.objects.order_by("identifier").values_list(*fields):
         out.append({
-            "identifier": c.identifier, "version": c.catalog_class.version.code, "class_code": c.catalog_class.code,
-            "class_name": c.catalog_class.name, "name": c.name, "lon": c.lon, "lat": c.lat, "state": c.state,
-            **{f: getattr(c, f).code if getattr(c, f + "_id") else None for f in UNIT_FIELDS},
-            "unit_grid": c.unit_grid.code if c.unit_grid_id else None,
-            "initial_date": c.initial_date.isoformat() if c.initial_date else None,
-            "changed_date": c.changed_date.isoformat() if c.changed_date else None,
-            "data_source": c.data_source, "note": c.note,
+            "identifier": identifier, "version": version, "class_code": class_code, "class_name": class_name,
+            "name": name, "lon": lon, "lat": lat, "state": state,
+            "competent_unit": competent, "owner_unit": owner, "maintenance_unit": maintenance, "unit_grid": grid,
+            "initial_date": initial.isoformat() if initial else None,
+            "changed_date": changed.isoformat() if changed else None,
+            "data_source": source, "note": note,
         })
     return out
 

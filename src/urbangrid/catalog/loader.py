@@ -74,6 +74,13 @@ def catalog_dir(directory=None):
     return shared if all((shared / name).exists() for name in DATA_FILES) else PACKAGE_DATA
 
 
+def check_catalog_dir(directory):
+    """``CatalogDataError`` naming a data file ``directory`` lacks: checked before work a missing file would undo."""
+    for name in DATA_FILES:
+        if not (Path(directory) / name).exists():
+            raise CatalogDataError(_("找不到分类数据文件：%(path)s") % {"path": Path(directory) / name})
+
+
 def _rows(path):
     if not path.exists():
         raise CatalogDataError(_("找不到分类数据文件：%(path)s") % {"path": path})

@@ -179,7 +179,11 @@ class ResponsibilityRule(models.Model):
 
     @property
     def time_limit_display(self):
-        return f"{self.time_limit_value.normalize():f} {self.get_time_limit_unit_display()}"
+        # The enum's own labels, not get_time_limit_unit_display(): Django rebuilds a hashable copy of the choices
+        # on every call, and the 六定 card shows the limit of every class (~400 a page).
+        unit = self.time_limit_unit
+        label = TimeUnit(unit).label if unit in TimeUnit.values else unit
+        return f"{self.time_limit_value.normalize():f} {label}"
 
     def clean(self):
         if self.responsibility_grid_id and self.region_id:

@@ -95,10 +95,12 @@ def responsibility_table(lon, lat):
                  .select_related("unit")):
         by_class.setdefault(rule.catalog_class_id, []).append(rule)
     rows = []
-    for cls in CatalogClass.objects.current().order_by("kind", "code"):
-        best, _conditional = _pick(by_class.get(cls.pk, []), loc, region_level, "")
+    kind_labels = {kind: str(label) for kind, label in CatalogClass.Kind.choices}  # once, not per class
+    for pk, kind, major_name, code, name in (CatalogClass.objects.current().order_by("kind", "code")
+                                             .values_list("pk", "kind", "major_name", "code", "name")):
+        best, _conditional = _pick(by_class.get(pk, []), loc, region_level, "")
         rows.append({
-            "kind_label": cls.get_kind_display(), "major_name": cls.major_name, "code": cls.code, "name": cls.name,
+            "kind_label": kind_labels.get(kind, kind), "major_name": major_name, "code": code, "name": name,
             "unit": best.unit if best else fallback_unit, "fallback": best is None,
             "limit": best.time_limit_display if best else "", "closing_standard": best.closing_standard if best else "",
             "urgency": best.urgency if best else "",

@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from django.utils.translation import gettext as _
 
+from urbangrid.catalog.loader import CatalogDataError, check_catalog_dir
 from urbangrid.core import tenancy
 
 
@@ -167,6 +168,11 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         if city.alias in connections.settings:
             raise CommandError(_("数据库别名 %(a)s 已被使用") % {"a": city.alias})
+        if catalog_dir:  # a wrong directory is named at once, not after the new database's migration
+            try:
+                check_catalog_dir(catalog_dir)
+            except CatalogDataError as exc:
+                raise CommandError(str(exc)) from None
         out = self.stdout if verbosity > 1 else StringIO()
         created = False
         try:
