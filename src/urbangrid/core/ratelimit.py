@@ -56,6 +56,16 @@ def client_address(request):
     return hops[0] if hops else remote
 
 
+def _sql_names(conn):
+    """The ``Throttle`` table's quoted name and its columns' (by field name), for the plain statements below."""
+    qn, meta = conn.ops.quote_name, Throttle._meta
+    return qn(meta.db_table), {f.name: qn(f.column) for f in meta.concrete_fields}
+
+
+def _instant(value, conn):
+    return Throttle._meta.get_field("expires_at").get_db_prep_value(value, conn)
+
+
 class DatabaseCounters:
     """Counters in the ``Throttle`` table: one UPDATE per hit, atomic on both databases."""
 
@@ -85,17 +95,28 @@ class DatabaseCounters:
         conn = connections[router.db_for_write(Throttle)]
         if not conn.features.can_return_columns_from_insert:
             return None
-        qn, meta = conn.ops.quote_name, Throttle._meta
-        column = {f.name: qn(f.column) for f in meta.concrete_fields}
-        sql = (f"UPDATE {qn(meta.db_table)} SET {column['count']} = {column['count']} + 1 "
+        table, column = _sql_names(conn)
+        sql = (f"UPDATE {table} SET {column['count']} = {column['count']} + 1 "
                f"WHERE {column['key']} = %s AND {column['expires_at']} > %s RETURNING {column['count']}")
         with conn.cursor() as cursor:
-            cursor.execute(sql, [key, meta.get_field("expires_at").get_db_prep_value(now, conn)])
+            cursor.execute(sql, [key, _instant(now, conn)])
             row = cursor.fetchone()
         return row[0] if row else None
 
     def get(self, key):
         return Throttle.objects.filter(key=key, expires_at__gt=timezone.now()).values_list("count", flat=True).first() or 0
+
+    def incr_and_get(self, key, ttl, other):
+        """``incr(key, ttl)`` and ``get(other)``: the read as one plain statement (a request's limit check is
+        on the path of every citizen and Open311 POST; the ORM's queryset costs more than the read)."""
+        count = self.incr(key, ttl)
+        conn = connections[router.db_for_read(Throttle)]
+        table, column = _sql_names(conn)
+        with conn.cursor() as cursor:
+            cursor.execute(f"SELECT {column['count']} FROM {table} WHERE {column['key']} = %s "
+                           f"AND {column['expires_at']} > %s", [other, _instant(timezone.now(), conn)])
+            row = cursor.fetchone()
+        return count, row[0] if row else 0
 
     def expire(self, key, ttl):
         Throttle.objects.filter(key=key).update(expires_at=timezone.now() + timedelta(seconds=ttl))
@@ -132,6 +153,15 @@ class RedisCounters:
     def get(self, key):
         return int(self.client.get(self._key(key)) or 0)
 
+    def incr_and_get(self, key, ttl, other):
+        """``incr(key, ttl)`` and ``get(other)`` in one round trip."""
+        pipe = self.client.pipeline()
+        pipe.incr(self._key(key))
+        pipe.expire(self._key(key), int(ttl), nx=True)
+        pipe.get(self._key(other))
+        count, _expired, other_count = pipe.execute()
+        return int(count), int(other_count or 0)
+
     def expire(self, key, ttl):
         self.client.expire(self._key(key), int(ttl))
 
@@ -164,10 +194,7 @@ def hit(scope, key, limit, window_seconds=3600, now=None):
     past the limit stays refused)."""
     now = time.time() if now is None else now
     window, into = divmod(now, window_seconds)
-    store = counters()
-    # kept through the next window, where it is the previous one
-    current = store.incr(f"rl:{scope}:{key}:{int(window)}", 2 * window_seconds + 60)
-    if current > limit:
-        return False
-    previous = store.get(f"rl:{scope}:{key}:{int(window) - 1}")
+    # the current window's counter is kept through the next window, where it is the previous one
+    current, previous = counters().incr_and_get(f"rl:{scope}:{key}:{int(window)}", 2 * window_seconds + 60,
+                                                f"rl:{scope}:{key}:{int(window) - 1}")
     return current + previous * (1 - into / window_seconds) <= limit
