@@ -3,7 +3,7 @@ import json
 
 import pytest
 from django.db import transaction
-from ug_testing import drop_templates
+from ug_testing import drop_templates, settle_constraints
 
 
 def pytest_sessionstart(session):
@@ -119,6 +119,7 @@ def demo_city(django_db_setup, django_db_blocker, tmp_path_factory):
     with django_db_blocker.unblock():
         with transaction.atomic():
             summary, logins, path = build_demo(seed=7, log=lambda m: None)
+            settle_constraints()
             yield {"summary": summary, "logins": logins, "path": path}
             transaction.set_rollback(True)
     dj_settings.VAR_DIR, dj_settings.PASSWORD_HASHERS = old_var, old_hashers

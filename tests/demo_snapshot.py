@@ -4,7 +4,7 @@ later calls in the same session put that copy back (seconds, where a build with 
 
 The copy is restored inside the caller's transaction (a ``db`` test rolls it back as it would a build) or in a
 transaction of its own (a transactional or live-server test), with the append-only triggers lifted for the
-swap and put back after. The tests of the build itself (``test_demo*.py``, ``test_make_demo.py``) call the
+swap and put back after (on PostgreSQL: set aside with every trigger by the replica role). The tests of the build itself (``test_demo*.py``, ``test_make_demo.py``) call the
 real ``build_demo``.
 """
 import io
@@ -85,31 +85,36 @@ def _write_tables(kept):
 
     from urbangrid.cases import append_only
 
-    append_only.uninstall(connection)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Foreign keys are deferred to the commit (Django creates them DEFERRABLE INITIALLY DEFERRED); only
-            # the tables holding rows are emptied (a TRUNCATE of all of them costs seconds: fast_flush).
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # Only the tables holding rows are emptied (a TRUNCATE of all of them costs seconds: fast_flush), and
+            # the rows put back without triggers, as pg_restore --disable-triggers does: they are a copy of a
+            # whole, checked database, and each row's deferred foreign-key checks (tens of thousands a restore)
+            # would only find them valid again; the append-only triggers stand aside the same way.
+            cursor.execute("SET LOCAL session_replication_role = replica")
             for sql in fast_flush.statements(connection, list(kept)):
                 cursor.execute(sql)
             for table, data in kept.items():
                 if data:
                     with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} FROM STDIN") as copy:
                         copy.write(data)
+            cursor.execute("SET LOCAL session_replication_role = origin")
             # one round trip for the hundred-odd setval() calls
             cursor.execute("\n".join(connection.ops.sequence_reset_sql(
                 no_style(), apps.get_models(include_auto_created=True))))
             # The planner's statistics for what was put back, as the real build ends with (``analyze()``): the
             # tables were emptied by DELETE, so their old statistics (perhaps "no rows") would stand otherwise.
             cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t, data in kept.items() if data))
-        else:
-            for table in kept:
-                cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
-            for table, (columns, rows) in kept.items():
-                if rows:
-                    names = ", ".join(connection.ops.quote_name(c) for c in columns)
-                    marks = ", ".join("%s" for _ in columns)
-                    cursor.executemany(f"INSERT INTO {connection.ops.quote_name(table)} ({names}) VALUES ({marks})", rows)
+        return
+    append_only.uninstall(connection)
+    with connection.cursor() as cursor:
+        for table in kept:
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
+        for table, (columns, rows) in kept.items():
+            if rows:
+                names = ", ".join(connection.ops.quote_name(c) for c in columns)
+                marks = ", ".join("%s" for _ in columns)
+                cursor.executemany(f"INSERT INTO {connection.ops.quote_name(table)} ({names}) VALUES ({marks})", rows)
     append_only.install(connection)
 
 

@@ -12,6 +12,8 @@ from urbangrid.org.models import RoleAssignment
 from urbangrid.org.roles import GRID_ROLES
 from urbangrid.org.scope import actor_for
 
+from ug_testing import settle_constraints
+
 pytestmark = pytest.mark.django_db
 
 ROLES = ["grid_leader", "deputy_grid_leader", "sub_grid_leader", "grid_liaison", "grid_officer", "inspector", "assessor",
@@ -72,6 +74,7 @@ def world(demo_city, django_db_blocker):
             services.transition(actors["intake_operator"], case.number, "accept")
             services.transition(actors["shift_lead"], case.number, "file")
             services.transition(actors["dispatcher"], case.number, "dispatch", {"unit": unit})
+        settle_constraints()
         yield {"A": case_a.number, "B": case_b.number, "users": users, "far": far.code}
 
 

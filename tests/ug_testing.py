@@ -16,6 +16,19 @@ def login_client(client, username):
     return client
 
 
+def settle_constraints():
+    """Check now the foreign keys of what a module-scoped fixture wrote inside its open transaction.
+
+    Django's foreign keys are deferred to the commit, which a test never reaches: each test ends with Django's own
+    check (``check_constraints``), then rolls back to its savepoint. On PostgreSQL that rollback re-queues every
+    check fired since the savepoint, the module's demo city included, so every test of the module checked the
+    whole city again (millions of key lookups over the suite); checked once here, before the first test's
+    savepoint, they stay done and each test's check covers its own rows."""
+    from django.db import connection
+
+    connection.check_constraints()
+
+
 def assert_matches_openapi(doc, path, method, status, body):
     """Validate a response body against the OpenAPI response schema of (path template, method, status)."""
     import jsonschema

@@ -18,7 +18,7 @@ from urbangrid.org.models import Person, RoleAssignment
 from urbangrid.org.roles import GRID_ROLES, Role
 from urbangrid.org.scope import actor_for
 
-from ug_testing import jpeg
+from ug_testing import jpeg, settle_constraints
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +92,7 @@ def world(demo_city, django_db_blocker):
         # M: the assessor's own report (what a deduction with "report as a case" opens), with a photo.
         case_m, _ = services.report(actors["assessor"], catalog_class=cls, lon=INSIDE_WG01[0] + 0.0003, lat=INSIDE_WG01[1],
                                     description="占道堆放", source="public_app", photos=[_upload()])
+        settle_constraints()
         yield {
             "users": users, "people": people, "far": far.code, "A": case_a.number, "M": case_m.number,
             "photo_A": CasePhoto.objects.filter(case=case_a).values_list("pk", flat=True).first(),
