@@ -31,7 +31,7 @@ from urbangrid.org.reach import reach_of
 from urbangrid.org.roles import Role
 from urbangrid.org.scope import system_actor
 from urbangrid.worktime import clock as wt
-from urbangrid.worktime.models import TimeLimitSetting
+from urbangrid.worktime.models import DEFAULT_LIMITS, DEFAULT_YELLOW_SHARE, TimeLimitSetting
 
 from . import engine, intake
 from . import observed as observed_times
@@ -96,9 +96,12 @@ class Context:
 
 
 def load_limits():
-    """The stage limits from ``worktime.TimeLimitSetting`` and the settings, uncached."""
+    """The stage limits from ``worktime.TimeLimitSetting`` and the settings, uncached. A stage without its row
+    has the documented default (``worktime.models.DEFAULT_LIMITS``, the data migration's values), as
+    ``TimeLimitSetting.for_stage`` reads it, not the engine's flat hour."""
 
-    stages = {s.stage: (s.value, s.unit, s.yellow_share) for s in TimeLimitSetting.objects.all()}
+    stages = {stage: (value, unit, DEFAULT_YELLOW_SHARE) for stage, (value, unit) in DEFAULT_LIMITS.items()}
+    stages.update({s.stage: (s.value, s.unit, s.yellow_share) for s in TimeLimitSetting.objects.all()})
     keep = settings.URBANGRID_REWORK_KEEPS_FIRST_DEADLINE
     handle = stages.pop(TimeLimitSetting.Stage.HANDLE, None)  # its limit is the responsibility list's
     return engine.Limits(stages, keep, **({"handle_yellow_share": handle[2]} if handle else {}))
