@@ -4,6 +4,7 @@ no half-written case (every case has its report event, its state is its last eve
 verifies with `urbangrid audit verify`), every acknowledged creation exists exactly once, the import is
 all or nothing, and every notification reaches the receiver (which drops repeats by their
 Idempotency-Key, as the notification module's contract says). On a SQLite file and on PostgreSQL."""
+import http.client
 import io
 import json
 import os
@@ -83,7 +84,7 @@ def _call(base, tok, method, path, fields=None, photo=False):
             return r.status, json.loads(r.read() or b"null")
     except urllib.error.HTTPError as e:
         return e.code, None
-    except OSError:  # the server was killed under us: not acknowledged
+    except (OSError, http.client.HTTPException):  # the server was killed under us (perhaps mid-answer): not acknowledged
         return None, None
 
 
