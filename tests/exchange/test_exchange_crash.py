@@ -70,9 +70,11 @@ def test_sigkill_of_the_pusher_or_the_province_mid_stream_leaves_both_consistent
                 cursors.append((victim, _province_cursor(province)))
             else:
                 province.stop(signal.SIGKILL)
+                # It fails (no answer) and backs off; the next run retries at once. Waited for before the restart:
+                # a pusher still running when the province came back went on to the stream's end (a flake).
+                pusher.wait(120)
                 province.start()
                 cursors.append((victim, _province_cursor(province)))
-                pusher.wait(120)  # it fails (no answer) and backs off; the next run retries at once
         done = None
         for _ in range(3):
             done = subprocess.run([str(BIN / "urbangrid"), "exchange", "push", "--now"], env=env,
