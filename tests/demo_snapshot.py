@@ -4,8 +4,8 @@ later calls in the same session put that copy back (seconds, where a build with 
 
 The copy is restored inside the caller's transaction (a ``db`` test rolls it back as it would a build) or in a
 transaction of its own (a transactional or live-server test), with the append-only triggers lifted for the
-swap and put back after (on PostgreSQL: set aside with every trigger by the replica role). The tests of the build itself (``test_demo*.py``, ``test_make_demo.py``) call the
-real ``build_demo``.
+swap and put back after (on PostgreSQL: set aside with every trigger by the replica role). The tests of the
+build itself (``test_demo*.py``, ``test_make_demo.py``) call the real ``build_demo``.
 """
 import io
 import shutil

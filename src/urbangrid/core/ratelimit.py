@@ -104,19 +104,19 @@ class DatabaseCounters:
         return row[0] if row else None
 
     def get(self, key):
-        return Throttle.objects.filter(key=key, expires_at__gt=timezone.now()).values_list("count", flat=True).first() or 0
-
-    def incr_and_get(self, key, ttl, other):
-        """``incr(key, ttl)`` and ``get(other)``: the read as one plain statement (a request's limit check is
-        on the path of every citizen and Open311 POST; the ORM's queryset costs more than the read)."""
-        count = self.incr(key, ttl)
+        """The live count, as one plain statement (a request's limit check is on the path of every citizen and
+        Open311 POST; the ORM's queryset costs more than the read)."""
         conn = connections[router.db_for_read(Throttle)]
         table, column = _sql_names(conn)
         with conn.cursor() as cursor:
             cursor.execute(f"SELECT {column['count']} FROM {table} WHERE {column['key']} = %s "
-                           f"AND {column['expires_at']} > %s", [other, _instant(timezone.now(), conn)])
+                           f"AND {column['expires_at']} > %s", [key, _instant(timezone.now(), conn)])
             row = cursor.fetchone()
-        return count, row[0] if row else 0
+        return row[0] if row else 0
+
+    def incr_and_get(self, key, ttl, other):
+        """``incr(key, ttl)`` and ``get(other)``."""
+        return self.incr(key, ttl), self.get(other)
 
     def expire(self, key, ttl):
         Throttle.objects.filter(key=key).update(expires_at=timezone.now() + timedelta(seconds=ttl))
