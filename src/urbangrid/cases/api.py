@@ -278,14 +278,12 @@ def _refs():
 
 
 REFS = _refs()
+# What the case page shows of its places beside REFS (region names; Case.district_centre is a Region too).
+PLACE_REFS = {f"ref_{fk}_name": _code_of(Region, fk, "name") for fk in ("district", "street", "community", "district_centre")}
 
 
 def with_refs(qs):
     return qs.annotate(**REFS)
-
-
-LIST_RELATED = ("catalog_class", "unit_grid", "responsibility_grid", "district", "road_segment", "current_unit", "duplicate_of",
-                "recurrence_of")
 
 
 def detail_out(actor, case):
