@@ -26,10 +26,11 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 self.rfile.read(int(self.headers["Content-Length"]))
-                self.send_response(200 if seen.up else 503)
-                self.end_headers()
+                # recorded before the answer: the sender returns on the answer, and the test reads the list then
                 if seen.up:
                     seen.received.append(self.headers["Idempotency-Key"])
+                self.send_response(200 if seen.up else 503)
+                self.end_headers()
 
             def log_message(self, *args):
                 pass
