@@ -105,26 +105,6 @@ def _fresh_locator(settings):
     fastread.invalidate()
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item, nextitem):
-    """After a test's fixtures are gone, between transactions: vacuum what the flushes and restores left dead
-    (``fast_flush.vacuum_dead``; PostgreSQL only, and only when no module transaction is still open)."""
-    result = yield
-    from django.conf import settings as dj_settings
-
-    if dj_settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        return result
-    from django.db import connection
-    from pytest_django.plugin import blocking_manager_key
-
-    from fast_flush import vacuum_dead
-
-    if not connection.in_atomic_block:  # (a transactional test has closed its connection: this opens the next's)
-        with item.config.stash[blocking_manager_key].unblock():
-            vacuum_dead(connection)
-    return result
-
-
 @pytest.fixture(scope="module")
 def demo_city(django_db_setup, django_db_blocker, tmp_path_factory):
     """The demo city built once per module inside a transaction that is rolled back afterwards."""

@@ -54,22 +54,3 @@ def patch_flush(operations_class):
     def restore():
         operations_class.sql_flush = original
     return restore
-
-
-# Dead rows a table may carry before the harness vacuums it (``vacuum_dead``).
-DEAD = 2000
-
-
-def vacuum_dead(connection):
-    """VACUUM the tables that DELETEs and rolled-back restores have filled with dead rows (PostgreSQL, outside
-    any transaction). The machine's PostgreSQL runs without autovacuum, and every flush and demo restore leaves a
-    table's old rows dead: over a run the unit grids' table grew to hundreds of thousands of dead rows and every
-    scan of it, or of the content types' (65 live rows, thousands dead, scanned thousands of times), read them
-    all. Returns the tables vacuumed."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_force_next_flush()")  # this backend's own counts, not a second late
-        cursor.execute("SELECT relname FROM pg_stat_user_tables WHERE n_dead_tup > %s ORDER BY relname", [DEAD])
-        tables = [row[0] for row in cursor.fetchall()]
-        if tables:
-            cursor.execute("VACUUM " + ", ".join(connection.ops.quote_name(t) for t in tables))
-    return tables
