@@ -112,6 +112,29 @@ def test_a_batch_over_the_limit_is_refused_unread(client, registered, settings):
     assert Rejection.objects.get().reason == "too_large"
 
 
+def test_a_batch_cut_off_mid_body_is_recorded_as_incomplete_not_as_a_bad_signature(registered):
+    """A city process killed while sending (the crash test does it): fewer bytes than its Content-Length arrive.
+    The WSGI server hands the view what came; the view must not judge the cut-off bytes' signature."""
+    import io
+
+    from django.core.handlers.wsgi import LimitedStream
+    from django.test import RequestFactory
+
+    from urbangrid.province import views
+
+    body = wire.canonical(_batch())
+    headers = {wire.CITY_HEADER: CITY, wire.SIGNATURE_HEADER: wire.sign(KEY, body)}
+    request = RequestFactory().post(URL, data=body, content_type="application/json", headers=headers)
+    arrived = body[: len(body) // 2]
+    request._stream = LimitedStream(io.BytesIO(arrived), len(body))  # the socket closed after half the body
+    r = views.batches(request)
+    assert r.status_code == 400 and json.loads(r.content)["reason"] == "incomplete"
+    rejection = Rejection.objects.get()
+    assert (rejection.reason, rejection.body_bytes) == ("incomplete", len(arrived))
+    assert f"{len(arrived)} of {len(body)} bytes" in rejection.detail
+    assert not ProvinceCase.objects.exists()
+
+
 def test_registering_a_city_checks_code_name_and_key(registered, capsys):
     with pytest.raises(CommandError):
         call_command("province", "city", "add", "bad code", "--name", "x", "--key", KEY)

@@ -43,6 +43,13 @@ def batches(request):
                                  remote_addr=client_address(request)[:64], detail=f"more than {limit} bytes")
         return JsonResponse({"accepted": False, "reason": "too_large", "detail": f"a batch is at most {limit} bytes"},
                             status=413)
+    if len(body) < declared:
+        # The sender's connection ended mid-body (a city process killed or cut off while sending): recorded as
+        # such, not judged as a forged signature, which the cut-off bytes would fail.
+        detail = f"{len(body)} of {declared} bytes arrived: the connection ended"
+        Rejection.objects.create(city_code=city[:40], reason="incomplete", status=400, body_bytes=len(body),
+                                 remote_addr=client_address(request)[:64], detail=detail)
+        return JsonResponse({"accepted": False, "reason": "incomplete", "detail": detail}, status=400)
     status, answer = receive.receive_batch(body, city, _header(request, wire.SIGNATURE_HEADER),
                                            client_address(request))
     return JsonResponse(answer, status=status, json_dumps_params={"ensure_ascii": False})
