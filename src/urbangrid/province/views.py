@@ -27,6 +27,13 @@ def _header(request, name):
     return request.headers.get(name, "")
 
 
+def _refused_unread(request, city, status, reason, body_bytes, recorded, answered):
+    """A batch refused before its content is read (too large, cut off): recorded, and answered as receive's are."""
+    Rejection.objects.create(city_code=city[:40], reason=reason, status=status, body_bytes=body_bytes,
+                             remote_addr=client_address(request)[:64], detail=recorded)
+    return JsonResponse({"accepted": False, "reason": reason, "detail": answered}, status=status)
+
+
 @csrf_exempt
 @require_POST
 def batches(request):
@@ -39,17 +46,13 @@ def batches(request):
         declared = 0
     body = request.read(limit + 1) if declared <= limit else b""
     if declared > limit or len(body) > limit:
-        Rejection.objects.create(city_code=city[:40], reason="too_large", status=413, body_bytes=max(declared, len(body)),
-                                 remote_addr=client_address(request)[:64], detail=f"more than {limit} bytes")
-        return JsonResponse({"accepted": False, "reason": "too_large", "detail": f"a batch is at most {limit} bytes"},
-                            status=413)
+        return _refused_unread(request, city, 413, "too_large", max(declared, len(body)), f"more than {limit} bytes",
+                               f"a batch is at most {limit} bytes")
     if len(body) < declared:
         # The sender's connection ended mid-body (a city process killed or cut off while sending): recorded as
         # such, not judged as a forged signature, which the cut-off bytes would fail.
         detail = f"{len(body)} of {declared} bytes arrived: the connection ended"
-        Rejection.objects.create(city_code=city[:40], reason="incomplete", status=400, body_bytes=len(body),
-                                 remote_addr=client_address(request)[:64], detail=detail)
-        return JsonResponse({"accepted": False, "reason": "incomplete", "detail": detail}, status=400)
+        return _refused_unread(request, city, 400, "incomplete", len(body), detail, detail)
     status, answer = receive.receive_batch(body, city, _header(request, wire.SIGNATURE_HEADER),
                                            client_address(request))
     return JsonResponse(answer, status=status, json_dumps_params={"ensure_ascii": False})
