@@ -3,14 +3,15 @@
 A TRUNCATE gives each table (and each of its indexes) a new file, so emptying the ~75 tables that way costs two
 to three seconds a time on this machine, whether they hold rows or not, where the same rows go with DELETE in
 tens of milliseconds: the flush after each transactional test and the demo snapshot's restore both pay it. Here
-only the tables that hold rows are emptied, the small ones by DELETE and the big ones (a restored demo history)
-by TRUNCATE, which is cheaper than deleting and re-checking their rows one by one. The end state is the
-same: every table empty, sequences left where they were (as Django's flush leaves them without
+only the tables that hold rows are emptied: those whose file has grown past 1 MB by TRUNCATE, which also gives back
+the dead rows the suite's deletes and rolled-back restores leave in them (the test server runs without autovacuum,
+and every later read of such a table reads its dead rows too), and the others, when they hold a row, by DELETE.
+The end state is the same: every table empty, sequences left where they were (as Django's flush leaves them without
 ``reset_sequences``). Deletes in any order pass because Django's foreign keys are DEFERRABLE INITIALLY DEFERRED
 (checked here, never assumed), checked at the commit of the flush's transaction, when every row is gone.
 """
-# Above this many rows a table is truncated (with CASCADE: what refers to it goes too, as it would anyway).
-BIG = 2000
+# A table whose file is larger is truncated (with CASCADE: what refers to it goes too, as it would anyway).
+BIG_BYTES = 1 << 20
 
 
 def statements(connection, tables):
@@ -22,16 +23,26 @@ def statements(connection, tables):
         cursor.execute("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND NOT (condeferrable AND condeferred)")
         if cursor.fetchone()[0]:  # an immediate foreign key: only a TRUNCATE of everything is order-free
             return [f"TRUNCATE {', '.join(quote(t) for t in tables)} CASCADE"]
-        cursor.execute("SELECT " + ", ".join(
-            f"(SELECT count(*) FROM (SELECT 1 FROM {quote(t)} LIMIT {BIG + 1}) s)" for t in tables))
-        counts = cursor.fetchone()
-    big = [t for t, n in zip(tables, counts) if n > BIG]
-    small = [t for t, n in zip(tables, counts) if 0 < n <= BIG]
+        # the size of each table's file, without reading it (an empty file: no row was ever written since)
+        cursor.execute("SELECT relname, pg_relation_size(oid) FROM pg_class WHERE relkind = 'r' "
+                       "AND relnamespace = current_schema()::regnamespace AND relname = ANY(%s)", [list(tables)])
+        size = dict(cursor.fetchall())
+        big = [t for t in tables if size.get(t, 0) > BIG_BYTES]
+        maybe = [t for t in tables if 0 < size.get(t, 0) <= BIG_BYTES]
+        small = []
+        if maybe:
+            cursor.execute("SELECT " + ", ".join(f"EXISTS (SELECT FROM {quote(t)})" for t in maybe))
+            small = [t for t, holds in zip(maybe, cursor.fetchone()) if holds]
     # PostgreSQL refuses to truncate a table with deferred foreign-key checks pending (rows written earlier in
     # the transaction, e.g. a module's demo city restored under a test's): run those checks now, then defer again;
     # and the TRUNCATE before the DELETEs, which queue such checks of their own.
     sql = ["SET CONSTRAINTS ALL IMMEDIATE", "SET CONSTRAINTS ALL DEFERRED",
            f"TRUNCATE {', '.join(quote(t) for t in big)} CASCADE"] if big else []
+    # The DELETEs without triggers (session_replication_role, as the snapshot's restore writes): each deleted row
+    # would otherwise look up every table referring to its table for rows still pointing at it (a million
+    # lookups over the suite), when every table that holds rows is emptied here. The append-only triggers are
+    # lifted for the flush anyway; key checks queued before it (a test's own writes) still run at COMMIT.
+    sql += ["SET LOCAL session_replication_role = replica"] if small else []
     sql += [f"DELETE FROM {quote(t)}" for t in small]
     # Django's flush command emits ``post_migrate`` (content types, permissions, the append-only triggers) only
     # after a list that is not empty, as its own list is whenever there are tables.
