@@ -1,29 +1,28 @@
 """Bulk loads leave the planner statistics behind (PostgreSQL, which here runs without autovacuum)."""
 import pytest
 from django.db import connection
+from ug_testing import HISTORY, new_site, suite_vendor
 
 pytestmark = pytest.mark.django_db
 
 
-def _has_statistics(table):
-    # pg_stats rows are written by ANALYZE inside the test's own transaction (and rolled back with it).
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stats WHERE schemaname = current_schema() AND tablename = %s", [table])
-        return cursor.fetchone()[0] > 0
-
-
-def test_demo_build_ends_with_analyze():
-    if connection.vendor != "postgresql":
+def test_the_demo_command_ends_with_analyze(tmp_path):
+    """The session's demo city with history, as ``urbangrid demo`` built it (``ug_testing.HISTORY``, shared with the
+    tests that start servers on it), copied with its catalogues: its planner statistics came with it. The server
+    runs without autovacuum, so only the build's own ANALYZE can have written them."""
+    if suite_vendor() != "postgresql":
         pytest.skip("ANALYZE is PostgreSQL's")
-    from urbangrid.cases.models import Case
-    from urbangrid.fabricate.demo.build import build_demo
-    from urbangrid.gazetteer.models import Doorplate
-    from urbangrid.grids.models import UnitGrid
+    import psycopg
 
-    build_demo(seed=3, log=lambda m: None, history=True, cases=150)
-    assert Case.objects.exists()
-    for model in (Case, UnitGrid, Doorplate):
-        assert _has_statistics(model._meta.db_table), model._meta.db_table
+    env, drop = new_site(tmp_path / "site", "ug_analyzed", HISTORY)
+    try:
+        with psycopg.connect(env["DATABASE_URL"]) as site:
+            assert site.execute("SELECT count(*) FROM cases_case").fetchone()[0] > 0
+            for table in ("cases_case", "cases_caseevent", "grids_unitgrid", "gazetteer_doorplate"):
+                assert site.execute("SELECT count(*) FROM pg_stats WHERE schemaname = current_schema() "
+                                    "AND tablename = %s", [table]).fetchone()[0] > 0, table
+    finally:
+        drop()
 
 
 def test_analyze_helper_names_the_tables():
