@@ -34,8 +34,7 @@ def statements(connection, tables):
             cursor.execute("SELECT " + ", ".join(f"EXISTS (SELECT FROM {quote(t)})" for t in maybe))
             small = [t for t, holds in zip(maybe, cursor.fetchone()) if holds]
     # PostgreSQL refuses to truncate a table with deferred foreign-key checks pending (rows written earlier in
-    # the transaction, e.g. a module's demo city restored under a test's): run those checks now, then defer again;
-    # and the TRUNCATE before the DELETEs, which queue such checks of their own.
+    # the transaction, e.g. a module's demo city written under a test's): run those checks now, then defer again.
     sql = ["SET CONSTRAINTS ALL IMMEDIATE", "SET CONSTRAINTS ALL DEFERRED",
            f"TRUNCATE {', '.join(quote(t) for t in big)} CASCADE"] if big else []
     # The DELETEs without triggers (session_replication_role, as the snapshot's restore writes): each deleted row

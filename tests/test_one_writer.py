@@ -68,7 +68,7 @@ def test_the_history_writes_what_the_live_service_writes(settings, tmp_path):
             if reported in (50, 200):
                 # What autovacuum does as the cases table grows (the test server runs without it): without an
                 # ANALYZE nothing re-plans the transition path's prepared statements, planned while the table held
-                # a few rows (a sequential scan of the cases for each step: 63 s on PostgreSQL where 31 s)
+                # a few rows (a sequential scan of the cases for each step: 63 s on PostgreSQL, 39 s with these)
                 analyze("cases")
             h = by_number[number]
             case, created = services.report(
