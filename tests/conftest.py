@@ -3,7 +3,20 @@ import json
 
 import pytest
 from django.db import transaction
-from ug_testing import drop_templates, settle_constraints
+from ug_testing import drop_templates, pg_admin, settle_constraints, suite_vendor
+
+
+def pytest_configure(config):
+    """Django keeps each thread's connections per context (contextvars, for async code), and Playwright's sync
+    API (tests/browser) runs the test thread in contexts of its own: a test then got a connection of its own
+    while the one of the context before stayed open (the end of the session could not drop the test database on
+    PostgreSQL: "being accessed by other users"). This project serves only sync code (gunicorn's sync workers:
+    one connection per thread), so the test process keeps them per thread, as Django did before contexts."""
+    import threading
+
+    from django.db import connections
+
+    connections._connections = threading.local()
 
 
 def pytest_sessionstart(session):
@@ -14,6 +27,16 @@ def pytest_sessionstart(session):
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request in English (the test client runs it in this thread)
+    leaves English active after it, and a later test's Chinese log lines came out in English."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
@@ -41,6 +64,9 @@ def _cheap_flush_on_postgresql():
     restore()
 
 
+_test_database = set()  # the name of the test database Django made for the session (and drops at its end)
+
+
 @pytest.fixture(autouse=True)
 def _append_only_triggers(request):
     """Transactional tests end with a flush (DELETE/TRUNCATE of every table), which the append-only
@@ -53,6 +79,8 @@ def _append_only_triggers(request):
         return
     request.getfixturevalue("_django_db_helper")
     from django.db import connection
+
+    _test_database.add(connection.settings_dict["NAME"])
 
     from urbangrid.cases import append_only as triggers
     # Back after a transactional test's flush lifted them (``migrate`` itself leaves them in place: tested).
@@ -91,7 +119,12 @@ def _fresh_locator(settings):
     from urbangrid.gazetteer.geocoder import geocoder
     from urbangrid.public.open311 import fastread, services_doc
 
-    settings.URBANGRID_GRID_VERSION_TTL = 0
+    # An hour: within a test only this process edits the geography of the test database (its live servers are
+    # its threads; sites of their own, ug_testing.new_site, have their own databases), and its edits drop its
+    # indexes at once (grids.models.grid_data_changed). Rolled-back and flushed tests are forgotten here. The
+    # tests of the TTL itself set their own. (With 0, every lookup read the version: a sixth of the statements
+    # of the PostgreSQL run.)
+    settings.URBANGRID_GRID_VERSION_TTL = 3600
     locator.invalidate()
     geocoder.invalidate()  # a rolled-back test's gazetteer has the same version number as the next one's
     responsibility.invalidate()  # a rolled-back test's rules must not answer the next test
@@ -135,3 +168,11 @@ def openapi_doc():
 def pytest_sessionfinish(session):
     # The session's site templates (ug_testing.new_site): their PostgreSQL databases and files.
     drop_templates()
+    if _test_database and suite_vendor() == "postgresql" and not session.config.getoption("reuse_db", False):
+        name = next(iter(_test_database))
+        if pg_admin("SELECT 1 FROM pg_database WHERE datname = %s", [name]):
+            # Django could not drop it: a connection of this process still held it (as one left in another context
+            # did: pytest_configure above), after DROP DATABASE's five-second wait; the next run would start by
+            # dropping it.
+            session.config.get_terminal_writer().line(f"the test database {name} was left behind", red=True)
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -56,11 +56,13 @@ def suite_vendor():
     return "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
 
 
-def pg_admin(sql):
+def pg_admin(sql, params=None):
+    """``sql`` run on the server's ``postgres`` database, outside any transaction; its rows, if it returns any."""
     import psycopg
 
     with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True, connect_timeout=5) as c:
-        c.execute(sql)
+        cursor = c.execute(sql, params)
+        return cursor.fetchall() if cursor.description else None
 
 
 def site_database(name):
@@ -125,6 +127,8 @@ def _template(vendor, recipe):
         else:
             var_dir.mkdir()
         env = _site_base_env(var_dir)
+        # A build is one process, which sees its own edits at once: the TTL of production, not the sites' 0
+        env.pop("URBANGRID_GRID_VERSION_TTL")
         pg_name = None
         if vendor == "postgresql":
             pg_name = site_database(f"ugtpl{n}")
