@@ -19,14 +19,6 @@ def square(lon, lat, size=0.001):
     return {"type": "Polygon", "coordinates": [[[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]]}
 
 
-@pytest.fixture(autouse=True)
-def _fresh_grid_index(settings):
-    settings.URBANGRID_GRID_VERSION_TTL = 0
-    locator.invalidate()
-    yield
-    locator.invalidate()
-
-
 @pytest.fixture
 def geo(db):
     R = Region.Level

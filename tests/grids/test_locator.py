@@ -106,16 +106,49 @@ def test_locate_many_agrees_with_locate(city):
     assert locator.locate_many([], []) == []
 
 
+def _bump_elsewhere():
+    """The version raised as another process's edit raises it: the row only (no signal reaches this process)."""
+    from django.db.models import F
+
+    GridDataVersion.objects.filter(pk=1).update(version=F("version") + 1)
+
+
 def test_ttl_caches_the_index_within_a_process(city, settings):
     settings.URBANGRID_GRID_VERSION_TTL = 3600
     locator.locate(*point(0.5, 0.5))
-    GridDataVersion.bump()  # as another process would; this process does not look for an hour
+    _bump_elsewhere()  # this process does not look for an hour
     assert locator._index.version == GridDataVersion.current() - 1
     locator.locate(*point(0.5, 0.5))
     assert locator._index.version == GridDataVersion.current() - 1
     settings.URBANGRID_GRID_VERSION_TTL = 0
     locator.locate(*point(0.5, 0.5))
     assert locator._index.version == GridDataVersion.current()
+
+
+def test_an_edit_in_this_process_is_seen_at_once_whatever_the_ttl(city, settings):
+    """The process that edits the geography drops its own indexes (the locator's and the geocoder's) at the edit,
+    without reading the version again: an hour's TTL does not delay it."""
+    from urbangrid.gazetteer.geocoder import geocoder
+
+    settings.URBANGRID_GRID_VERSION_TTL = 3600
+    moved_to = point(12.5, 0.5)  # nothing is there yet
+    assert locator.locate(*point(0.5, 0.5)).unit_grid_code == "110101001001004"
+    with pytest.raises(OutsideManagedArea):
+        locator.locate(*moved_to)
+    geocoder.index()
+    held = geocoder._index
+    g = UnitGrid.objects.get(code="110101001001004")
+    g.geometry = square(12, 0)
+    g.save()  # the post_save signal bumps the grid data version
+    assert locator.locate(*moved_to).unit_grid_code == "110101001001004"
+    with pytest.raises(OutsideManagedArea):
+        locator.locate(*point(0.5, 0.5))
+    assert geocoder._index is None or geocoder._index is not held
+    # a bump made as another process's, with the TTL not yet passed, is not seen: the edit above was, without it
+    seen = locator._index.version
+    _bump_elsewhere()
+    locator.locate(*moved_to)
+    assert locator._index.version == seen
 
 
 EDIT_IN_ANOTHER_PROCESS = """

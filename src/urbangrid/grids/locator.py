@@ -4,7 +4,8 @@ district and nearest road segment.
 Each process keeps a Shapely STRtree of the unit grids and one of the road segments, in a local metric
 plane. The index is rebuilt when ``GridDataVersion`` changes; a process re-reads that version at most
 every ``URBANGRID_GRID_VERSION_TTL`` seconds, so an edit made through another app server is seen within
-that time without a database query per lookup.
+that time without a database query per lookup. An edit made in this process drops the index at once
+(``grid_data_changed``).
 """
 import gc
 import math
@@ -22,7 +23,7 @@ from shapely.geometry import shape
 from urbangrid.core.tenancy import PerCity
 
 from . import geometry as geo
-from .models import GridDataVersion, Region, RoadSegment, UnitGrid
+from .models import GridDataVersion, Region, RoadSegment, UnitGrid, grid_data_changed
 
 
 class OutsideManagedArea(Exception):
@@ -183,6 +184,7 @@ class Locator:
         self._lock = threading.Lock()
         self._index = None
         self._checked_at = 0.0
+        self._generation = 0  # +1 per invalidate()
 
     def _current_index(self):
         index = self._index
@@ -192,6 +194,7 @@ class Locator:
 
     def _refresh(self):
         now = time.monotonic()
+        generation = self._generation
         index = self._index
         version = GridDataVersion.current()
         if index is None or index.version != version:
@@ -200,10 +203,13 @@ class Locator:
                 if index is None or index.version != version:
                     with gc_paused():
                         index = self._index = _Index(version)
-        self._checked_at = now
+        # Invalidated while this was read (an edit of this process committed meanwhile): what was read may be
+        # older than the edit, so the next lookup reads the version again instead of trusting it for the TTL.
+        self._checked_at = now if self._generation == generation else 0.0
         return index
 
     def invalidate(self):
+        self._generation += 1
         self._index = None
 
     @property
@@ -273,3 +279,4 @@ def _check_coordinates(lon, lat):
 
 
 locator = PerCity(Locator)  # each city its own grids
+grid_data_changed.connect(lambda **_: locator.invalidate(), weak=False, dispatch_uid="locator-invalidate")

@@ -5,7 +5,8 @@ bounding-box prefilter is a plain indexed query on any database.
 """
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import models, transaction
+from django.dispatch import Signal
 from django.utils.translation import gettext_lazy as _
 
 from . import geometry as geo
@@ -178,6 +179,11 @@ class RoadSegment(GeometryMixin):
         return f"{self.name} ({self.code})"
 
 
+# Sent by ``GridDataVersion.bump()`` in the process that made the edit: its lookup indexes (the point → grid
+# locator, the geocoder) connect to it and drop what they hold.
+grid_data_changed = Signal()
+
+
 class GridDataVersion(models.Model):
     """One row counting edits to geography; each process rebuilds its lookup index when it changes."""
 
@@ -194,7 +200,12 @@ class GridDataVersion(models.Model):
 
     @classmethod
     def bump(cls):
-        """Increase the version inside the caller's transaction, so it commits with the edit."""
+        """Increase the version inside the caller's transaction, so it commits with the edit. This process's
+        indexes are dropped at once (``grid_data_changed``), so it sees its own edit without waiting for
+        ``URBANGRID_GRID_VERSION_TTL`` (which other processes wait for), and again at commit: another thread may
+        have rebuilt from the rows before the edit while it was open."""
         updated = cls.objects.filter(pk=1).update(version=models.F("version") + 1)
         if not updated:
             cls.objects.get_or_create(pk=1, defaults={"version": 1})
+        grid_data_changed.send(sender=cls)
+        transaction.on_commit(lambda: grid_data_changed.send(sender=cls))
