@@ -14,6 +14,7 @@ from shapely.geometry import LineString, Polygon, box, mapping
 from shapely.ops import unary_union
 
 from urbangrid.grids.models import GridDataVersion, Region, ResponsibilityGrid, RoadSegment, UnitGrid
+from urbangrid.grids.signals import muted
 from urbangrid.org.models import PartyOrganization, Person, RoleAssignment, Unit
 from urbangrid.org.roles import Role
 
@@ -88,6 +89,13 @@ def _district_of(col):
 
 @transaction.atomic
 def build_geography():
+    with muted():  # one bump for the whole geography (below), not one per saved row
+        city, districts, rgrids, segments = _build_geography()
+    GridDataVersion.bump()
+    return city, districts, rgrids, segments
+
+
+def _build_geography():
     city, _ = Region.objects.update_or_create(code=CITY_CODE, defaults={"name": CITY_NAME, "level": Region.Level.CITY, "parent": None})
     districts = []
     for code, name in DISTRICTS:
@@ -137,7 +145,6 @@ def build_geography():
                 new_cells.append(ug)
         UnitGrid.objects.bulk_create(new_cells)
     segments = build_roads(rgrids)
-    GridDataVersion.bump()
     return city, districts, rgrids, segments
 
 
@@ -255,6 +262,43 @@ def _centroid(shapes):
     return unary_union(shapes).centroid
 
 
+class _People:
+    """The people and their roles, written a few statements at a time (``write()``) where saving each (an
+    update_or_create per person, a get_or_create per role) cost about 6,000 statements a city. As those did, a
+    person is found by employee number and updated, a role added only where the same one is not there yet, so a
+    second build changes nothing."""
+
+    FIELDS = ("name", "unit", "title", "phone", "is_party_member", "party_organization")
+
+    def __init__(self):
+        self.people, self.roles = [], []
+
+    def person(self, employee_no, **fields):
+        p = Person(employee_no=employee_no, **fields)
+        self.people.append(p)
+        return p
+
+    def role(self, p, role, grid, segment, region, unit):
+        self.roles.append((p, role, grid, segment, region, unit))
+
+    def write(self):
+        stored = {no: pk for no, pk in Person.objects.filter(
+            employee_no__in=[p.employee_no for p in self.people]).values_list("employee_no", "pk")}
+        for p in self.people:
+            p.pk = stored.get(p.employee_no)
+        Person.objects.bulk_update([p for p in self.people if p.pk], self.FIELDS)
+        Person.objects.bulk_create([p for p in self.people if not p.pk])
+        held = set(RoleAssignment.objects.filter(person__in={r[0].pk for r in self.roles}).values_list(
+            "person", "role", "grid", "road_segment", "region", "unit"))
+        new = {}
+        for p, role, grid, segment, region, unit in self.roles:
+            k = (p.pk, str(role), *(o.pk if o is not None else None for o in (grid, segment, region, unit)))
+            if k not in held and k not in new:
+                new[k] = RoleAssignment(person=p, role=role, grid=grid, road_segment=segment, region=region, unit=unit)
+        RoleAssignment.objects.bulk_create(list(new.values()))
+        self.people, self.roles = [], []
+
+
 @transaction.atomic
 def build_people(rng, rgrids, segments, units, groups, districts):
     """501 party members in the grid roles and centre posts, plus residents' council assessors."""
@@ -264,18 +308,17 @@ def build_people(rng, rgrids, segments, units, groups, districts):
         for rg in g.grids.all():
             group_of_grid[rg.pk] = g
 
+    people = _People()
+
     def person(prefix, unit, title, party=True, grid=None):
         counter["n"] += 1
-        employee_no = f"{prefix}{counter['n']:04d}"
-        p, _ = Person.objects.update_or_create(
-            employee_no=employee_no,
-            defaults={"name": names.person_name(rng), "unit": unit, "title": title, "phone": f"1{rng.randint(3, 9)}{rng.randint(0, 999999999):09d}",
-                      "is_party_member": party, "party_organization": group_of_grid.get(grid.pk) if (party and grid) else (groups[-1] if party else None)},
-        )
-        return p
+        return people.person(
+            employee_no=f"{prefix}{counter['n']:04d}", name=names.person_name(rng), unit=unit, title=title,
+            phone=f"1{rng.randint(3, 9)}{rng.randint(0, 999999999):09d}", is_party_member=party,
+            party_organization=group_of_grid.get(grid.pk) if (party and grid) else (groups[-1] if party else None))
 
     def role(p, r, grid=None, segment=None, region=None, unit=None):
-        RoleAssignment.objects.get_or_create(person=p, role=r, grid=grid, road_segment=segment, region=region, unit=unit)
+        people.role(p, r, grid, segment, region, unit)
 
     bureau = units["bureau"]
     unit_list = list(units["units"].values())[: len(BUREAU_UNITS)]
@@ -322,6 +365,7 @@ def build_people(rng, rgrids, segments, units, groups, districts):
         if k < len(unit_list):
             role(p, Role.UNIT_HANDLER, unit=u)
     # Branch members also answer on their road segments (支部在路段).
+    people.write()  # the query below reads the people and roles above
     for seg in segments:
         owner = seg.party_organizations.filter(level="branch").first()
         if owner:
@@ -336,6 +380,7 @@ def build_people(rng, rgrids, segments, units, groups, districts):
     # Every unit that can be dispatched to has at least one handler with a login-able person.
     for u in list(units["units"].values()) + [m for _head, members in units["districts"] for m in [_head, *members]]:
         role(person("DU", u, "处置人员", party=False), Role.UNIT_HANDLER, unit=u)
+    people.write()
 
 
 def build_city(seed=2024):
