@@ -29,8 +29,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -55,6 +56,7 @@ CURSOR_PATH = "/province/api/v1/exchange/cursor"
 CHUNK = 500
 # A batch's tallies stop after the day that takes them past this many rows (a megacity day has thousands).
 TALLY_ROWS = 20000
+TALLY_DAYS_READ = 100  # days whose rows one query reads
 MAX_REALIGNS = 3
 
 assert tuple(REGION_DAY_COUNTS) == wire.REGION_COUNTS and tuple(UNIT_DAY_COUNTS) == wire.UNIT_COUNTS, \
@@ -160,15 +162,23 @@ def _events(after, upto, limit):
 
 def _tallies(sent):
     """The days whose tally changed since it was last sent (oldest first), up to about TALLY_ROWS rows."""
+    changed = [td for td in TallyDay.objects.filter(dirty=False).order_by("day") if sent.get(td.day) != td.computed_at]
     days, rows = [], 0
-    for td in TallyDay.objects.filter(dirty=False).order_by("day"):
-        if sent.get(td.day) == td.computed_at:
-            continue
-        regions = list(RegionDay.objects.filter(day=td.day).order_by("pk").values(
-            "grid", "rgrid", "community", "street", "district", "self_handled", *REGION_DAY_COUNTS))
-        units = list(UnitDay.objects.filter(day=td.day).order_by("pk").values("unit", *UNIT_DAY_COUNTS))
-        days.append((td, regions, units))
-        rows += len(regions) + len(units)
+    # the rows of TALLY_DAYS_READ days a query (a city's first push carries years of days)
+    for start in range(0, len(changed), TALLY_DAYS_READ):
+        chunk = changed[start:start + TALLY_DAYS_READ]
+        wanted = [td.day for td in chunk]
+        regions, units = defaultdict(list), defaultdict(list)
+        for r in RegionDay.objects.filter(day__in=wanted).order_by("pk").values(
+                "day", "grid", "rgrid", "community", "street", "district", "self_handled", *REGION_DAY_COUNTS):
+            regions[r.pop("day")].append(r)
+        for r in UnitDay.objects.filter(day__in=wanted).order_by("pk").values("day", "unit", *UNIT_DAY_COUNTS):
+            units[r.pop("day")].append(r)
+        for td in chunk:
+            days.append((td, regions[td.day], units[td.day]))
+            rows += len(regions[td.day]) + len(units[td.day])
+            if rows >= TALLY_ROWS:
+                break
         if rows >= TALLY_ROWS:
             break
     if not days:
@@ -246,8 +256,9 @@ def build_next(cfg, now=None):
         if grids is not None:
             locked.grid_version_sent = grids["version"]
         locked.save(update_fields=["built_sequence", "built_cursor", "grid_version_sent"])
-        for t in tallies:
-            TallySent.objects.update_or_create(day=t["day"], defaults={"computed_at": wire.parse_instant(t["computed_at"])})
+        TallySent.objects.bulk_create(
+            [TallySent(day=date.fromisoformat(t["day"]), computed_at=wire.parse_instant(t["computed_at"])) for t in tallies],
+            update_conflicts=True, unique_fields=["day"], update_fields=["computed_at"])
     return batch
 
 
