@@ -160,13 +160,11 @@ def _events(after, upto, limit):
         "pk", "case_id", "seq", "action", "from_state", "to_state", "at", "stage", "deadline", "unit_id")[:limit])
 
 
-def _tallies(sent):
-    """The days whose tally changed since it was last sent (oldest first), up to about TALLY_ROWS rows."""
-    changed = [td for td in TallyDay.objects.filter(dirty=False).order_by("day") if sent.get(td.day) != td.computed_at]
-    days, rows = [], 0
-    # the rows of TALLY_DAYS_READ days a query (a city's first push carries years of days)
-    for start in range(0, len(changed), TALLY_DAYS_READ):
-        chunk = changed[start:start + TALLY_DAYS_READ]
+def _day_rows(days):
+    """(tally day, its region rows, its unit rows) of each of ``days``, the rows of TALLY_DAYS_READ days a query (a
+    city's first push carries years of days)."""
+    for start in range(0, len(days), TALLY_DAYS_READ):
+        chunk = days[start:start + TALLY_DAYS_READ]
         wanted = [td.day for td in chunk]
         regions, units = defaultdict(list), defaultdict(list)
         for r in RegionDay.objects.filter(day__in=wanted).order_by("pk").values(
@@ -175,10 +173,16 @@ def _tallies(sent):
         for r in UnitDay.objects.filter(day__in=wanted).order_by("pk").values("day", "unit", *UNIT_DAY_COUNTS):
             units[r.pop("day")].append(r)
         for td in chunk:
-            days.append((td, regions[td.day], units[td.day]))
-            rows += len(regions[td.day]) + len(units[td.day])
-            if rows >= TALLY_ROWS:
-                break
+            yield td, regions[td.day], units[td.day]
+
+
+def _tallies(sent):
+    """The days whose tally changed since it was last sent (oldest first), up to about TALLY_ROWS rows."""
+    changed = [td for td in TallyDay.objects.filter(dirty=False).order_by("day") if sent.get(td.day) != td.computed_at]
+    days, rows = [], 0
+    for td, regions, units in _day_rows(changed):
+        days.append((td, regions, units))
+        rows += len(regions) + len(units)
         if rows >= TALLY_ROWS:
             break
     if not days:

@@ -27,12 +27,11 @@ GPL. Exact names, aliases and names contained in the text are looked up in dicti
 only runs for the texts that need it.
 
 The index is rebuilt when the grid data version changes (the gazetteer's edits bump it), re-read at most every
-``URBANGRID_GRID_VERSION_TTL`` seconds, like the point → grid locator; an edit made in this process drops it at once.
+``URBANGRID_GRID_VERSION_TTL`` seconds, as the point → grid locator's (``grids.locator.VersionedIndex``); an edit made
+in this process drops it at once.
 """
 import math
 import re
-import threading
-import time
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -44,8 +43,8 @@ from rapidfuzz import fuzz, process
 
 from urbangrid.core.tenancy import PerCity
 from urbangrid.grids import geometry as geo
-from urbangrid.grids.locator import locator
-from urbangrid.grids.models import GridDataVersion, Region, UnitGrid, grid_data_changed
+from urbangrid.grids.locator import VersionedIndex, locator
+from urbangrid.grids.models import Region, UnitGrid, grid_data_changed
 
 from .models import Doorplate, Intersection, Landmark, Road
 
@@ -494,34 +493,11 @@ def _contained(text, table, max_len, min_len=2):
     return None
 
 
-class Geocoder:
+class Geocoder(VersionedIndex):
     """The process-wide geocoder: thread-safe, rebuilds lazily on a new grid data version."""
 
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._index = None
-        self._checked_at = 0.0
-        self._generation = 0  # +1 per invalidate()
-
-    def index(self):
-        index = self._index
-        if index is not None and time.monotonic() - self._checked_at < settings.URBANGRID_GRID_VERSION_TTL:
-            return index
-
-        generation = self._generation
-        version = GridDataVersion.current()
-        if index is None or index.version != version:
-            with self._lock:
-                index = self._index
-                if index is None or index.version != version:
-                    index = self._index = _Index(version)
-        # as the locator: invalidated while this was read, the next call reads the version again
-        self._checked_at = time.monotonic() if self._generation == generation else 0.0
-        return index
-
-    def invalidate(self):
-        self._generation += 1
-        self._index = None
+    def _build(self, version):
+        return _Index(version)
 
     def geocode(self, text, limit=5):
         """Ranked candidates for an address text (best first; empty when nothing matches).

@@ -177,8 +177,10 @@ class _Index:
         return self.segments[int(idx[0])], float(dist[0])
 
 
-class Locator:
-    """The process-wide lookup service; thread-safe, rebuilds lazily on a new grid data version."""
+class VersionedIndex:
+    """A process's index of the geography, built by ``_build(version)`` for one grid data version (the locator's
+    here, the geocoder's); thread-safe. The version is re-read at most every ``URBANGRID_GRID_VERSION_TTL``
+    seconds; ``invalidate()`` (an edit of this process: ``grid_data_changed``) drops the index at once."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -186,31 +188,37 @@ class Locator:
         self._checked_at = 0.0
         self._generation = 0  # +1 per invalidate()
 
-    def _current_index(self):
+    def _build(self, version):
+        raise NotImplementedError
+
+    def index(self):
         index = self._index
         if index is not None and time.monotonic() - self._checked_at < settings.URBANGRID_GRID_VERSION_TTL:
             return index
-        return self._refresh()
-
-    def _refresh(self):
         now = time.monotonic()
         generation = self._generation
-        index = self._index
         version = GridDataVersion.current()
         if index is None or index.version != version:
             with self._lock:
                 index = self._index  # re-read: another thread may have rebuilt (or invalidated) meanwhile
                 if index is None or index.version != version:
-                    with gc_paused():
-                        index = self._index = _Index(version)
+                    index = self._index = self._build(version)
         # Invalidated while this was read (an edit of this process committed meanwhile): what was read may be
-        # older than the edit, so the next lookup reads the version again instead of trusting it for the TTL.
+        # older than the edit, so the next call reads the version again instead of trusting it for the TTL.
         self._checked_at = now if self._generation == generation else 0.0
         return index
 
     def invalidate(self):
         self._generation += 1
         self._index = None
+
+
+class Locator(VersionedIndex):
+    """The process-wide lookup service; thread-safe, rebuilds lazily on a new grid data version."""
+
+    def _build(self, version):
+        with gc_paused():
+            return _Index(version)
 
     @property
     def version(self):
@@ -220,14 +228,14 @@ class Locator:
 
     def find_unit_grid(self, lon, lat):
         """The unit grid's attribute tuple for a point, or None (the fast path, no road lookup)."""
-        index = self._current_index()
+        index = self.index()
         i = index.hits(lon * index.kx, lat * index.ky)
         return None if i is None else index.attrs[i]
 
     def locate(self, lon, lat, with_road=True):
         """Answer a ``Location`` or raise ``OutsideManagedArea``."""
         lon, lat = _check_coordinates(lon, lat)
-        index = self._current_index()
+        index = self.index()
         x, y = lon * index.kx, lat * index.ky
         i = index.hits(x, y)
         if i is None:
@@ -242,7 +250,7 @@ class Locator:
     def locate_points(self, points):
         """``Location`` (no road) per (lon, lat) pair, None for a point outside or a bad one: one version check
         for all of them (a page of cases), where ``locate`` checks per call."""
-        index = self._current_index()
+        index = self.index()
         out = []
         for lon, lat in points:
             try:
@@ -256,7 +264,7 @@ class Locator:
 
     def locate_many(self, lons, lats):
         """Unit grid codes for arrays of points (None outside), one vectorised tree query."""
-        index = self._current_index()
+        index = self.index()
         n = len(lons)
         if index.tree is None or not n:
             return [None] * n
