@@ -34,8 +34,12 @@ PLACE = SimpleNamespace(unit_grid_id=11, responsibility_grid_id=12, community_id
 PERSON, MASTER = Person(pk=3, employee_no="E3", name="P3"), Case(pk=9, number="20260000009")
 
 
-def _inputs(flag, case):
-    return {"confirmed": flag, "to_district": flag, "self_handled": case.self_handled, "opinion": "x", "reason": "x",
+def _inputs(flag, case, t=None):
+    """``flag`` sends a dispatch to a district only where the row offers one (派遣: a unit or a district; 二级派遣
+    names a unit), as services.clean_inputs does: a 二级派遣 "to a district" once started a 处置 clock with no
+    limit recorded, a case the service cannot make."""
+    to_district = flag and t is not None and "unit_or_district" in t.requires
+    return {"confirmed": flag, "to_district": to_district, "self_handled": case.self_handled, "opinion": "x", "reason": "x",
             "extra_time": (Decimal("1"), wt.WORKING_HOURS), "satisfaction": "dissatisfied" if flag else "satisfied",
             "unit_obj": UNIT, "district_obj": DISTRICT, "person_obj": PERSON, "master_obj": MASTER,
             "assignment": engine.Assignment.of(None, Decimal("2"), wt.WORKING_HOURS), "duplicate": "20260000010",
@@ -66,7 +70,7 @@ def test_any_allowed_sequence_keeps_the_case_consistent(self_handled, unlocated,
         t = options[pick % len(options)]
         at = at + timedelta(minutes=minutes)
         before = case.state
-        out = engine.apply(case, t, _inputs(flag, case), at, CAL, LIMITS)
+        out = engine.apply(case, t, _inputs(flag, case, t), at, CAL, LIMITS)
         assert out.event["seq"] == case.version and out.event["from_state"] == (before or "")
         reworks += t.action == "check_fail"
         events.append((t.action, before, case.state))
@@ -198,8 +202,8 @@ def test_a_clock_recomputed_on_another_calendar_is_the_clock_that_calendar_gives
             break
         t = options[pick % len(options)]
         at = at + timedelta(minutes=minutes)
-        events.append(_event(engine.apply(a, t, _inputs(flag, a), at, CAL, limits)))
-        engine.apply(b, t, _inputs(flag, b), at, CAL_B, limits)
+        events.append(_event(engine.apply(a, t, _inputs(flag, a, t), at, CAL, limits)))
+        engine.apply(b, t, _inputs(flag, b, t), at, CAL_B, limits)
         assert (a.state, a.stage) == (b.state, b.stage)
         if not a.stage:
             assert engine.recompute_clock(a, events, CAL_B, limits, at) is None

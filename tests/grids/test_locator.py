@@ -151,6 +151,34 @@ def test_an_edit_in_this_process_is_seen_at_once_whatever_the_ttl(city, settings
     assert locator._index.version == seen
 
 
+@pytest.mark.django_db
+def test_an_index_overtaken_by_an_edit_reads_the_version_again_on_a_machine_just_booted(settings, monkeypatch,
+                                                                                      django_assert_num_queries):
+    """An index built while an edit of this process committed is used once, then the version is read again,
+    whatever the monotonic clock reads: it starts near 0 on a machine just booted, where "checked at 0.0"
+    once looked fresh for the first TTL of the machine's life and the edit went unseen for it."""
+    from urbangrid.grids import locator as module
+
+    settings.URBANGRID_GRID_VERSION_TTL = 3600
+    monkeypatch.setattr(module.time, "monotonic", lambda: 20.0)  # the machine up for 20 s
+    builds = []
+
+    class Index(module.VersionedIndex):
+        def _build(self, version):
+            builds.append(version)
+            if len(builds) == 1:
+                self.invalidate()  # an edit of this process commits while the index is read
+            return type("Built", (), {"version": version})()
+
+    index = Index()
+    index.index()
+    with django_assert_num_queries(1):  # overtaken: the version read again (unchanged, so no rebuild)
+        index.index()
+    with django_assert_num_queries(0):  # now trusted for the TTL
+        index.index()
+    assert builds == [GridDataVersion.current()]
+
+
 EDIT_IN_ANOTHER_PROCESS = """
 import django
 django.setup()

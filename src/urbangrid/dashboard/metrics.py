@@ -16,6 +16,7 @@ Definitions (docs/standards.md, Dashboard and grid-page figures):
 A rate with a zero denominator is ``None`` (shown as "—"), never 0 % or 100 %.
 """
 import hashlib
+import math
 import time as _time
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -364,7 +365,7 @@ def heat_points(actor, f, limit=HEAT_LIMIT, digits=HEAT_DIGITS):
 # through the cache (Redis in production); a small city, SQLite and the tests always compute them live.
 CACHE_FROM_CASES = 200_000
 CACHE_SECONDS = 60
-_size = PerCity(lambda: {"at": 0.0, "large": False})  # each city its own case table
+_size = PerCity(lambda: {"at": -math.inf, "large": False})  # each city its own case table; never read yet
 
 
 def large_history():

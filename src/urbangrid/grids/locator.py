@@ -185,7 +185,7 @@ class VersionedIndex:
     def __init__(self):
         self._lock = threading.Lock()
         self._index = None
-        self._checked_at = 0.0
+        self._checked_at = -math.inf  # never: a monotonic clock may start near 0 (a machine just booted)
         self._generation = 0  # +1 per invalidate()
 
     def _build(self, version):
@@ -205,7 +205,7 @@ class VersionedIndex:
                     index = self._index = self._build(version)
         # Invalidated while this was read (an edit of this process committed meanwhile): what was read may be
         # older than the edit, so the next call reads the version again instead of trusting it for the TTL.
-        self._checked_at = now if self._generation == generation else 0.0
+        self._checked_at = now if self._generation == generation else -math.inf
         return index
 
     def invalidate(self):
