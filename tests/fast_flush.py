@@ -1,4 +1,5 @@
-"""Emptying every table on PostgreSQL without a TRUNCATE of all of them.
+"""The flush at the end of each transactional test, made cheap: on both databases the rows ``migrate`` derives from
+the models are kept (``KEPT``); on PostgreSQL every other table is emptied without a TRUNCATE of all of them.
 
 A TRUNCATE gives each table (and each of its indexes) a new file, so emptying the ~75 tables that way costs two
 to three seconds a time on this machine, whether they hold rows or not, where the same rows go with DELETE in
@@ -10,6 +11,11 @@ The end state is the same: every table empty, sequences left where they were (as
 ``reset_sequences``). Deletes in any order pass because Django's foreign keys are DEFERRABLE INITIALLY DEFERRED
 (checked here, never assumed), checked at the commit of the flush's transaction, when every row is gone.
 """
+# What ``migrate`` writes from the models themselves (``post_migrate``: content types, permissions), the same after
+# every flush: kept, where emptying them only had the flush's ``post_migrate`` write the same ~500 rows again (a
+# hundred statements, half the cost of a flush on either database). A test that changed them would leak its change
+# to the next: none writes them (they are read to grant permissions).
+KEPT = frozenset({"django_content_type", "auth_permission"})
 # A table whose file is larger is truncated (with CASCADE: what refers to it goes too, as it would anyway).
 BIG_BYTES = 1 << 20
 
@@ -35,32 +41,65 @@ def statements(connection, tables):
             small = [t for t, holds in zip(maybe, cursor.fetchone()) if holds]
     # PostgreSQL refuses to truncate a table with deferred foreign-key checks pending (rows written earlier in
     # the transaction, e.g. a module's demo city written under a test's): run those checks now, then defer again.
-    sql = ["SET CONSTRAINTS ALL IMMEDIATE", "SET CONSTRAINTS ALL DEFERRED",
-           f"TRUNCATE {', '.join(quote(t) for t in big)} CASCADE"] if big else []
-    # The DELETEs without triggers (session_replication_role, as the snapshot's restore writes): each deleted row
-    # would otherwise look up every table referring to its table for rows still pointing at it (a million
-    # lookups over the suite), when every table that holds rows is emptied here. The append-only triggers are
-    # lifted for the flush anyway; key checks queued before it (a test's own writes) still run at COMMIT.
-    sql += ["SET LOCAL session_replication_role = replica"] if small else []
+    sql = ["SET CONSTRAINTS ALL IMMEDIATE", "SET CONSTRAINTS ALL DEFERRED"] if big else []
+    # Without triggers (session_replication_role, as the snapshot's restore writes): each deleted row would
+    # otherwise look up every table referring to its table for rows still pointing at it (a million lookups over
+    # the suite), when every table that holds rows is emptied here; and the append-only triggers, which refuse
+    # the DELETE and the TRUNCATE of case events, stand aside without being dropped and created again around each
+    # flush. Key checks queued before it (a test's own writes) still run at COMMIT.
+    sql += ["SET LOCAL session_replication_role = replica"] if big or small else []
+    sql += [f"TRUNCATE {', '.join(quote(t) for t in big)} CASCADE"] if big else []
     sql += [f"DELETE FROM {quote(t)}" for t in small]
     # Django's flush command emits ``post_migrate`` (content types, permissions, the append-only triggers) only
     # after a list that is not empty, as its own list is whenever there are tables.
     return sql or ["SELECT 1"]
 
 
+def vacuum_big(connection):
+    """VACUUM the tables whose file has grown past ``BIG_BYTES`` (PostgreSQL, outside any transaction; none on
+    SQLite); returns their names. A restore inside a transaction that is rolled back (a module's demo city) leaves
+    its rows dead in the files it wrote into, and without autovacuum nothing gives the space back: the next
+    restore found those files big and truncated them inside its own transaction (a tenth of a second, every module,
+    since the rollback brought the old file back each time). Vacuumed here, between modules, the files shrink to
+    what their rows need (an empty table: nothing), in a hundredth of a second."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = current_schema()::regnamespace "
+                       "AND pg_relation_size(oid) > %s", [BIG_BYTES])
+        big = [name for (name,) in cursor.fetchall()]
+        if big:
+            cursor.execute("VACUUM " + ", ".join(connection.ops.quote_name(t) for t in big))
+    return big
+
+
 def patch_flush(operations_class):
-    """Make ``operations_class.sql_flush`` (PostgreSQL's) return ``statements``, Django's own statement with
-    ``reset_sequences``; returns the function that puts the original back. Django's flush command (the end of
-    every transactional test) runs the list in one transaction (``execute_sql_flush``)."""
-    original = operations_class.sql_flush
+    """Make ``operations_class.sql_flush`` leave the ``KEPT`` tables alone and, on PostgreSQL, return
+    ``statements`` (Django's own statements with ``reset_sequences``), and the flush command send no
+    ``post_migrate``; returns the function that puts the originals back. Django's flush command (the end of every
+    transactional test) runs the list in one transaction (``execute_sql_flush``)."""
+    from django.core.management.commands import flush
+
+    from urbangrid.cases import append_only
+
+    original, original_handle = operations_class.sql_flush, flush.Command.handle
 
     def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
         if reset_sequences:
             return original(self, style, tables, reset_sequences=True, allow_cascade=allow_cascade)
+        tables = [t for t in tables if t not in KEPT]
+        if self.connection.vendor != "postgresql":
+            return original(self, style, tables, allow_cascade=allow_cascade)
         return statements(self.connection, tables)
 
-    operations_class.sql_flush = sql_flush
+    def handle(self, **options):
+        # post_migrate would find the KEPT rows in place (sixty queries to learn it); of what it puts back only the
+        # append-only triggers, which the test's teardown lifted for the flush, are missing: those go back here.
+        original_handle(self, **{**options, "inhibit_post_migrate": True})
+        append_only.ensure(using=options["database"])
+
+    operations_class.sql_flush, flush.Command.handle = sql_flush, handle
 
     def restore():
-        operations_class.sql_flush = original
+        operations_class.sql_flush, flush.Command.handle = original, original_handle
     return restore
