@@ -64,12 +64,10 @@ _test_database = set()  # the name of the test database Django made for the sess
 
 @pytest.fixture(autouse=True)
 def _append_only_triggers(request):
-    """Transactional tests end with a flush (DELETE/TRUNCATE of every table), which the append-only
-    triggers on case events rightly refuse: on SQLite lift them for the flush only (the flush puts them back:
-    ``fast_flush``); PostgreSQL's flush runs in the replica role, which they stand aside for."""
-    transactional = ("transactional_db" in request.fixturenames or "live_server" in request.fixturenames or any(
-        m.kwargs.get("transaction") for m in request.node.iter_markers("django_db")))
-    uses_db = transactional or "db" in request.fixturenames or any(True for _ in request.node.iter_markers("django_db"))
+    """The append-only triggers on case events in place for each test that uses the database (a test may have
+    dropped them; the flush after a transactional test lifts them for itself and puts them back: ``fast_flush``)."""
+    uses_db = any(f in request.fixturenames for f in ("db", "transactional_db", "live_server")) or any(
+        True for _ in request.node.iter_markers("django_db"))
     if not uses_db:
         yield
         return
@@ -79,11 +77,8 @@ def _append_only_triggers(request):
     _test_database.add(connection.settings_dict["NAME"])
 
     from urbangrid.cases import append_only as triggers
-    # In place? (``migrate`` leaves them in place: tested; a test may have dropped them.)
-    triggers.ensure(using=connection.alias)
+    triggers.ensure(using=connection.alias)  # ``migrate`` leaves them in place: tested
     yield
-    if transactional and connection.vendor != "postgresql":
-        triggers.uninstall(connection)
 
 
 @pytest.fixture(autouse=True)
